@@ -1,0 +1,32 @@
+import type { UpdateAnnouncement, ValidationAction } from '../protocol/index.ts'
+
+/** What the round loop makes of an announcement: use it, or refuse it with a gossipsub action. */
+export type AnnouncementVerdict = 'accept' | ValidationAction
+
+/**
+ * The narrow interface through which the round loop reaches the network (DESIGN.md):
+ * the daemon implements it over libp2p, tests and simulations in-process.
+ */
+export interface RoundNetwork {
+  /** Base58 peer id of this node. */
+  readonly peerId: string
+  /**
+   * Publish a signed announcement and serve its payload by hash to anyone who asks, until the
+   * payload falls out of the bounded store of recent payloads.
+   */
+  announce (announcement: UpdateAnnouncement, payload: Uint8Array, signal?: AbortSignal): Promise<void>
+  /**
+   * Register the one handler for announcements from others. The network has already decoded the
+   * bytes and checked the signature and that the sender is the announcer; the handler applies
+   * the stateful checks (network id, round window, one model per peer and round) and its verdict
+   * decides whether gossip relays the message.
+   */
+  onAnnouncement (handler: (announcement: UpdateAnnouncement) => AnnouncementVerdict): void
+  /**
+   * Pull an announced payload by its hash, from the announcer. Resolves with exactly
+   * `announcement.byteLength` bytes; the caller checks the hash and decodes.
+   */
+  fetchPayload (announcement: UpdateAnnouncement, signal: AbortSignal): Promise<Uint8Array>
+  /** Peers currently connected and on the network's update topic. */
+  peerCount (): number
+}

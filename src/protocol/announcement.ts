@@ -1,0 +1,117 @@
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import { canonicalJson } from './manifest.ts'
+import { ValidationError } from './validation-error.ts'
+
+/** Version of the announcement format; a node rejects versions it does not speak. */
+export const ANNOUNCEMENT_VERSION = 1 as const
+
+/** Announcements are small by design; gossipsub never carries model payloads. */
+export const MAX_ANNOUNCEMENT_BYTES = 2048
+
+/** How a model payload is laid out: little-endian float32, in the model's parameter order. */
+export const PAYLOAD_ENCODING = 'f32le' as const
+
+/** What a node tells the network after training a round; the payload itself is pulled by hash. */
+export interface AnnouncementFields {
+  readonly networkId: string
+  /** Base58 peer id of the announcer, whose key signs the announcement. */
+  readonly peerId: string
+  readonly round: number
+  /** SHA-256 of the payload, hex. */
+  readonly modelHash: string
+  readonly byteLength: number
+  readonly encoding: typeof PAYLOAD_ENCODING
+  /** Training examples the announcer's model has seen this round. */
+  readonly sampleCount: number
+  /** Mean training loss of the round's local steps. */
+  readonly loss: number
+  readonly datasetFingerprint: string
+  /** Hash of the head of the announcer's ledger ('' when it keeps none yet). */
+  readonly ledgerHead: string
+}
+
+/** Announcement fields plus the version and the announcer's signature over both. */
+export interface UpdateAnnouncement extends AnnouncementFields {
+  readonly version: typeof ANNOUNCEMENT_VERSION
+  /** Signature by the announcer's libp2p key over the canonical JSON of everything else, base64. */
+  readonly signature: string
+}
+
+/** Sign the fields with the node's libp2p key. */
+export async function signAnnouncement (fields: AnnouncementFields, privateKey: PrivateKey): Promise<UpdateAnnouncement> {
+  if (fields.peerId !== peerIdFromPrivateKey(privateKey).toString()) {
+    throw new Error('signAnnouncement: peerId does not belong to the signing key')
+  }
+  const unsigned = { ...fields, version: ANNOUNCEMENT_VERSION }
+  const signature = await privateKey.sign(new TextEncoder().encode(canonicalJson(unsigned)))
+  return { ...unsigned, signature: Buffer.from(signature).toString('base64') }
+}
+
+/** Wire bytes of an announcement. */
+export function encodeAnnouncement (announcement: UpdateAnnouncement): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(announcement))
+}
+
+const HEX_64 = /^[0-9a-f]{64}$/
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
+
+/**
+ * Decode untrusted bytes into an announcement and verify its signature:
+ * size, then JSON, then every field's type and range, then the signature.
+ * Network id, round window and duplicates are the receiver's checks, not the codec's.
+ * @throws ValidationError with the code of the first failed check.
+ */
+export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnnouncement> {
+  if (bytes.byteLength > MAX_ANNOUNCEMENT_BYTES) {
+    throw new ValidationError('too-large', `${bytes.byteLength} bytes, at most ${MAX_ANNOUNCEMENT_BYTES}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  } catch {
+    throw new ValidationError('malformed', 'not UTF-8 JSON')
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ValidationError('malformed', 'not a JSON object')
+  const o = json as Record<string, unknown>
+  if (o.version !== ANNOUNCEMENT_VERSION) throw new ValidationError('unknown-version', `version ${JSON.stringify(o.version)}`)
+  const expectedKeys = ['byteLength', 'datasetFingerprint', 'encoding', 'ledgerHead', 'loss', 'modelHash', 'networkId', 'peerId', 'round', 'sampleCount', 'signature', 'version']
+  const keys = Object.keys(o).sort()
+  if (keys.length !== expectedKeys.length || keys.some((k, i) => k !== expectedKeys[i])) {
+    throw new ValidationError('malformed', `fields ${keys.join(',')}`)
+  }
+  field(typeof o.networkId === 'string' && /^[0-9a-f]{32}$/.test(o.networkId), 'networkId')
+  field(typeof o.peerId === 'string' && o.peerId.length <= 128, 'peerId')
+  field(isCount(o.round, 2 ** 40), 'round')
+  field(typeof o.modelHash === 'string' && HEX_64.test(o.modelHash), 'modelHash')
+  field(isCount(o.byteLength, 2 ** 40) && o.byteLength > 0 && o.byteLength % 4 === 0, 'byteLength')
+  field(o.encoding === PAYLOAD_ENCODING, 'encoding')
+  field(isCount(o.sampleCount, 2 ** 40), 'sampleCount')
+  field(typeof o.loss === 'number' && Number.isFinite(o.loss), 'loss')
+  field(typeof o.datasetFingerprint === 'string' && o.datasetFingerprint.length <= 128, 'datasetFingerprint')
+  field(typeof o.ledgerHead === 'string' && (o.ledgerHead === '' || HEX_64.test(o.ledgerHead)), 'ledgerHead')
+  field(typeof o.signature === 'string' && o.signature.length <= 1024 && BASE64.test(o.signature), 'signature')
+  const announcement = o as unknown as UpdateAnnouncement
+
+  let publicKey
+  try {
+    publicKey = peerIdFromString(announcement.peerId).publicKey
+  } catch {
+    throw new ValidationError('malformed', 'peerId is not a peer id')
+  }
+  if (publicKey === undefined) throw new ValidationError('malformed', 'peerId does not embed its public key')
+  const { signature, ...unsigned } = announcement
+  const signed = new TextEncoder().encode(canonicalJson(unsigned))
+  if (!(await publicKey.verify(signed, Buffer.from(signature, 'base64')))) {
+    throw new ValidationError('bad-signature', `announcement from ${announcement.peerId}`)
+  }
+  return announcement
+}
+
+function field (ok: boolean, name: string): void {
+  if (!ok) throw new ValidationError('malformed', `bad ${name}`)
+}
+
+function isCount (value: unknown, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max
+}

@@ -1,0 +1,5 @@
+export * from './manifest.ts'
+export * from './validation-error.ts'
+export * from './announcement.ts'
+export * from './model-payload.ts'
+export * from './topics.ts'

@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto'
+
+/** One hidden layer of the network's model. */
+export interface DenseLayerSpec {
+  readonly type: 'dense'
+  readonly units: number
+  readonly activation: 'relu' | 'tanh' | 'sigmoid' | 'linear'
+}
+
+/** The model every member trains: a dense classifier over flat inputs. */
+export interface ModelSpec {
+  /** Number of input features, e.g. 784 for 28x28 images. */
+  readonly inputSize: number
+  /** Hidden layers, in order; the softmax output layer of `classes` units is implied. */
+  readonly hiddenLayers: readonly DenseLayerSpec[]
+  readonly classes: number
+}
+
+/** Local training hyper-parameters, the same on every member. */
+export interface TrainingSpec {
+  /** Mini-batch SGD steps per round. */
+  readonly localSteps: number
+  readonly batchSize: number
+  readonly learningRate: number
+  /** Seed of the initial model, so every member starts from the same weights. */
+  readonly initSeed: number
+}
+
+/**
+ * The aggregation rule and its options, as the aggregation registry reads them:
+ * `{ "rule": "median", "f": 1 }`, `{ "rule": "trimmed-mean", "b": 2 }`, ...
+ */
+export type AggregationSpec = Readonly<Record<string, unknown>> & { readonly rule: string }
+
+/** How rounds advance. */
+export interface RoundSpec {
+  /** Peer models (besides the node's own) that close a round early. */
+  readonly quorum: number
+  /** A round closes with what it has this many milliseconds after the node announced. */
+  readonly deadlineMs: number
+  /** Announcements for rounds within this distance of the node's own are kept. */
+  readonly window: number
+}
+
+/** What a consortium agrees on; its canonical hash is the network id. */
+export interface NetworkManifest {
+  readonly name: string
+  readonly model: ModelSpec
+  readonly training: TrainingSpec
+  readonly aggregation: AggregationSpec
+  readonly rounds: RoundSpec
+  /** Peer ids allowed to join; empty means anyone holding the network's key (or anyone, if open). */
+  readonly members: readonly string[]
+}
+
+/** A manifest that names a bad setting. */
+export class ManifestError extends Error {
+  readonly setting: string
+  constructor (setting: string, message: string) {
+    super(`manifest: ${setting}: ${message}`)
+    this.name = 'ManifestError'
+    this.setting = setting
+  }
+}
+
+/** The built-in network: a small dense classifier on the built-in MNIST digits. */
+export const DEFAULT_MANIFEST: NetworkManifest = deepFreeze({
+  name: 'meshtrain-mnist',
+  model: { inputSize: 784, hiddenLayers: [{ type: 'dense', units: 64, activation: 'relu' }], classes: 10 },
+  training: { localSteps: 20, batchSize: 32, learningRate: 0.1, initSeed: 1 },
+  aggregation: { rule: 'median', f: 1 },
+  rounds: { quorum: 2, deadlineMs: 15_000, window: 2 },
+  members: []
+})
+
+const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'linear'] as const
+
+/**
+ * Validate untrusted JSON into a frozen manifest.
+ * @throws ManifestError naming the first bad setting, its value and what is allowed.
+ */
+export function parseManifest (json: unknown): NetworkManifest {
+  const root = asObject(json, '(root)')
+  const model = asObject(root.model, 'model')
+  const training = asObject(root.training, 'training')
+  const rounds = asObject(root.rounds, 'rounds')
+  const aggregation = asObject(root.aggregation, 'aggregation')
+  if (typeof aggregation.rule !== 'string' || aggregation.rule === '') {
+    throw new ManifestError('aggregation.rule', `got ${show(aggregation.rule)}, expected a rule name such as "median"`)
+  }
+  const hidden = root.model === undefined ? [] : (model.hiddenLayers ?? [])
+  if (!Array.isArray(hidden)) throw new ManifestError('model.hiddenLayers', `got ${show(hidden)}, expected an array of layers`)
+  const members = root.members ?? []
+  if (!Array.isArray(members) || !members.every(m => typeof m === 'string')) {
+    throw new ManifestError('members', `got ${show(members)}, expected an array of peer id strings`)
+  }
+  if (typeof root.name !== 'string' || root.name === '') throw new ManifestError('name', `got ${show(root.name)}, expected a non-empty string`)
+  return deepFreeze({
+    name: root.name,
+    model: {
+      inputSize: int(model.inputSize, 'model.inputSize', 1, 1 << 24),
+      hiddenLayers: hidden.map((layer: unknown, i: number) => {
+        const l = asObject(layer, `model.hiddenLayers[${i}]`)
+        if (l.type !== 'dense') throw new ManifestError(`model.hiddenLayers[${i}].type`, `got ${show(l.type)}, allowed: "dense"`)
+        if (!ACTIVATIONS.includes(l.activation as never)) {
+          throw new ManifestError(`model.hiddenLayers[${i}].activation`, `got ${show(l.activation)}, allowed: ${ACTIVATIONS.join(', ')}`)
+        }
+        return { type: 'dense' as const, units: int(l.units, `model.hiddenLayers[${i}].units`, 1, 1 << 16), activation: l.activation as DenseLayerSpec['activation'] }
+      }),
+      classes: int(model.classes, 'model.classes', 2, 1 << 16)
+    },
+    training: {
+      localSteps: int(training.localSteps, 'training.localSteps', 1, 1_000_000),
+      batchSize: int(training.batchSize, 'training.batchSize', 1, 1 << 16),
+      learningRate: num(training.learningRate, 'training.learningRate', 0, 100),
+      initSeed: int(training.initSeed, 'training.initSeed', 0, 2 ** 31 - 1)
+    },
+    aggregation: { ...aggregation, rule: aggregation.rule },
+    rounds: {
+      quorum: int(rounds.quorum, 'rounds.quorum', 0, 10_000),
+      deadlineMs: int(rounds.deadlineMs, 'rounds.deadlineMs', 100, 86_400_000),
+      window: int(rounds.window, 'rounds.window', 0, 1000)
+    },
+    members: [...members].sort()
+  })
+}
+
+/** Number of float32 parameters of the manifest's model (weights and biases of every layer). */
+export function parameterCount (model: ModelSpec): number {
+  let inputs = model.inputSize
+  let total = 0
+  for (const units of [...model.hiddenLayers.map(l => l.units), model.classes]) {
+    total += inputs * units + units
+    inputs = units
+  }
+  return total
+}
+
+/**
+ * JSON with object keys sorted at every level and no white space, so equal manifests hash equally
+ * whatever order their author wrote the keys in.
+ */
+export function canonicalJson (value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+/** The network id: the first 16 bytes of the SHA-256 of the canonical manifest, hex (32 characters). */
+export function networkId (manifest: NetworkManifest): string {
+  return createHash('sha256').update(canonicalJson(manifest)).digest('hex').slice(0, 32)
+}
+
+function asObject (value: unknown, setting: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ManifestError(setting, `got ${show(value)}, expected an object`)
+  }
+  return value as Record<string, unknown>
+}
+
+function int (value: unknown, setting: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ManifestError(setting, `got ${show(value)}, expected an integer from ${min} to ${max}`)
+  }
+  return value
+}
+
+function num (value: unknown, setting: string, minExclusive: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= minExclusive || value > max) {
+    throw new ManifestError(setting, `got ${show(value)}, expected a number above ${minExclusive} and at most ${max}`)
+  }
+  return value
+}
+
+function show (value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value)
+}
+
+function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}

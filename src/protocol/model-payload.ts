@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto'
+import { ValidationError } from './validation-error.ts'
+
+/** SHA-256 of a payload, hex: the name a model is announced and fetched by. */
+export function payloadHash (payload: Uint8Array): string {
+  return createHash('sha256').update(payload).digest('hex')
+}
+
+/** Model parameters as wire bytes: little-endian float32 (the byte order of every platform Node runs on). */
+export function encodeModelPayload (weights: Float32Array): Uint8Array {
+  return new Uint8Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength))
+}
+
+/**
+ * Untrusted payload bytes to parameters: size, then hash, then finiteness.
+ * @param expectedHash the hash the announcement promised.
+ * @param parameterCount the network's model size; any other length is refused.
+ * @throws ValidationError `wrong-size`, `hash-mismatch` or `non-finite`.
+ */
+export function decodeModelPayload (payload: Uint8Array, expectedHash: string, parameterCount: number): Float32Array {
+  if (payload.byteLength !== parameterCount * 4) {
+    throw new ValidationError('wrong-size', `${payload.byteLength} bytes, the model has ${parameterCount * 4}`)
+  }
+  if (payloadHash(payload) !== expectedHash) throw new ValidationError('hash-mismatch', 'payload does not match its announced hash')
+  // Copy: the payload may sit at an offset that is not a multiple of 4, and must not alias a network buffer.
+  const weights = new Float32Array(parameterCount)
+  new Uint8Array(weights.buffer).set(payload)
+  for (let i = 0; i < weights.length; i++) {
+    if (!Number.isFinite(weights[i])) throw new ValidationError('non-finite', `parameter ${i} is ${weights[i]}`)
+  }
+  return weights
+}
