@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+/**
+ * The `meshtrain` command: init a node's data directory, start the daemon, or run a local swarm.
+ * Exit status: 0 done, 1 failure, 2 bad setting or file (the message names it), 130 forced stop.
+ */
+import { readFile } from 'node:fs/promises'
+import { AggregationSpecError } from '../aggregation/index.ts'
+import { DatasetError, PartitionError } from '../model/index.ts'
+import { DEFAULT_MANIFEST, ManifestError, parseManifest } from '../protocol/index.ts'
+import { parseArgs } from './argv.ts'
+import type { FlagKind } from './argv.ts'
+import { CheckpointError } from './checkpoint.ts'
+import { ConfigError, SETTINGS, envName, flagName, resolveConfig, settingsHelp } from './config.ts'
+import { aggregatorFor, runDaemon } from './daemon.ts'
+import { initDataDir, readConfigFile } from './data-dir.ts'
+import type { Logger } from './logger.ts'
+import { createStatusOutput } from './status-output.ts'
+import { SWARM_FLAGS, runSwarm, swarmHelp } from './swarm.ts'
+
+const USAGE = `usage: meshtrain <command> [options]
+
+commands:
+  init --data-dir DIR [--manifest FILE] [settings...]   create a node: identity key, config.json, manifest.json
+  start --data-dir DIR [settings...]                     run the node (see meshtrain start --help)
+  swarm [--nodes N] [--rounds R] [...]                   run a local swarm of real daemons (see meshtrain swarm --help)
+`
+
+/** Flags of `start`, and of `init` (which writes them to config.json), derived from the settings table. */
+function settingFlags (): Record<string, FlagKind> {
+  const flags: Record<string, FlagKind> = { help: 'boolean' }
+  for (const [name, spec] of Object.entries(SETTINGS)) flags[flagName(name).slice(2)] = spec.kind === 'boolean' ? 'boolean' : 'value'
+  return flags
+}
+
+/** `data-dir` -> `dataDir`. */
+function settingName (flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
+}
+
+function settingsFromFlags (flags: Record<string, string | boolean>): Record<string, string | boolean> {
+  return Object.fromEntries(Object.entries(flags).filter(([f]) => f !== 'help' && f !== 'manifest').map(([f, v]) => [settingName(f), v]))
+}
+
+async function init (argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, { ...settingFlags(), manifest: 'value' })
+  if (flags.help === true) return void console.log(`usage: meshtrain init --data-dir DIR [--manifest FILE] [settings...]\n\nsettings (written to config.json):\n${settingsHelp()}`)
+  const settings = settingsFromFlags(flags)
+  const config = resolveConfig({ flags: settings })
+  if (config.dataDir === '') throw new ConfigError('dataDir', '--data-dir is required')
+  let manifest = DEFAULT_MANIFEST
+  if (typeof flags.manifest === 'string') manifest = parseManifest(JSON.parse(await readFile(flags.manifest, 'utf8')))
+  aggregatorFor(manifest)
+  // config.json keeps the settings as typed values, minus the data directory itself.
+  const { dataDir, ...rest } = resolveConfig({ flags: settings })
+  const stored = Object.fromEntries(Object.keys(settings).filter(k => k !== 'dataDir').map(k => [k, rest[k as keyof typeof rest]]))
+  const key = await initDataDir(dataDir, stored, manifest)
+  const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+  console.log(`created node ${peerIdFromPrivateKey(key).toString()} in ${dataDir}`)
+}
+
+async function start (argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, settingFlags())
+  if (flags.help === true) return void console.log(`usage: meshtrain start --data-dir DIR [settings...]\n\nSettings, lowest precedence first: defaults, <data-dir>/config.json, environment, flags.\n\n${settingsHelp()}`)
+  const fromFlags = settingsFromFlags(flags)
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MESHTRAIN_')))
+  const dataDir = (fromFlags.dataDir as string | undefined) ?? env[envName('dataDir')]
+  if (dataDir === undefined || dataDir === '') throw new ConfigError('dataDir', '--data-dir is required (or MESHTRAIN_DATA_DIR)')
+  const config = resolveConfig({ file: await readConfigFile(dataDir), env, flags: fromFlags })
+  const log = stderrLogger()
+  const output = createStatusOutput(config.logFormat, line => process.stdout.write(line + '\n'))
+  const controller = stopOnSignals(log)
+  await runDaemon(config, output, log, controller.signal)
+}
+
+function stderrLogger (): Logger {
+  const debug = process.env.MESHTRAIN_DEBUG === '1'
+  return {
+    info: m => process.stderr.write(`${new Date().toISOString()} info ${m}\n`),
+    warn: m => process.stderr.write(`${new Date().toISOString()} warn ${m}\n`),
+    debug: m => { if (debug) process.stderr.write(`${new Date().toISOString()} debug ${m}\n`) }
+  }
+}
+
+/** First SIGINT/SIGTERM: stop gracefully; second: exit at once. */
+function stopOnSignals (log: Logger): AbortController {
+  const controller = new AbortController()
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      log.warn(`${signal} again: exiting now`)
+      process.exit(130)
+    }
+    log.info(`${signal}: stopping (send it again to force)`)
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return controller
+}
+
+async function main (argv: string[]): Promise<void> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'init': return init(rest)
+    case 'start': return start(rest)
+    case 'swarm': {
+      const { flags } = parseArgs(rest, SWARM_FLAGS)
+      if (flags.help === true) return void console.log(swarmHelp())
+      return runSwarm(flags, stopOnSignals(stderrLogger()).signal)
+    }
+    case undefined: case 'help': case '--help': case '-h':
+      return void console.log(USAGE)
+    default:
+      throw new ConfigError('command', `unknown command ${JSON.stringify(command)}; commands: init, start, swarm`)
+  }
+}
+
+const USAGE_ERRORS = [ConfigError, ManifestError, AggregationSpecError, DatasetError, PartitionError, CheckpointError]
+
+main(process.argv.slice(2)).then(() => {
+  // Handles such as tfjs's wasm runtime may linger; the work is done.
+  process.exit(0)
+}, (err: unknown) => {
+  if (USAGE_ERRORS.some(type => err instanceof type)) {
+    console.error(`meshtrain: ${(err as Error).message}`)
+    process.exit(2)
+  }
+  console.error('meshtrain: failed:', err)
+  process.exit(1)
+})

@@ -1,0 +1,126 @@
+import type { UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
+import { VALIDATION_CODES } from '../protocol/index.ts'
+import type { AnnouncementVerdict } from './round-network.ts'
+
+/** Most peers whose latest announcement is remembered for catch-up; beyond it, new peers are not tracked. */
+const MAX_TRACKED_PEERS = 4096
+/** Most pieces of equivocation evidence kept. */
+const MAX_EVIDENCE = 256
+
+/** Two different signed announcements by one peer for one round: proof that it equivocated. */
+export interface EquivocationEvidence {
+  readonly peerId: string
+  readonly round: number
+  readonly first: UpdateAnnouncement
+  readonly second: UpdateAnnouncement
+}
+
+export interface RoundInboxInit {
+  readonly networkId: string
+  readonly selfId: string
+  /** Exact payload size every announcement must state. */
+  readonly payloadBytes: number
+  /** Rounds within this distance of the current one are kept. */
+  readonly window: number
+}
+
+/** The outcome of checking one announcement against the node's state. */
+export interface InboxVerdict {
+  readonly verdict: AnnouncementVerdict
+  /** Why it was refused; undefined when accepted. */
+  readonly code?: ValidationCode
+}
+
+/**
+ * The stateful half of announcement validation, and the memory of who announced what:
+ * network id, payload size, round window, one model per (peer, round), equivocation evidence,
+ * and each peer's latest round for catch-up. Pure bookkeeping: no I/O, no timers.
+ */
+export class RoundInbox {
+  readonly #init: RoundInboxInit
+  #round = 0
+  readonly #byRound = new Map<number, Map<string, UpdateAnnouncement>>()
+  readonly #equivocators = new Map<number, Set<string>>()
+  readonly #latest = new Map<string, UpdateAnnouncement>()
+  readonly evidence: EquivocationEvidence[] = []
+
+  constructor (init: RoundInboxInit) {
+    this.#init = init
+  }
+
+  get round (): number { return this.#round }
+
+  /** Move to `round` and forget announcements that fell out of the window. */
+  setRound (round: number): void {
+    this.#round = round
+    for (const r of this.#byRound.keys()) if (r < round - this.#init.window) this.#byRound.delete(r)
+    for (const r of this.#equivocators.keys()) if (r < round - this.#init.window) this.#equivocators.delete(r)
+  }
+
+  /** Check an announcement (already decoded and signature-checked) and remember it if accepted. */
+  offer (a: UpdateAnnouncement): InboxVerdict {
+    if (a.networkId !== this.#init.networkId) return refuse('wrong-network')
+    if (a.byteLength !== this.#init.payloadBytes) return refuse('wrong-size')
+    if (a.peerId === this.#init.selfId) return refuse('duplicate')
+    this.#trackLatest(a)
+    if (a.round < this.#round - this.#init.window) return refuse('stale-round')
+    if (a.round > this.#round + this.#init.window) return refuse('future-round')
+    let peers = this.#byRound.get(a.round)
+    if (peers === undefined) {
+      peers = new Map()
+      this.#byRound.set(a.round, peers)
+    }
+    const earlier = peers.get(a.peerId)
+    if (earlier !== undefined) {
+      if (earlier.modelHash === a.modelHash) return refuse('duplicate')
+      if (!this.isEquivocator(a.peerId, a.round)) {
+        if (this.evidence.length < MAX_EVIDENCE) this.evidence.push({ peerId: a.peerId, round: a.round, first: earlier, second: a })
+        let set = this.#equivocators.get(a.round)
+        if (set === undefined) this.#equivocators.set(a.round, set = new Set())
+        set.add(a.peerId)
+      }
+      return refuse('equivocation')
+    }
+    peers.set(a.peerId, a)
+    return { verdict: 'accept' }
+  }
+
+  /** Accepted announcements for `round`, equivocators left out. */
+  announcements (round: number): UpdateAnnouncement[] {
+    const peers = this.#byRound.get(round)
+    if (peers === undefined) return []
+    return [...peers.values()].filter(a => !this.isEquivocator(a.peerId, round))
+  }
+
+  /** How many peers equivocated in `round`. */
+  equivocators (round: number): number {
+    return this.#equivocators.get(round)?.size ?? 0
+  }
+
+  isEquivocator (peerId: string, round: number): boolean {
+    return this.#equivocators.get(round)?.has(peerId) ?? false
+  }
+
+  /**
+   * The round the network has moved on to, if this node has fallen behind: the highest round that
+   * at least `quorum` peers (or every known peer, if fewer) have announced, when it lies beyond
+   * the window. Returns those peers' latest announcements, or undefined when no catch-up is due.
+   */
+  catchUpTarget (quorum: number): { round: number, announcements: UpdateAnnouncement[] } | undefined {
+    const latest = [...this.#latest.values()].sort((a, b) => b.round - a.round)
+    const needed = Math.max(1, Math.min(quorum, latest.length))
+    const pivot = latest[needed - 1]
+    if (pivot === undefined || pivot.round <= this.#round + this.#init.window) return undefined
+    return { round: pivot.round, announcements: latest.filter(a => a.round >= pivot.round) }
+  }
+
+  #trackLatest (a: UpdateAnnouncement): void {
+    const known = this.#latest.get(a.peerId)
+    if (known === undefined && this.#latest.size >= MAX_TRACKED_PEERS) return
+    if (known === undefined || a.round > known.round) this.#latest.set(a.peerId, a)
+  }
+}
+
+function refuse (code: ValidationCode): InboxVerdict {
+  return { verdict: VALIDATION_CODES[code], code }
+}

@@ -1,0 +1,252 @@
+import type { PrivateKey } from '@libp2p/interface'
+import type { Aggregator } from '../aggregation/index.ts'
+import {
+  PAYLOAD_ENCODING, ValidationError, decodeModelPayload, encodeModelPayload, payloadHash, signAnnouncement
+} from '../protocol/index.ts'
+import type { NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
+import { RoundInbox } from './round-inbox.ts'
+import type { AnnouncementVerdict, RoundNetwork } from './round-network.ts'
+import type { Logger } from './logger.ts'
+
+/** The local training a round needs; the daemon runs it in a worker thread. */
+export interface LocalTrainer {
+  train (weights: Float32Array): Promise<{ weights: Float32Array, loss: number, sampleCount: number }>
+  /** Accuracy on the node's own held-out examples. */
+  evaluateHoldout (weights: Float32Array): Promise<{ accuracy: number, loss: number }>
+}
+
+/** What one finished round reports. */
+export interface RoundSummary {
+  readonly round: number
+  readonly peers: number
+  /** Peer models that went into the aggregate. */
+  readonly used: number
+  /** Peer models announced for the round but refused (fetch failed, bad payload, equivocation). */
+  readonly refused: number
+  /** True when too few inputs met the rule's precondition and the node kept its own model. */
+  readonly keptOwn: boolean
+  readonly loss: number
+  readonly accuracy: number
+  /** The model after aggregation, the one the next round starts from. */
+  readonly weights: Float32Array
+  readonly durationMs: number
+  /** Set when this round was reached by catching up with the network rather than by training. */
+  readonly caughtUpFrom?: number
+}
+
+export interface RoundLoopInit {
+  readonly manifest: NetworkManifest
+  readonly networkId: string
+  readonly privateKey: PrivateKey
+  readonly peerId: string
+  readonly parameterCount: number
+  readonly datasetFingerprint: string
+  readonly startRound: number
+  readonly startWeights: Float32Array
+  /** Stop after this many rounds in total (counting from round 0); undefined runs until aborted. */
+  readonly rounds?: number
+}
+
+export interface RoundLoopComponents {
+  readonly network: RoundNetwork
+  readonly trainer: LocalTrainer
+  readonly aggregator: Aggregator
+  readonly log: Logger
+  /** Called after every round, before the next starts (the daemon prints and checkpoints here). */
+  readonly onRound: (summary: RoundSummary) => Promise<void> | void
+}
+
+interface FetchedModel { readonly peerId: string, readonly weights: Float32Array }
+
+/**
+ * Decentralised gossip averaging with a robust rule (DESIGN.md, "The learning protocol"):
+ * train, announce, fetch, aggregate, record; rounds kept in step by the announcements.
+ * A node that finds the network beyond its round window catches up from a robust aggregate.
+ */
+export class RoundLoop {
+  readonly #init: RoundLoopInit
+  readonly #c: RoundLoopComponents
+  readonly #inbox: RoundInbox
+  /** Verified models by round and peer, fetched as soon as their announcements arrive. */
+  readonly #models = new Map<number, Map<string, Float32Array>>()
+  readonly #refused = new Map<number, Map<string, ValidationCode | 'fetch-failed'>>()
+  #wake: (() => void) | undefined
+  #signal: AbortSignal = new AbortController().signal
+
+  constructor (init: RoundLoopInit, components: RoundLoopComponents) {
+    this.#init = init
+    this.#c = components
+    this.#inbox = new RoundInbox({
+      networkId: init.networkId,
+      selfId: init.peerId,
+      payloadBytes: init.parameterCount * 4,
+      window: init.manifest.rounds.window
+    })
+    components.network.onAnnouncement(a => this.#onAnnouncement(a))
+  }
+
+  /** Equivocation evidence gathered so far. */
+  get evidence (): RoundInbox['evidence'] { return this.#inbox.evidence }
+
+  /** Run rounds until `rounds` are done or the signal aborts; resolves with the last model. */
+  async run (signal: AbortSignal): Promise<Float32Array> {
+    this.#signal = signal
+    let round = this.#init.startRound
+    let weights = this.#init.startWeights
+    const lastRound = (this.#init.rounds ?? Infinity) - 1
+    this.#inbox.setRound(round)
+    while (round <= lastRound && !signal.aborted) {
+      const caughtUp = await this.#catchUp(weights)
+      if (caughtUp !== undefined) {
+        this.#c.log.info(`caught up from round ${round} to round ${caughtUp.round} with ${caughtUp.used} peer models`)
+        round = caughtUp.round
+        weights = caughtUp.weights
+        this.#setRound(round)
+        continue
+      }
+      const summary = await this.#runRound(round, weights)
+      if (summary === undefined) continue // the network moved on during the round: catch up
+      await this.#c.onRound(summary)
+      weights = summary.weights
+      this.#setRound(++round)
+    }
+    return weights
+  }
+
+  async #runRound (round: number, start: Float32Array): Promise<RoundSummary | undefined> {
+    const startedAt = Date.now()
+    const { manifest, networkId, privateKey, peerId, datasetFingerprint } = this.#init
+    const trained = await this.#c.trainer.train(start)
+    const payload = encodeModelPayload(trained.weights)
+    const announcement = await signAnnouncement({
+      networkId,
+      peerId,
+      round,
+      modelHash: payloadHash(payload),
+      byteLength: payload.byteLength,
+      encoding: PAYLOAD_ENCODING,
+      sampleCount: trained.sampleCount,
+      loss: trained.loss,
+      datasetFingerprint,
+      ledgerHead: ''
+    }, privateKey)
+    await this.#c.network.announce(announcement, payload, this.#signal)
+
+    const closed = await this.#waitForQuorum(round, Date.now() + manifest.rounds.deadlineMs)
+    if (closed === 'behind') return undefined
+    const peers = this.#peerModels(round)
+    let weights = trained.weights
+    const keptOwn = 1 + peers.length < this.#c.aggregator.minInputs
+    if (keptOwn) {
+      this.#c.log.warn(`round ${round}: ${1 + peers.length} inputs, rule ${this.#c.aggregator.name} needs ${this.#c.aggregator.minInputs}: keeping own model`)
+    } else {
+      weights = this.#c.aggregator.aggregate(trained.weights, peers.map(p => p.weights))
+    }
+    const { accuracy } = await this.#c.trainer.evaluateHoldout(weights)
+    return {
+      round,
+      peers: this.#c.network.peerCount(),
+      used: keptOwn ? 0 : peers.length,
+      refused: (this.#refused.get(round)?.size ?? 0) + this.#inbox.equivocators(round),
+      keptOwn,
+      loss: trained.loss,
+      accuracy,
+      weights,
+      durationMs: Date.now() - startedAt
+    }
+  }
+
+  /** Wait until `quorum` peer models for the round are in, the deadline passes, or the node is found behind. */
+  async #waitForQuorum (round: number, deadline: number): Promise<'quorum' | 'deadline' | 'behind' | 'aborted'> {
+    const quorum = this.#init.manifest.rounds.quorum
+    for (;;) {
+      if (this.#signal.aborted) return 'aborted'
+      if (this.#peerModels(round).length >= quorum) return 'quorum'
+      if (this.#inbox.catchUpTarget(quorum) !== undefined) return 'behind'
+      const left = deadline - Date.now()
+      if (left <= 0) return 'deadline'
+      await this.#sleepUntilWoken(left)
+    }
+  }
+
+  #sleepUntilWoken (ms: number): Promise<void> {
+    return new Promise(resolve => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.#signal.removeEventListener('abort', done)
+        this.#wake = undefined
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.#signal.addEventListener('abort', done, { once: true })
+      this.#wake = done
+    })
+  }
+
+  /**
+   * When the network is beyond this node's window, adopt the round after the one most peers
+   * announced, starting from a robust aggregate of their models (or from the first such model when
+   * too few arrive for the rule; from the node's own when none does, rather than stall).
+   */
+  async #catchUp (own: Float32Array): Promise<{ round: number, weights: Float32Array, used: number } | undefined> {
+    const target = this.#inbox.catchUpTarget(this.#init.manifest.rounds.quorum)
+    if (target === undefined) return undefined
+    const fetched = (await Promise.all(target.announcements.map(a => this.#fetch(a)))).filter(m => m !== undefined)
+    const [first, ...rest] = fetched
+    const weights = first === undefined
+      ? own
+      : fetched.length >= this.#c.aggregator.minInputs ? this.#c.aggregator.aggregate(first.weights, rest.map(m => m.weights)) : first.weights
+    return { round: target.round + 1, weights, used: fetched.length }
+  }
+
+  #onAnnouncement (a: UpdateAnnouncement): AnnouncementVerdict {
+    const { verdict, code } = this.#inbox.offer(a)
+    if (code !== undefined && code !== 'duplicate') this.#c.log.debug(`announcement from ${a.peerId} round ${a.round}: ${code}`)
+    if (code === 'equivocation') this.#dropModel(a.round, a.peerId)
+    if (verdict === 'accept') {
+      void this.#fetch(a).then(model => {
+        if (model === undefined) return
+        let models = this.#models.get(a.round)
+        if (models === undefined) this.#models.set(a.round, models = new Map())
+        if (!this.#inbox.isEquivocator(a.peerId, a.round)) models.set(a.peerId, model.weights)
+        this.#wake?.()
+      })
+    }
+    this.#wake?.()
+    return verdict
+  }
+
+  /** Fetch and verify one announced model; failures are recorded, logged and resolve to undefined. */
+  async #fetch (a: UpdateAnnouncement): Promise<FetchedModel | undefined> {
+    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#init.manifest.rounds.deadlineMs)])
+    try {
+      const payload = await this.#c.network.fetchPayload(a, signal)
+      return { peerId: a.peerId, weights: decodeModelPayload(payload, a.modelHash, this.#init.parameterCount) }
+    } catch (err) {
+      const code = err instanceof ValidationError ? err.code : 'fetch-failed'
+      let refused = this.#refused.get(a.round)
+      if (refused === undefined) this.#refused.set(a.round, refused = new Map())
+      refused.set(a.peerId, code)
+      this.#c.log.warn(`round ${a.round}: model from ${a.peerId} refused: ${(err as Error).message}`)
+      this.#wake?.()
+      return undefined
+    }
+  }
+
+  #peerModels (round: number): FetchedModel[] {
+    const models = this.#models.get(round)
+    if (models === undefined) return []
+    return [...models].filter(([peerId]) => !this.#inbox.isEquivocator(peerId, round)).map(([peerId, weights]) => ({ peerId, weights }))
+  }
+
+  #dropModel (round: number, peerId: string): void {
+    this.#models.get(round)?.delete(peerId)
+  }
+
+  #setRound (round: number): void {
+    this.#inbox.setRound(round)
+    const oldest = round - this.#init.manifest.rounds.window
+    for (const r of this.#models.keys()) if (r < oldest) this.#models.delete(r)
+    for (const r of this.#refused.keys()) if (r < oldest) this.#refused.delete(r)
+  }
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict'
+import { RoundInbox } from '../../../src/node/round-inbox.ts'
+import type { UpdateAnnouncement } from '../../../src/protocol/index.ts'
+
+const NETWORK = 'ab'.repeat(16)
+
+function announcement (peerId: string, round: number, modelHash = 'cd'.repeat(32)): UpdateAnnouncement {
+  // The inbox trusts the codec for signatures; these are the fields it looks at.
+  return { version: 1, networkId: NETWORK, peerId, round, modelHash, byteLength: 40, encoding: 'f32le', sampleCount: 1, loss: 0, datasetFingerprint: '', ledgerHead: '', signature: '' }
+}
+
+function inbox (): RoundInbox {
+  return new RoundInbox({ networkId: NETWORK, selfId: 'self', payloadBytes: 40, window: 2 })
+}
+
+describe('round inbox', () => {
+  it('accepts one model per peer and round, ignores the same one again', () => {
+    const box = inbox()
+    assert.deepEqual(box.offer(announcement('a', 0)), { verdict: 'accept' })
+    assert.deepEqual(box.offer(announcement('a', 0)), { verdict: 'ignore', code: 'duplicate' })
+    assert.deepEqual(box.offer(announcement('b', 0)), { verdict: 'accept' })
+    assert.deepEqual(box.announcements(0).map(a => a.peerId), ['a', 'b'])
+  })
+
+  it('rejects another network, a wrong size, and ignores its own echo', () => {
+    const box = inbox()
+    assert.equal(box.offer({ ...announcement('a', 0), networkId: 'ef'.repeat(16) }).code, 'wrong-network')
+    assert.equal(box.offer({ ...announcement('a', 0), byteLength: 44 }).code, 'wrong-size')
+    assert.equal(box.offer(announcement('self', 0)).verdict, 'ignore')
+  })
+
+  it('keeps rounds within the window and ignores the rest', () => {
+    const box = inbox()
+    box.setRound(5)
+    assert.equal(box.offer(announcement('a', 2)).code, 'stale-round')
+    assert.equal(box.offer(announcement('a', 3)).verdict, 'accept')
+    assert.equal(box.offer(announcement('a', 7)).verdict, 'accept')
+    assert.equal(box.offer(announcement('a', 8)).code, 'future-round')
+    box.setRound(6)
+    assert.deepEqual(box.announcements(3), [])
+  })
+
+  it('keeps both messages of an equivocation as evidence and excludes the peer for that round', () => {
+    const box = inbox()
+    box.offer(announcement('a', 1, '01'.repeat(32)))
+    const verdict = box.offer(announcement('a', 1, '02'.repeat(32)))
+    assert.deepEqual(verdict, { verdict: 'reject', code: 'equivocation' })
+    assert.equal(box.evidence.length, 1)
+    assert.equal(box.evidence[0]?.first.modelHash, '01'.repeat(32))
+    assert.equal(box.evidence[0]?.second.modelHash, '02'.repeat(32))
+    assert.deepEqual(box.announcements(1), [])
+    assert.equal(box.equivocators(1), 1)
+    assert.equal(box.offer(announcement('a', 2)).verdict, 'accept')
+  })
+
+  it('finds the round a quorum of peers has moved on to, once it lies beyond the window', () => {
+    const box = inbox()
+    box.offer(announcement('a', 2))
+    box.offer(announcement('b', 2))
+    assert.equal(box.catchUpTarget(2), undefined)
+    box.offer(announcement('a', 40))
+    assert.equal(box.catchUpTarget(2), undefined, 'one peer ahead is not the network')
+    box.offer(announcement('b', 41))
+    const target = box.catchUpTarget(2)
+    assert.equal(target?.round, 40)
+    assert.deepEqual(target?.announcements.map(a => a.peerId).sort(), ['a', 'b'])
+  })
+})
