@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,6 +13,7 @@ import type { FlagKind } from './argv.ts'
 import { loadCheckpoint } from './checkpoint.ts'
 import { ConfigError } from './config.ts'
 import { dataDirPaths, initDataDir } from './data-dir.ts'
+import { freePorts } from './free-ports.ts'
 import type { StatusEvent } from './status-output.ts'
 
 /** Defaults of `meshtrain swarm`, sized for a 2-core machine. */
@@ -204,18 +204,6 @@ async function testAccuracies (manifest: NetworkManifest, source: ReturnType<typ
   } finally {
     await evaluator.close()
   }
-}
-
-/** Ports free on 127.0.0.1 right now, found by binding port 0 and letting go. */
-async function freePorts (count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve(server))
-  })))
-  const ports = servers.map(s => (s.address() as { port: number }).port)
-  await Promise.all(servers.map(s => new Promise(resolve => s.close(resolve))))
-  return ports
 }
 
 function positiveInt (raw: string | boolean | undefined, flag: string, fallback: number): number {

@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { StatusEvent } from '../../src/node/status-output.ts'
+
+export { freePorts } from '../../src/node/free-ports.ts'
+
+export const MAIN = fileURLToPath(new URL('../../src/node/main.ts', import.meta.url))
+
+/** Run `meshtrain ARGS` to its end; resolves with its exit code and output. */
+export function runCli (args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
+    child.on('error', reject)
+    child.on('exit', code => resolve({ code, stdout, stderr }))
+  })
+}
+
+/** A daemon process started with `meshtrain start`, whose JSON status lines are collected. */
+export class DaemonProcess {
+  readonly events: StatusEvent[] = []
+  readonly child: ChildProcess
+  stderr = ''
+  readonly exited: Promise<number | null>
+  readonly #waiters = new Set<() => void>()
+
+  constructor (dataDir: string) {
+    this.child = spawn(process.execPath, [MAIN, 'start', '--data-dir', dataDir, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let buffered = ''
+    this.child.stdout?.setEncoding('utf8')
+    this.child.stdout?.on('data', (chunk: string) => {
+      buffered += chunk
+      let newline
+      while ((newline = buffered.indexOf('\n')) !== -1) {
+        const line = buffered.slice(0, newline)
+        buffered = buffered.slice(newline + 1)
+        if (line.startsWith('{')) this.events.push(JSON.parse(line) as StatusEvent)
+      }
+      this.#notify()
+    })
+    this.child.stderr?.on('data', (b: Buffer) => { this.stderr += b.toString() })
+    this.exited = new Promise(resolve => this.child.on('exit', code => {
+      this.#notify()
+      resolve(code)
+    }))
+  }
+
+  get rounds (): Extract<StatusEvent, { event: 'round' }>[] {
+    return this.events.filter((e): e is Extract<StatusEvent, { event: 'round' }> => e.event === 'round')
+  }
+
+  get lastRound (): number {
+    return this.rounds.at(-1)?.round ?? -1
+  }
+
+  /** Wait until `predicate` holds, failing after `timeoutMs` or if the process exits first. */
+  async waitFor (predicate: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!predicate()) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`daemon exited (${this.child.exitCode ?? this.child.signalCode}) before ${what}; stderr:\n${this.stderr.slice(-3000)}`)
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; stderr:\n${this.stderr.slice(-3000)}`)
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(done, left)
+        this.#waiters.add(done)
+        function done (): void { clearTimeout(timer); resolve() }
+      })
+    }
+  }
+
+  stop (): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL')
+  }
+
+  #notify (): void {
+    for (const w of this.#waiters) w()
+    this.#waiters.clear()
+  }
+}
+
+/** A temporary directory, removed by the returned function. */
+export async function tempDir (): Promise<{ path: string, remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'meshtrain-test-'))
+  return { path, remove: () => rm(path, { recursive: true, force: true }) }
+}
+
+/** Write a manifest file and return its path. */
+export async function writeManifest (dir: string, manifest: unknown): Promise<string> {
+  const path = join(dir, `manifest-${Math.random().toString(36).slice(2)}.json`)
+  await writeFile(path, JSON.stringify(manifest))
+  return path
+}

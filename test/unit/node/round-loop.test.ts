@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createAggregator } from '../../../src/aggregation/index.ts'
+import { InProcessNetwork } from '../../../src/node/in-process-network.ts'
+import { RoundLoop } from '../../../src/node/round-loop.ts'
+import type { LocalTrainer, RoundSummary } from '../../../src/node/round-loop.ts'
+import { silentLogger } from '../../../src/node/logger.ts'
+import { DEFAULT_MANIFEST, networkId } from '../../../src/protocol/index.ts'
+import type { AggregationSpec, NetworkManifest } from '../../../src/protocol/index.ts'
+
+const DIMENSIONS = 4
+
+/** A stand-in for SGD: each step moves the model halfway to the node's own optimum. */
+function pullTowards (target: number): LocalTrainer {
+  return {
+    train: async weights => ({ weights: weights.map(w => w + (target - w) / 2), loss: Math.abs(target - (weights[0] ?? 0)), sampleCount: 1 }),
+    evaluateHoldout: async weights => ({ accuracy: 1 / (1 + Math.abs(target - (weights[0] ?? 0))), loss: 0 })
+  }
+}
+
+function manifestWith (quorum: number, deadlineMs: number, aggregation: AggregationSpec): NetworkManifest {
+  return { ...DEFAULT_MANIFEST, aggregation, rounds: { quorum, deadlineMs, window: 2 } }
+}
+
+async function member (network: InProcessNetwork, seed: number, manifest: NetworkManifest, target: number, rounds: number, summaries: RoundSummary[]) {
+  const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
+  const peerId = peerIdFromPrivateKey(privateKey).toString()
+  const net = network.join(peerId)
+  const loop = new RoundLoop({
+    manifest, networkId: networkId(manifest), privateKey, peerId, parameterCount: DIMENSIONS, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(DIMENSIONS), rounds
+  }, {
+    network: net, trainer: pullTowards(target), aggregator: createAggregator(manifest.aggregation), log: silentLogger, onRound: s => { summaries.push(s) }
+  })
+  return { loop, net, peerId }
+}
+
+describe('round loop over the in-process network', () => {
+  it('three members aggregate each other\'s models every round and agree', async () => {
+    const network = new InProcessNetwork()
+    const manifest = manifestWith(2, 10_000, { rule: 'median', f: 1 })
+    const summaries: RoundSummary[][] = [[], [], []]
+    const members = await Promise.all([0, 1, 2].map(i => member(network, i + 1, manifest, [0, 1, 10][i] as number, 5, summaries[i] as RoundSummary[])))
+    const models = await Promise.all(members.map(m => m.loop.run(new AbortController().signal)))
+    for (const s of summaries) {
+      assert.deepEqual(s.map(x => x.round), [0, 1, 2, 3, 4])
+      assert.ok(s.every(x => x.used === 2 && x.refused === 0 && !x.keptOwn))
+    }
+    // The median of three identical aggregates is one model: every member ends with the same.
+    assert.deepEqual(models[0], models[1])
+    assert.deepEqual(models[1], models[2])
+    // The median ignores the outlying optimum (10): the consensus lies between the other two.
+    assert.ok((models[0]?.[0] ?? NaN) <= 1.0, String(models[0]))
+  })
+
+  it('a silent member does not stall the others: rounds close at the deadline with what arrived', async () => {
+    const network = new InProcessNetwork()
+    const manifest = manifestWith(2, 100, { rule: 'mean' })
+    const summaries: RoundSummary[][] = [[], []]
+    const live = await Promise.all([0, 1].map(i => member(network, i + 1, manifest, i, 3, summaries[i] as RoundSummary[])))
+    network.join(peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(9))).toString())
+    await Promise.all(live.map(m => m.loop.run(new AbortController().signal)))
+    for (const s of summaries) assert.deepEqual(s.map(x => [x.round, x.used]), [[0, 1], [1, 1], [2, 1]])
+  })
+
+  it('keeps its own model and says so when too few inputs meet the rule\'s precondition', async () => {
+    const network = new InProcessNetwork()
+    const manifest = manifestWith(2, 100, { rule: 'median', f: 1 })
+    const summaries: RoundSummary[] = []
+    const alone = await member(network, 1, manifest, 3, 2, summaries)
+    await alone.loop.run(new AbortController().signal)
+    assert.deepEqual(summaries.map(s => [s.round, s.keptOwn, s.used]), [[0, true, 0], [1, true, 0]])
+  })
+
+  it('a late joiner catches up to the network\'s round instead of starting at round 0', async () => {
+    const network = new InProcessNetwork()
+    const manifest = manifestWith(1, 10_000, { rule: 'mean' })
+    const early: RoundSummary[][] = [[], []]
+    const late: RoundSummary[] = []
+    const members = await Promise.all([0, 1].map(i => member(network, i + 1, manifest, i, 40, early[i] as RoundSummary[])))
+    const running = members.map(m => m.loop.run(new AbortController().signal))
+    while ((early[0]?.length ?? 0) < 10) await new Promise(resolve => setImmediate(resolve))
+    const joiner = await member(network, 3, manifest, 0.5, 40, late)
+    await Promise.all([...running, joiner.loop.run(new AbortController().signal)])
+    assert.ok((late[0]?.round ?? 0) >= 10, `the joiner's first finished round is ${late[0]?.round}`)
+    assert.equal(late.at(-1)?.round, 39)
+  })
+})
