@@ -1,0 +1,275 @@
+import { InvalidDataLengthError, UnexpectedEOFError, lpStream } from '@libp2p/utils'
+import { payloadHash } from './model-payload.ts'
+import { modelProtocol } from './topics.ts'
+import type { AbortOptions, Connection, Libp2p, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+
+/**
+ * The model-transfer stream protocol (`modelProtocol(networkId)`):
+ *
+ * - request: one length-prefixed frame holding the 32-byte SHA-256 of the wanted payload;
+ * - response: one length-prefixed frame: a status byte, then (when found) the payload bytes.
+ *
+ * The client knows the exact size from the announcement and refuses any other; the server
+ * refuses requests of any other size than 32 bytes.
+ */
+
+/** SHA-256 digest size: the only request size a server accepts. */
+export const MODEL_REQUEST_BYTES = 32
+
+/** Status bytes of a response, readable ASCII so a hex dump says what happened. */
+export const TRANSFER_STATUS = {
+  found: 0x46, // 'F'
+  'not-found': 0x4e, // 'N'
+  busy: 0x42 // 'B'
+} as const
+
+/** Why a transfer failed; used in logs and metric labels. */
+export type TransferErrorCode =
+  | 'not-found' // the peer does not hold that payload (any more)
+  | 'busy' // the peer refused: too many concurrent requests
+  | 'timeout' // the request took longer than its deadline
+  | 'aborted' // the caller's signal fired
+  | 'wrong-size' // the answer was not exactly the announced size
+  | 'truncated' // the stream ended before the whole answer arrived
+  | 'hash-mismatch' // the bytes do not hash to the requested hash
+  | 'bad-response' // unknown status byte or empty frame
+  | 'stream-error' // dialling or the stream itself failed
+
+/** A failed model transfer, with the code of the failure. */
+export class TransferError extends Error {
+  readonly code: TransferErrorCode
+  constructor (code: TransferErrorCode, message: string, options?: ErrorOptions) {
+    super(`${code}: ${message}`, options)
+    this.name = 'TransferError'
+    this.code = code
+  }
+}
+
+/** Options of the model-transfer protocol; every one has a default. */
+export interface ModelTransferInit {
+  /**
+   * Largest payload this node fetches or serves, bytes.
+   * @default 268_435_456 (256 MiB)
+   */
+  maxPayloadBytes?: number
+  /**
+   * Deadline of one request, on either side, ms. Generous: 8 MB takes well under a second on
+   * loopback, but a slow link at 1 MB/s needs about 8 s.
+   * @default 60_000
+   */
+  requestTimeoutMs?: number
+  /**
+   * Concurrent inbound requests served per peer; more are answered `busy`.
+   * @default 4
+   */
+  maxInboundPerPeer?: number
+  /**
+   * Concurrent inbound requests served in total; more are answered `busy`.
+   * @default 32
+   */
+  maxInboundTotal?: number
+}
+
+/** The narrow set of collaborators the protocol needs. */
+export interface ModelTransferComponents {
+  /** The libp2p node: registers the handler, dials, provides the logger. */
+  readonly libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'logger'>
+  /** The network whose protocol id is served. */
+  readonly networkId: string
+  /** Payloads this node serves, by hex SHA-256; undefined when it does not hold one. */
+  lookup (modelHash: string): Uint8Array | undefined
+}
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024 * 1024
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
+export const DEFAULT_MAX_INBOUND_PER_PEER = 4
+export const DEFAULT_MAX_INBOUND_TOTAL = 32
+
+/** Room for the length prefix and the status byte beyond the payload in the read buffer. */
+const FRAME_OVERHEAD_BYTES = 16
+
+/**
+ * Serves payloads by hash to other peers and fetches theirs.
+ * Start registers the stream handler, stop unregisters it and aborts requests in flight.
+ */
+export class ModelTransfer implements Startable {
+  readonly protocol: string
+  private readonly components: ModelTransferComponents
+  private readonly log: Logger
+  private readonly maxPayloadBytes: number
+  private readonly requestTimeoutMs: number
+  private readonly maxInboundPerPeer: number
+  private readonly maxInboundTotal: number
+  private readonly inboundByPeer = new Map<string, number>()
+  private inboundTotal = 0
+  private run: AbortController | undefined
+
+  constructor (components: ModelTransferComponents, init: ModelTransferInit = {}) {
+    this.components = components
+    this.protocol = modelProtocol(components.networkId)
+    this.log = components.libp2p.logger.forComponent('meshtrain:model-transfer')
+    this.maxPayloadBytes = positive('maxPayloadBytes', init.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)
+    this.requestTimeoutMs = positive('requestTimeoutMs', init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
+    this.maxInboundPerPeer = positive('maxInboundPerPeer', init.maxInboundPerPeer ?? DEFAULT_MAX_INBOUND_PER_PEER)
+    this.maxInboundTotal = positive('maxInboundTotal', init.maxInboundTotal ?? DEFAULT_MAX_INBOUND_TOTAL)
+  }
+
+  /** Register the stream handler. Idempotent. */
+  async start (): Promise<void> {
+    if (this.run !== undefined) return
+    this.run = new AbortController()
+    await this.components.libp2p.handle(this.protocol, async (stream, connection) => {
+      await this.serve(stream, connection)
+    }, {
+      // Let our own per-peer/total limits answer `busy` instead of libp2p resetting the stream.
+      maxInboundStreams: this.maxInboundTotal + 1
+    })
+  }
+
+  /** Unregister the handler and abort requests in flight. Idempotent. */
+  async stop (): Promise<void> {
+    if (this.run === undefined) return
+    this.run.abort(new Error('model transfer stopped'))
+    this.run = undefined
+    await this.components.libp2p.unhandle(this.protocol)
+  }
+
+  /**
+   * Pull a payload by hash from a peer, dialling it if needed.
+   * @param byteLength the exact size the announcement promised; any other size is refused.
+   * @returns exactly `byteLength` bytes whose SHA-256 is `modelHash`.
+   * @throws TransferError with the code of the failure.
+   */
+  async fetch (peer: PeerId, modelHash: string, byteLength: number, options: AbortOptions = {}): Promise<Uint8Array> {
+    if (!/^[0-9a-f]{64}$/.test(modelHash)) throw new TransferError('bad-response', `not a SHA-256 hex hash: ${modelHash.slice(0, 80)}`)
+    if (!Number.isInteger(byteLength) || byteLength <= 0 || byteLength > this.maxPayloadBytes) {
+      throw new TransferError('wrong-size', `announced ${byteLength} bytes, at most ${this.maxPayloadBytes} accepted`)
+    }
+    const timeout = AbortSignal.timeout(this.requestTimeoutMs)
+    const signals = [timeout, ...(options.signal === undefined ? [] : [options.signal])]
+    const signal = AbortSignal.any(signals)
+    const started = Date.now()
+    let stream: Stream | undefined
+    try {
+      stream = await this.components.libp2p.dialProtocol(peer, this.protocol, { signal })
+      const payload = await requestModel(stream, modelHash, byteLength, { signal })
+      if (payloadHash(payload) !== modelHash) {
+        throw new TransferError('hash-mismatch', `payload from ${peer} does not hash to ${modelHash}`)
+      }
+      await stream.close({ signal }).catch(err => stream?.abort(err))
+      this.log('fetched %d bytes %s from %p in %d ms', byteLength, modelHash, peer, Date.now() - started)
+      return payload
+    } catch (err) {
+      const error = toTransferError(err, timeout, options.signal, this.requestTimeoutMs)
+      stream?.abort(error)
+      this.log('fetch of %s from %p failed - %s', modelHash, peer, error.message)
+      throw error
+    }
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const run = this.run
+    if (run === undefined) {
+      stream.abort(new Error('model transfer stopped'))
+      return
+    }
+    const perPeer = this.inboundByPeer.get(peer) ?? 0
+    const busy = perPeer >= this.maxInboundPerPeer || this.inboundTotal >= this.maxInboundTotal
+    this.inboundByPeer.set(peer, perPeer + 1)
+    this.inboundTotal++
+    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)])
+    try {
+      await serveModelRequest(stream, busy ? () => 'busy' : hash => this.components.lookup(hash), { signal })
+      await stream.close({ signal })
+    } catch (err) {
+      this.log('serving %p failed - %s', connection.remotePeer, err instanceof Error ? err.message : String(err))
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      const left = (this.inboundByPeer.get(peer) ?? 1) - 1
+      if (left === 0) this.inboundByPeer.delete(peer)
+      else this.inboundByPeer.set(peer, left)
+      this.inboundTotal--
+    }
+  }
+}
+
+/**
+ * Server side of one request on an open stream: read the 32-byte hash, answer with the payload
+ * the lookup returns, `not-found`, or `busy` when the lookup says so. Does not close the stream.
+ * @throws when the request is malformed or the stream fails; the caller aborts the stream.
+ */
+export async function serveModelRequest (
+  stream: Stream,
+  lookup: (modelHash: string) => Uint8Array | undefined | 'busy',
+  options: Required<AbortOptions>
+): Promise<void> {
+  const lp = lpStream(stream, { maxDataLength: MODEL_REQUEST_BYTES })
+  const request = await lp.read(options)
+  if (request.byteLength !== MODEL_REQUEST_BYTES) {
+    throw new TransferError('bad-response', `request of ${request.byteLength} bytes, expected ${MODEL_REQUEST_BYTES}`)
+  }
+  const found = lookup(Buffer.from(request.subarray()).toString('hex'))
+  if (found === 'busy') {
+    await lp.write(Uint8Array.of(TRANSFER_STATUS.busy), options)
+  } else if (found === undefined) {
+    await lp.write(Uint8Array.of(TRANSFER_STATUS['not-found']), options)
+  } else {
+    // Written by hand rather than through lp.write so the stored payload is sent without a copy:
+    // the frame is the length prefix and status byte, then the payload itself.
+    const head = Uint8Array.from([...varint(found.byteLength + 1), TRANSFER_STATUS.found])
+    if (!stream.send(head)) await stream.onDrain(options)
+    if (!stream.send(found)) await stream.onDrain(options)
+  }
+}
+
+/**
+ * Client side of one request on an open stream: send the hash, read exactly `byteLength` bytes.
+ * Does not check the hash (ModelTransfer.fetch does) and does not close the stream.
+ * @throws TransferError `not-found`, `busy`, `wrong-size`, `truncated` or `bad-response`;
+ * stream and abort errors pass through.
+ */
+export async function requestModel (stream: Stream, modelHash: string, byteLength: number, options: Required<AbortOptions>): Promise<Uint8Array> {
+  const lp = lpStream(stream, {
+    // One status byte plus the payload: a longer frame is refused as soon as its length arrives.
+    maxDataLength: byteLength + 1,
+    maxBufferSize: byteLength + FRAME_OVERHEAD_BYTES
+  })
+  await lp.write(Buffer.from(modelHash, 'hex'), options)
+  const response = await lp.read(options)
+  const status = response.byteLength === 0 ? undefined : response.get(0)
+  if (status === TRANSFER_STATUS['not-found']) throw new TransferError('not-found', `peer does not hold ${modelHash}`)
+  if (status === TRANSFER_STATUS.busy) throw new TransferError('busy', `peer refused ${modelHash}: too many requests`)
+  if (status !== TRANSFER_STATUS.found) throw new TransferError('bad-response', `status ${status ?? 'missing'}`)
+  if (response.byteLength !== byteLength + 1) {
+    throw new TransferError('wrong-size', `answer of ${response.byteLength - 1} bytes, announced ${byteLength}`)
+  }
+  // subarray copies when the frame arrived in several chunks, which is the normal case.
+  return response.subarray(1)
+}
+
+function toTransferError (err: unknown, timeout: AbortSignal, caller: AbortSignal | undefined, timeoutMs: number): TransferError {
+  if (err instanceof TransferError) return err
+  if (caller?.aborted === true) return new TransferError('aborted', 'the caller aborted the request', { cause: err })
+  if (timeout.aborted) return new TransferError('timeout', `no complete answer within ${timeoutMs} ms`, { cause: err })
+  if (err instanceof InvalidDataLengthError) return new TransferError('wrong-size', 'answer longer than announced', { cause: err })
+  if (err instanceof UnexpectedEOFError) return new TransferError('truncated', 'stream ended before the whole answer', { cause: err })
+  const message = err instanceof Error ? err.message : String(err)
+  return new TransferError('stream-error', message, { cause: err })
+}
+
+/** Unsigned LEB128, the length prefix of `lpStream`. */
+function varint (value: number): number[] {
+  const bytes: number[] = []
+  while (value >= 0x80) {
+    bytes.push((value % 0x80) | 0x80)
+    value = Math.floor(value / 0x80)
+  }
+  bytes.push(value)
+  return bytes
+}
+
+function positive (name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`ModelTransferInit.${name} is ${value}; a positive integer is allowed`)
+  return value
+}
