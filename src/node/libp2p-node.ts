@@ -1,0 +1,182 @@
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { bootstrap } from '@libp2p/bootstrap'
+import { mdns } from '@libp2p/mdns'
+import { gossipsub, StrictSign } from '@libp2p/gossipsub'
+import { updateTopic } from '../protocol/topics.ts'
+import { bootstrapRedial } from './bootstrap-redial.ts'
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/model-transfer.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Libp2pOptions } from 'libp2p'
+import type { BootstrapRedial } from './bootstrap-redial.ts'
+
+/** Plain-data settings of a meshtrain libp2p node. */
+export interface MeshtrainLibp2pInit {
+  /** The node's identity. */
+  readonly privateKey: PrivateKey
+  /** Multiaddrs to listen on, e.g. `/ip4/0.0.0.0/tcp/4001`; tests use `/ip4/127.0.0.1/tcp/0`. */
+  readonly listen: readonly string[]
+  /** Bootstrap multiaddrs ending in `/p2p/<peer-id>`; dialled at start and redialled until connected. */
+  readonly bootstrap: readonly string[]
+  /** Discover peers on the local network by multicast DNS (and dial them). */
+  readonly mdns: boolean
+  /** The network whose topics this node may join; no other topic is accepted. */
+  readonly networkId: string
+  /**
+   * Largest model payload the node moves, bytes. Bounds what any one stream may queue for a
+   * slow reader (yamux `streamOptions.maxWriteBufferLength`), which is otherwise unbounded.
+   * @default 268_435_456 (256 MiB)
+   */
+  readonly maxPayloadBytes?: number
+}
+
+/** The services every meshtrain node runs (a type alias: libp2p's ServiceMap needs an index signature). */
+export type MeshtrainServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+  /** Present when the bootstrap list is non-empty. */
+  bootstrapRedial?: BootstrapRedial
+}
+
+/** A libp2p node assembled by {@link createMeshtrainLibp2p}. */
+export type MeshtrainLibp2p = Libp2p<MeshtrainServices>
+
+/**
+ * Loopback, where a local swarm runs many nodes: allowed past the connection manager's
+ * per-host inbound rate limit (5 new connections per second by default) and `maxConnections`.
+ */
+export const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'] as const
+
+/** Loopback hosts whitelisted for gossipsub's IP-colocation penalty (P6). */
+export const LOOPBACK_IPS = ['127.0.0.1', '::1'] as const
+
+/**
+ * Largest gossipsub RPC frame accepted, bytes. Announcements are under 2 KiB
+ * (MAX_ANNOUNCEMENT_BYTES); 1 MiB leaves room for batched control messages and is a quarter of
+ * the 4 MiB default, so a peer cannot make us decode big frames.
+ */
+export const MAX_GOSSIP_RPC_BYTES = 1024 * 1024
+
+/**
+ * Score weight of one invalid message on the update topic (P4, squared counter). Three invalid
+ * messages (-90) take a peer below gossipsub's default graylist threshold (-80).
+ */
+export const INVALID_MESSAGE_WEIGHT = -10
+
+/**
+ * Per-second decay of the invalid-message counter: a half-life of about 70 s, so a peer that
+ * sent garbage stays penalised for minutes rather than gossipsub's default two seconds.
+ */
+export const INVALID_MESSAGE_DECAY = 0.99
+
+/** Stream write queues are never capped below libp2p's own 4 MiB message limits. */
+const MIN_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
+
+/**
+ * Assemble (but do not start) a libp2p v3 node: TCP, Noise, Yamux, identify, ping, gossipsub,
+ * bootstrap with redial when the list is non-empty, mDNS when enabled. The caller starts and
+ * stops it.
+ */
+export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise<MeshtrainLibp2p> {
+  const topic = updateTopic(init.networkId)
+  const maxPayloadBytes = init.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
+  if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes <= 0) {
+    throw new RangeError(`MeshtrainLibp2pInit.maxPayloadBytes is ${maxPayloadBytes}; a positive integer is allowed`)
+  }
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
+  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...init.bootstrap] }))
+  if (init.mdns) peerDiscovery.push(mdns())
+
+  const node = await createLibp2p({
+    start: false,
+    privateKey: init.privateKey,
+    addresses: { listen: [...init.listen] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    // Yamux's read side needs no change: its window grows to 16 MiB and data is handed to the
+    // stream's listener as it arrives, so the only buffer a big payload fills is the transfer
+    // client's own, which it sizes from the announcement. The write side queues without bound
+    // by default; no stream ever needs to queue more than one payload.
+    streamMuxers: [yamux({
+      streamOptions: { maxWriteBufferLength: Math.max(MIN_WRITE_BUFFER_BYTES, maxPayloadBytes + 64 * 1024) }
+    })],
+    connectionManager: {
+      allow: [...LOOPBACK_ALLOW]
+    },
+    peerDiscovery,
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: StrictSign,
+        emitSelf: false,
+        // A node alone (first of its network, or between restarts) must not throw on announce.
+        allowPublishToZeroTopicPeers: true,
+        allowedTopics: [topic],
+        fallbackToFloodsub: false,
+        maxInboundDataLength: MAX_GOSSIP_RPC_BYTES,
+        scoreParams: {
+          IPColocationFactorWhitelist: new Set(LOOPBACK_IPS),
+          topics: {
+            [topic]: {
+              topicWeight: 1,
+              timeInMeshWeight: 0.01,
+              timeInMeshQuantum: 1_000,
+              timeInMeshCap: 3_600,
+              firstMessageDeliveriesWeight: 1,
+              firstMessageDeliveriesDecay: 0.9,
+              firstMessageDeliveriesCap: 10,
+              // One announcement per peer and round: a mesh peer can never deliver the default
+              // 20 messages per window, so the "too few deliveries" penalty (P3, P3b) stays off.
+              meshMessageDeliveriesWeight: 0,
+              meshMessageDeliveriesDecay: 0.5,
+              meshMessageDeliveriesCap: 100,
+              meshMessageDeliveriesThreshold: 20,
+              meshMessageDeliveriesWindow: 10,
+              meshMessageDeliveriesActivation: 5_000,
+              meshFailurePenaltyWeight: 0,
+              meshFailurePenaltyDecay: 0.5,
+              invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
+              invalidMessageDeliveriesDecay: INVALID_MESSAGE_DECAY
+            }
+          }
+        }
+      }),
+      ...(init.bootstrap.length > 0 ? { bootstrapRedial: bootstrapRedial({ list: [...init.bootstrap] }) } : {})
+    }
+  })
+
+  if (init.mdns) {
+    // libp2p v3 does not dial discovered peers by itself; bootstrap peers are dialled by their
+    // own module, mDNS finds are dialled here.
+    const log = node.logger.forComponent('meshtrain:mdns-dial')
+    node.addEventListener('peer:discovery', (evt) => {
+      const peer = evt.detail
+      if (peer.id.equals(node.peerId) || node.getConnections(peer.id).length > 0) return
+      node.dial(peer.id).catch((err: unknown) => { log('could not dial discovered peer %p - %e', peer.id, err) })
+    })
+  }
+  return node
+}
+
+/**
+ * A ready-to-paste bootstrap address of a started node, `/ip4/<host>/tcp/<port>/p2p/<peer-id>`,
+ * preferring a non-loopback IPv4 address (reachable from other hosts) and falling back to
+ * loopback. Undefined when the node listens on no IPv4 TCP address.
+ */
+export function bootstrapAddress (node: Pick<Libp2p, 'getMultiaddrs' | 'peerId'>): string | undefined {
+  const suffix = `/p2p/${node.peerId.toString()}`
+  const candidates = node.getMultiaddrs()
+    .map(ma => ma.toString())
+    .filter(text => /^\/ip4\/[^/]+\/tcp\/\d+/.test(text))
+    .map(text => text.endsWith(suffix) ? text : `${text}${suffix}`)
+  return candidates.find(text => !text.startsWith('/ip4/127.')) ?? candidates[0]
+}
