@@ -228,6 +228,29 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     await rejectsWith(client.network.fetchPayload(announcement, AbortSignal.timeout(10_000)), 'hash-mismatch')
   })
 
+  it('answers busy beyond the per-peer limit of concurrent requests', async function () {
+    const server = await startMember()
+    const client = await startMember({ bootstrap: [address(server.node)] })
+    const payload = encodeModelPayload(randomWeights(1_000, 5))
+    const announcement = await announcementFor(server, payload)
+    await server.network.announce(announcement, payload)
+    // Four streams that never send their request hold all four per-peer slots until they close.
+    const idle = await Promise.all([1, 2, 3, 4].map(async () =>
+      await client.node.dialProtocol(server.node.peerId, modelProtocol(NETWORK_ID), { negotiateFully: true })))
+    await rejectsWith(client.network.fetchPayload(announcement, AbortSignal.timeout(10_000)), 'busy')
+    for (const stream of idle) stream.abort(new Error('test done'))
+    // Slots free up as the server sees the resets; the next fetches succeed once one is free.
+    let fetched: Uint8Array | undefined
+    for (let attempt = 0; fetched === undefined; attempt++) {
+      assert.ok(attempt < 100, 'a slot frees up after the idle streams are reset')
+      fetched = await client.network.fetchPayload(announcement, AbortSignal.timeout(10_000)).catch((err: unknown) => {
+        if (err instanceof TransferError && err.code === 'busy') return undefined
+        throw err
+      })
+    }
+    assert.equal(payloadHash(fetched), announcement.modelHash)
+  })
+
   it('connects to a bootstrap peer that comes up after the node started', async function () {
     const port = await freePort()
     const lateKey = await generateKeyPair('Ed25519')
