@@ -6,8 +6,8 @@
 /** A setting that cannot be used, named with its value, where it came from and what is allowed. */
 export class ConfigError extends Error {
   readonly setting: string
-  constructor (setting: string, message: string) {
-    super(message)
+  constructor (setting: string, message: string, options?: ErrorOptions) {
+    super(message, options)
     this.name = 'ConfigError'
     this.setting = setting
   }

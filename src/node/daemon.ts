@@ -1,7 +1,7 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator } from '../aggregation/index.ts'
 import type { Aggregator } from '../aggregation/index.ts'
-import { parseDataSource, parsePartition, startTrainer } from '../model/index.ts'
+import { ModelTrainer, parseDataSource, parsePartition } from '../model/index.ts'
 import { networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts'
@@ -46,7 +46,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   if (shard === undefined) throw new ConfigError('shard', `--shard: got ${JSON.stringify(config.shard)}`)
   const checkpoint = await loadCheckpoint(paths.checkpoints, id, parameters)
 
-  const trainer = await startTrainer({
+  const trainer = await ModelTrainer.start({
     model: manifest.model,
     training: manifest.training,
     data: parseDataSource(config.data),
@@ -71,7 +71,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       peerId,
       networkId: id,
       addresses: libp2p.getMultiaddrs().map(a => a.toString()),
-      bootstrapAddress: bootstrapAddress(libp2p),
+      bootstrapAddress: bootstrapAddress(libp2p) ?? '(not listening)',
       backend: trainer.backend,
       rule: aggregator.name,
       parameters,

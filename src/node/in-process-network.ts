@@ -52,7 +52,7 @@ class InProcessMember implements RoundNetwork {
 
   async fetchPayload (announcement: UpdateAnnouncement, signal: AbortSignal): Promise<Uint8Array> {
     signal.throwIfAborted()
-    const payload = this.#network.member(announcement.peerId)?.#payloads.get(announcement.modelHash)
+    const payload = this.#network.member(announcement.peerId)?.payload(announcement.modelHash)
     if (payload === undefined) throw new Error(`${announcement.peerId} does not hold ${announcement.modelHash}`)
     if (payload.byteLength !== announcement.byteLength) throw new Error('payload size differs from the announcement')
     return payload
@@ -62,6 +62,10 @@ class InProcessMember implements RoundNetwork {
     let count = 0
     for (const member of this.#network.members()) if (member !== this) count++
     return count
+  }
+
+  payload (hash: string): Uint8Array | undefined {
+    return this.#payloads.get(hash)
   }
 
   leave (): void {
