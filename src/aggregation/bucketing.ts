@@ -1,0 +1,57 @@
+import { checkCount, checkInputs } from './inputs.ts'
+import { fingerprints, weightedSum } from './streaming-pass.ts'
+
+/** Options of {@link bucketing} and {@link bucketMeans}. */
+export interface BucketingOptions {
+  /** Inputs per bucket, s. @default 2 (bucketing repository `--bucketing 2`, ../shared/ROBUSTNESS-NOTES.md section 1) */
+  readonly s?: number
+  /** Keys the shuffle; the same seed and inputs always give the same buckets. @default 0 */
+  readonly seed?: number
+}
+
+/** Default bucket size, see {@link BucketingOptions.s}. */
+export const BUCKET_SIZE = 2
+
+/**
+ * The inputs shuffled and averaged in groups of s (the last group may be smaller): ⌈k/s⌉
+ * bucket means. A one-input bucket is that input itself (not copied).
+ *
+ * The shuffle is a pure function of the inputs' contents and the seed: inputs are ordered by
+ * a seeded 32-bit fingerprint of their bits (ties, i.e. equal vectors or a collision, by
+ * position), so the buckets change every round as the models do, need no state between calls,
+ * and do not depend on the order the inputs arrived in. An omniscient attacker can grind its
+ * fingerprint to pick its bucket; the bucketing guarantee already assumes the worst placement
+ * (each Byzantine input spoils one bucket).
+ */
+export function bucketMeans (inputs: readonly Float32Array[], options: BucketingOptions = {}): Float32Array[] {
+  const s = options.s ?? BUCKET_SIZE
+  checkCount('bucketing', 's', s, 1)
+  checkInputs('bucketing', inputs, 1, 'k >= 1')
+  const keys = fingerprints(inputs, (options.seed ?? 0) | 0)
+  const order = Array.from(inputs, (_, i) => i)
+  order.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b)
+  const means: Float32Array[] = []
+  for (let start = 0; start < order.length; start += s) {
+    const members = order.slice(start, start + s).map(i => inputs[i] as Float32Array)
+    means.push(members.length === 1 ? members[0] as Float32Array : weightedSum(members, new Float64Array(members.length).fill(1 / members.length)))
+  }
+  return means
+}
+
+/**
+ * Bucketing (Karimireddy, He, Jaggi, ICLR 2022, https://arxiv.org/abs/2006.09365) around any
+ * rule: `rule` applied to the {@link bucketMeans} of the inputs.
+ *
+ * Guarantee: f Byzantine inputs spoil at most f of the ⌈k/s⌉ buckets, and averaging s inputs
+ * divides the honest heterogeneity the base rule sees by about s; so the base rule must
+ * tolerate f Byzantine inputs among ⌈k/s⌉. Precondition: the base rule's, over ⌈k/s⌉ inputs.
+ * Cost: O(kd) (a fingerprint pass and the means) plus the base rule over ⌈k/s⌉ inputs; extra
+ * memory: ⌈k/s⌉ bucket means, then the base rule's.
+ */
+export function bucketing (
+  inputs: readonly Float32Array[],
+  rule: (buckets: readonly Float32Array[]) => Float32Array,
+  options: BucketingOptions = {}
+): Float32Array {
+  return rule(bucketMeans(inputs, options))
+}

@@ -1,0 +1,21 @@
+/** A manifest's aggregation settings name an unknown rule or a value the rule does not allow. */
+export class AggregationSpecError extends Error {
+  /** The setting at fault, e.g. `aggregation.rule`, `aggregation.b`, `rounds.quorum`. */
+  readonly setting: string
+  constructor (setting: string, message: string, options?: ErrorOptions) {
+    super(`${setting}: ${message}`, options)
+    this.name = 'AggregationSpecError'
+    this.setting = setting
+  }
+}
+
+/**
+ * A rule was called with inputs its precondition excludes: too few of them for the number of
+ * Byzantine inputs it is set to survive, none at all, or vectors of different lengths.
+ */
+export class AggregationPreconditionError extends Error {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'AggregationPreconditionError'
+  }
+}

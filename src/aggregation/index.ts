@@ -1,0 +1,26 @@
+/**
+ * Robust aggregation: pure rules over Float32Array models, their registry, and the SIMD kernels
+ * behind them. The rest of the project imports from here only.
+ */
+export { AggregationPreconditionError, AggregationSpecError } from './errors.ts'
+export { RULE_NAMES, createAggregator } from './registry.ts'
+export type { Aggregator } from './registry.ts'
+export type { ByzantineBound, ProvenBall } from './guarantees.ts'
+
+export { mean } from './mean.ts'
+export { coordinateMedian } from './coordinate-median.ts'
+export type { CoordinateMedianOptions } from './coordinate-median.ts'
+export { trimmedMean } from './trimmed-mean.ts'
+export type { TrimmedMeanOptions } from './trimmed-mean.ts'
+export { krum, krumScores, multiKrum } from './krum.ts'
+export type { KrumOptions, MultiKrumOptions } from './krum.ts'
+export { GEOMETRIC_MEDIAN_ITERATIONS, GEOMETRIC_MEDIAN_NU, geometricMedian } from './geometric-median.ts'
+export type { GeometricMedianOptions } from './geometric-median.ts'
+export { CENTERED_CLIPPING_ITERATIONS, CENTERED_CLIPPING_TAU, centeredClipping } from './centered-clipping.ts'
+export type { CenteredClippingOptions } from './centered-clipping.ts'
+export { clippedGossip, clippedGossipRadius } from './clipped-gossip.ts'
+export type { ClippedGossipOptions } from './clipped-gossip.ts'
+export { csPlus, csPlusThreshold } from './cs-plus.ts'
+export type { CsPlusOptions } from './cs-plus.ts'
+export { BUCKET_SIZE, bucketMeans, bucketing } from './bucketing.ts'
+export type { BucketingOptions } from './bucketing.ts'

@@ -1,0 +1,189 @@
+/**
+ * The rule registry: names a manifest may use, each rule's settings with their defaults, its
+ * precondition as a minimum number of inputs, and its proven Byzantine bound.
+ */
+import { bucketMeans, bucketing } from './bucketing.ts'
+import { CENTERED_CLIPPING_ITERATIONS, CENTERED_CLIPPING_TAU, centeredClipping } from './centered-clipping.ts'
+import { clippedGossip } from './clipped-gossip.ts'
+import { coordinateMedian } from './coordinate-median.ts'
+import { csPlus } from './cs-plus.ts'
+import { AggregationPreconditionError, AggregationSpecError } from './errors.ts'
+import { GEOMETRIC_MEDIAN_ITERATIONS, GEOMETRIC_MEDIAN_NU, geometricMedian } from './geometric-median.ts'
+import { CS_PLUS_BOUND, HONEST_RANGE, centeredClippingBound, clippedGossipBound, geometricMedianBound } from './guarantees.ts'
+import type { ByzantineBound } from './guarantees.ts'
+import { krum, multiKrum } from './krum.ts'
+import { mean } from './mean.ts'
+import { SpecReader, show } from './spec-reader.ts'
+import { trimmedMean } from './trimmed-mean.ts'
+
+/** An aggregation rule set up from a manifest's `aggregation` object. */
+export interface Aggregator {
+  readonly name: string
+  /** Byzantine inputs the rule is set to survive (from the spec, default per rule; mean: 0). */
+  readonly f: number
+  /** Fewest inputs, the node's own model included, for which the precondition holds. */
+  readonly minInputs: number
+  /** The precondition in words, e.g. `k >= 2f+1`. */
+  readonly requirement: string
+  /** Whether the node's own model is the centre (ClippedGossip, CS+) rather than one input among equals. */
+  readonly ownCentred: boolean
+  /** Where the output is proven to stay with at most f Byzantine inputs. */
+  readonly bound: ByzantineBound
+  /**
+   * Combine the node's own model with its peers' models (all the same length). Never mutates
+   * inputs. Throws AggregationPreconditionError when own+peers < minInputs.
+   */
+  aggregate (own: Float32Array, peers: readonly Float32Array[]): Float32Array
+}
+
+/** Default f of the robust rules: the built-in manifest's `{ "rule": "median", "f": 1 }`. */
+const DEFAULT_F = 1
+
+interface BaseRule {
+  readonly f: number
+  readonly minInputs: number
+  readonly requirement: string
+  readonly bound: ByzantineBound
+  /** Symmetric rules: one input list, the own model among them. */
+  readonly symmetric?: (inputs: readonly Float32Array[]) => Float32Array
+  /** Own-centred rules. */
+  readonly centred?: (own: Float32Array, peers: readonly Float32Array[]) => Float32Array
+}
+
+type RuleFactory = (spec: SpecReader) => BaseRule
+
+function readF (spec: SpecReader): number {
+  return spec.integer('f', DEFAULT_F, 0)
+}
+
+const RULES: Readonly<Record<string, RuleFactory>> = {
+  mean: spec => {
+    const f = spec.integer('f', 0, 0, 0)
+    return { f, minInputs: 1, requirement: 'k >= 1', bound: HONEST_RANGE, symmetric: mean }
+  },
+  median: spec => {
+    const f = readF(spec)
+    return { f, minInputs: 2 * f + 1, requirement: 'k >= 2f+1', bound: HONEST_RANGE, symmetric: inputs => coordinateMedian(inputs, { f }) }
+  },
+  'trimmed-mean': spec => {
+    // b defaults to f and f to b: the rule survives exactly b Byzantine inputs.
+    const b = spec.integer('b', spec.has('f') ? readF(spec) : DEFAULT_F, 0)
+    const f = spec.integer('f', b, 0)
+    if (b < f) throw new AggregationSpecError('aggregation.b', `got ${b}, allowed: an integer >= aggregation.f (${f}); a trimmed mean survives at most b Byzantine inputs`)
+    return { f, minInputs: 2 * b + 1, requirement: 'k >= 2b+1', bound: HONEST_RANGE, symmetric: inputs => trimmedMean(inputs, { b }) }
+  },
+  krum: spec => {
+    const f = readF(spec)
+    return { f, minInputs: 2 * f + 3, requirement: 'k >= 2f+3', bound: HONEST_RANGE, symmetric: inputs => krum(inputs, { f }) }
+  },
+  'multi-krum': spec => {
+    const f = readF(spec)
+    if (!spec.has('m')) {
+      return { f, minInputs: 2 * f + 3, requirement: 'k >= 2f+3 (m = k − f)', bound: HONEST_RANGE, symmetric: inputs => multiKrum(inputs, { f }) }
+    }
+    const m = spec.integer('m', 1, 1)
+    return { f, minInputs: Math.max(2 * f + 3, m + f), requirement: 'k >= max(2f+3, m+f)', bound: HONEST_RANGE, symmetric: inputs => multiKrum(inputs, { f, m }) }
+  },
+  'geometric-median': spec => {
+    const f = readF(spec)
+    const iterations = spec.integer('iterations', GEOMETRIC_MEDIAN_ITERATIONS, 1, 1000)
+    const nu = spec.positive('nu', GEOMETRIC_MEDIAN_NU)
+    return {
+      f, minInputs: 2 * f + 1, requirement: 'k >= 2f+1', bound: geometricMedianBound(f, nu),
+      symmetric: inputs => geometricMedian(inputs, { f, iterations, nu })
+    }
+  },
+  'centered-clipping': spec => {
+    const f = readF(spec)
+    const tau = spec.positive('tau', CENTERED_CLIPPING_TAU)
+    const iterations = spec.integer('iterations', CENTERED_CLIPPING_ITERATIONS, 1, 1000)
+    const center = spec.choice('center', 'median', ['median', 'own'] as const)
+    const bound = centeredClippingBound(tau, iterations)
+    return center === 'median'
+      ? { f, minInputs: 2 * f + 1, requirement: 'k >= 2f+1', bound, symmetric: inputs => centeredClipping(inputs, { f, tau, iterations }) }
+      : { f, minInputs: 2 * f + 1, requirement: 'k >= 2f+1', bound, centred: (own, peers) => centeredClipping([own, ...peers], { f, tau, iterations, center: own }) }
+  },
+  'clipped-gossip': spec => {
+    const f = readF(spec)
+    const tau = spec.positiveOr('tau', 'adaptive', 'adaptive')
+    return { f, minInputs: f + 2, requirement: 'k >= f+2', bound: clippedGossipBound(f, tau), centred: (own, peers) => clippedGossip(own, peers, { f, tau }) }
+  },
+  'cs-plus': spec => {
+    const f = readF(spec)
+    return { f, minInputs: 2 * f + 2, requirement: 'k >= 2f+2', bound: CS_PLUS_BOUND, centred: (own, peers) => csPlus(own, peers, { f }) }
+  }
+}
+
+/** Every registered rule name, for error messages and the compliance suite. */
+export const RULE_NAMES: readonly string[] = Object.freeze(Object.keys(RULES))
+
+/** A bound over buckets, restated for the k inputs before bucketing. */
+function bucketedBound (bound: ByzantineBound, buckets: (k: number) => number): ByzantineBound {
+  if (bound.kind === 'honest-range') return bound
+  // Honest bucket means lie in the honest inputs' convex hull, which every ball bound allows for.
+  return { kind: 'ball', ball: (honest, k) => bound.ball(honest, buckets(k)) }
+}
+
+/**
+ * Validate a manifest's aggregation object, e.g. `{ rule: 'trimmed-mean', b: 2 }`,
+ * `{ rule: 'median', f: 1 }` or `{ rule: 'median', f: 1, bucketing: 2 }`, into an
+ * {@link Aggregator}. Common settings: `f` (Byzantine inputs to survive; default 1, mean: 0),
+ * `bucketing` (bucket size s >= 2; 1 or absent: none) and, with bucketing, `seed`.
+ * @throws AggregationSpecError naming the setting (`aggregation.rule`, `aggregation.b`, ...),
+ * the value given and what is allowed (for an unknown rule, the known rules).
+ */
+export function createAggregator (spec: Readonly<Record<string, unknown>> & { readonly rule: string }): Aggregator {
+  const name: unknown = spec.rule
+  const factory = typeof name === 'string' && Object.hasOwn(RULES, name) ? RULES[name] : undefined
+  if (factory === undefined || typeof name !== 'string') {
+    throw new AggregationSpecError('aggregation.rule', `unknown rule ${show(name)}, allowed: ${RULE_NAMES.map(n => `"${n}"`).join(', ')}`)
+  }
+  const reader = new SpecReader(spec)
+  const base = factory(reader)
+  const s = reader.integer('bucketing', 1, 1)
+  const seed = s > 1 ? reader.integer('seed', 0, 0, 0xFFFF_FFFF) : 0
+  reader.rejectUnread(name)
+
+  let { minInputs, requirement, bound } = base
+  let combine: (own: Float32Array, peers: readonly Float32Array[]) => Float32Array
+  const symmetric = base.symmetric
+  const centred = base.centred
+  if (symmetric !== undefined) {
+    combine = s > 1
+      ? (own, peers) => bucketing([own, ...peers], symmetric, { s, seed })
+      : (own, peers) => symmetric([own, ...peers])
+    if (s > 1) {
+      minInputs = s * (base.minInputs - 1) + 1
+      requirement = `${base.requirement} over ⌈k/${s}⌉ buckets`
+      bound = bucketedBound(base.bound, k => Math.ceil(k / s))
+    }
+  } else if (centred !== undefined) {
+    combine = s > 1
+      ? (own, peers) => centred(own, bucketMeans(peers, { s, seed }))
+      : centred
+    if (s > 1) {
+      minInputs = s * (base.minInputs - 2) + 2
+      requirement = `${base.requirement} over own + ⌈(k−1)/${s}⌉ peer buckets`
+      bound = bucketedBound(base.bound, k => 1 + Math.ceil((k - 1) / s))
+    }
+  } else {
+    throw new Error(`rule ${name} defines no combine function`)
+  }
+
+  const f = base.f
+  return Object.freeze({
+    name,
+    f,
+    minInputs,
+    requirement,
+    ownCentred: centred !== undefined,
+    bound,
+    aggregate (own: Float32Array, peers: readonly Float32Array[]): Float32Array {
+      const k = 1 + peers.length
+      if (k < minInputs) {
+        throw new AggregationPreconditionError(`${name} with f=${f} needs at least ${minInputs} inputs (${requirement}), own model included; got ${k}`)
+      }
+      return combine(own, peers)
+    }
+  })
+}
