@@ -6,6 +6,7 @@ export { AggregationPreconditionError, AggregationSpecError } from './errors.ts'
 export { RULE_NAMES, createAggregator } from './registry.ts'
 export type { Aggregator } from './registry.ts'
 export type { ByzantineBound, ProvenBall } from './guarantees.ts'
+export { arenaBytes as kernelMemoryBytes } from './wasm-arena.ts'
 
 export { mean } from './mean.ts'
 export { coordinateMedian } from './coordinate-median.ts'
