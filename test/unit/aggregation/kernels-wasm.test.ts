@@ -14,7 +14,15 @@ describe('generated kernels module', () => {
     assert.equal(KERNELS_WAT_SHA256, kernelsSourceHash(source))
   })
 
-  it('holds exactly the bytes wabt compiles from kernels.wat', async () => {
-    assert.equal(readFileSync(MODULE_PATH, 'utf8'), renderKernelsModule(source, await compileKernels(source)))
+  it('holds exactly the bytes wabt compiles from kernels.wat', async function () {
+    let bytes: Uint8Array
+    try {
+      bytes = await compileKernels(source)
+    } catch (error) {
+      // wabt is a dev dependency; without it the source hash above still catches a stale module.
+      if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') this.skip()
+      throw error
+    }
+    assert.equal(readFileSync(MODULE_PATH, 'utf8'), renderKernelsModule(source, bytes))
   })
 })
