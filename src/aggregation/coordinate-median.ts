@@ -17,6 +17,8 @@ export interface CoordinateMedianOptions {
  * It needs no bound on f to run. Precondition: k >= 2f+1.
  * Cost: O(kd) memory traffic (one pass) plus O(k log² k) branch-free SIMD compare-exchanges
  * per 4 coordinates (a pruned Batcher selection network); extra memory: the output.
+ * Non-finite inputs (the validator refuses them first): ±Infinity order as numbers; NaN
+ * compares false, so a coordinate holding one gets a deterministic but unspecified value.
  * @throws AggregationPreconditionError when k < 2f+1 or the inputs differ in length.
  */
 export function coordinateMedian (inputs: readonly Float32Array[], options: CoordinateMedianOptions = {}): Float32Array {

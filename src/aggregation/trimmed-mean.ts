@@ -18,6 +18,8 @@ export interface TrimmedMeanOptions {
  * (../shared/ROBUSTNESS-NOTES.md section 1: under-declared b is catastrophic).
  * Precondition: k >= 2b+1. Cost: O(kd) memory traffic (one pass) plus a pruned SIMD
  * selection network; extra memory: the output.
+ * Non-finite inputs (the validator refuses them first): ±Infinity order as numbers; NaN
+ * compares false, so a coordinate holding one gets a deterministic but unspecified value.
  * @throws AggregationPreconditionError when k < 2b+1 or the inputs differ in length.
  */
 export function trimmedMean (inputs: readonly Float32Array[], options: TrimmedMeanOptions): Float32Array {
