@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { AggregationSpecError } from '../aggregation/index.ts'
-import { DatasetError, PartitionError } from '../model/index.ts'
+import { BackendUnavailableError, DatasetError, PartitionError } from '../model/index.ts'
 import { DEFAULT_MANIFEST, ManifestError, parseManifest } from '../protocol/index.ts'
 import { parseArgs } from './argv.ts'
 import type { FlagKind } from './argv.ts'
@@ -114,7 +114,7 @@ async function main (argv: string[]): Promise<void> {
   }
 }
 
-const USAGE_ERRORS = [ConfigError, ManifestError, AggregationSpecError, DatasetError, PartitionError, CheckpointError]
+const USAGE_ERRORS = [ConfigError, ManifestError, AggregationSpecError, DatasetError, PartitionError, BackendUnavailableError, CheckpointError]
 
 main(process.argv.slice(2)).then(() => {
   // Handles such as tfjs's wasm runtime may linger; the work is done.

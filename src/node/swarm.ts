@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { parseDataSource, parsePartition, startTrainer } from '../model/index.ts'
+import { ModelTrainer, parseDataSource, parsePartition } from '../model/index.ts'
 import { DEFAULT_MANIFEST, networkId, parameterCount } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
 import type { FlagKind } from './argv.ts'
@@ -192,7 +192,7 @@ function stopProcess (child: ChildProcess | undefined): void {
 
 /** Each node's final checkpoint, measured on the data set's common test split. */
 async function testAccuracies (manifest: NetworkManifest, source: ReturnType<typeof parseDataSource>, swarm: readonly SwarmNode[]): Promise<number[]> {
-  const evaluator = await startTrainer({ model: manifest.model, training: manifest.training, data: source, shard: { index: 0, count: 1 } })
+  const evaluator = await ModelTrainer.start({ model: manifest.model, training: manifest.training, data: source, shard: { index: 0, count: 1 } })
   try {
     const id = networkId(manifest)
     const out: number[] = []
