@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs'
+// Registers the 'wasm' backend with tfjs; its .wasm binaries load from this package's dist/
+// folder through the file system, so choosing it never touches the network.
+import '@tensorflow/tfjs-backend-wasm'
+
+/** The tfjs backends a node may run on, in order of preference. */
+export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const
+
+/** A tfjs backend a node may run on. */
+export type BackendName = typeof BACKEND_NAMES[number]
+
+/** What an operator may ask for: a backend by name, or `auto` for the first that works. */
+export type BackendChoice = 'auto' | BackendName
+
+/** The accepted values of a {@link BackendChoice}, for help texts and validation. */
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES]
+
+/** A backend that was asked for by name and cannot run here. */
+export class BackendUnavailableError extends Error {
+  readonly backend: BackendName
+  constructor (backend: BackendName, message: string, options?: ErrorOptions) {
+    super(`backend ${backend} is not available: ${message}`, options)
+    this.name = 'BackendUnavailableError'
+    this.backend = backend
+  }
+}
+
+// tfjs-node is an optional dependency (its install needs the internet); a variable specifier keeps
+// TypeScript from requiring it to be installed.
+const TFJS_NODE_MODULE: string = '@tensorflow/tfjs-node'
+
+/**
+ * Check an operator's backend setting.
+ * @throws RangeError naming the value and the accepted ones.
+ */
+export function parseBackendChoice (value: string): BackendChoice {
+  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice
+  throw new RangeError(`backend: got ${JSON.stringify(value)}, allowed: ${BACKEND_CHOICES.join(', ')}`)
+}
+
+/**
+ * Make tfjs run on the chosen backend in this thread (tfjs keeps one global engine per thread).
+ * `auto` tries `tensorflow` (native, only if `@tensorflow/tfjs-node` is installed), then `wasm`,
+ * then `cpu`. Calling it again with the backend already in use is cheap.
+ * @returns the backend now in use.
+ * @throws BackendUnavailableError when a backend named explicitly cannot be initialised.
+ */
+export async function useBackend (choice: BackendChoice = 'auto'): Promise<BackendName> {
+  const candidates = choice === 'auto' ? BACKEND_NAMES : [choice]
+  const failures: string[] = []
+  for (const name of candidates) {
+    try {
+      await activate(name)
+      return name
+    } catch (err) {
+      if (choice !== 'auto') throw new BackendUnavailableError(name, messageOf(err), { cause: err })
+      failures.push(`${name}: ${messageOf(err)}`)
+    }
+  }
+  // cpu is pure JavaScript and always registers, so this only happens if tfjs itself is broken.
+  throw new Error(`no tfjs backend could be initialised (${failures.join('; ')})`)
+}
+
+/** The backend tfjs currently runs on in this thread, or undefined before {@link useBackend}. */
+export function currentBackend (): BackendName | undefined {
+  const name = tf.getBackend() as string | undefined
+  return (BACKEND_NAMES as readonly string[]).includes(name ?? '') ? name as BackendName : undefined
+}
+
+async function activate (name: BackendName): Promise<void> {
+  if (tf.getBackend() === name) return
+  if (name === 'tensorflow' && tf.findBackendFactory('tensorflow') === null) {
+    // Importing tfjs-node registers the 'tensorflow' backend with the shared tfjs engine.
+    await import(TFJS_NODE_MODULE)
+  }
+  if (tf.findBackendFactory(name) === null) throw new Error('not registered with tfjs')
+  const ok = await tf.setBackend(name)
+  if (!ok) throw new Error('tfjs could not initialise it')
+  await tf.ready()
+}
+
+function messageOf (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs'
+import type { ModelSpec, TrainingSpec } from '../protocol/manifest.ts'
+import { parameterCount } from '../protocol/manifest.ts'
+import { checkWeights, initialWeights, logits, weightsToTensors, tensorsToWeights } from './dense-model.ts'
+import type { Examples } from './dataset.ts'
+import type { Rng } from './random.ts'
+import { createRng, shuffleInPlace } from './random.ts'
+import type { TrainingShard } from './training-shard.ts'
+import type { EvaluationResult, EvaluationSplit, TrainResult } from './trainer.ts'
+
+/** Examples per forward pass when evaluating: bounds memory on large test sets. */
+export const EVALUATION_CHUNK = 1024
+
+/**
+ * The synchronous training and evaluation that a trainer runs, in whatever thread it lives in,
+ * on the tfjs backend already chosen there (see `useBackend`). Plain SGD on the mean softmax
+ * cross-entropy; every tensor it makes is disposed before a call returns.
+ */
+export class TrainingCore {
+  readonly model: ModelSpec
+  readonly training: TrainingSpec
+  readonly shard: TrainingShard
+  readonly parameterCount: number
+  readonly #rng: Rng
+  readonly #order: Int32Array
+  #cursor: number
+
+  /**
+   * @param samplingSeed seeds the order in which mini-batches visit the train part.
+   * @throws RangeError when the shard has no training examples.
+   */
+  constructor (model: ModelSpec, training: TrainingSpec, shard: TrainingShard, samplingSeed: number) {
+    if (shard.train.count < 1) throw new RangeError('the shard has no training examples')
+    this.model = model
+    this.training = training
+    this.shard = shard
+    this.parameterCount = parameterCount(model)
+    this.#rng = createRng(samplingSeed)
+    this.#order = shuffleInPlace(Int32Array.from({ length: shard.train.count }, (_, i) => i), this.#rng)
+    this.#cursor = 0
+  }
+
+  /** The manifest's starting weights. */
+  initialWeights (): Float32Array {
+    return initialWeights(this.model, this.training.initSeed)
+  }
+
+  /**
+   * Run `steps` SGD steps from `weights`. Batches walk a seeded permutation of the train part,
+   * reshuffled after each pass, continuing from where the previous call stopped.
+   * @throws WeightsShapeError, or RangeError for non-finite weights or a bad step count.
+   */
+  train (weights: Float32Array, steps: number = this.training.localSteps): TrainResult {
+    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps: got ${steps}, expected a positive integer`)
+    checkWeights(this.model, weights)
+    const { batchSize, learningRate } = this.training
+    const { features } = this.shard
+    const batchX = new Float32Array(batchSize * features)
+    const batchY = new Int32Array(batchSize)
+    let params = weightsToTensors(this.model, weights)
+    const rate = tf.scalar(learningRate)
+    let lossSum = 0
+    try {
+      for (let step = 0; step < steps; step++) {
+        this.#fillBatch(batchX, batchY)
+        const [loss, ...next] = tf.tidy(() => {
+          const x = tf.tensor2d(batchX, [batchSize, features])
+          const y = tf.oneHot(tf.tensor1d(batchY, 'int32'), this.model.classes)
+          const objective = (...p: tf.Tensor[]): tf.Scalar => tf.losses.softmaxCrossEntropy(y, logits(this.model, p, x))
+          const { value, grads } = tf.valueAndGrads(objective)(params)
+          return [value, ...params.map((p, i) => tf.sub(p, tf.mul(grads[i] as tf.Tensor, rate)))]
+        }) as [tf.Scalar, ...tf.Tensor[]]
+        tf.dispose(params)
+        params = next
+        lossSum += (loss.dataSync() as Float32Array)[0] as number
+        loss.dispose()
+      }
+      return { weights: tensorsToWeights(params), loss: lossSum / steps, sampleCount: steps * batchSize }
+    } finally {
+      tf.dispose(params)
+      rate.dispose()
+    }
+  }
+
+  /**
+   * Accuracy and mean cross-entropy of `weights` on the held-out or the test part.
+   * @throws WeightsShapeError, or RangeError for non-finite weights.
+   */
+  evaluate (weights: Float32Array, split: EvaluationSplit): EvaluationResult {
+    checkWeights(this.model, weights)
+    const examples: Examples = split === 'holdout' ? this.shard.holdout : this.shard.test
+    const { features } = this.shard
+    const params = weightsToTensors(this.model, weights)
+    let lossSum = 0
+    let correct = 0
+    try {
+      for (let start = 0; start < examples.count; start += EVALUATION_CHUNK) {
+        const end = Math.min(examples.count, start + EVALUATION_CHUNK)
+        const [loss, hits] = tf.tidy(() => {
+          const x = tf.tensor2d(examples.x.subarray(start * features, end * features), [end - start, features])
+          const y = tf.tensor1d(examples.y.subarray(start, end), 'int32')
+          const z = logits(this.model, params, x)
+          return [
+            tf.losses.softmaxCrossEntropy(tf.oneHot(y, this.model.classes), z, undefined, undefined, tf.Reduction.SUM),
+            tf.sum(tf.cast(tf.equal(tf.argMax(z, 1), y), 'int32'))
+          ]
+        })
+        lossSum += (loss.dataSync() as Float32Array)[0] as number
+        correct += (hits.dataSync() as Int32Array)[0] as number
+        tf.dispose([loss, hits])
+      }
+    } finally {
+      tf.dispose(params)
+    }
+    return { accuracy: correct / examples.count, loss: lossSum / examples.count }
+  }
+
+  #fillBatch (x: Float32Array, y: Int32Array): void {
+    const { features, train } = this.shard
+    for (let i = 0; i < y.length; i++) {
+      if (this.#cursor === this.#order.length) {
+        shuffleInPlace(this.#order, this.#rng)
+        this.#cursor = 0
+      }
+      const row = this.#order[this.#cursor++] as number
+      x.set(train.x.subarray(row * features, (row + 1) * features), i * features)
+      y[i] = train.y[row] as number
+    }
+  }
+}
