@@ -74,9 +74,31 @@ async function activate (name: BackendName): Promise<void> {
     await import(TFJS_NODE_MODULE)
   }
   if (tf.findBackendFactory(name) === null) throw new Error('not registered with tfjs')
-  const ok = await tf.setBackend(name)
-  if (!ok) throw new Error('tfjs could not initialise it')
-  await tf.ready()
+  const restore = keepProcessHandlers()
+  try {
+    const ok = await tf.setBackend(name)
+    if (!ok) throw new Error('tfjs could not initialise it')
+    await tf.ready()
+  } finally {
+    restore()
+  }
+}
+
+// tfjs-backend-wasm's Emscripten glue adds process-wide 'uncaughtException' and
+// 'unhandledRejection' listeners that rethrow, which would override the host's own handling
+// (graceful shutdown, logging). Remove whatever listeners backend initialisation added.
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const
+
+function keepProcessHandlers (): () => void {
+  const emitter: NodeJS.EventEmitter = process
+  const before = PROCESS_EVENTS.map(event => new Set(emitter.listeners(event)))
+  return () => {
+    PROCESS_EVENTS.forEach((event, i) => {
+      for (const listener of emitter.listeners(event)) {
+        if (before[i]?.has(listener) !== true) emitter.off(event, listener as (...args: unknown[]) => void)
+      }
+    })
+  }
 }
 
 function messageOf (err: unknown): string {
