@@ -71,6 +71,14 @@ describe('model/ModelTrainer (worker thread)', () => {
     await assert.rejects(other.evaluate(other.initialWeights(), 'test'), /trainer closed/)
   })
 
+  it('stops starting when its signal aborts', async () => {
+    const controller = new AbortController()
+    const starting = ModelTrainer.start(OPTIONS, { signal: controller.signal })
+    controller.abort(new Error('shutting down'))
+    await assert.rejects(starting, /shutting down/)
+    await assert.rejects(ModelTrainer.start(OPTIONS, { signal: controller.signal }), /shutting down/)
+  })
+
   it('fails to start with the worker\'s DatasetError when the data cannot be loaded', async () => {
     await assert.rejects(ModelTrainer.start({ ...OPTIONS, data: { kind: 'idx', dir: '/nonexistent/meshtrain' } }), (err: unknown) => {
       assert.ok(err instanceof DatasetError)
