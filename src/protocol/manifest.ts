@@ -67,7 +67,7 @@ export class ManifestError extends Error {
 export const DEFAULT_MANIFEST: NetworkManifest = deepFreeze({
   name: 'meshtrain-mnist',
   model: { inputSize: 784, hiddenLayers: [{ type: 'dense', units: 64, activation: 'relu' }], classes: 10 },
-  training: { localSteps: 20, batchSize: 32, learningRate: 0.1, initSeed: 1 },
+  training: { localSteps: 20, batchSize: 32, learningRate: 0.2, initSeed: 1 },
   aggregation: { rule: 'median', f: 1 },
   rounds: { quorum: 2, deadlineMs: 15_000, window: 2 },
   members: []
