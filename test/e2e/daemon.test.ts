@@ -84,7 +84,7 @@ describe('meshtrain daemons on 127.0.0.1', function () {
       model: { ...DEFAULT_MANIFEST.model, hiddenLayers: [{ type: 'dense', units: 2048, activation: 'relu' }, { type: 'dense', units: 256, activation: 'relu' }] },
       training: { ...DEFAULT_MANIFEST.training, localSteps: 2 },
       aggregation: { rule: 'mean' },
-      rounds: { quorum: 1, deadlineMs: 60_000, window: 2 }
+      rounds: { quorum: 1, deadlineMs: 15_000, window: 2 }
     }
     const nodes = await initNodes(temp.path, manifest, 2, 2, 2)
     const daemons = nodes.map(n => new DaemonProcess(n.dir))
