@@ -11,13 +11,8 @@ import type { UpdateAnnouncement, ValidationAction, ValidationCode } from '../pr
 import type { ModelTransferInit } from '../protocol/model-transfer.ts'
 import type { MeshtrainLibp2p } from './libp2p-node.ts'
 import type { AnnouncementVerdict, RoundNetwork } from './round-network.ts'
-
-/** Operator-facing log sink; it never receives payloads or keys. */
-export interface NetworkLogger {
-  info (message: string): void
-  warn (message: string): void
-  debug (message: string): void
-}
+import { silentLogger } from './logger.ts'
+import type { Logger as OperatorLogger } from './logger.ts'
 
 /**
  * How one gossip message on the update topic ended: accepted, a validation code of the codec or
@@ -47,10 +42,8 @@ export interface Libp2pRoundNetworkInit extends ModelTransferInit {
    * Operator log sink.
    * @default a sink that drops everything
    */
-  log?: NetworkLogger
+  log?: OperatorLogger
 }
-
-const SILENT: NetworkLogger = { info: () => {}, warn: () => {}, debug: () => {} }
 
 /**
  * {@link RoundNetwork} over a started meshtrain libp2p node: announcements on the gossipsub update
@@ -63,7 +56,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   private readonly transfer: ModelTransfer
   private readonly payloads = new Map<string, Uint8Array>()
   private readonly recentPayloads: number
-  private readonly logger: NetworkLogger
+  private readonly logger: OperatorLogger
   private readonly log: Logger
   private readonly counts = new Map<ValidationOutcome, number>()
   private handler: ((announcement: UpdateAnnouncement) => AnnouncementVerdict) | undefined
@@ -78,7 +71,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     if (!Number.isInteger(this.recentPayloads) || this.recentPayloads < 1) {
       throw new RangeError(`Libp2pRoundNetworkInit.recentPayloads is ${this.recentPayloads}; a positive integer is allowed`)
     }
-    this.logger = init.log ?? SILENT
+    this.logger = init.log ?? silentLogger
     this.log = node.logger.forComponent('meshtrain:round-network')
     this.transfer = new ModelTransfer({
       libp2p: node,
