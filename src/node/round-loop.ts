@@ -136,7 +136,7 @@ export class RoundLoop {
     await this.#c.network.announce(announcement, payload, this.#signal)
 
     const closed = await this.#waitForQuorum(round, Date.now() + manifest.rounds.deadlineMs, async () => this.#c.network.announce(announcement, payload, this.#signal))
-    if (closed === 'behind') return undefined
+    if (closed === 'behind' || closed === 'aborted') return undefined
     const peers = this.#peerModels(round)
     let weights = trained.weights
     const keptOwn = 1 + peers.length < this.#c.aggregator.minInputs

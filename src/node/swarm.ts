@@ -120,7 +120,11 @@ export async function runSwarm (flags: Readonly<Record<string, string | boolean>
   const stopAll = (): void => { for (const n of swarm) stopProcess(n.process) }
   signal.addEventListener('abort', stopAll, { once: true })
   try {
-    const exits = swarm.map(node => startNode(node, onEvent))
+    // One node failing fails the swarm: stop the others rather than let them train on without it.
+    const exits = swarm.map(node => startNode(node, onEvent).then(code => {
+      if (code !== 0) stopAll()
+      return code
+    }))
     const codes = await Promise.all(exits)
     if (signal.aborted) throw new Error('swarm interrupted')
     const failed = swarm.filter((_, i) => codes[i] !== 0)
