@@ -5,7 +5,7 @@ import { payloadHash } from '../protocol/model-payload.ts'
 import { updateTopic } from '../protocol/topics.ts'
 import { ValidationError } from '../protocol/validation-error.ts'
 import { ModelTransfer } from '../protocol/model-transfer.ts'
-import type { Message, SubscriptionChangeData } from '@libp2p/gossipsub'
+import type { Message } from '@libp2p/gossipsub'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 import type { UpdateAnnouncement, ValidationAction, ValidationCode } from '../protocol/index.ts'
 import type { ModelTransferInit } from '../protocol/model-transfer.ts'
@@ -60,8 +60,6 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   private readonly log: Logger
   private readonly counts = new Map<ValidationOutcome, number>()
   private handler: ((announcement: UpdateAnnouncement) => AnnouncementVerdict) | undefined
-  /** The latest announcement, repeated to every peer that joins the topic after it went out. */
-  private lastAnnouncement: Uint8Array | undefined
   private started = false
 
   constructor (init: Libp2pRoundNetworkInit) {
@@ -88,7 +86,6 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     const pubsub = this.node.services.pubsub
     pubsub.topicValidators.set(this.topic, async (_source, message) => await this.validate(message))
     pubsub.subscribe(this.topic)
-    pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     await this.transfer.start()
     this.started = true
     this.logger.info(`joined ${this.topic} as ${this.peerId}`)
@@ -101,7 +98,6 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     await this.transfer.stop()
     const pubsub = this.node.services.pubsub
     pubsub.topicValidators.delete(this.topic)
-    pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     // Gossipsub throws on unsubscribe once it is stopped; the node may have been stopped first.
     if (this.node.status === 'started') pubsub.unsubscribe(this.topic)
   }
@@ -119,8 +115,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
       if (this.payloads.size <= this.recentPayloads) break
       this.payloads.delete(old)
     }
-    this.lastAnnouncement = encodeAnnouncement(announcement)
-    const { recipients } = await this.node.services.pubsub.publish(this.topic, this.lastAnnouncement)
+    const { recipients } = await this.node.services.pubsub.publish(this.topic, encodeAnnouncement(announcement))
     this.log('announced round %d model %s to %d peers', announcement.round, hash, recipients.length)
     if (recipients.length === 0) this.logger.debug(`round ${announcement.round}: announced with no peer on the topic`)
   }
@@ -148,18 +143,6 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   /** Validation outcomes on the update topic since start, by outcome; for metrics. */
   validationCounts (): ReadonlyMap<ValidationOutcome, number> {
     return new Map(this.counts)
-  }
-
-  /**
-   * A peer that joins the topic after this node announced (a mesh still forming, a peer that
-   * restarted or reconnected) would never hear of the current round's model: tell it again.
-   */
-  private readonly onSubscriptionChange = (event: CustomEvent<SubscriptionChangeData>): void => {
-    const joined = event.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)
-    if (!joined || this.lastAnnouncement === undefined) return
-    this.node.services.pubsub.publish(this.topic, this.lastAnnouncement).catch((err: unknown) => {
-      this.logger.debug(`repeating the announcement for ${event.detail.peerId.toString()} failed: ${String(err)}`)
-    })
   }
 
   private async validate (message: Message): Promise<TopicValidatorResult> {

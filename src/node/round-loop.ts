@@ -56,6 +56,9 @@ export interface RoundLoopComponents {
   readonly onRound: (summary: RoundSummary) => Promise<void> | void
 }
 
+/** How often a node repeats its announcement while it waits for a round's quorum. */
+const REANNOUNCE_INTERVAL_MS = 1000
+
 interface FetchedModel { readonly peerId: string, readonly weights: Float32Array }
 
 /**
@@ -132,7 +135,7 @@ export class RoundLoop {
     }, privateKey)
     await this.#c.network.announce(announcement, payload, this.#signal)
 
-    const closed = await this.#waitForQuorum(round, Date.now() + manifest.rounds.deadlineMs)
+    const closed = await this.#waitForQuorum(round, Date.now() + manifest.rounds.deadlineMs, async () => this.#c.network.announce(announcement, payload, this.#signal))
     if (closed === 'behind' || closed === 'aborted') return undefined
     const peers = this.#peerModels(round)
     let weights = trained.weights
@@ -156,16 +159,25 @@ export class RoundLoop {
     }
   }
 
-  /** Wait until `quorum` peer models for the round are in, the deadline passes, or the node is found behind. */
-  async #waitForQuorum (round: number, deadline: number): Promise<'quorum' | 'deadline' | 'behind' | 'aborted'> {
+  /**
+   * Wait until `quorum` peer models for the round are in, the deadline passes, or the node is found
+   * behind. Meanwhile repeat the announcement now and then: peers that joined the topic after it
+   * went out (a mesh still forming, a peer reconnecting) would otherwise never hear of it.
+   */
+  async #waitForQuorum (round: number, deadline: number, reannounce: () => Promise<void>): Promise<'quorum' | 'deadline' | 'behind' | 'aborted'> {
     const quorum = this.#init.manifest.rounds.quorum
+    let nextAnnounce = Date.now() + REANNOUNCE_INTERVAL_MS
     for (;;) {
       if (this.#signal.aborted) return 'aborted'
       if (this.#peerModels(round).length >= quorum) return 'quorum'
       if (this.#inbox.catchUpTarget(quorum) !== undefined) return 'behind'
-      const left = deadline - Date.now()
-      if (left <= 0) return 'deadline'
-      await this.#sleepUntilWoken(left)
+      const now = Date.now()
+      if (now >= deadline) return 'deadline'
+      if (now >= nextAnnounce) {
+        await reannounce()
+        nextAnnounce = now + REANNOUNCE_INTERVAL_MS
+      }
+      await this.#sleepUntilWoken(Math.min(deadline, nextAnnounce) - now)
     }
   }
 
