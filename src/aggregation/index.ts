@@ -25,3 +25,10 @@ export { csPlus, csPlusThreshold } from './cs-plus.ts'
 export type { CsPlusOptions } from './cs-plus.ts'
 export { BUCKET_SIZE, bucketMeans, bucketing } from './bucketing.ts'
 export type { BucketingOptions } from './bucketing.ts'
+
+export {
+  DISSENSUS_EPSILON, GAUSSIAN_SIGMA, IPM_EPSILON, LINE_SEARCH_DEFAULTS,
+  adaptiveAlieModel, adaptiveIpmModel, adaptiveModel, alieDefaultZ, alieModel, coordinateStatistics, dissensusModel,
+  gaussianModel, honestMean, honestView, ipmModel, lineSearch, normalQuantile, signFlipModel
+} from './attacks/index.ts'
+export type { LineSearchOptions } from './attacks/index.ts'

@@ -1,0 +1,100 @@
+/**
+ * Adaptive attacks: pick the factor of a one-parameter attack by line search against the rule in
+ * use, maximising how far the aggregate lands from the honest mean (ByzFL's `Optimal_*` attacks;
+ * Gaucher et al. 2025's negative `factor`; ROBUSTNESS-NOTES.md section 2).
+ */
+import type { Aggregator } from '../registry.ts'
+import { coordinateStatistics } from './statistics.ts'
+
+/** The search's defaults, ByzFL's `Optimal_ALittleIsEnough` (evals=20, start=0, delta=10, ratio=0.8). */
+export const LINE_SEARCH_DEFAULTS = Object.freeze({ evaluations: 20, start: 0, delta: 10, ratio: 0.8 })
+
+export interface LineSearchOptions {
+  /** Objective evaluations in all. @default 20 */
+  readonly evaluations?: number
+  /** First factor tried. @default 0 */
+  readonly start?: number
+  /** First step. @default 10 */
+  readonly delta?: number
+  /** The step shrinks by this after a step that improved nothing in either direction. @default 0.8 */
+  readonly ratio?: number
+}
+
+/**
+ * Maximise `objective` over one real factor: from `start`, try one step up, then one down; keep
+ * any that improves, otherwise shrink the step by `ratio`. Uses exactly `evaluations` calls.
+ * @returns the best factor found and its objective.
+ */
+export function lineSearch (objective: (factor: number) => number, options: LineSearchOptions = {}): { factor: number, value: number } {
+  const { evaluations, start, delta, ratio } = { ...LINE_SEARCH_DEFAULTS, ...options }
+  let factor = start
+  let value = objective(start)
+  let step = delta
+  let used = 1
+  while (used < evaluations) {
+    let moved = false
+    for (const candidate of [factor + step, factor - step]) {
+      if (used >= evaluations) break
+      const v = objective(candidate)
+      used++
+      if (v > value) {
+        factor = candidate
+        value = v
+        moved = true
+        break
+      }
+    }
+    if (!moved) step *= ratio
+  }
+  return { factor, value }
+}
+
+/**
+ * The aggregate an honest node would compute if the `byzantine` attackers all sent `attack`:
+ * the rule in use with the first honest model as the node's own and the others plus the attack
+ * copies as its peers (the view of a node that aggregates every peer).
+ */
+export function honestView (aggregator: Aggregator, honest: readonly Float32Array[], attack: Float32Array, byzantine: number): Float32Array {
+  const [own, ...rest] = honest
+  if (own === undefined) throw new RangeError('honestView: no honest model')
+  return aggregator.aggregate(own, [...rest, ...Array.from({ length: byzantine }, () => attack)])
+}
+
+function squaredDistance (a: Float32Array, b: Float32Array): number {
+  let sum = 0
+  for (let j = 0; j < a.length; j++) {
+    const d = (a[j] as number) - (b[j] as number)
+    sum += d * d
+  }
+  return sum
+}
+
+/**
+ * Line-search a factor of `direction` around `base`: the attack is base + factor·direction, and
+ * the factor maximises ‖aggregate − x̄_H‖² under `aggregator`. Non-finite aggregates score −∞.
+ */
+export function adaptiveModel (aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, base: Float32Array, direction: Float32Array, options: LineSearchOptions = {}): { model: Float32Array, factor: number } {
+  const { mean } = coordinateStatistics(honest)
+  const craft = (factor: number): Float32Array => base.map((b, j) => b + factor * (direction[j] as number))
+  const { factor } = lineSearch(f => {
+    const d = squaredDistance(honestView(aggregator, honest, craft(f), byzantine), mean)
+    return Number.isFinite(d) ? d : -Infinity
+  }, options)
+  return { model: craft(factor), factor }
+}
+
+/**
+ * ALIE with a line-searched z: μ − z·σ, z chosen against the rule (ByzFL `Optimal_ALittleIsEnough`).
+ */
+export function adaptiveAlieModel (aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, options: LineSearchOptions = {}): { model: Float32Array, factor: number } {
+  const { mean, std } = coordinateStatistics(honest)
+  return adaptiveModel(aggregator, honest, byzantine, mean, std.map(s => -s), options)
+}
+
+/**
+ * IPM with a line-searched ε: −ε·x̄_H, ε chosen against the rule (ByzFL `Optimal_InnerProductManipulation`).
+ */
+export function adaptiveIpmModel (aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, options: LineSearchOptions = {}): { model: Float32Array, factor: number } {
+  const { mean } = coordinateStatistics(honest)
+  return adaptiveModel(aggregator, honest, byzantine, new Float32Array(mean.length), mean.map(v => -v), options)
+}

@@ -1,0 +1,76 @@
+import { AggregationPreconditionError } from '../errors.ts'
+import { checkInputs } from '../inputs.ts'
+
+/**
+ * Coordinate-wise mean and population standard deviation of the honest models, in float64
+ * sums, as ALIE and IPM read them (Baruch et al. 2019, section 3; Xie et al. 2019).
+ * @throws AggregationPreconditionError when there are no models or their lengths differ.
+ */
+export function coordinateStatistics (honest: readonly Float32Array[]): { mean: Float32Array, std: Float32Array } {
+  const d = checkInputs('attack', honest, 1, 'at least one honest model')
+  const k = honest.length
+  const sum = new Float64Array(d)
+  const squares = new Float64Array(d)
+  for (const x of honest) {
+    for (let j = 0; j < d; j++) {
+      const v = x[j] as number
+      sum[j] = (sum[j] as number) + v
+      squares[j] = (squares[j] as number) + v * v
+    }
+  }
+  const mean = new Float32Array(d)
+  const std = new Float32Array(d)
+  for (let j = 0; j < d; j++) {
+    const m = (sum[j] as number) / k
+    mean[j] = m
+    std[j] = Math.sqrt(Math.max(0, (squares[j] as number) / k - m * m))
+  }
+  return { mean, std }
+}
+
+/** Coordinate-wise mean of the honest models (float64 sums). */
+export function honestMean (honest: readonly Float32Array[]): Float32Array {
+  return coordinateStatistics(honest).mean
+}
+
+/**
+ * Φ⁻¹(p), the standard normal quantile, by Acklam's rational approximation (relative error
+ * below 1.15e-9; https://web.archive.org/web/20151030215612/http://home.online.no/~pjacklam/notes/invnorm/).
+ * @throws RangeError unless 0 < p < 1.
+ */
+export function normalQuantile (p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must lie in (0, 1), got ${p}`)
+  const a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
+  const b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01]
+  const c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+  const d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
+  const low = 0.02425
+  const poly = (coef: number[], x: number): number => coef.reduce((acc, v) => acc * x + v, 0)
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p))
+    return poly(c, q) / (poly(d, q) * q + 1)
+  }
+  if (p > 1 - low) {
+    const q = Math.sqrt(-2 * Math.log(1 - p))
+    return -poly(c, q) / (poly(d, q) * q + 1)
+  }
+  const q = p - 0.5
+  const r = q * q
+  return poly(a, r) * q / (poly(b, r) * r + 1)
+}
+
+/**
+ * ALIE's default factor z_max = Φ⁻¹((n − f − s) / (n − f)) with s = ⌊n/2 + 1⌋ − f supporters
+ * the attackers need (Baruch, Baruch & Goldberg, NeurIPS 2019, https://arxiv.org/abs/1902.06156,
+ * section 4; as coded in the bucketing repository and Blades). About 0.10 at n = 16, f = 3.
+ * Returns 0 when the formula's probability is not in (0, 1) (f too large for the bound).
+ * @throws AggregationPreconditionError unless 0 <= f < n.
+ */
+export function alieDefaultZ (n: number, f: number): number {
+  if (!Number.isInteger(n) || !Number.isInteger(f) || f < 0 || f >= n) {
+    throw new AggregationPreconditionError(`ALIE: needs integers 0 <= f < n, got n=${n}, f=${f}`)
+  }
+  const s = Math.floor(n / 2 + 1) - f
+  const p = (n - f - s) / (n - f)
+  return p > 0 && p < 1 ? normalQuantile(p) : 0
+}
