@@ -31,8 +31,10 @@ export class DaemonProcess {
   readonly exited: Promise<number | null>
   readonly #waiters = new Set<() => void>()
 
-  constructor (dataDir: string) {
-    this.child = spawn(process.execPath, [MAIN, 'start', '--data-dir', dataDir, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  /** @param wrapper a command the daemon runs under, e.g. `['ip', 'netns', 'exec', NAME]`. */
+  constructor (dataDir: string, wrapper: readonly string[] = []) {
+    const command = [...wrapper, process.execPath, MAIN, 'start', '--data-dir', dataDir, '--log-format', 'json']
+    this.child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     let buffered = ''
     this.child.stdout?.setEncoding('utf8')
     this.child.stdout?.on('data', (chunk: string) => {
