@@ -4,8 +4,11 @@ import {
   PAYLOAD_ENCODING, ValidationError, decodeModelPayload, encodeModelPayload, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
+import { createRng, deriveSeed } from '../model/index.ts'
+import type { Adversary } from './adversary.ts'
+import { PeerSample } from './peer-sample.ts'
 import { RoundInbox } from './round-inbox.ts'
-import type { AnnouncementVerdict, RoundNetwork } from './round-network.ts'
+import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
 import type { Logger } from './logger.ts'
 
 /** The local training a round needs; the daemon runs it in a worker thread. */
@@ -30,6 +33,10 @@ export interface RoundSummary {
   /** The model after aggregation, the one the next round starts from. */
   readonly weights: Float32Array
   readonly durationMs: number
+  /** Time spent in the aggregation rule (milliseconds; 0 when the node kept its own model). */
+  readonly aggregationMs: number
+  /** Payload bytes fetched for this round's models. */
+  readonly bytesFetched: number
   /** Set when this round was reached by catching up with the network rather than by training. */
   readonly caughtUpFrom?: number
 }
@@ -54,10 +61,14 @@ export interface RoundLoopComponents {
   readonly log: Logger
   /** Called after every round, before the next starts (the daemon prints and checkpoints here). */
   readonly onRound: (summary: RoundSummary) => Promise<void> | void
+  /** Makes this node a Byzantine one (testers and the robustness benchmark only). */
+  readonly adversary?: Adversary
 }
 
 /** How often a node repeats its announcement while it waits for a round's quorum. */
 const REANNOUNCE_INTERVAL_MS = 1000
+/** Most peers remembered as announcers, the pool a round's fanout sample is drawn from. */
+const MAX_ANNOUNCERS = 4096
 
 interface FetchedModel { readonly peerId: string, readonly weights: Float32Array }
 
@@ -73,6 +84,10 @@ export class RoundLoop {
   /** Verified models by round and peer, fetched as soon as their announcements arrive. */
   readonly #models = new Map<number, Map<string, Float32Array>>()
   readonly #refused = new Map<number, Map<string, ValidationCode | 'fetch-failed'>>()
+  readonly #bytesFetched = new Map<number, number>()
+  /** With `rounds.fanout`: the peers sampled per round, drawn from those heard announcing so far. */
+  readonly #samples = new Map<number, PeerSample>()
+  readonly #announcers = new Set<string>()
   #wake: (() => void) | undefined
   #signal: AbortSignal = new AbortController().signal
 
@@ -119,8 +134,11 @@ export class RoundLoop {
   async #runRound (round: number, start: Float32Array): Promise<RoundSummary | undefined> {
     const startedAt = Date.now()
     const { manifest, networkId, privateKey, peerId, datasetFingerprint } = this.#init
-    const trained = await this.#c.trainer.train(start)
-    const payload = encodeModelPayload(trained.weights)
+    const adversary = this.#c.adversary
+    const trained = adversary?.trains === false ? untrained(start, manifest) : await this.#c.trainer.train(start)
+    const outgoing = adversary === undefined ? trained.weights : await this.#craft(adversary, round, trained.weights)
+    if (outgoing === undefined) return this.#closeRound(round, trained, startedAt, async () => {})
+    const payload = encodeModelPayload(outgoing)
     const announcement = await signAnnouncement({
       networkId,
       peerId,
@@ -134,17 +152,23 @@ export class RoundLoop {
       ledgerHead: ''
     }, privateKey)
     await this.#c.network.announce(announcement, payload, this.#signal)
+    return this.#closeRound(round, trained, startedAt, async () => this.#c.network.announce(announcement, payload, this.#signal))
+  }
 
-    const closed = await this.#waitForQuorum(round, Date.now() + manifest.rounds.deadlineMs, async () => this.#c.network.announce(announcement, payload, this.#signal))
+  /** Wait for the round's quorum, aggregate and summarise; undefined when the node must catch up. */
+  async #closeRound (round: number, trained: { weights: Float32Array, loss: number }, startedAt: number, reannounce: () => Promise<void>): Promise<RoundSummary | undefined> {
+    const closed = await this.#waitForQuorum(round, Date.now() + this.#init.manifest.rounds.deadlineMs, reannounce)
     if (closed === 'behind' || closed === 'aborted') return undefined
     const peers = this.#peerModels(round)
     let weights = trained.weights
     const keptOwn = 1 + peers.length < this.#c.aggregator.minInputs
+    const aggregationStart = performance.now()
     if (keptOwn) {
       this.#c.log.warn(`round ${round}: ${1 + peers.length} inputs, rule ${this.#c.aggregator.name} needs ${this.#c.aggregator.minInputs}: keeping own model`)
     } else {
       weights = this.#c.aggregator.aggregate(trained.weights, peers.map(p => p.weights))
     }
+    const aggregationMs = keptOwn ? 0 : performance.now() - aggregationStart
     const { accuracy } = await this.#c.trainer.evaluateHoldout(weights)
     return {
       round,
@@ -155,8 +179,44 @@ export class RoundLoop {
       loss: trained.loss,
       accuracy,
       weights,
-      durationMs: Date.now() - startedAt
+      durationMs: Date.now() - startedAt,
+      aggregationMs,
+      bytesFetched: this.#bytesFetched.get(round) ?? 0
     }
+  }
+
+  /**
+   * What a Byzantine node announces. An omniscient attacker first waits for the round's honest
+   * models (not for its colluders'), at most half a round deadline, so its model still lands
+   * before honest nodes close the round.
+   */
+  async #craft (adversary: Adversary, round: number, own: Float32Array): Promise<Float32Array | undefined> {
+    if (!adversary.omniscient) return adversary.outgoing(round, own, [])
+    const honest = (): FetchedModel[] => this.#peerModels(round).filter(m => !adversary.colluders.has(m.peerId))
+    const needed = this.#quorum(round) - [...adversary.colluders].filter(id => id !== this.#init.peerId).length
+    const deadline = Date.now() + this.#init.manifest.rounds.deadlineMs / 2
+    while (honest().length < needed && Date.now() < deadline && !this.#signal.aborted) await this.#sleepUntilWoken(deadline - Date.now())
+    return adversary.outgoing(round, own, honest())
+  }
+
+  /** Peer models that close the round: the manifest's quorum, or the sample size under `rounds.fanout`. */
+  #quorum (round: number): number {
+    const quorum = this.#init.manifest.rounds.quorum
+    const sample = this.#sample(round)
+    return sample === undefined ? quorum : Math.min(quorum, sample.size)
+  }
+
+  /** The round's peer sample, drawn on first use; undefined when every peer is aggregated. */
+  #sample (round: number): PeerSample | undefined {
+    const fanout = this.#init.manifest.rounds.fanout ?? 0
+    // An omniscient attacker reads every honest model whatever the fanout.
+    if (fanout === 0 || this.#c.adversary?.omniscient === true) return undefined
+    let sample = this.#samples.get(round)
+    if (sample === undefined) {
+      const seed = deriveSeed(this.#init.manifest.training.initSeed, round, ...Buffer.from(this.#init.peerId).subarray(-8))
+      this.#samples.set(round, sample = new PeerSample(this.#announcers, fanout, createRng(seed)))
+    }
+    return sample
   }
 
   /**
@@ -165,7 +225,7 @@ export class RoundLoop {
    * went out (a mesh still forming, a peer reconnecting) would otherwise never hear of it.
    */
   async #waitForQuorum (round: number, deadline: number, reannounce: () => Promise<void>): Promise<'quorum' | 'deadline' | 'behind' | 'aborted'> {
-    const quorum = this.#init.manifest.rounds.quorum
+    const quorum = this.#quorum(round)
     let nextAnnounce = Date.now() + REANNOUNCE_INTERVAL_MS
     for (;;) {
       if (this.#signal.aborted) return 'aborted'
@@ -211,11 +271,12 @@ export class RoundLoop {
     return { round: target.round + 1, weights, used: fetched.length }
   }
 
-  #onAnnouncement (a: UpdateAnnouncement): AnnouncementVerdict {
+  #onAnnouncement (a: UpdateAnnouncement): AnnouncementOutcome {
     const { verdict, code } = this.#inbox.offer(a)
     if (code !== undefined && code !== 'duplicate') this.#c.log.debug(`announcement from ${a.peerId} round ${a.round}: ${code}`)
     if (code === 'equivocation') this.#dropModel(a.round, a.peerId)
-    if (verdict === 'accept') {
+    if (verdict === 'accept' && this.#announcers.size < MAX_ANNOUNCERS) this.#announcers.add(a.peerId)
+    if (verdict === 'accept' && (this.#sample(a.round)?.admit(a.peerId) ?? true)) {
       void this.#fetch(a).then(model => {
         if (model === undefined) return
         let models = this.#models.get(a.round)
@@ -225,7 +286,7 @@ export class RoundLoop {
       })
     }
     this.#wake?.()
-    return verdict
+    return { verdict, code }
   }
 
   /** Fetch and verify one announced model; failures are recorded, logged and resolve to undefined. */
@@ -233,6 +294,7 @@ export class RoundLoop {
     const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#init.manifest.rounds.deadlineMs)])
     try {
       const payload = await this.#c.network.fetchPayload(a, signal)
+      this.#bytesFetched.set(a.round, (this.#bytesFetched.get(a.round) ?? 0) + payload.byteLength)
       return { peerId: a.peerId, weights: decodeModelPayload(payload, a.modelHash, this.#init.parameterCount) }
     } catch (err) {
       const code = err instanceof ValidationError ? err.code : 'fetch-failed'
@@ -260,5 +322,12 @@ export class RoundLoop {
     const oldest = round - this.#init.manifest.rounds.window
     for (const r of this.#models.keys()) if (r < oldest) this.#models.delete(r)
     for (const r of this.#refused.keys()) if (r < oldest) this.#refused.delete(r)
+    for (const r of this.#bytesFetched.keys()) if (r < oldest) this.#bytesFetched.delete(r)
+    for (const r of this.#samples.keys()) if (r < oldest) this.#samples.delete(r)
   }
+}
+
+/** What an attacker that does not train announces about itself: an ordinary round's sample count. */
+function untrained (start: Float32Array, manifest: NetworkManifest): { weights: Float32Array, loss: number, sampleCount: number } {
+  return { weights: start, loss: 0, sampleCount: manifest.training.localSteps * manifest.training.batchSize }
 }

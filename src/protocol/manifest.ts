@@ -40,6 +40,13 @@ export interface RoundSpec {
   readonly deadlineMs: number
   /** Announcements for rounds within this distance of the node's own are kept. */
   readonly window: number
+  /**
+   * Peers sampled per round (DESIGN.md, scale mode): each round a node fetches and aggregates only
+   * this many peers' models, drawn uniformly with a seeded generator, and the quorum counts within
+   * the sample. Absent or 0: aggregate every peer (what one gossipsub topic gives). Left out of a
+   * parsed manifest when 0, so networks without it keep their network id.
+   */
+  readonly fanout?: number
 }
 
 /** What a consortium agrees on; its canonical hash is the network id. */
@@ -119,7 +126,8 @@ export function parseManifest (json: unknown): NetworkManifest {
     rounds: {
       quorum: int(rounds.quorum, 'rounds.quorum', 0, 10_000),
       deadlineMs: int(rounds.deadlineMs, 'rounds.deadlineMs', 100, 86_400_000),
-      window: int(rounds.window, 'rounds.window', 0, 1000)
+      window: int(rounds.window, 'rounds.window', 0, 1000),
+      ...fanoutOf(rounds.fanout)
     },
     members: [...members].sort()
   })
@@ -152,6 +160,11 @@ export function canonicalJson (value: unknown): string {
 /** The network id: the first 16 bytes of the SHA-256 of the canonical manifest, hex (32 characters). */
 export function networkId (manifest: NetworkManifest): string {
   return createHash('sha256').update(canonicalJson(manifest)).digest('hex').slice(0, 32)
+}
+
+function fanoutOf (value: unknown): { fanout?: number } {
+  const fanout = value === undefined ? 0 : int(value, 'rounds.fanout', 0, 10_000)
+  return fanout === 0 ? {} : { fanout }
 }
 
 function asObject (value: unknown, setting: string): Record<string, unknown> {

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createAggregator } from '../../../src/aggregation/index.ts'
+import { createRng } from '../../../src/model/index.ts'
+import { Adversary, parseAttack } from '../../../src/node/adversary.ts'
+import { ConfigError } from '../../../src/node/config.ts'
+import { InProcessNetwork } from '../../../src/node/in-process-network.ts'
+import { silentLogger } from '../../../src/node/logger.ts'
+import { PeerSample } from '../../../src/node/peer-sample.ts'
+import { RoundLoop } from '../../../src/node/round-loop.ts'
+import type { LocalTrainer, RoundSummary } from '../../../src/node/round-loop.ts'
+import { DEFAULT_MANIFEST, networkId } from '../../../src/protocol/index.ts'
+import type { NetworkManifest } from '../../../src/protocol/index.ts'
+
+const median = createAggregator({ rule: 'median', f: 1 })
+const m = (...values: number[]): Float32Array => Float32Array.from(values)
+const peer = (peerId: string, ...values: number[]) => ({ peerId, weights: m(...values) })
+
+describe('attack parsing', () => {
+  it('reads NAME and NAME:k=v,k=v', () => {
+    assert.deepEqual(parseAttack('sign-flip'), { name: 'sign-flip', params: {} })
+    assert.deepEqual(parseAttack('alie:z=10'), { name: 'alie', params: { z: 10 } })
+    assert.deepEqual(parseAttack('crash:round=20'), { name: 'crash', params: { round: 20 } })
+  })
+
+  it('names the known attacks or parameters when one is unknown', () => {
+    assert.throws(() => parseAttack('alie-ish'), (e: unknown) => e instanceof ConfigError && /known: crash, stale, sign-flip, gaussian, label-flip, alie, ipm, dissensus, alie-opt, ipm-opt/.test(e.message))
+    assert.throws(() => parseAttack('alie:sigma=1'), /attack alie has no parameter "sigma"; known: z/)
+    assert.throws(() => parseAttack('stale:x=1'), /it takes none/)
+    assert.throws(() => parseAttack('ipm:epsilon=abc'), /expected a number/)
+  })
+})
+
+describe('adversary', () => {
+  const honest = [peer('b', 1), peer('a', 2), peer('c', 3)]
+
+  it('crash announces its own model until its round, then nothing', () => {
+    const a = new Adversary({ attack: parseAttack('crash:round=2'), colluders: ['x'] }, { aggregator: median })
+    assert.deepEqual(a.outgoing(1, m(5), []), m(5))
+    assert.equal(a.outgoing(2, m(5), []), undefined)
+    assert.equal(a.trains, true)
+  })
+
+  it('stale replays its first model', () => {
+    const a = new Adversary({ attack: parseAttack('stale'), colluders: ['x'] }, { aggregator: median })
+    a.outgoing(0, m(1), [])
+    assert.deepEqual(a.outgoing(7, m(9), []), m(1))
+  })
+
+  it('label-flip trains on flipped labels and announces what it trained', () => {
+    const a = new Adversary({ attack: parseAttack('label-flip'), colluders: ['x'] }, { aggregator: median })
+    assert.equal(a.labelMap, 'flip')
+    assert.deepEqual(a.outgoing(0, m(4), honest), m(4))
+  })
+
+  it('omniscient attacks craft from the honest models and do not train', () => {
+    const flip = new Adversary({ attack: parseAttack('sign-flip'), colluders: ['x', 'y'] }, { aggregator: median })
+    assert.equal(flip.omniscient, true)
+    assert.equal(flip.trains, false)
+    assert.deepEqual(Array.from(flip.outgoing(0, m(0), honest) ?? []), [-2])
+    assert.equal(flip.outgoing(0, m(0), []), undefined)
+    // Dissensus targets the smallest peer id ('a', model 2): 2 - 1.5 * ((1-2) + (3-2)) / 2 = 2.
+    const dissensus = new Adversary({ attack: parseAttack('dissensus'), colluders: ['x', 'y'] }, { aggregator: median })
+    assert.deepEqual(Array.from(dissensus.outgoing(0, m(0), [peer('b', 1), peer('a', 2), peer('c', 4)]) ?? []), [2 - 1.5 * (-1 + 2) / 2])
+    // IPM with epsilon 0.5: -0.5 * 2 = -1.
+    assert.deepEqual(Array.from(new Adversary({ attack: parseAttack('ipm:epsilon=0.5'), colluders: ['x'] }, { aggregator: median }).outgoing(0, m(0), honest) ?? []), [-1])
+  })
+})
+
+describe('peer sample', () => {
+  it('draws k of the known peers, the same for the same seed', () => {
+    const known = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6']
+    const admitted = (seed: number): string[] => { const s = new PeerSample(known, 3, createRng(seed)); return known.filter(p => s.admit(p)) }
+    assert.equal(admitted(1).length, 3)
+    assert.deepEqual(admitted(1), admitted(1))
+    assert.equal(new PeerSample(known, 3, createRng(1)).admit('stranger'), false)
+  })
+
+  it('admits the first k announcers while it knows fewer than k peers', () => {
+    const s = new PeerSample(['p1'], 2, createRng(1))
+    assert.deepEqual(['p9', 'p8', 'p7', 'p9'].map(p => s.admit(p)), [true, true, false, true])
+  })
+})
+
+/** A stand-in for SGD: each step moves the model halfway to 1. */
+const halfwayToOne: LocalTrainer = {
+  train: async weights => ({ weights: weights.map(w => w + (1 - w) / 2), loss: 0, sampleCount: 1 }),
+  evaluateHoldout: async () => ({ accuracy: 0, loss: 0 })
+}
+
+async function swarm (manifest: NetworkManifest, honestCount: number, attack: string | undefined, rounds: number): Promise<{ summaries: RoundSummary[][], models: Float32Array[] }> {
+  const network = new InProcessNetwork()
+  const keys = await Promise.all(Array.from({ length: honestCount + (attack === undefined ? 0 : 1) }, (_, i) => generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(i + 1))))
+  const ids = keys.map(k => peerIdFromPrivateKey(k).toString())
+  const aggregator = createAggregator(manifest.aggregation)
+  const summaries: RoundSummary[][] = keys.map(() => [])
+  const loops = keys.map((privateKey, i) => new RoundLoop({
+    manifest, networkId: networkId(manifest), privateKey, peerId: ids[i] as string, parameterCount: 1, datasetFingerprint: '', startRound: 0, startWeights: m(0), rounds
+  }, {
+    network: network.join(ids[i] as string),
+    trainer: halfwayToOne,
+    aggregator,
+    log: silentLogger,
+    onRound: s => { summaries[i]?.push(s) },
+    ...(attack !== undefined && i === honestCount ? { adversary: new Adversary({ attack: parseAttack(attack), colluders: [ids[i] as string] }, { aggregator }) } : {})
+  }))
+  const models = await Promise.all(loops.map(l => l.run(new AbortController().signal)))
+  return { summaries, models }
+}
+
+describe('round loop with an attacker', () => {
+  it('a sign-flip attacker reaches every honest node through the ordinary protocol', async () => {
+    const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 4, deadlineMs: 10_000, window: 2 } }
+    const { summaries, models } = await swarm(manifest, 4, 'sign-flip', 2)
+    // Round 0: honest 0 -> 0.5, attacker sends -0.5, mean of 4 x 0.5 and -0.5 = 0.3.
+    // Round 1: 0.3 -> 0.65, mean (4 x 0.65 - 0.65) / 5 = 0.39.
+    for (const model of models.slice(0, 4)) assert.ok(Math.abs((model[0] as number) - 0.39) < 1e-6, String(model[0]))
+    for (const s of summaries.slice(0, 4)) assert.deepEqual(s.map(x => x.used), [4, 4])
+  })
+
+  it('with rounds.fanout each node fetches and aggregates only its sample', async () => {
+    const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 4, deadlineMs: 10_000, window: 2, fanout: 2 } }
+    const { summaries } = await swarm(manifest, 5, undefined, 3)
+    for (const s of summaries) {
+      assert.deepEqual(s.map(x => x.used), [2, 2, 2])
+      assert.ok(s.every(x => x.bytesFetched === 2 * 4), JSON.stringify(s.map(x => x.bytesFetched)))
+    }
+  })
+})
