@@ -10,6 +10,7 @@ import type { NodeConfig } from './config.ts'
 import { dataDirPaths, readManifestFile } from './data-dir.ts'
 import { loadIdentity } from './identity.ts'
 import { bootstrapAddress, createMeshtrainLibp2p } from './libp2p-node.ts'
+import { loadNetworkKey } from './network-key.ts'
 import { Libp2pRoundNetwork } from './libp2p-round-network.ts'
 import type { Logger } from './logger.ts'
 import { RoundLoop } from './round-loop.ts'
@@ -40,6 +41,10 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   const aggregator = aggregatorFor(manifest)
   const privateKey = await loadIdentity(config.dataDir)
   const peerId = peerIdFromPrivateKey(privateKey).toString()
+  const networkKey = await loadNetworkKey(config.dataDir)
+  if (manifest.members.length > 0 && !manifest.members.includes(peerId)) {
+    throw new ConfigError('members', `this node (${peerId}) is not in the manifest's members list: the other members would refuse it`)
+  }
   const id = computeNetworkId(manifest)
   const parameters = parameterCount(manifest.model)
   const shard = parseShard(config.shard)
@@ -61,11 +66,17 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     bootstrap: [...config.bootstrap],
     mdns: config.mdns,
     networkId: id,
-    maxPayloadBytes: parameters * 4
+    maxPayloadBytes: parameters * 4,
+    members: manifest.members,
+    log,
+    ...(networkKey === undefined ? {} : { networkKey })
   })
+  if (networkKey !== undefined || manifest.members.length > 0) {
+    log.info(`closed network: ${networkKey === undefined ? 'no network key' : `network key fingerprint ${networkKey.fingerprint}`}, ${manifest.members.length === 0 ? 'any peer with the key' : `${manifest.members.length} members`}`)
+  }
   try {
     await libp2p.start()
-    const network = new Libp2pRoundNetwork({ libp2p, networkId: id, maxPayloadBytes: parameters * 4, log })
+    const network = new Libp2pRoundNetwork({ libp2p, networkId: id, maxPayloadBytes: parameters * 4, log, members: manifest.members })
     await network.start()
     output.ready({
       peerId,
@@ -98,6 +109,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       onRound: async (summary: RoundSummary) => {
         await saveCheckpoint(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights })
         output.round(summary)
+        const memory = process.memoryUsage()
+        output.network({ ...network.stats(), memory: { heapUsedBytes: memory.heapUsed, rssBytes: memory.rss, externalBytes: memory.external } })
       }
     })
     await loop.run(signal)

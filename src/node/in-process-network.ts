@@ -1,6 +1,6 @@
 import { decodeAnnouncement, encodeAnnouncement, payloadHash } from '../protocol/index.ts'
 import type { UpdateAnnouncement } from '../protocol/index.ts'
-import type { AnnouncementVerdict, RoundNetwork } from './round-network.ts'
+import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
 
 /** Payloads a member keeps for others to fetch: a few rounds' worth. */
 const RECENT_PAYLOADS = 8
@@ -30,7 +30,7 @@ class InProcessMember implements RoundNetwork {
   readonly peerId: string
   readonly #network: InProcessNetwork
   readonly #payloads = new Map<string, Uint8Array>()
-  #handler: ((announcement: UpdateAnnouncement) => AnnouncementVerdict) | undefined
+  #handler: ((announcement: UpdateAnnouncement) => AnnouncementOutcome) | undefined
 
   constructor (peerId: string, network: InProcessNetwork) {
     this.peerId = peerId
@@ -46,7 +46,7 @@ class InProcessMember implements RoundNetwork {
     }
   }
 
-  onAnnouncement (handler: (announcement: UpdateAnnouncement) => AnnouncementVerdict): void {
+  onAnnouncement (handler: (announcement: UpdateAnnouncement) => AnnouncementOutcome): void {
     this.#handler = handler
   }
 

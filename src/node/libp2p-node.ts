@@ -7,9 +7,15 @@ import { ping } from '@libp2p/ping'
 import { bootstrap } from '@libp2p/bootstrap'
 import { mdns } from '@libp2p/mdns'
 import { gossipsub, StrictSign } from '@libp2p/gossipsub'
+import { preSharedKey } from '@libp2p/pnet'
 import { updateTopic } from '../protocol/topics.ts'
 import { bootstrapRedial } from './bootstrap-redial.ts'
+import { memberGater } from './connection-gater.ts'
+import { KeyMismatchReporter } from './key-mismatch.ts'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/model-transfer.ts'
+import { silentLogger } from './logger.ts'
+import type { Logger as OperatorLogger } from './logger.ts'
+import type { NetworkKey } from './network-key.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
@@ -35,6 +41,22 @@ export interface MeshtrainLibp2pInit {
    * @default 268_435_456 (256 MiB)
    */
   readonly maxPayloadBytes?: number
+  /**
+   * Closed network: the pre-shared key every connection is encrypted with before any handshake;
+   * a peer without it gets no connection.
+   */
+  readonly networkKey?: NetworkKey
+  /**
+   * Closed network: the member peer ids. When non-empty, the connection gater refuses every other
+   * peer before any protocol runs.
+   * @default []
+   */
+  readonly members?: readonly string[]
+  /**
+   * Operator log sink: likely key mismatches and refused non-members are reported here.
+   * @default a sink that drops everything
+   */
+  readonly log?: OperatorLogger
 }
 
 /** The services every meshtrain node runs (a type alias: libp2p's ServiceMap needs an index signature). */
@@ -67,9 +89,50 @@ export const MAX_GOSSIP_RPC_BYTES = 1024 * 1024
 
 /**
  * Score weight of one invalid message on the update topic (P4, squared counter). Three invalid
- * messages (-90) take a peer below gossipsub's default graylist threshold (-80).
+ * messages (-90) take a fresh peer below the graylist threshold (-80); a peer that earned the
+ * most an honest peer can (time in mesh and first deliveries, about +46) needs four (-114).
  */
 export const INVALID_MESSAGE_WEIGHT = -10
+
+/**
+ * Gossipsub's score thresholds, set for a low-rate training topic (gossipsub v1.1 spec,
+ * https://github.com/libp2p/specs/blob/master/pubsub/gossipsub/gossipsub-v1.1.md#the-score-thresholds).
+ * An honest peer's score never goes below 0 here: the only penalties are invalid messages
+ * (P4, which honest peers never send), broken promises beyond {@link BEHAVIOUR_PENALTY_THRESHOLD}
+ * (P7) and IP colocation (P6, off for loopback).
+ */
+export const SCORE_THRESHOLDS = {
+  /** Below: no gossip (IHAVE/IWANT) is exchanged with the peer. One invalid message (-10) reaches it. */
+  gossipThreshold: -10,
+  /** Below: this node's own announcements are not flood-published to the peer. */
+  publishThreshold: -50,
+  /** Below: every RPC from the peer is ignored. Three invalid messages reach it. */
+  graylistThreshold: -80,
+  /** Peer exchange is taken only from peers this well scored: in practice from members and bootstrap peers' meshes, not strangers. */
+  acceptPXThreshold: 10,
+  /** Median mesh score below which the node grafts better-scored peers. */
+  opportunisticGraftThreshold: 5
+} as const
+
+/**
+ * Broken promises (IHAVE answered by nothing) a peer may have pending before P7 counts: a slow
+ * but honest peer misses the odd IWANT deadline, a spammer of IHAVEs misses them all.
+ */
+export const BEHAVIOUR_PENALTY_THRESHOLD = 6
+
+/**
+ * Most messages and subscriptions one gossipsub RPC may carry; a larger RPC is dropped whole.
+ * Announcements are under 2 KiB and travel one to a few per RPC.
+ */
+export const DECODE_RPC_LIMITS = {
+  maxSubscriptions: 64,
+  maxMessages: 256,
+  maxIhaveMessageIDs: 5000,
+  maxIwantMessageIDs: 5000,
+  maxControlMessages: 256,
+  maxIdontwantMessageIDs: 512,
+  maxPeerInfos: 16
+} as const
 
 /**
  * Per-second decay of the invalid-message counter: a half-life of about 70 s, so a peer that
@@ -94,6 +157,20 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...init.bootstrap] }))
   if (init.mdns) peerDiscovery.push(mdns())
+  const operatorLog = init.log ?? silentLogger
+  const members = init.members ?? []
+  const mismatch = init.networkKey === undefined ? undefined : new KeyMismatchReporter(init.networkKey.fingerprint, operatorLog)
+  const closed: Partial<Libp2pOptions> = {}
+  if (init.networkKey !== undefined) {
+    const protector = preSharedKey({ psk: init.networkKey.psk })
+    closed.connectionProtector = mismatch === undefined ? protector : () => mismatch.watch(protector())
+  }
+  if (members.length > 0) {
+    closed.connectionGater = memberGater(members, (peer, hook, maConn) => {
+      mismatch?.gated(maConn)
+      if (hook !== 'dial') operatorLog.debug(`refused ${hook} connection of non-member ${peer.toString()}`)
+    })
+  }
 
   const node = await createLibp2p({
     start: false,
@@ -111,6 +188,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     connectionManager: {
       allow: [...LOOPBACK_ALLOW]
     },
+    ...closed,
     peerDiscovery,
     services: {
       identify: identify(),
@@ -123,8 +201,11 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
         allowedTopics: [topic],
         fallbackToFloodsub: false,
         maxInboundDataLength: MAX_GOSSIP_RPC_BYTES,
+        decodeRpcLimits: { ...DECODE_RPC_LIMITS },
+        scoreThresholds: { ...SCORE_THRESHOLDS },
         scoreParams: {
           IPColocationFactorWhitelist: new Set(LOOPBACK_IPS),
+          behaviourPenaltyThreshold: BEHAVIOUR_PENALTY_THRESHOLD,
           topics: {
             [topic]: {
               topicWeight: 1,
@@ -154,6 +235,9 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     }
   })
 
+  if (mismatch !== undefined) {
+    node.addEventListener('connection:open', (evt) => { mismatch.opened(evt.detail.remoteAddr.toString()) })
+  }
   if (init.mdns) {
     // libp2p v3 does not dial discovered peers by itself; bootstrap peers are dialled by their
     // own module, mDNS finds are dialled here.
@@ -165,6 +249,16 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     })
   }
   return node
+}
+
+/**
+ * A peer's gossipsub score as this node sees it (0 for an unknown peer). Gossipsub's service
+ * interface does not declare `getScore`; its implementation has it.
+ */
+export function gossipScore (node: MeshtrainLibp2p, peerId: string): number {
+  const pubsub = node.services.pubsub as GossipSub & { getScore?: (peerId: string) => number }
+  if (typeof pubsub.getScore !== 'function') throw new TypeError('this gossipsub has no getScore')
+  return pubsub.getScore(peerId)
 }
 
 /**

@@ -3,29 +3,71 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { decodeAnnouncement, encodeAnnouncement } from '../protocol/announcement.ts'
 import { payloadHash } from '../protocol/model-payload.ts'
 import { updateTopic } from '../protocol/topics.ts'
-import { ValidationError } from '../protocol/validation-error.ts'
+import { VALIDATION_CODES, ValidationError } from '../protocol/validation-error.ts'
 import { ModelTransfer } from '../protocol/model-transfer.ts'
 import type { Message } from '@libp2p/gossipsub'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
-import type { UpdateAnnouncement, ValidationAction, ValidationCode } from '../protocol/index.ts'
-import type { ModelTransferInit } from '../protocol/model-transfer.ts'
+import type { UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
+import type { ModelTransferInit, TransferRequestOutcome } from '../protocol/model-transfer.ts'
+import { SCORE_THRESHOLDS, gossipScore } from './libp2p-node.ts'
 import type { MeshtrainLibp2p } from './libp2p-node.ts'
-import type { AnnouncementVerdict, RoundNetwork } from './round-network.ts'
+import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
 import { silentLogger } from './logger.ts'
 import type { Logger as OperatorLogger } from './logger.ts'
 
 /**
- * How one gossip message on the update topic ended: accepted, a validation code of the codec or
- * of a handler that threw a ValidationError, the handler's own refusal, or a local failure.
+ * How one gossip message on the update topic ended: accepted, or the code (from the one closed
+ * set, VALIDATION_CODES) of the check that refused it, whoever made it: the codec, this network,
+ * or the round loop's handler.
  */
-export type ValidationOutcome =
-  | 'accept'
-  | ValidationCode
-  | 'rejected-by-handler'
-  | 'ignored-by-handler'
-  | 'no-handler' // announcement arrived before the round loop registered its handler
-  | 'handler-error' // the handler threw something other than a ValidationError (our bug: ignore)
-  | 'internal-error' // decoding threw something other than a ValidationError (reject, logged)
+export type ValidationOutcome = 'accept' | ValidationCode
+
+/**
+ * Announcements from one propagation source validated at once; more are dropped unread
+ * (`overloaded`, ignored). Honest peers relay one announcement per peer and round.
+ */
+export const MAX_VALIDATIONS_PER_PEER = 16
+
+/** Announcements validated at once in total; more are dropped unread (`overloaded`). */
+export const MAX_VALIDATIONS_TOTAL = 256
+
+/** Most propagation sources whose refusals are remembered for the graylist report. */
+const MAX_TRACKED_SOURCES = 1024
+
+/** A peer that sent refused messages, and whether gossipsub graylisted it (score below the threshold). */
+export interface RefusingPeer {
+  readonly peerId: string
+  /** Its current gossipsub score. */
+  readonly score: number
+  /** Messages from it that were rejected (provable misbehaviour). */
+  readonly rejected: number
+  /** Messages from it that were ignored (duplicates not counted). */
+  readonly ignored: number
+  /** When its first message was rejected, ms since the epoch. */
+  readonly firstRejectedAt: number | undefined
+  /** When it was first seen below the graylist threshold, ms since the epoch. */
+  readonly graylistedAt: number | undefined
+  /** Rejected messages from it counted before it was found graylisted. */
+  readonly rejectedBeforeGraylist: number | undefined
+}
+
+/** Counters of the round network, for metrics (one label per code) and the daemon's status. */
+export interface RoundNetworkStats {
+  /** Gossip messages on the update topic, by outcome. */
+  readonly announcements: Readonly<Partial<Record<ValidationOutcome, number>>>
+  /** Inbound model-transfer requests, by outcome. */
+  readonly transferRequests: Readonly<Partial<Record<TransferRequestOutcome, number>>>
+  /** Peers currently below the graylist threshold (gossipsub ignores everything they send). */
+  readonly graylisted: readonly RefusingPeer[]
+}
+
+interface SourceRecord {
+  rejected: number
+  ignored: number
+  firstRejectedAt: number | undefined
+  graylistedAt: number | undefined
+  rejectedBeforeGraylist: number | undefined
+}
 
 /** The node to run over, and options of the round network (all but `networkId` have defaults). */
 export interface Libp2pRoundNetworkInit extends ModelTransferInit {
@@ -43,6 +85,11 @@ export interface Libp2pRoundNetworkInit extends ModelTransferInit {
    * @default a sink that drops everything
    */
   log?: OperatorLogger
+  /**
+   * Peer ids allowed to announce (the manifest's member list); empty or absent: anyone.
+   * @default []
+   */
+  members?: readonly string[]
 }
 
 /**
@@ -59,7 +106,12 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   private readonly logger: OperatorLogger
   private readonly log: Logger
   private readonly counts = new Map<ValidationOutcome, number>()
-  private handler: ((announcement: UpdateAnnouncement) => AnnouncementVerdict) | undefined
+  private readonly requestCounts = new Map<TransferRequestOutcome, number>()
+  private readonly sources = new Map<string, SourceRecord>()
+  private readonly validating = new Map<string, number>()
+  private validatingTotal = 0
+  private readonly members: ReadonlySet<string> | undefined
+  private handler: ((announcement: UpdateAnnouncement) => AnnouncementOutcome) | undefined
   private started = false
 
   constructor (init: Libp2pRoundNetworkInit) {
@@ -73,10 +125,15 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     }
     this.logger = init.log ?? silentLogger
     this.log = node.logger.forComponent('meshtrain:round-network')
+    this.members = init.members === undefined || init.members.length === 0 ? undefined : new Set(init.members)
     this.transfer = new ModelTransfer({
       libp2p: node,
       networkId: init.networkId,
-      lookup: hash => this.payloads.get(hash)
+      lookup: hash => this.payloads.get(hash),
+      onRequest: (peer, outcome) => {
+        this.requestCounts.set(outcome, (this.requestCounts.get(outcome) ?? 0) + 1)
+        if (outcome !== 'accept') this.log('model request from %p: %s', peer, outcome)
+      }
     }, transferInit(init))
   }
 
@@ -84,8 +141,9 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   async start (): Promise<void> {
     if (this.started) return
     const pubsub = this.node.services.pubsub
-    pubsub.topicValidators.set(this.topic, async (_source, message) => await this.validate(message))
+    pubsub.topicValidators.set(this.topic, async (source, message) => await this.validate(source, message))
     pubsub.subscribe(this.topic)
+    pubsub.addEventListener('gossipsub:heartbeat', this.onHeartbeat)
     await this.transfer.start()
     this.started = true
     this.logger.info(`joined ${this.topic} as ${this.peerId}`)
@@ -98,6 +156,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     await this.transfer.stop()
     const pubsub = this.node.services.pubsub
     pubsub.topicValidators.delete(this.topic)
+    pubsub.removeEventListener('gossipsub:heartbeat', this.onHeartbeat)
     // Gossipsub throws on unsubscribe once it is stopped; the node may have been stopped first.
     if (this.node.status === 'started') pubsub.unsubscribe(this.topic)
   }
@@ -120,7 +179,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     if (recipients.length === 0) this.logger.debug(`round ${announcement.round}: announced with no peer on the topic`)
   }
 
-  onAnnouncement (handler: (announcement: UpdateAnnouncement) => AnnouncementVerdict): void {
+  onAnnouncement (handler: (announcement: UpdateAnnouncement) => AnnouncementOutcome): void {
     this.handler = handler
   }
 
@@ -145,47 +204,135 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     return new Map(this.counts)
   }
 
-  private async validate (message: Message): Promise<TopicValidatorResult> {
+  /** Outcome counters and the peers gossipsub currently graylists. */
+  stats (): RoundNetworkStats {
+    this.checkGraylist()
+    const graylisted: RefusingPeer[] = []
+    for (const [peerId, record] of this.sources) {
+      const score = gossipScore(this.node, peerId)
+      if (score < SCORE_THRESHOLDS.graylistThreshold) graylisted.push({ peerId, score, ...record })
+    }
+    return {
+      announcements: Object.fromEntries(this.counts),
+      transferRequests: Object.fromEntries(this.requestCounts),
+      graylisted
+    }
+  }
+
+  /** What is known about one propagation source's refused messages; undefined if none were refused. */
+  refusingPeer (peerId: string): RefusingPeer | undefined {
+    this.checkGraylist()
+    const record = this.sources.get(peerId)
+    if (record === undefined) return undefined
+    return { peerId, score: gossipScore(this.node, peerId), ...record }
+  }
+
+  /** Gossipsub recomputes scores on its heartbeat: note peers that have just crossed the graylist threshold. */
+  private readonly onHeartbeat = (): void => { this.checkGraylist() }
+
+  private checkGraylist (): void {
+    for (const [peerId, record] of this.sources) {
+      if (record.graylistedAt !== undefined || record.rejected === 0) continue
+      const score = gossipScore(this.node, peerId)
+      if (score >= SCORE_THRESHOLDS.graylistThreshold) continue
+      record.graylistedAt = Date.now()
+      record.rejectedBeforeGraylist = record.rejected
+      const afterMs = record.graylistedAt - (record.firstRejectedAt ?? record.graylistedAt)
+      this.logger.warn(`peer ${peerId} graylisted (gossip score ${score.toFixed(1)}) after ${record.rejected} rejected messages in ${afterMs} ms`)
+    }
+  }
+
+  /**
+   * The one validation pipeline for the update topic (gossipsub has already checked the message
+   * signature and frame size): a bounded number in flight per source, then the codec (size,
+   * decode, shape and finiteness, signature), the sender, membership, then the round loop's
+   * stateful checks (network id, payload size, round window, one model per peer and round).
+   * Every outcome is counted and logged with its code.
+   */
+  private async validate (source: PeerId, message: Message): Promise<TopicValidatorResult> {
+    const peer = source.toString()
+    const inFlight = this.validating.get(peer) ?? 0
+    if (inFlight >= MAX_VALIDATIONS_PER_PEER || this.validatingTotal >= MAX_VALIDATIONS_TOTAL) {
+      return this.outcome(peer, 'overloaded', 'too many messages in flight')
+    }
+    this.validating.set(peer, inFlight + 1)
+    this.validatingTotal++
+    try {
+      const { code, detail } = await this.check(message)
+      return this.outcome(peer, code, detail)
+    } finally {
+      const left = (this.validating.get(peer) ?? 1) - 1
+      if (left === 0) this.validating.delete(peer)
+      else this.validating.set(peer, left)
+      this.validatingTotal--
+    }
+  }
+
+  private async check (message: Message): Promise<{ code: ValidationOutcome, detail: string }> {
     // StrictSign: gossipsub has checked the signature and that `from` signed it.
-    if (message.type !== 'signed') return this.outcome('malformed', 'reject')
+    if (message.type !== 'signed') return { code: 'malformed', detail: 'unsigned message' }
     let announcement: UpdateAnnouncement
     try {
       announcement = await decodeAnnouncement(message.data)
     } catch (err) {
-      if (err instanceof ValidationError) {
-        this.log('announcement from %p refused - %s', message.from, err.message)
-        return this.outcome(err.code, err.action)
-      }
+      if (err instanceof ValidationError) return { code: err.code, detail: err.message }
       this.logger.warn(`decoding an announcement from ${message.from.toString()} failed: ${String(err)}`)
-      return this.outcome('internal-error', 'reject')
+      return { code: 'internal-error', detail: String(err) }
     }
     if (announcement.peerId !== message.from.toString()) {
-      this.log('announcement by %s relayed as from %p', announcement.peerId, message.from)
-      return this.outcome('sender-mismatch', 'reject')
+      return { code: 'sender-mismatch', detail: `announcement by ${announcement.peerId} published by ${message.from.toString()}` }
     }
-    if (this.handler === undefined) return this.outcome('no-handler', 'ignore')
-    let verdict: AnnouncementVerdict
+    if (this.members !== undefined && !this.members.has(announcement.peerId)) {
+      return { code: 'not-a-member', detail: announcement.peerId }
+    }
+    if (this.handler === undefined) return { code: 'no-handler', detail: 'round loop not ready' }
     try {
-      verdict = this.handler(announcement)
+      const { verdict, code } = this.handler(announcement)
+      if (verdict === 'accept') return { code: 'accept', detail: `round ${announcement.round}` }
+      return { code: code ?? 'internal-error', detail: `round ${announcement.round} from ${announcement.peerId}` }
     } catch (err) {
-      if (err instanceof ValidationError) return this.outcome(err.code, err.action)
+      if (err instanceof ValidationError) return { code: err.code, detail: err.message }
       this.logger.warn(`the announcement handler threw: ${String(err)}`)
-      return this.outcome('handler-error', 'ignore')
+      return { code: 'internal-error', detail: String(err) }
     }
-    if (verdict === 'accept') return this.outcome('accept', 'accept')
-    return this.outcome(verdict === 'reject' ? 'rejected-by-handler' : 'ignored-by-handler', verdict)
   }
 
-  private outcome (outcome: ValidationOutcome, action: ValidationAction | 'accept'): TopicValidatorResult {
+  private outcome (peer: string, outcome: ValidationOutcome, detail: string): TopicValidatorResult {
     this.counts.set(outcome, (this.counts.get(outcome) ?? 0) + 1)
-    if (action === 'accept') return TopicValidatorResult.Accept
+    if (outcome === 'accept') return TopicValidatorResult.Accept
+    this.log('announcement via %s: %s - %s', peer, outcome, detail)
+    const action = VALIDATION_CODES[outcome]
+    if (outcome !== 'duplicate') this.recordRefusal(peer, action)
     return action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+  }
+
+  private recordRefusal (peer: string, action: 'reject' | 'ignore'): void {
+    let record = this.sources.get(peer)
+    if (record === undefined) {
+      if (this.sources.size >= MAX_TRACKED_SOURCES) {
+        const oldest = this.sources.keys().next().value
+        if (oldest !== undefined) this.sources.delete(oldest)
+      }
+      record = { rejected: 0, ignored: 0, firstRejectedAt: undefined, graylistedAt: undefined, rejectedBeforeGraylist: undefined }
+      this.sources.set(peer, record)
+    }
+    if (action === 'ignore') {
+      record.ignored++
+      return
+    }
+    record.rejected++
+    record.firstRejectedAt ??= Date.now()
   }
 }
 
 /** The ModelTransferInit part of the init, without undefined values (exactOptionalPropertyTypes). */
 function transferInit (init: Libp2pRoundNetworkInit): ModelTransferInit {
-  const { maxPayloadBytes, requestTimeoutMs, maxInboundPerPeer, maxInboundTotal } = init
-  return Object.fromEntries(Object.entries({ maxPayloadBytes, requestTimeoutMs, maxInboundPerPeer, maxInboundTotal })
+  const {
+    maxPayloadBytes, requestTimeoutMs, maxInboundPerPeer, maxInboundTotal, requestReadTimeoutMs, maxOutboundPerPeer,
+    maxOutboundTotal, maxQueuedFetches
+  } = init
+  return Object.fromEntries(Object.entries({
+    maxPayloadBytes, requestTimeoutMs, maxInboundPerPeer, maxInboundTotal, requestReadTimeoutMs, maxOutboundPerPeer, maxOutboundTotal, maxQueuedFetches
+  })
     .filter(([, value]) => value !== undefined))
 }

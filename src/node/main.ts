@@ -4,6 +4,7 @@
  * Exit status: 0 done, 1 failure, 2 bad setting or file (the message names it), 130 forced stop.
  */
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { AggregationSpecError } from '../aggregation/index.ts'
 import { BackendUnavailableError, DatasetError, PartitionError } from '../model/index.ts'
 import { DEFAULT_MANIFEST, ManifestError, parseManifest } from '../protocol/index.ts'
@@ -13,6 +14,7 @@ import { CheckpointError } from './checkpoint.ts'
 import { ConfigError, SETTINGS, envName, flagName, resolveConfig, settingsHelp } from './config.ts'
 import { aggregatorFor, runDaemon } from './daemon.ts'
 import { initDataDir, readConfigFile } from './data-dir.ts'
+import { NETWORK_KEY_FILE, createNetworkKey, readNetworkKeyFile } from './network-key.ts'
 import type { Logger } from './logger.ts'
 import { createStatusOutput } from './status-output.ts'
 import { SWARM_FLAGS, runSwarm, swarmHelp } from './swarm.ts'
@@ -20,7 +22,9 @@ import { SWARM_FLAGS, runSwarm, swarmHelp } from './swarm.ts'
 const USAGE = `usage: meshtrain <command> [options]
 
 commands:
-  init --data-dir DIR [--manifest FILE] [settings...]   create a node: identity key, config.json, manifest.json
+  init --data-dir DIR [--manifest FILE] [--closed | --network-key FILE] [settings...]
+                                                         create a node: identity key, config.json, manifest.json
+                                                         (--closed: a new network key; --network-key: import the consortium's)
   start --data-dir DIR [settings...]                     run the node (see meshtrain start --help)
   swarm [--nodes N] [--rounds R] [...]                   run a local swarm of real daemons (see meshtrain swarm --help)
 `
@@ -38,12 +42,29 @@ function settingName (flag: string): string {
 }
 
 function settingsFromFlags (flags: Record<string, string | boolean>): Record<string, string | boolean> {
-  return Object.fromEntries(Object.entries(flags).filter(([f]) => f !== 'help' && f !== 'manifest').map(([f, v]) => [settingName(f), v]))
+  return Object.fromEntries(Object.entries(flags).filter(([f]) => !INIT_ONLY_FLAGS.includes(f)).map(([f, v]) => [settingName(f), v]))
 }
 
+/** Flags of `init` that are not settings (not written to config.json). */
+const INIT_ONLY_FLAGS = ['help', 'manifest', 'closed', 'network-key']
+
+const INIT_HELP = `usage: meshtrain init --data-dir DIR [--manifest FILE] [--closed | --network-key FILE] [settings...]
+
+  --manifest FILE      the network's manifest (default: the built-in MNIST network)
+  --closed             generate a new network key (pre-shared key) in DIR/network.key, mode 0600:
+                       only nodes holding the same key can connect; share the file with the members
+  --network-key FILE   join a closed network: copy its key file to DIR/network.key, mode 0600
+
+settings (written to config.json):
+`
+
 async function init (argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, { ...settingFlags(), manifest: 'value' })
-  if (flags.help === true) return void console.log(`usage: meshtrain init --data-dir DIR [--manifest FILE] [settings...]\n\nsettings (written to config.json):\n${settingsHelp()}`)
+  const { flags } = parseArgs(argv, { ...settingFlags(), manifest: 'value', closed: 'boolean', 'network-key': 'value' })
+  if (flags.help === true) return void console.log(`${INIT_HELP}${settingsHelp()}`)
+  if (flags.closed === true && flags['network-key'] !== undefined) {
+    throw new ConfigError('networkKey', '--closed makes a new network key and --network-key imports one: give one of them')
+  }
+  if (flags['network-key'] === true || flags['network-key'] === '') throw new ConfigError('networkKey', '--network-key needs the path of a key file')
   const settings = settingsFromFlags(flags)
   const config = resolveConfig({ flags: settings })
   if (config.dataDir === '') throw new ConfigError('dataDir', '--data-dir is required')
@@ -53,9 +74,17 @@ async function init (argv: string[]): Promise<void> {
   // config.json keeps the settings as typed values, minus the data directory itself.
   const { dataDir, ...rest } = resolveConfig({ flags: settings })
   const stored = Object.fromEntries(Object.keys(settings).filter(k => k !== 'dataDir').map(k => [k, rest[k as keyof typeof rest]]))
+  // A bad key file to import is refused before anything is written.
+  if (typeof flags['network-key'] === 'string') await readNetworkKeyFile(flags['network-key'])
   const key = await initDataDir(dataDir, stored, manifest)
   const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
   console.log(`created node ${peerIdFromPrivateKey(key).toString()} in ${dataDir}`)
+  const importFrom = flags['network-key']
+  if (flags.closed === true || typeof importFrom === 'string') {
+    const networkKey = await createNetworkKey(dataDir, typeof importFrom === 'string' ? importFrom : undefined)
+    // The fingerprint only: the key itself is never printed or logged.
+    console.log(`${typeof importFrom === 'string' ? 'imported' : 'created'} network key ${join(dataDir, NETWORK_KEY_FILE)} (mode 0600), fingerprint ${networkKey.fingerprint}`)
+  }
 }
 
 async function start (argv: string[]): Promise<void> {

@@ -1,11 +1,16 @@
 import type { UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { VALIDATION_CODES } from '../protocol/index.ts'
-import type { AnnouncementVerdict } from './round-network.ts'
+import type { AnnouncementOutcome } from './round-network.ts'
 
 /** Most peers whose latest announcement is remembered for catch-up; beyond it, new peers are not tracked. */
-const MAX_TRACKED_PEERS = 4096
+export const MAX_TRACKED_PEERS = 4096
 /** Most pieces of equivocation evidence kept. */
-const MAX_EVIDENCE = 256
+export const MAX_EVIDENCE = 256
+/**
+ * Most announcers accepted for one round; later ones are ignored. Bounds the memory (and the
+ * fetches) a flood of announcements signed by freshly made identities can cause in an open network.
+ */
+export const MAX_ANNOUNCERS_PER_ROUND = 1024
 
 /** Two different signed announcements by one peer for one round: proof that it equivocated. */
 export interface EquivocationEvidence {
@@ -25,16 +30,17 @@ export interface RoundInboxInit {
 }
 
 /** The outcome of checking one announcement against the node's state. */
-export interface InboxVerdict {
-  readonly verdict: AnnouncementVerdict
-  /** Why it was refused; undefined when accepted. */
-  readonly code?: ValidationCode
-}
+export type InboxVerdict = AnnouncementOutcome
 
 /**
  * The stateful half of announcement validation, and the memory of who announced what:
  * network id, payload size, round window, one model per (peer, round), equivocation evidence,
  * and each peer's latest round for catch-up. Pure bookkeeping: no I/O, no timers.
+ *
+ * Memory is bounded whatever peers send: at most one announcement per (peer, round) for the
+ * rounds in the window and {@link MAX_ANNOUNCERS_PER_ROUND} peers per round, one piece of evidence
+ * per equivocating (peer, round) and {@link MAX_EVIDENCE} in all, {@link MAX_TRACKED_PEERS} latest
+ * announcements. An equivocator's further announcements for that round are refused unread.
  */
 export class RoundInbox {
   readonly #init: RoundInboxInit
@@ -71,6 +77,7 @@ export class RoundInbox {
       this.#byRound.set(a.round, peers)
     }
     const earlier = peers.get(a.peerId)
+    if (earlier === undefined && peers.size >= MAX_ANNOUNCERS_PER_ROUND) return refuse('too-many-announcers')
     if (earlier !== undefined) {
       if (earlier.modelHash === a.modelHash) return refuse('duplicate')
       if (!this.isEquivocator(a.peerId, a.round)) {

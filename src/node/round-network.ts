@@ -1,7 +1,14 @@
-import type { UpdateAnnouncement, ValidationAction } from '../protocol/index.ts'
+import type { UpdateAnnouncement, ValidationAction, ValidationCode } from '../protocol/index.ts'
 
 /** What the round loop makes of an announcement: use it, or refuse it with a gossipsub action. */
 export type AnnouncementVerdict = 'accept' | ValidationAction
+
+/** The verdict on an announcement and, when refused, the code from the one closed set. */
+export interface AnnouncementOutcome {
+  readonly verdict: AnnouncementVerdict
+  /** Why it was refused; undefined when accepted. */
+  readonly code?: ValidationCode | undefined
+}
 
 /**
  * The narrow interface through which the round loop reaches the network (DESIGN.md):
@@ -19,9 +26,9 @@ export interface RoundNetwork {
    * Register the one handler for announcements from others. The network has already decoded the
    * bytes and checked the signature and that the sender is the announcer; the handler applies
    * the stateful checks (network id, round window, one model per peer and round) and its verdict
-   * decides whether gossip relays the message.
+   * decides whether gossip relays the message; its code is counted and logged.
    */
-  onAnnouncement (handler: (announcement: UpdateAnnouncement) => AnnouncementVerdict): void
+  onAnnouncement (handler: (announcement: UpdateAnnouncement) => AnnouncementOutcome): void
   /**
    * Pull an announced payload by its hash, from the announcer. Resolves with exactly
    * `announcement.byteLength` bytes; the caller checks the hash and decodes.

@@ -1,4 +1,10 @@
 import type { RoundSummary } from './round-loop.ts'
+import type { RoundNetworkStats } from './libp2p-round-network.ts'
+
+/** The round network's counters and the process's memory, reported after every round. */
+export interface NetworkStatus extends RoundNetworkStats {
+  readonly memory: { readonly heapUsedBytes: number, readonly rssBytes: number, readonly externalBytes: number }
+}
 
 /** What a starting node says about itself once it listens. */
 export interface ReadyInfo {
@@ -17,6 +23,8 @@ export interface StatusOutput {
   ready (info: ReadyInfo): void
   round (summary: RoundSummary): void
   finished (rounds: number): void
+  /** Validation outcomes by code, graylisted peers and memory (text: only when refusals changed). */
+  network (status: NetworkStatus): void
 }
 
 /** The status line events as JSON objects, one per line, as `meshtrain swarm` reads them. */
@@ -24,10 +32,12 @@ export type StatusEvent =
   | ({ readonly event: 'ready' } & ReadyInfo)
   | { readonly event: 'round', readonly round: number, readonly peers: number, readonly used: number, readonly refused: number, readonly keptOwn: boolean, readonly loss: number, readonly accuracy: number, readonly durationMs: number }
   | { readonly event: 'finished', readonly rounds: number }
+  | ({ readonly event: 'network' } & NetworkStatus)
 
 /** Status lines written with `write` (stdout in the daemon). */
 export function createStatusOutput (format: 'text' | 'json', write: (line: string) => void): StatusOutput {
   const emit = (event: StatusEvent, text: string): void => write(format === 'json' ? JSON.stringify(event) : text)
+  let lastNetworkText = ''
   return {
     ready: info => emit({ event: 'ready', ...info }, [
       `meshtrain node ${info.peerId}`,
@@ -40,8 +50,22 @@ export function createStatusOutput (format: 'text' | 'json', write: (line: strin
       { event: 'round', round: s.round, peers: s.peers, used: s.used, refused: s.refused, keptOwn: s.keptOwn, loss: round4(s.loss), accuracy: round4(s.accuracy), durationMs: s.durationMs },
       `round ${s.round}  peers ${s.peers}  inputs used ${s.used} refused ${s.refused}${s.keptOwn ? ' (kept own model)' : ''}  loss ${s.loss.toFixed(4)}  held-out accuracy ${s.accuracy.toFixed(4)}  ${(s.durationMs / 1000).toFixed(1)}s`
     ),
-    finished: rounds => emit({ event: 'finished', rounds }, `finished ${rounds} rounds`)
+    finished: rounds => emit({ event: 'finished', rounds }, `finished ${rounds} rounds`),
+    network: status => {
+      const text = networkText(status)
+      if (format === 'text' && text === lastNetworkText) return
+      lastNetworkText = text
+      emit({ event: 'network', ...status }, text)
+    }
   }
+}
+
+/** `refused announcements: malformed 3, equivocation 1; model requests: unknown-hash 2; graylisted 1 peer`. */
+function networkText (status: NetworkStatus): string {
+  const refused = (counts: Readonly<Record<string, number | undefined>>): string =>
+    Object.entries(counts).filter(([code]) => code !== 'accept' && code !== 'duplicate').map(([code, n]) => `${code} ${n ?? 0}`).join(', ') || 'none'
+  const graylisted = status.graylisted.length === 0 ? '' : `; graylisted ${status.graylisted.map(p => p.peerId).join(', ')}`
+  return `refused announcements: ${refused(status.announcements)}; model requests refused: ${refused(status.transferRequests)}${graylisted}`
 }
 
 function round4 (x: number): number {

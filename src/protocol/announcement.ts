@@ -102,9 +102,14 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   if (publicKey === undefined) throw new ValidationError('malformed', 'peerId does not embed its public key')
   const { signature, ...unsigned } = announcement
   const signed = new TextEncoder().encode(canonicalJson(unsigned))
-  if (!(await publicKey.verify(signed, Buffer.from(signature, 'base64')))) {
-    throw new ValidationError('bad-signature', `announcement from ${announcement.peerId}`)
+  let valid: boolean
+  try {
+    valid = await publicKey.verify(signed, Buffer.from(signature, 'base64'))
+  } catch {
+    // Some key types throw on a signature of the wrong length or form instead of returning false.
+    valid = false
   }
+  if (!valid) throw new ValidationError('bad-signature', `announcement from ${announcement.peerId}`)
   return announcement
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
 
 /** One hidden layer of the network's model. */
 export interface DenseLayerSpec {
@@ -82,6 +83,17 @@ export const DEFAULT_MANIFEST: NetworkManifest = deepFreeze({
 
 const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'linear'] as const
 
+/** Most peer ids a member list may hold: the connection gater keeps them in memory. */
+export const MAX_MEMBERS = 10_000
+
+function isPeerId (text: string): boolean {
+  try {
+    return peerIdFromString(text).toString() === text
+  } catch {
+    return false
+  }
+}
+
 /**
  * Validate untrusted JSON into a frozen manifest.
  * @throws ManifestError naming the first bad setting, its value and what is allowed.
@@ -101,6 +113,11 @@ export function parseManifest (json: unknown): NetworkManifest {
   if (!Array.isArray(members) || !members.every(m => typeof m === 'string')) {
     throw new ManifestError('members', `got ${show(members)}, expected an array of peer id strings`)
   }
+  if (members.length > MAX_MEMBERS) throw new ManifestError('members', `${members.length} members, at most ${MAX_MEMBERS}`)
+  members.forEach((member: string, i: number) => {
+    if (!isPeerId(member)) throw new ManifestError(`members[${i}]`, `got ${show(member)}, expected a peer id such as 12D3KooW...`)
+  })
+  if (new Set(members).size !== members.length) throw new ManifestError('members', 'lists a peer id twice')
   if (typeof root.name !== 'string' || root.name === '') throw new ManifestError('name', `got ${show(root.name)}, expected a non-empty string`)
   return deepFreeze({
     name: root.name,

@@ -1,6 +1,9 @@
 import { InvalidDataLengthError, UnexpectedEOFError, lpStream } from '@libp2p/utils'
+import { FetchSlots, QueueFullError } from './fetch-slots.ts'
 import { payloadHash } from './model-payload.ts'
 import { modelProtocol } from './topics.ts'
+import { ValidationError } from './validation-error.ts'
+import type { ValidationCode } from './validation-error.ts'
 import type { AbortOptions, Connection, Libp2p, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 /**
@@ -10,7 +13,10 @@ import type { AbortOptions, Connection, Libp2p, Logger, PeerId, Startable, Strea
  * - response: one length-prefixed frame: a status byte, then (when found) the payload bytes.
  *
  * The client knows the exact size from the announcement and refuses any other; the server
- * refuses requests of any other size than 32 bytes.
+ * refuses requests of any other size than 32 bytes. Both sides bound what a peer can make them
+ * do: concurrent requests per peer and in total (inbound: answered `busy`; outbound: queued in a
+ * bounded FIFO, the newest refused when it is full), a deadline on every stream, and no byte
+ * beyond the announced size.
  */
 
 /** SHA-256 digest size: the only request size a server accepts. */
@@ -34,6 +40,7 @@ export type TransferErrorCode =
   | 'hash-mismatch' // the bytes do not hash to the requested hash
   | 'bad-response' // unknown status byte or empty frame
   | 'stream-error' // dialling or the stream itself failed
+  | 'overloaded' // this node already has the most fetches in flight and queued
 
 /** A failed model transfer, with the code of the failure. */
 export class TransferError extends Error {
@@ -68,7 +75,31 @@ export interface ModelTransferInit {
    * @default 32
    */
   maxInboundTotal?: number
+  /**
+   * Deadline for an inbound stream's 32-byte request to arrive, ms: a peer that opens streams
+   * and sends nothing holds a slot for this long at most.
+   * @default 5_000
+   */
+  requestReadTimeoutMs?: number
+  /**
+   * Concurrent outbound fetches per peer; more wait in the queue.
+   * @default 2
+   */
+  maxOutboundPerPeer?: number
+  /**
+   * Concurrent outbound fetches in total (each holds up to one payload in memory); more wait.
+   * @default 8
+   */
+  maxOutboundTotal?: number
+  /**
+   * Fetches waiting for a slot; beyond it a fetch fails at once with `overloaded`.
+   * @default 256
+   */
+  maxQueuedFetches?: number
 }
+
+/** How one inbound request ended: served, or a validation code (for metrics and logs). */
+export type TransferRequestOutcome = 'accept' | ValidationCode
 
 /** The narrow set of collaborators the protocol needs. */
 export interface ModelTransferComponents {
@@ -78,12 +109,18 @@ export interface ModelTransferComponents {
   readonly networkId: string
   /** Payloads this node serves, by hex SHA-256; undefined when it does not hold one. */
   lookup (modelHash: string): Uint8Array | undefined
+  /** Told how every inbound request ended, for metrics. */
+  onRequest? (peer: PeerId, outcome: TransferRequestOutcome): void
 }
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024 * 1024
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
 export const DEFAULT_MAX_INBOUND_PER_PEER = 4
 export const DEFAULT_MAX_INBOUND_TOTAL = 32
+export const DEFAULT_REQUEST_READ_TIMEOUT_MS = 5_000
+export const DEFAULT_MAX_OUTBOUND_PER_PEER = 2
+export const DEFAULT_MAX_OUTBOUND_TOTAL = 8
+export const DEFAULT_MAX_QUEUED_FETCHES = 256
 
 /** Room for the length prefix and the status byte beyond the payload in the read buffer. */
 const FRAME_OVERHEAD_BYTES = 16
@@ -100,6 +137,8 @@ export class ModelTransfer implements Startable {
   private readonly requestTimeoutMs: number
   private readonly maxInboundPerPeer: number
   private readonly maxInboundTotal: number
+  private readonly requestReadTimeoutMs: number
+  private readonly outbound: FetchSlots
   private readonly inboundByPeer = new Map<string, number>()
   private inboundTotal = 0
   private run: AbortController | undefined
@@ -112,6 +151,12 @@ export class ModelTransfer implements Startable {
     this.requestTimeoutMs = positive('requestTimeoutMs', init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
     this.maxInboundPerPeer = positive('maxInboundPerPeer', init.maxInboundPerPeer ?? DEFAULT_MAX_INBOUND_PER_PEER)
     this.maxInboundTotal = positive('maxInboundTotal', init.maxInboundTotal ?? DEFAULT_MAX_INBOUND_TOTAL)
+    this.requestReadTimeoutMs = positive('requestReadTimeoutMs', init.requestReadTimeoutMs ?? DEFAULT_REQUEST_READ_TIMEOUT_MS)
+    this.outbound = new FetchSlots({
+      perKey: positive('maxOutboundPerPeer', init.maxOutboundPerPeer ?? DEFAULT_MAX_OUTBOUND_PER_PEER),
+      total: positive('maxOutboundTotal', init.maxOutboundTotal ?? DEFAULT_MAX_OUTBOUND_TOTAL),
+      maxQueued: positive('maxQueuedFetches', init.maxQueuedFetches ?? DEFAULT_MAX_QUEUED_FETCHES)
+    })
   }
 
   /** Register the stream handler. Idempotent. */
@@ -145,6 +190,14 @@ export class ModelTransfer implements Startable {
     if (!Number.isInteger(byteLength) || byteLength <= 0 || byteLength > this.maxPayloadBytes) {
       throw new TransferError('wrong-size', `announced ${byteLength} bytes, at most ${this.maxPayloadBytes} accepted`)
     }
+    let release: () => void
+    try {
+      release = await this.outbound.acquire(peer.toString(), options.signal)
+    } catch (err) {
+      if (err instanceof QueueFullError) throw new TransferError('overloaded', err.message, { cause: err })
+      throw new TransferError('aborted', 'the caller aborted the request', { cause: err })
+    }
+    // The deadline starts once a slot is free: a queued fetch has not cost the peer anything yet.
     const timeout = AbortSignal.timeout(this.requestTimeoutMs)
     const signals = [timeout, ...(options.signal === undefined ? [] : [options.signal])]
     const signal = AbortSignal.any(signals)
@@ -164,6 +217,8 @@ export class ModelTransfer implements Startable {
       stream?.abort(error)
       this.log('fetch of %s from %p failed - %s', modelHash, peer, error.message)
       throw error
+    } finally {
+      release()
     }
   }
 
@@ -179,10 +234,13 @@ export class ModelTransfer implements Startable {
     this.inboundByPeer.set(peer, perPeer + 1)
     this.inboundTotal++
     const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)])
+    const readSignal = AbortSignal.any([signal, AbortSignal.timeout(this.requestReadTimeoutMs)])
+    let outcome: TransferRequestOutcome = 'accept'
     try {
-      await serveModelRequest(stream, busy ? () => 'busy' : hash => this.components.lookup(hash), { signal })
+      outcome = await serveModelRequest(stream, busy ? () => 'busy' : hash => this.components.lookup(hash), { signal, readSignal })
       await stream.close({ signal })
     } catch (err) {
+      outcome = err instanceof ValidationError ? err.code : readSignal.aborted && !run.signal.aborted ? 'timeout' : 'stream-error'
       this.log('serving %p failed - %s', connection.remotePeer, err instanceof Error ? err.message : String(err))
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
@@ -190,36 +248,58 @@ export class ModelTransfer implements Startable {
       if (left === 0) this.inboundByPeer.delete(peer)
       else this.inboundByPeer.set(peer, left)
       this.inboundTotal--
+      this.components.onRequest?.(connection.remotePeer, outcome)
     }
   }
 }
 
 /**
+ * Untrusted request bytes to the hex hash they ask for: exactly {@link MODEL_REQUEST_BYTES} bytes.
+ * @throws ValidationError `malformed` for any other size.
+ */
+export function decodeModelRequest (bytes: Uint8Array): string {
+  if (bytes.byteLength !== MODEL_REQUEST_BYTES) {
+    throw new ValidationError('malformed', `request of ${bytes.byteLength} bytes, expected ${MODEL_REQUEST_BYTES}`)
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+/**
  * Server side of one request on an open stream: read the 32-byte hash, answer with the payload
  * the lookup returns, `not-found`, or `busy` when the lookup says so. Does not close the stream.
- * @throws when the request is malformed or the stream fails; the caller aborts the stream.
+ * @param options.readSignal bounds the wait for the request; `signal` the whole exchange.
+ * @returns `accept` when the payload was sent, else the code of the refusal.
+ * @throws ValidationError `too-large` or `malformed` for a bad request; stream and abort errors
+ * pass through. The caller aborts the stream.
  */
 export async function serveModelRequest (
   stream: Stream,
   lookup: (modelHash: string) => Uint8Array | undefined | 'busy',
-  options: Required<AbortOptions>
-): Promise<void> {
+  options: Required<AbortOptions> & { readonly readSignal?: AbortSignal }
+): Promise<TransferRequestOutcome> {
   const lp = lpStream(stream, { maxDataLength: MODEL_REQUEST_BYTES })
-  const request = await lp.read(options)
-  if (request.byteLength !== MODEL_REQUEST_BYTES) {
-    throw new TransferError('bad-response', `request of ${request.byteLength} bytes, expected ${MODEL_REQUEST_BYTES}`)
+  let request
+  try {
+    request = await lp.read({ signal: options.readSignal ?? options.signal })
+  } catch (err) {
+    if (err instanceof InvalidDataLengthError) throw new ValidationError('too-large', `request frame longer than ${MODEL_REQUEST_BYTES} bytes`)
+    if (err instanceof UnexpectedEOFError) throw new ValidationError('malformed', 'stream ended before the request')
+    throw err
   }
-  const found = lookup(Buffer.from(request.subarray()).toString('hex'))
+  const found = lookup(decodeModelRequest(request.subarray()))
   if (found === 'busy') {
     await lp.write(Uint8Array.of(TRANSFER_STATUS.busy), options)
+    return 'overloaded'
   } else if (found === undefined) {
     await lp.write(Uint8Array.of(TRANSFER_STATUS['not-found']), options)
+    return 'unknown-hash'
   } else {
     // Written by hand rather than through lp.write so the stored payload is sent without a copy:
     // the frame is the length prefix and status byte, then the payload itself.
     const head = Uint8Array.from([...varint(found.byteLength + 1), TRANSFER_STATUS.found])
     if (!stream.send(head)) await stream.onDrain(options)
     if (!stream.send(found)) await stream.onDrain(options)
+    return 'accept'
   }
 }
 

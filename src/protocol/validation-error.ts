@@ -1,29 +1,57 @@
 /**
  * What a node does with a message that failed validation, in gossipsub's terms:
  * `reject` means the sender provably misbehaved (it costs the sender its score);
- * `ignore` means the message is useless but honest peers send such too (stale, duplicate).
+ * `ignore` means the message is useless but honest peers send such too (stale, duplicate),
+ * or the node itself could not look at it (overloaded, not ready, its own bug).
  */
 export type ValidationAction = 'reject' | 'ignore'
 
-/** Every way a message can fail validation; used as a metric label and in logs. */
+/**
+ * Every way an announcement or a model-transfer request can fail validation, and the action it
+ * implies. One closed set: used as the metric label, in logs, and to pick the gossipsub result.
+ */
 export const VALIDATION_CODES = {
+  // The codec: bytes -> announcement (or transfer request).
   'too-large': 'reject',
   malformed: 'reject',
   'unknown-version': 'reject',
-  'wrong-network': 'reject',
   'bad-signature': 'reject',
   'sender-mismatch': 'reject',
+  // The receiver's checks against the manifest and its own state.
+  'wrong-network': 'reject',
   'wrong-size': 'reject',
-  'non-finite': 'reject',
-  'hash-mismatch': 'reject',
+  // The member list is part of the manifest (and so of the network id): an honest relay checks
+  // it too and never forwards a non-member's announcement.
+  'not-a-member': 'reject',
   equivocation: 'reject',
   'stale-round': 'ignore',
   'future-round': 'ignore',
   duplicate: 'ignore',
-  'not-a-member': 'ignore'
+  // The payload, once fetched.
+  'non-finite': 'reject',
+  'hash-mismatch': 'reject',
+  // A model-transfer request for a payload the node does not hold (any more): honest peers ask
+  // for models that have just fallen out of the store.
+  'unknown-hash': 'ignore',
+  // Bounded queues: the message was dropped unread because the sender (or everyone together)
+  // already has the most messages in flight the node looks at concurrently.
+  overloaded: 'ignore',
+  // A model-transfer request that did not arrive within its deadline, or whose stream failed.
+  timeout: 'ignore',
+  'stream-error': 'ignore',
+  // The round already has the most announcers the node keeps track of.
+  'too-many-announcers': 'ignore',
+  // The announcement arrived before the round loop registered its handler.
+  'no-handler': 'ignore',
+  // Validation itself threw something other than a ValidationError: the node's bug, so the
+  // sender is not penalised (the fuzz tests keep this at zero).
+  'internal-error': 'ignore'
 } as const satisfies Record<string, ValidationAction>
 
 export type ValidationCode = keyof typeof VALIDATION_CODES
+
+/** Every validation code, in a stable order (for metric tables and tests). */
+export const VALIDATION_CODE_LIST = Object.keys(VALIDATION_CODES) as readonly ValidationCode[]
 
 /** A message refused by validation: carries the code and the action it implies. */
 export class ValidationError extends Error {

@@ -141,7 +141,7 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
       member.network.onAnnouncement(announcement => {
         received[i]?.push(announcement)
         seen.dispatchEvent(new Event('announcement'))
-        return 'accept'
+        return { verdict: 'accept' }
       })
     })
     for (const [i, member] of members.entries()) {

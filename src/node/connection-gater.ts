@@ -1,0 +1,30 @@
+import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
+
+/** Which gater hook refused a peer; for logs and tests. */
+export type GaterHook = 'dial' | 'inbound' | 'outbound'
+
+/**
+ * A connection gater for a closed network's member list: every peer not on the list is refused
+ * at the earliest hook that knows the peer id: before dialling it, and for inbound connections
+ * right after the encryption handshake (the first moment the remote peer id is proven), before
+ * the muxer, identify, gossipsub or any other protocol runs. The upgraded-connection hooks refuse
+ * again, so a connection can never get past the gater by another path.
+ * @param members peer ids allowed, besides this node itself.
+ * @param onDeny told of every refusal (not called for allowed peers).
+ */
+export function memberGater (members: readonly string[], onDeny?: (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection) => void): ConnectionGater {
+  const allowed = new Set(members)
+  const deny = (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection): boolean => {
+    if (allowed.has(peer.toString())) return false
+    onDeny?.(peer, hook, maConn)
+    return true
+  }
+  return {
+    denyDialPeer: peer => deny(peer, 'dial'),
+    denyOutboundConnection: (peer, maConn) => deny(peer, 'outbound', maConn),
+    denyInboundEncryptedConnection: (peer, maConn) => deny(peer, 'inbound', maConn),
+    denyOutboundEncryptedConnection: (peer, maConn) => deny(peer, 'outbound', maConn),
+    denyInboundUpgradedConnection: (peer, maConn) => deny(peer, 'inbound', maConn),
+    denyOutboundUpgradedConnection: (peer, maConn) => deny(peer, 'outbound', maConn)
+  }
+}
