@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ModelSpec } from '../protocol/manifest.ts'
-import type { Examples } from './dataset.ts'
+import type { Dataset, Examples } from './dataset.ts'
 import { loadDataset, selectExamples } from './dataset.ts'
 import { DatasetError } from './dataset-error.ts'
 import { formatDataSource } from './data-source.ts'
@@ -30,7 +30,16 @@ export function loadTrainingShard (options: TrainerOptions): TrainingShard {
   const { index, count } = options.shard
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count: got ${count}, expected a positive integer`)
   if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`shard index: got ${index}, expected an integer from 0 to ${count - 1}`)
-  const dataset = loadDataset(options.data)
+  return trainingShardOf(loadDataset(options.data), options)
+}
+
+/**
+ * {@link loadTrainingShard} over a data set already loaded, so that many trainers in one process
+ * (simulations, benchmarks) share one copy of it.
+ * @throws DatasetError, PartitionError or RangeError as {@link loadTrainingShard}.
+ */
+export function trainingShardOf (dataset: Dataset, options: TrainerOptions): TrainingShard {
+  const { index, count } = options.shard
   checkFits(dataset.features, dataset.classes, options.model, formatDataSource(options.data))
   const seed = options.seed ?? 0
   const shards = partition(dataset.train.y, count, options.partition ?? { kind: 'iid' }, seed)

@@ -15,7 +15,7 @@ import { ConfigError } from './config.ts'
 
 /** Every attack, its parameters with their defaults (undefined: computed), and what it does. */
 export const ATTACKS = {
-  crash: { params: { round: 0 }, help: 'trains honestly, then announces nothing from round R on' },
+  crash: { params: { round: 0 }, help: 'trains honestly, then announces nothing from the given round on (default: from the start)' },
   stale: { params: {}, help: 'replays its first model every round (fresh signed announcement, old payload)' },
   'sign-flip': { params: {}, help: 'omniscient: the negated honest mean' },
   gaussian: { params: { sigma: GAUSSIAN_SIGMA }, help: 'omniscient: honest mean + N(0, sigma^2) per coordinate' },

@@ -1,3 +1,5 @@
+import { parseAttack } from './adversary.ts'
+
 /**
  * Operator settings of a daemon: one table, resolved once at start-up into a frozen object,
  * from defaults < <data-dir>/config.json < MESHTRAIN_* environment < command-line flags.
@@ -35,7 +37,9 @@ export const SETTINGS = {
   dataSeed: { kind: 'integer', default: 1, help: 'seed of the data split and of mini-batch sampling' },
   rounds: { kind: 'integer', default: 0, help: 'stop after this many rounds (0: run until stopped)' },
   backend: { kind: { oneOf: ['auto', 'tensorflow', 'wasm', 'cpu'] }, default: 'auto', help: 'TensorFlow.js backend; auto tries tensorflow, then wasm, then cpu' },
-  logFormat: { kind: { oneOf: ['text', 'json'] }, default: 'text', help: 'status lines as text or as one JSON object per line' }
+  logFormat: { kind: { oneOf: ['text', 'json'] }, default: 'text', help: 'status lines as text or as one JSON object per line' },
+  attack: { kind: 'string', default: 'none', help: 'testers only: make this node a Byzantine attacker, NAME[:k=v,...] (meshtrain swarm --help lists the attacks)', check: (v: string) => attackProblem(v) },
+  colluders: { kind: 'list', default: [], help: 'testers only, with --attack: peer ids of all the attacking nodes, which do not wait for each other\'s models' }
 } as const satisfies Record<string, SettingSpec>
 
 export type SettingName = keyof typeof SETTINGS
@@ -108,6 +112,17 @@ export function settingsHelp (): string {
     const def = Array.isArray(spec.default) ? (spec.default.length === 0 ? 'none' : spec.default.join(',')) : spec.default === '' ? 'none' : String(spec.default)
     return `  ${flag}\n      ${spec.help}\n      default: ${def}; environment: ${envName(name)}; config.json: "${name}"`
   }).join('\n')
+}
+
+/** What is wrong with an `attack` setting, or undefined when it is `none` or a valid attack. */
+function attackProblem (text: string): string | undefined {
+  if (text === 'none') return undefined
+  try {
+    parseAttack(text)
+    return undefined
+  } catch (err) {
+    return `none or NAME[:k=v,...] (${(err as Error).message.replace(/^--attack: /, '')})`
+  }
 }
 
 /** `2/4` -> { index: 2, count: 4 }; undefined when malformed. */

@@ -4,6 +4,7 @@ import type { Aggregator } from '../aggregation/index.ts'
 import { ModelTrainer, parseDataSource, parsePartition } from '../model/index.ts'
 import { networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
+import { Adversary, parseAttack } from './adversary.ts'
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts'
 import { ConfigError, parseShard } from './config.ts'
 import type { NodeConfig } from './config.ts'
@@ -39,6 +40,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   const paths = dataDirPaths(config.dataDir)
   const manifest = await readManifestFile(paths.manifest)
   const aggregator = aggregatorFor(manifest)
+  const adversary = config.attack === 'none'
+    ? undefined
+    : new Adversary({ attack: parseAttack(config.attack), colluders: config.colluders, seed: config.dataSeed }, { aggregator })
   const privateKey = await loadIdentity(config.dataDir)
   const peerId = peerIdFromPrivateKey(privateKey).toString()
   const networkKey = await loadNetworkKey(config.dataDir)
@@ -58,7 +62,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     shard,
     partition: parsePartition(config.partition),
     seed: config.dataSeed,
-    backend: config.backend
+    backend: config.backend,
+    labelMap: adversary?.labelMap ?? 'identity'
   })
   const libp2p = await createMeshtrainLibp2p({
     privateKey,
@@ -88,6 +93,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       parameters,
       resumedFromRound: checkpoint?.round
     })
+    if (adversary !== undefined) log.warn(`this node is a Byzantine attacker: --attack ${config.attack} (for testing only)`)
     const loop = new RoundLoop({
       manifest,
       networkId: id,
@@ -106,6 +112,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       },
       aggregator,
       log,
+      ...(adversary === undefined ? {} : { adversary }),
       onRound: async (summary: RoundSummary) => {
         await saveCheckpoint(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights })
         output.round(summary)

@@ -9,6 +9,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ModelTrainer, parseDataSource, parsePartition } from '../model/index.ts'
 import { DEFAULT_MANIFEST, networkId, parameterCount } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
+import { attacksHelp, parseAttack } from './adversary.ts'
 import type { FlagKind } from './argv.ts'
 import { loadCheckpoint } from './checkpoint.ts'
 import { ConfigError } from './config.ts'
@@ -27,7 +28,7 @@ export const SWARM_DEFAULTS = {
 } as const
 
 export const SWARM_FLAGS: Record<string, FlagKind> = {
-  help: 'boolean', nodes: 'value', rounds: 'value', partition: 'value', data: 'value', report: 'value', dir: 'value', keep: 'boolean', 'deadline-ms': 'value', seed: 'value'
+  help: 'boolean', nodes: 'value', rounds: 'value', partition: 'value', data: 'value', report: 'value', dir: 'value', keep: 'boolean', 'deadline-ms': 'value', seed: 'value', byzantine: 'value', attack: 'value'
 }
 
 export function swarmHelp (): string {
@@ -45,11 +46,19 @@ node's accuracy on the common test split at the end and stops every process it s
   --dir DIR            put the data directories here (default: a new temporary directory)
   --keep / --no-keep   keep the data directories afterwards (default: kept only with --dir)
   --deadline-ms MS     round deadline of the swarm's network (default ${SWARM_DEFAULTS.deadlineMs})
-  --seed N             seed of the data split (default 1)`
+  --seed N             seed of the data split (default 1)
+  --byzantine F        make the last F nodes attackers (default 0); they know each other
+  --attack NAME[:k=v]  what the attackers do (required with --byzantine):
+${attacksHelp().split('\n').map(l => '    ' + l).join('\n')}
+
+Attackers run the same protocol, signing and transfer code as honest nodes; omniscient ones read
+the round's honest models before announcing. The final table shows honest nodes' accuracy
+separately; the report marks attackers with "byzantine": true.`
 }
 
 interface SwarmNode {
   readonly index: number
+  readonly byzantine: boolean
   readonly peerId: string
   readonly dataDir: string
   readonly port: number
@@ -71,6 +80,11 @@ export async function runSwarm (flags: Readonly<Record<string, string | boolean>
   const source = parseDataSource(data)
   if (nodes < 2) throw new ConfigError('nodes', `--nodes: got ${nodes}, expected at least 2`)
   const report = typeof flags.report === 'string' ? flags.report : undefined
+  const byzantine = flags.byzantine === undefined ? 0 : nonNegativeInt(flags.byzantine, 'byzantine')
+  const attack = typeof flags.attack === 'string' ? flags.attack : undefined
+  if (byzantine > 0 && attack === undefined) throw new ConfigError('attack', '--byzantine needs --attack NAME[:k=v,...]; see meshtrain swarm --help')
+  if (attack !== undefined) parseAttack(attack)
+  if (byzantine >= nodes) throw new ConfigError('byzantine', `--byzantine: got ${byzantine}, expected fewer than --nodes (${nodes})`)
 
   const baseDir = typeof flags.dir === 'string' ? flags.dir : await mkdtemp(join(tmpdir(), 'meshtrain-swarm-'))
   const keep = flags.keep === true || (flags.keep === undefined && typeof flags.dir === 'string')
@@ -85,7 +99,7 @@ export async function runSwarm (flags: Readonly<Record<string, string | boolean>
   for (let index = 0; index < nodes; index++) {
     const dataDir = join(baseDir, `node-${index}`)
     const key = await initDataDir(dataDir, {}, manifest)
-    swarm.push({ index, peerId: peerIdFromPrivateKey(key).toString(), dataDir, port: ports[index] as number, lastRound: -1, lastAccuracy: 0 })
+    swarm.push({ index, byzantine: index >= nodes - byzantine, peerId: peerIdFromPrivateKey(key).toString(), dataDir, port: ports[index] as number, lastRound: -1, lastAccuracy: 0 })
   }
   for (const node of swarm) {
     const settings = {
@@ -97,11 +111,13 @@ export async function runSwarm (flags: Readonly<Record<string, string | boolean>
       partition,
       dataSeed: seed,
       rounds,
-      logFormat: 'json'
+      logFormat: 'json',
+      ...(node.byzantine && attack !== undefined ? { attack, colluders: swarm.filter(n => n.byzantine).map(n => n.peerId) } : {})
     }
     await writeFile(dataDirPaths(node.dataDir).config, JSON.stringify(settings, null, 2) + '\n')
   }
 
+  if (byzantine > 0) console.log(`swarm: nodes ${swarm.filter(n => n.byzantine).map(n => n.index).join(', ')} are attackers (${attack})`)
   console.log(`swarm: ${nodes} nodes, ${rounds} rounds, ${partition} shards of ${data}, network ${networkId(manifest)}, data in ${baseDir}`)
   let shownRound = -1
   const onEvent = (node: SwarmNode, event: StatusEvent): void => {
@@ -112,8 +128,8 @@ export async function runSwarm (flags: Readonly<Record<string, string | boolean>
     const low = Math.min(...live.map(n => n.lastRound))
     if (low > shownRound) {
       shownRound = low
-      const accuracies = live.map(n => n.lastAccuracy)
-      console.log(`round ${low + 1}/${rounds}  held-out accuracy ${Math.min(...accuracies).toFixed(3)}..${Math.max(...accuracies).toFixed(3)}  ${((Date.now() - startedAt) / 1000).toFixed(0)}s`)
+      const accuracies = live.filter(n => !n.byzantine).map(n => n.lastAccuracy)
+      console.log(`round ${low + 1}/${rounds}  honest held-out accuracy ${Math.min(...accuracies).toFixed(3)}..${Math.max(...accuracies).toFixed(3)}  ${((Date.now() - startedAt) / 1000).toFixed(0)}s`)
     }
   }
 
@@ -140,14 +156,17 @@ export async function runSwarm (flags: Readonly<Record<string, string | boolean>
     const wallSeconds = (Date.now() - startedAt) / 1000
     console.log('\nnode  peer id                                               rounds  test accuracy')
     for (const node of swarm) {
-      console.log(`${String(node.index).padEnd(4)}  ${node.peerId.padEnd(52)}  ${String(node.lastRound + 1).padStart(6)}  ${(accuracies[node.index] as number).toFixed(4)}`)
+      console.log(`${String(node.index).padEnd(4)}  ${node.peerId.padEnd(52)}  ${String(node.lastRound + 1).padStart(6)}  ${(accuracies[node.index] as number).toFixed(4)}${node.byzantine ? '  (attacker)' : ''}`)
     }
+    const honest = swarm.filter(n => !n.byzantine).map(n => accuracies[n.index] as number)
+    console.log(`honest nodes: ${honest.length}, test accuracy min ${Math.min(...honest).toFixed(4)} mean ${(honest.reduce((a, b) => a + b, 0) / honest.length).toFixed(4)}`)
     console.log(`wall time ${wallSeconds.toFixed(1)} s`)
     if (report !== undefined) {
       await writeFile(report, JSON.stringify({
         rounds,
         wallSeconds,
-        nodes: swarm.map(n => ({ peerId: n.peerId, byzantine: false, accuracy: accuracies[n.index], rounds: n.lastRound + 1 }))
+        attack: attack ?? null,
+        nodes: swarm.map(n => ({ peerId: n.peerId, byzantine: n.byzantine, accuracy: accuracies[n.index], rounds: n.lastRound + 1 }))
       }, null, 2) + '\n')
       console.log(`report written to ${report}`)
     }
@@ -208,6 +227,11 @@ async function testAccuracies (manifest: NetworkManifest, source: ReturnType<typ
   } finally {
     await evaluator.close()
   }
+}
+
+function nonNegativeInt (raw: string | boolean, flag: string): number {
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new ConfigError(flag, `--${flag}: got ${JSON.stringify(raw)}, expected a whole number`)
+  return Number(raw)
 }
 
 function positiveInt (raw: string | boolean | undefined, flag: string, fallback: number): number {

@@ -1,0 +1,137 @@
+/**
+ * `npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT]`: the robustness table.
+ * Runs the scenarios of scripts/robustness/scenarios.ts, each in a child process (N at a time,
+ * default 2), caching every finished run under bench/cache/ so that a rerun resumes; then writes
+ * bench/robustness.md, bench/robustness.json and SVG plots (with --quick: bench/robustness-quick.*).
+ * Long runs: start it with `nice -n 10` so other work on the machine is not starved.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from '../src/node/argv.ts'
+import { ATTACKS, NODES, QUICK_REDUCTION, RULES, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
+import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
+import type { ScenarioResult } from './robustness/simulate.ts'
+import { benchmarkData } from './robustness/simulate.ts'
+import {
+  DEFAULT_RULE, HEADLINE_HEADER, ResultTable, SCENARIO_LIST, attackMatrix, curvesSvg, headlineRows, markdownTable, runRows, targetRows, worstCaseSvg
+} from './robustness/report.ts'
+
+const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url))
+const CACHE_DIR = `${BENCH_DIR}cache/`
+const SIMULATE = fileURLToPath(new URL('./robustness/simulate.ts', import.meta.url))
+
+const { flags } = parseArgs(process.argv.slice(2), { quick: 'boolean', jobs: 'value', only: 'value', 'report-only': 'boolean', help: 'boolean' })
+if (flags.help === true) {
+  console.log('usage: npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT] [-- --report-only]')
+  process.exit(0)
+}
+const quick = flags.quick === true
+const jobs = typeof flags.jobs === 'string' ? Math.max(1, Number(flags.jobs)) : 2
+const command = `npm run bench:robustness${quick ? ' -- --quick' : ''}`
+const matrix = (quick ? quickMatrix() : fullMatrix()).filter(s => typeof flags.only !== 'string' || scenarioId(s).includes(flags.only))
+const prefix = quick ? 'robustness-quick' : 'robustness'
+
+await mkdir(CACHE_DIR, { recursive: true })
+const data = benchmarkData()
+console.log(`robustness benchmark: ${matrix.length} scenarios, ${NODES} nodes, data ${data.name}, ${jobs} at a time${quick ? `\n${QUICK_REDUCTION}` : ''}`)
+
+const cached = async (s: Scenario): Promise<ScenarioResult | undefined> => {
+  const file = `${CACHE_DIR}${scenarioId(s)}.json`
+  return existsSync(file) ? JSON.parse(await readFile(file, 'utf8')) as ScenarioResult : undefined
+}
+const pending: Scenario[] = []
+for (const s of matrix) if (await cached(s) === undefined) pending.push(s)
+console.log(`${matrix.length - pending.length} already in bench/cache/, ${pending.length} to run`)
+
+const startedAt = Date.now()
+let done = 0
+let stopping = false
+process.on('SIGINT', () => { stopping = true; console.log('stopping after the runs in progress (their results are kept)') })
+
+async function worker (): Promise<void> {
+  for (let s = pending.shift(); s !== undefined && !stopping; s = pending.shift()) {
+    const id = scenarioId(s)
+    const tmp = `${CACHE_DIR}${id}.json.tmp`
+    const code = await new Promise<number | null>(resolve => {
+      const child = spawn(process.execPath, [SIMULATE, JSON.stringify({ scenario: s, id }), tmp], { stdio: ['ignore', 'inherit', 'inherit'] })
+      child.on('exit', resolve)
+    })
+    done++
+    if (code !== 0) {
+      console.error(`[${done}] ${id}: failed with exit code ${code}`)
+      continue
+    }
+    await rename(tmp, `${CACHE_DIR}${id}.json`)
+    const r = JSON.parse(await readFile(`${CACHE_DIR}${id}.json`, 'utf8')) as ScenarioResult
+    const elapsed = (Date.now() - startedAt) / 1000
+    console.log(`[${done}/${done + pending.length}] ${id}: worst ${(100 * r.worstAccuracy).toFixed(1)} mean ${(100 * r.meanAccuracy).toFixed(1)} (${r.wallSeconds.toFixed(0)} s; ${elapsed.toFixed(0)} s so far)`)
+  }
+}
+if (flags['report-only'] !== true) await Promise.all(Array.from({ length: jobs }, worker))
+
+const results: ScenarioResult[] = []
+for (const s of matrix) {
+  const r = await cached(s)
+  if (r !== undefined) results.push(r)
+}
+await writeReport(results, matrix)
+console.log(`wrote bench/${prefix}.md, bench/${prefix}.json and SVG plots: ${results.length} of ${matrix.length} scenarios done; ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
+process.exit(0)
+
+async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise<void> {
+  const t = new ResultTable(results)
+  const missing = all.filter(s => !results.some(r => r.id === scenarioId(s)))
+  const byGroup = (list: Scenario[]): string => (['S0', 'S1', 'S2', 'S3', 'S4'] as Group[]).map(g => `${g} ${list.filter(s => s.group === g).length}`).join(', ')
+  const lines = [
+    `# Robustness of meshtrain's aggregation rules${quick ? ' (quick run)' : ''}`,
+    '',
+    `Produced by \`${command}\` (scripts/bench-robustness.ts). Data: ${results[0]?.data ?? data.name}. ${NODES} nodes, dense 784-64-10, 5 local SGD steps per round (batch 32, learning rate 0.2), ${all[0]?.rounds ?? '?'} rounds; the real round loop, aggregation and attack code over the in-process network, tfjs (wasm) training in one process per scenario.`,
+    quick ? `\n${QUICK_REDUCTION}.` : '',
+    '',
+    `Scenarios done: ${results.length} of ${all.length} (${byGroup(all.filter(s => results.some(r => r.id === scenarioId(s))))}).${missing.length === 0 ? '' : ` Not run yet: ${missing.length} (${byGroup(missing)}); a rerun of the command resumes from bench/cache/.`}`,
+    '',
+    'Accuracies are on the whole Fashion-MNIST test set (10,000 images), in percent, averaged over the seeds run. "Worst node" is the worst honest node; "worst attack" is the worst over the attacks run for that rule and scenario. Gaps are in points to A_base (the mean rule without attack, same partition). Attackers are the last f of the 16 nodes; their own accuracy is not counted.',
+    '',
+    '## Headline',
+    '',
+    markdownTable([HEADLINE_HEADER, ...headlineRows(t)]),
+    '',
+    `## Targets for the default rule (${DEFAULT_RULE})`,
+    '',
+    markdownTable([['target', 'measured', 'verdict'], ...targetRows(t)]),
+    '',
+    '## Per scenario: worst honest node / mean honest accuracy (%)',
+    ''
+  ]
+  for (const sc of SCENARIO_LIST) {
+    const rows = attackMatrix(t, sc.group, sc.partition)
+    if (rows === undefined) continue
+    lines.push(`### ${sc.label}`, '', markdownTable(rows), '')
+  }
+  lines.push('## Every run', '', 'Ξ²: honest consensus distance at the end (mean squared distance of the honest models from their average). Rounds to 80%: first measured round (every 10) with mean honest accuracy >= 80% on the first 2,000 test images. Aggregation ms: per node per round. MB: model payload bytes fetched per node per round.', '', markdownTable(runRows(results)), '')
+  await writeFile(`${BENCH_DIR}${prefix}.md`, lines.join('\n'))
+  await writeFile(`${BENCH_DIR}${prefix}.json`, JSON.stringify({ command, done: results.length, total: all.length, notRun: missing.map(scenarioId), results }, null, 1) + '\n')
+
+  for (const sc of SCENARIO_LIST.filter(s => s.group !== 'S0')) {
+    for (const rule of RULES) {
+      const series = [{ label: 'no attack', points: curve(t, 'S0', rule, 'none', sc.partition) }, ...ATTACKS.map(a => ({ label: a, points: curve(t, sc.group, rule, a, sc.partition) }))].filter(s => s.points.length > 0)
+      if (series.length < 2) continue
+      const name = `${prefix}-curves-${sc.group}-${sc.partition === 'iid' ? 'iid' : 'dir'}-${rule}.svg`
+      await writeFile(`${BENCH_DIR}${name}`, curvesSvg(`${sc.label}, rule ${rule}`, series))
+    }
+  }
+  const groups = SCENARIO_LIST.filter(s => s.group !== 'S0').map(sc => ({
+    label: sc.label,
+    bars: RULES.map(rule => ({ rule, value: t.worstCase(sc.group, rule, sc.partition)?.worst ?? NaN })).filter(b => Number.isFinite(b.value))
+  })).filter(g => g.bars.length > 0)
+  if (groups.length > 0) await writeFile(`${BENCH_DIR}${prefix}-worst-case.svg`, worstCaseSvg('Worst honest node under the worst attack, per rule', groups))
+}
+
+function curve (t: ResultTable, group: Group, rule: string, attack: string, partition: Partition): { round: number, value: number }[] {
+  const runs = t.cell(group, rule, attack, partition)?.runs ?? []
+  const first = runs[0]
+  if (first === undefined) return []
+  return first.curve.map((c, i) => ({ round: c.round, value: runs.reduce((a, r) => a + (r.curve[i]?.mean ?? NaN), 0) / runs.length }))
+}

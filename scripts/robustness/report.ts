@@ -1,0 +1,193 @@
+/**
+ * The robustness benchmark's outputs from its results: Markdown tables, JSON, and hand-written
+ * SVG plots (accuracy against round per attack; worst-case accuracy per rule).
+ */
+import type { ScenarioResult } from './simulate.ts'
+import type { Group, Partition, Scenario } from './scenarios.ts'
+import { ATTACKS, RULES } from './scenarios.ts'
+
+/** The default rule the targets are checked for. */
+export const DEFAULT_RULE = 'median'
+
+interface Cell { readonly worst: number, readonly mean: number, readonly averaged: number, readonly seeds: number, readonly runs: ScenarioResult[] }
+
+const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : '—')
+const gap = (x: number, base: number): string => (Number.isFinite(x) && Number.isFinite(base) ? `${x >= base ? '+' : ''}${(100 * (x - base)).toFixed(1)}` : '—')
+const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+
+/** Results grouped by scenario without its seed, averaged over seeds. */
+export class ResultTable {
+  readonly #cells = new Map<string, Cell>()
+  readonly results: readonly ScenarioResult[]
+
+  constructor (results: readonly ScenarioResult[]) {
+    this.results = results
+    const bySetting = new Map<string, ScenarioResult[]>()
+    for (const r of results) {
+      const key = settingKey(r.scenario)
+      bySetting.set(key, [...(bySetting.get(key) ?? []), r])
+    }
+    for (const [key, runs] of bySetting) {
+      this.#cells.set(key, { worst: avg(runs.map(r => r.worstAccuracy)), mean: avg(runs.map(r => r.meanAccuracy)), averaged: avg(runs.map(r => r.averagedModelAccuracy)), seeds: runs.length, runs })
+    }
+  }
+
+  cell (group: Group, rule: string, attack: string, partition: Partition): Cell | undefined {
+    const byzantine = group === 'S0' ? 0 : group === 'S3' ? 5 : 3
+    const fanout = group === 'S4' ? 6 : 0
+    return this.#cells.get(settingKey({ group, rule, attack, byzantine, partition, fanout }))
+  }
+
+  /** A_base: the mean rule without attack; A_local: local-only training (mean honest accuracy). */
+  base (partition: Partition): number { return this.cell('S0', 'mean', 'none', partition)?.mean ?? NaN }
+  local (partition: Partition): number { return this.cell('S0', 'local', 'none', partition)?.mean ?? NaN }
+
+  /** The worst case over the attacks run: lowest mean honest accuracy and lowest worst node, with the attacks. */
+  worstCase (group: Group, rule: string, partition: Partition): { mean: number, meanAttack: string, worst: number, worstAttack: string, attacks: number } | undefined {
+    const cells = ATTACKS.map(a => [a, this.cell(group, rule, a, partition)] as const).filter((x): x is readonly [typeof x[0], Cell] => x[1] !== undefined)
+    if (cells.length === 0) return undefined
+    const byMean = cells.reduce((a, b) => (b[1].mean < a[1].mean ? b : a))
+    const byWorst = cells.reduce((a, b) => (b[1].worst < a[1].worst ? b : a))
+    return { mean: byMean[1].mean, meanAttack: byMean[0], worst: byWorst[1].worst, worstAttack: byWorst[0], attacks: cells.length }
+  }
+}
+
+function settingKey (s: Pick<Scenario, 'group' | 'rule' | 'attack' | 'byzantine' | 'partition' | 'fanout'>): string {
+  return [s.group, s.rule, s.attack, s.byzantine, s.partition, s.fanout].join('|')
+}
+
+const SCENARIOS: readonly { group: Group, partition: Partition, label: string }[] = [
+  { group: 'S0', partition: 'iid', label: 'S0 no attack, IID' },
+  { group: 'S0', partition: 'dirichlet:0.5', label: 'S0 no attack, Dir(0.5)' },
+  { group: 'S1', partition: 'iid', label: 'S1 all peers, f=3, IID' },
+  { group: 'S2', partition: 'dirichlet:0.5', label: 'S2 all peers, f=3, Dir(0.5)' },
+  { group: 'S3', partition: 'iid', label: 'S3 all peers, f=5, IID' },
+  { group: 'S3', partition: 'dirichlet:0.5', label: 'S3 all peers, f=5, Dir(0.5)' },
+  { group: 'S4', partition: 'iid', label: 'S4 fanout 6, f=3, IID' },
+  { group: 'S4', partition: 'dirichlet:0.5', label: 'S4 fanout 6, f=3, Dir(0.5)' }
+]
+
+/** The headline rows: per rule and scenario, the worst honest node under the worst attack, beside A_base and A_local. */
+export function headlineRows (t: ResultTable): string[][] {
+  const rows: string[][] = []
+  for (const sc of SCENARIOS) {
+    const base = t.base(sc.partition)
+    for (const rule of RULES) {
+      if (sc.group === 'S0') {
+        const c = t.cell('S0', rule, 'none', sc.partition)
+        if (c === undefined) continue
+        rows.push([sc.label, rule, 'none', pct(c.worst), gap(c.worst, base), pct(c.mean), gap(c.mean, base), pct(base), pct(t.local(sc.partition)), String(c.seeds)])
+        continue
+      }
+      const w = t.worstCase(sc.group, rule, sc.partition)
+      if (w === undefined) continue
+      const seeds = t.cell(sc.group, rule, w.worstAttack, sc.partition)?.seeds ?? 0
+      rows.push([sc.label, rule, `${w.worstAttack} / ${w.meanAttack} (${w.attacks} attacks)`, pct(w.worst), gap(w.worst, base), pct(w.mean), gap(w.mean, base), pct(base), pct(t.local(sc.partition)), String(seeds)])
+    }
+  }
+  return rows
+}
+
+export const HEADLINE_HEADER = ['scenario', 'rule', 'worst attack: for worst node / for mean', 'worst node %', 'gap', 'mean honest %', 'gap', 'A_base %', 'A_local %', 'seeds']
+
+/** Targets T0-T4 of the robustness issue, for the default rule (T0: the mean rule). */
+export function targetRows (t: ResultTable, rule = DEFAULT_RULE): string[][] {
+  const rows: string[][] = []
+  const baseI = t.base('iid')
+  const baseD = t.base('dirichlet:0.5')
+  for (const a of ['sign-flip', 'gaussian', 'dissensus', 'alie-opt', 'ipm-opt']) {
+    const c = t.cell('S1', 'mean', a, 'iid')
+    rows.push([`T0 mean loses >= 10 under ${a} (S1)`, c === undefined ? 'not run' : `${pct(c.mean)} (${gap(c.mean, baseI)})`, c === undefined ? '—' : c.mean <= baseI - 0.10 ? 'holds' : 'MISSES'])
+  }
+  const check = (name: string, value: number | undefined, base: number, drop: number, what: string): void => {
+    rows.push([name, value === undefined ? 'not run' : `${pct(value)} ${what} (${gap(value, base)})`, value === undefined || !Number.isFinite(base) ? '—' : value >= base - drop ? 'holds' : 'MISSES'])
+  }
+  check(`T1 ${rule} no attack, IID >= A_base - 1.0`, t.cell('S0', rule, 'none', 'iid')?.mean, baseI, 0.010, 'mean')
+  check(`T1 ${rule} no attack, Dir(0.5) >= A_base - 1.5`, t.cell('S0', rule, 'none', 'dirichlet:0.5')?.mean, baseD, 0.015, 'mean')
+  const s1 = t.worstCase('S1', rule, 'iid')
+  check(`T2 ${rule} S1 worst case >= A_base - 3`, s1?.mean, baseI, 0.03, `mean under ${s1?.meanAttack} (${s1?.attacks} attacks)`)
+  const s2 = t.worstCase('S2', rule, 'dirichlet:0.5')
+  check(`T3 ${rule} S2 worst case >= A_base - 5`, s2?.mean, baseD, 0.05, `mean under ${s2?.meanAttack} (${s2?.attacks} attacks)`)
+  check(`T3 ${rule} S2 worst node >= A_base - 8`, s2?.worst, baseD, 0.08, `worst node under ${s2?.worstAttack}`)
+  const s4 = t.worstCase('S4', rule, 'iid')
+  check(`T4 ${rule} S4 IID mean >= A_base - 5`, s4?.mean, baseI, 0.05, `mean under ${s4?.meanAttack} (${s4?.attacks} attacks)`)
+  const runs = t.results
+  rows.push(['no non-finite model, no stalled honest node', `${runs.filter(r => r.nonFinite).length} non-finite, ${runs.reduce((a, r) => a + r.stalledNodes, 0)} stalled, of ${runs.length} runs`, runs.some(r => r.nonFinite || r.stalledNodes > 0) ? 'MISSES' : 'holds'])
+  return rows
+}
+
+/** One table per scenario: attacks down, rules across, worst node / mean honest accuracy. */
+export function attackMatrix (t: ResultTable, group: Group, partition: Partition): string[][] | undefined {
+  const attacks = group === 'S0' ? ['none'] : [...ATTACKS]
+  const rules = RULES.filter(r => attacks.some(a => t.cell(group, r, a, partition) !== undefined))
+  if (rules.length === 0) return undefined
+  const rows = [['attack', ...rules]]
+  for (const a of attacks) {
+    const cells = rules.map(r => t.cell(group, r, a, partition))
+    if (cells.every(c => c === undefined)) continue
+    rows.push([a, ...cells.map(c => (c === undefined ? '' : `${pct(c.worst)} / ${pct(c.mean)}`))])
+  }
+  return rows
+}
+
+export function markdownTable (rows: string[][]): string {
+  const [head, ...body] = rows
+  if (head === undefined) return ''
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map(r => `| ${r.join(' | ')} |`)].join('\n')
+}
+
+export function runRows (results: readonly ScenarioResult[]): string[][] {
+  return [
+    ['run', 'worst %', 'mean %', 'averaged model %', 'Ξ²', 'rounds to 80%', 'aggregation ms', 'MB / node / round', 'kept own', 'wall s'],
+    ...results.map(r => [r.id, pct(r.worstAccuracy), pct(r.meanAccuracy), pct(r.averagedModelAccuracy), r.consensusDistance.toExponential(2), String(r.roundsTo80 ?? '—'), r.aggregationMs.toFixed(2), (r.bytesPerNodePerRound / 1e6).toFixed(2), String(r.keptOwnRounds), r.wallSeconds.toFixed(0)])
+  ]
+}
+
+export const SCENARIO_LIST = SCENARIOS
+
+const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#000000', '#aec7e8']
+
+/** Mean honest accuracy against round, one line per attack (and no attack). */
+export function curvesSvg (title: string, series: readonly { label: string, points: readonly { round: number, value: number }[] }[]): string {
+  const W = 640, H = 400, L = 50, R = 170, T = 30, B = 40
+  const maxRound = Math.max(1, ...series.flatMap(s => s.points.map(p => p.round)))
+  const x = (r: number): number => L + (W - L - R) * r / maxRound
+  const y = (v: number): number => T + (H - T - B) * (1 - v)
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`, `<rect width="${W}" height="${H}" fill="white"/>`, `<text x="${L}" y="18" font-size="13">${esc(title)}</text>`]
+  for (let v = 0; v <= 1.0001; v += 0.1) parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${L - 5}" y="${y(v) + 4}" text-anchor="end">${Math.round(v * 100)}</text>`)
+  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">round</text>`, `<text x="12" y="${(T + H - B) / 2}" transform="rotate(-90 12 ${(T + H - B) / 2})" text-anchor="middle">mean honest test accuracy %</text>`)
+  for (const r of [0, maxRound / 2, maxRound]) parts.push(`<text x="${x(r)}" y="${H - B + 14}" text-anchor="middle">${Math.round(r)}</text>`)
+  series.forEach((s, i) => {
+    const colour = COLOURS[i % COLOURS.length] as string
+    parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${s.points.map(p => `${x(p.round).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ')}"/>`)
+    parts.push(`<line x1="${W - R + 10}" x2="${W - R + 30}" y1="${T + 14 * i}" y2="${T + 14 * i}" stroke="${colour}" stroke-width="2"/><text x="${W - R + 35}" y="${T + 14 * i + 4}">${esc(s.label)}</text>`)
+  })
+  parts.push('</svg>')
+  return parts.join('\n') + '\n'
+}
+
+/** Horizontal bars: worst-case worst-node accuracy per rule, one group of bars per scenario. */
+export function worstCaseSvg (title: string, groups: readonly { label: string, bars: readonly { rule: string, value: number }[] }[]): string {
+  const rules = [...RULES]
+  const rowH = 12, groupGap = 18, L = 210, W = 640, T = 30
+  const height = T + groups.reduce((a, g) => a + g.bars.length * rowH + groupGap, 0) + 30
+  const x = (v: number): number => L + (W - L - 60) * v
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" font-family="sans-serif" font-size="10">`, `<rect width="${W}" height="${height}" fill="white"/>`, `<text x="10" y="18" font-size="13">${esc(title)}</text>`]
+  for (let v = 0; v <= 1.0001; v += 0.2) parts.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${T - 4}" y2="${height - 24}" stroke="#ddd"/><text x="${x(v)}" y="${height - 12}" text-anchor="middle">${Math.round(v * 100)}%</text>`)
+  let top = T
+  for (const g of groups) {
+    parts.push(`<text x="10" y="${top + 9}" font-weight="bold">${esc(g.label)}</text>`)
+    for (const b of g.bars) {
+      const colour = COLOURS[rules.indexOf(b.rule as (typeof RULES)[number]) % COLOURS.length] as string
+      parts.push(`<text x="${L - 5}" y="${top + 9}" text-anchor="end">${esc(b.rule)}</text><rect x="${L}" y="${top + 1}" width="${Math.max(0, x(b.value) - L).toFixed(1)}" height="${rowH - 2}" fill="${colour}"/><text x="${(x(b.value) + 3).toFixed(1)}" y="${top + 9}">${pct(b.value)}</text>`)
+      top += rowH
+    }
+    top += groupGap
+  }
+  parts.push('</svg>')
+  return parts.join('\n') + '\n'
+}
+
+function esc (text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}

@@ -1,0 +1,94 @@
+/**
+ * The robustness benchmark's matrix (the robustness issue; ROBUSTNESS-NOTES.md): scenarios S0-S4,
+ * the rules, the attacks, the seeds, and the order in which they run (headline first).
+ */
+
+/** Nodes in every scenario. */
+export const NODES = 16
+/** Local SGD steps per round, batch size and learning rate of the benchmark's manifest. */
+export const LOCAL_STEPS = 5
+export const BATCH_SIZE = 32
+export const LEARNING_RATE = 0.2
+/** Sampled fanout of S4: peers each node aggregates per round. */
+export const S4_FANOUT = 6
+/** Test accuracy is measured every this many rounds (and after the last). */
+export const EVAL_EVERY = 10
+
+/** The rules compared, with mean as the control (A_base) and median the design card's default. */
+export const RULES = ['mean', 'median', 'trimmed-mean', 'geometric-median', 'clipped-gossip', 'cs-plus', 'krum'] as const
+/** Every attacker of the issue, fixed defaults first, then the adaptive (line-searched) ones. */
+export const ATTACKS = ['crash', 'stale', 'sign-flip', 'gaussian', 'label-flip', 'alie', 'alie:z=10', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt'] as const
+
+export type Partition = 'iid' | 'dirichlet:0.5'
+export type Group = 'S0' | 'S1' | 'S2' | 'S3' | 'S4'
+
+/** One run: a swarm of NODES in-process round loops, `byzantine` of them running `attack`. */
+export interface Scenario {
+  readonly group: Group
+  /** A rule name, or 'local' for local-only training (A_local). */
+  readonly rule: string
+  readonly attack: string
+  readonly byzantine: number
+  readonly partition: Partition
+  /** 0: every node aggregates all peers. */
+  readonly fanout: number
+  readonly seed: number
+  readonly rounds: number
+}
+
+/** A stable file-name-safe id: the cache key. */
+export function scenarioId (s: Scenario): string {
+  const part = s.partition === 'iid' ? 'iid' : 'dir0.5'
+  return [s.group, s.rule, s.attack.replace(/[:=]/g, '-'), `f${s.byzantine}`, part, `k${s.fanout}`, `seed${s.seed}`, `r${s.rounds}`].join('_')
+}
+
+const PARTITIONS: readonly Partition[] = ['iid', 'dirichlet:0.5']
+
+function s0 (rule: string, partition: Partition, seed: number, rounds: number): Scenario {
+  return { group: 'S0', rule, attack: 'none', byzantine: 0, partition, fanout: 0, seed, rounds }
+}
+
+function attacked (group: Group, rule: string, attack: string, byzantine: number, partition: Partition, fanout: number, seed: number, rounds: number): Scenario {
+  return { group, rule, attack, byzantine, partition, fanout, seed, rounds }
+}
+
+/**
+ * The full matrix in priority order: the headline (S0, S1, S2 for median, mean and local), then
+ * S3 and S4 for them, then the other rules, then seeds 2 and 3 of the headline rows.
+ */
+export function fullMatrix (rounds = 200): Scenario[] {
+  const out: Scenario[] = []
+  const headline = ['median', 'mean'] as const
+  for (const p of PARTITIONS) for (const rule of [...headline, 'local']) out.push(s0(rule, p, 1, rounds))
+  for (const [group, p] of [['S1', 'iid'], ['S2', 'dirichlet:0.5']] as const) {
+    for (const rule of headline) for (const a of ATTACKS) out.push(attacked(group, rule, a, 3, p, 0, 1, rounds))
+  }
+  for (const p of PARTITIONS) for (const rule of headline) for (const a of ATTACKS) out.push(attacked('S3', rule, a, 5, p, 0, 1, rounds))
+  for (const p of PARTITIONS) for (const rule of headline) for (const a of ATTACKS) out.push(attacked('S4', rule, a, 3, p, S4_FANOUT, 1, rounds))
+  const others = RULES.filter(r => !(headline as readonly string[]).includes(r))
+  for (const rule of others) for (const p of PARTITIONS) out.push(s0(rule, p, 1, rounds))
+  for (const rule of others) {
+    for (const [group, p] of [['S1', 'iid'], ['S2', 'dirichlet:0.5']] as const) for (const a of ATTACKS) out.push(attacked(group, rule, a, 3, p, 0, 1, rounds))
+  }
+  for (const rule of others) for (const p of PARTITIONS) for (const a of ATTACKS) out.push(attacked('S3', rule, a, 5, p, 0, 1, rounds))
+  for (const rule of others) for (const p of PARTITIONS) for (const a of ATTACKS) out.push(attacked('S4', rule, a, 3, p, S4_FANOUT, 1, rounds))
+  for (const seed of [2, 3]) {
+    for (const p of PARTITIONS) for (const rule of [...headline, 'local']) out.push(s0(rule, p, seed, rounds))
+    for (const [group, p] of [['S1', 'iid'], ['S2', 'dirichlet:0.5']] as const) {
+      for (const rule of headline) for (const a of ATTACKS) out.push(attacked(group, rule, a, 3, p, 0, seed, rounds))
+    }
+  }
+  return out
+}
+
+/** `--quick`: 100 rounds, IID, one seed; the median under three attacks (fixed, ALIE10, adaptive), the mean under two. */
+export const QUICK_ATTACKS = { median: ['sign-flip', 'alie:z=10', 'alie-opt'], mean: ['sign-flip', 'alie-opt'] } as const
+
+export function quickMatrix (rounds = 100): Scenario[] {
+  const out: Scenario[] = []
+  for (const rule of ['median', 'mean', 'local']) out.push(s0(rule, 'iid', 1, rounds))
+  for (const rule of ['median', 'mean'] as const) for (const a of QUICK_ATTACKS[rule]) out.push(attacked('S1', rule, a, 3, 'iid', 0, 1, rounds))
+  return out
+}
+
+export const QUICK_REDUCTION = `--quick: 100 rounds, IID only (S0 and S1), seed 1; median under ${QUICK_ATTACKS.median.join(', ')}; mean under ${QUICK_ATTACKS.mean.join(', ')}; plus local-only; the full matrix adds Dirichlet 0.5, S2-S4, every rule and attack, seeds 2-3 for headline rows, 200 rounds`

@@ -1,0 +1,219 @@
+/**
+ * One robustness scenario in one process: NODES round loops over the in-process network (the
+ * same round loop, aggregation, attack and announcement code as the daemon), real tfjs training
+ * with InProcessTrainer, one shared copy of the data set.
+ * Run directly, it runs the scenario given as JSON in argv[2] and writes the result to argv[3].
+ */
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createAggregator, mean } from '../../src/aggregation/index.ts'
+import { InProcessTrainer, TrainingCore, loadDataset, parsePartition, trainingShardOf } from '../../src/model/index.ts'
+import type { DataSource, Dataset, TrainingShard } from '../../src/model/index.ts'
+import { Adversary, parseAttack } from '../../src/node/adversary.ts'
+import { InProcessNetwork } from '../../src/node/in-process-network.ts'
+import { silentLogger } from '../../src/node/logger.ts'
+import { RoundLoop } from '../../src/node/round-loop.ts'
+import type { RoundSummary } from '../../src/node/round-loop.ts'
+import { DEFAULT_MANIFEST, networkId } from '../../src/protocol/index.ts'
+import type { AggregationSpec, NetworkManifest } from '../../src/protocol/index.ts'
+import { BATCH_SIZE, EVAL_EVERY, LEARNING_RATE, LOCAL_STEPS, NODES } from './scenarios.ts'
+import type { Scenario } from './scenarios.ts'
+
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
+/** Test examples used for the accuracy curve every EVAL_EVERY rounds; the final figures use the whole test set. */
+const CURVE_TEST_EXAMPLES = 2000
+/** Round deadline: generous for 16 loops sharing one thread; crashed nodes are left out of the quorum instead. */
+const DEADLINE_MS = 10_000
+
+export interface ScenarioResult {
+  readonly id: string
+  readonly scenario: Scenario
+  readonly data: string
+  /** Final test accuracy (whole test set) of each honest node. */
+  readonly honestAccuracies: number[]
+  readonly worstAccuracy: number
+  readonly meanAccuracy: number
+  /** Test accuracy of the average of the honest nodes' final models. */
+  readonly averagedModelAccuracy: number
+  /** Ξ²: mean squared distance of the honest models from their average, at the end. */
+  readonly consensusDistance: number
+  /** First measured round at which the mean honest accuracy (curve test subset) reached 0.80; null if never. */
+  readonly roundsTo80: number | null
+  readonly aggregationMs: number
+  readonly bytesPerNodePerRound: number
+  readonly wallSeconds: number
+  /** Honest rounds in which too few inputs arrived and the node kept its own model. */
+  readonly keptOwnRounds: number
+  readonly nonFinite: boolean
+  /** Honest nodes that did not finish every round. */
+  readonly stalledNodes: number
+  readonly curve: { round: number, mean: number, worst: number }[]
+}
+
+/** Fashion-MNIST when Debian's dataset-fashion-mnist is installed, else the built-in MNIST (with a warning). */
+export function benchmarkData (): { source: DataSource, name: string } {
+  if (existsSync(FASHION_MNIST_DIR)) return { source: { kind: 'idx', dir: FASHION_MNIST_DIR }, name: 'fashion-mnist' }
+  console.warn(`warning: ${FASHION_MNIST_DIR} not found (sudo apt-get install dataset-fashion-mnist); falling back to the built-in MNIST digits`)
+  return { source: { kind: 'mnist' }, name: 'mnist (fallback)' }
+}
+
+function aggregationSpec (s: Scenario): AggregationSpec {
+  if (s.rule === 'mean' || s.rule === 'local') return { rule: 'mean' }
+  // The rule is set to survive the scenario's f; with a sampled fanout, the most its k+1 inputs allow.
+  const inputs = s.fanout === 0 ? NODES : s.fanout + 1
+  let f = Math.max(1, s.byzantine === 0 ? 3 : s.byzantine)
+  const spec = (g: number): AggregationSpec => (s.rule === 'trimmed-mean' ? { rule: s.rule, b: g } : { rule: s.rule, f: g })
+  while (f > 1 && createAggregator(spec(f)).minInputs > inputs) f--
+  return spec(f)
+}
+
+export async function runScenario (s: Scenario, id: string): Promise<ScenarioResult> {
+  const startedAt = Date.now()
+  const { source, name } = benchmarkData()
+  const dataset = loadDataset(source)
+  const manifest: NetworkManifest = {
+    ...DEFAULT_MANIFEST,
+    name: `robustness-${id}`,
+    training: { localSteps: LOCAL_STEPS, batchSize: BATCH_SIZE, learningRate: LEARNING_RATE, initSeed: s.seed },
+    aggregation: aggregationSpec(s),
+    // Every expected announcer closes the round (attackers included, so that late omniscient models
+    // land); crashed attackers are not expected.
+    rounds: { quorum: NODES - 1 - (s.attack.startsWith('crash') ? s.byzantine : 0), deadlineMs: DEADLINE_MS, window: 2, ...(s.fanout > 0 ? { fanout: s.fanout } : {}) }
+  }
+  const attack = s.attack === 'none' ? undefined : parseAttack(s.attack)
+  const honestCount = NODES - s.byzantine
+  const trainers: InProcessTrainer[] = []
+  for (let index = 0; index < NODES; index++) {
+    const byzantine = index >= honestCount
+    const options = {
+      model: manifest.model, training: manifest.training, data: source, shard: { index, count: NODES },
+      partition: parsePartition(s.partition), seed: s.seed, backend: 'wasm' as const,
+      labelMap: byzantine && attack?.name === 'label-flip' ? 'flip' as const : 'identity' as const
+    }
+    trainers.push(await InProcessTrainer.fromShard(options, trainingShardOf(dataset, options)))
+  }
+  const reference = trainers[0] as InProcessTrainer
+  const curveCore = evaluator(reference, dataset, CURVE_TEST_EXAMPLES)
+  const curveAt = new Map<number, number[]>()
+  let nonFinite = false
+  const record = (round: number, weights: Float32Array): void => {
+    if (!weights.every(Number.isFinite)) { nonFinite = true; return }
+    if ((round + 1) % EVAL_EVERY !== 0 && round !== s.rounds - 1) return
+    let list = curveAt.get(round)
+    if (list === undefined) curveAt.set(round, list = [])
+    list.push(curveCore.evaluate(weights, 'test').accuracy)
+  }
+
+  const summaries: RoundSummary[][] = Array.from({ length: honestCount }, () => [])
+  let finals: Float32Array[]
+  if (s.rule === 'local') {
+    finals = []
+    for (const trainer of trainers.slice(0, honestCount)) {
+      let w = trainer.initialWeights()
+      for (let round = 0; round < s.rounds; round++) {
+        w = (await trainer.train(w)).weights
+        record(round, w)
+      }
+      finals.push(w)
+    }
+  } else {
+    finals = await runSwarm(s, manifest, trainers, honestCount, attack, summaries, record)
+  }
+
+  const full = reference.core
+  const honestAccuracies = finals.map(w => (w.every(Number.isFinite) ? full.evaluate(w, 'test').accuracy : 0))
+  const average = mean(finals)
+  const curve = [...curveAt].sort(([a], [b]) => a - b).map(([round, accs]) => ({ round: round + 1, mean: avg(accs), worst: Math.min(...accs) }))
+  const rounds = summaries.flat()
+  return {
+    id,
+    scenario: s,
+    data: name,
+    honestAccuracies,
+    worstAccuracy: Math.min(...honestAccuracies),
+    meanAccuracy: avg(honestAccuracies),
+    averagedModelAccuracy: average.every(Number.isFinite) ? full.evaluate(average, 'test').accuracy : 0,
+    consensusDistance: avg(finals.map(w => squaredDistance(w, average))),
+    roundsTo80: curve.find(c => c.mean >= 0.8)?.round ?? null,
+    aggregationMs: rounds.length === 0 ? 0 : avg(rounds.map(r => r.aggregationMs)),
+    bytesPerNodePerRound: rounds.length === 0 ? 0 : avg(rounds.map(r => r.bytesFetched)),
+    wallSeconds: (Date.now() - startedAt) / 1000,
+    keptOwnRounds: rounds.filter(r => r.keptOwn).length,
+    nonFinite: nonFinite || finals.some(w => !w.every(Number.isFinite)),
+    stalledNodes: s.rule === 'local' ? 0 : summaries.filter(list => list.length < s.rounds).length,
+    curve
+  }
+}
+
+async function runSwarm (
+  s: Scenario, manifest: NetworkManifest, trainers: InProcessTrainer[], honestCount: number,
+  attack: ReturnType<typeof parseAttack> | undefined, summaries: RoundSummary[][], record: (round: number, w: Float32Array) => void
+): Promise<Float32Array[]> {
+  const network = new InProcessNetwork()
+  const keys = await Promise.all(trainers.map((_, i) => generateKeyPairFromSeed('Ed25519', seedBytes(s.seed, i))))
+  const ids = keys.map(k => peerIdFromPrivateKey(k).toString())
+  const colluders = ids.slice(honestCount)
+  const aggregator = createAggregator(manifest.aggregation)
+  const id = networkId(manifest)
+  const loops = trainers.map((trainer, i) => {
+    const honest = i < honestCount
+    return new RoundLoop({
+      manifest, networkId: id, privateKey: keys[i] as (typeof keys)[number], peerId: ids[i] as string,
+      parameterCount: trainer.parameterCount, datasetFingerprint: trainer.datasetFingerprint,
+      startRound: 0, startWeights: trainer.initialWeights(), rounds: s.rounds
+    }, {
+      network: network.join(ids[i] as string),
+      trainer: {
+        train: async w => trainer.train(w),
+        // Honest progress is measured on the common test set in onRound; no held-out pass needed.
+        evaluateHoldout: async () => ({ accuracy: NaN, loss: NaN })
+      },
+      aggregator,
+      log: silentLogger,
+      onRound: summary => {
+        if (!honest) return
+        summaries[i]?.push(summary)
+        record(summary.round, summary.weights)
+      },
+      ...(honest || attack === undefined ? {} : { adversary: new Adversary({ attack, colluders, seed: s.seed * 1000 + i }, { aggregator }) })
+    })
+  })
+  const controller = new AbortController()
+  const finals = await Promise.all(loops.map(l => l.run(controller.signal)))
+  return finals.slice(0, honestCount)
+}
+
+/** A core over the reference shard whose test part is the first `count` test examples. */
+function evaluator (reference: InProcessTrainer, dataset: Dataset, count: number): TrainingCore {
+  const shard: TrainingShard = reference.core.shard
+  const test = { x: dataset.test.x.subarray(0, count * shard.features), y: dataset.test.y.subarray(0, count), count: Math.min(count, dataset.test.count) }
+  return new TrainingCore(reference.core.model, reference.core.training, { ...shard, test }, 0)
+}
+
+function seedBytes (seed: number, index: number): Uint8Array {
+  const bytes = new Uint8Array(32)
+  new DataView(bytes.buffer).setUint32(0, seed)
+  new DataView(bytes.buffer).setUint32(4, index + 1)
+  return bytes
+}
+
+function squaredDistance (a: Float32Array, b: Float32Array): number {
+  let sum = 0
+  for (let j = 0; j < a.length; j++) sum += ((a[j] as number) - (b[j] as number)) ** 2
+  return sum
+}
+
+function avg (xs: readonly number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length
+}
+
+if (import.meta.main) {
+  const [json, out] = process.argv.slice(2)
+  if (json === undefined || out === undefined) throw new Error('usage: simulate.ts SCENARIO_JSON OUT_FILE')
+  const { scenario, id } = JSON.parse(json) as { scenario: Scenario, id: string }
+  const result = await runScenario(scenario, id)
+  await writeFile(out, JSON.stringify(result) + '\n')
+  process.exit(0)
+}
