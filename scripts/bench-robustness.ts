@@ -47,6 +47,7 @@ console.log(`${matrix.length - pending.length} already in bench/cache/, ${pendin
 
 const startedAt = Date.now()
 let done = 0
+const total = pending.length
 let stopping = false
 process.on('SIGINT', () => { stopping = true; console.log('stopping after the runs in progress (their results are kept)') })
 
@@ -66,7 +67,7 @@ async function worker (): Promise<void> {
     await rename(tmp, `${CACHE_DIR}${id}.json`)
     const r = JSON.parse(await readFile(`${CACHE_DIR}${id}.json`, 'utf8')) as ScenarioResult
     const elapsed = (Date.now() - startedAt) / 1000
-    console.log(`[${done}/${done + pending.length}] ${id}: worst ${(100 * r.worstAccuracy).toFixed(1)} mean ${(100 * r.meanAccuracy).toFixed(1)} (${r.wallSeconds.toFixed(0)} s; ${elapsed.toFixed(0)} s so far)`)
+    console.log(`[${done}/${total}] ${id}: worst ${(100 * r.worstAccuracy).toFixed(1)} mean ${(100 * r.meanAccuracy).toFixed(1)} (${r.wallSeconds.toFixed(0)} s; ${elapsed.toFixed(0)} s so far)`)
   }
 }
 if (flags['report-only'] !== true) await Promise.all(Array.from({ length: jobs }, worker))
