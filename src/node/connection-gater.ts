@@ -3,19 +3,27 @@ import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/inter
 /** Which gater hook refused a peer; for logs and tests. */
 export type GaterHook = 'dial' | 'inbound' | 'outbound'
 
+/** What the gater asks about banned peers (see PeerBans in libp2p-node.ts). */
+export interface BanList {
+  isBanned (peerId: string): boolean
+}
+
 /**
- * A connection gater for a closed network's member list: every peer not on the list is refused
+ * A connection gater for a closed network's member list, and for banned peers: every peer not on
+ * the list (when the list is non-empty) and every banned peer is refused
  * at the earliest hook that knows the peer id: before dialling it, and for inbound connections
  * right after the encryption handshake (the first moment the remote peer id is proven), before
  * the muxer, identify, gossipsub or any other protocol runs. The upgraded-connection hooks refuse
  * again, so a connection can never get past the gater by another path.
- * @param members peer ids allowed, besides this node itself.
+ * @param members peer ids allowed, besides this node itself; empty: every peer not banned.
+ * @param bans peers refused whatever the member list says.
  * @param onDeny told of every refusal (not called for allowed peers).
  */
-export function memberGater (members: readonly string[], onDeny?: (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection) => void): ConnectionGater {
+export function memberGater (members: readonly string[], bans?: BanList, onDeny?: (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection) => void): ConnectionGater {
   const allowed = new Set(members)
   const deny = (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection): boolean => {
-    if (allowed.has(peer.toString())) return false
+    const id = peer.toString()
+    if ((allowed.size === 0 || allowed.has(id)) && bans?.isBanned(id) !== true) return false
     onDeny?.(peer, hook, maConn)
     return true
   }

@@ -59,11 +59,43 @@ export interface MeshtrainLibp2pInit {
   readonly log?: OperatorLogger
 }
 
+/** Most peers banned at once; beyond it the ban that ends first is dropped. */
+const MAX_BANNED_PEERS = 4096
+
+/**
+ * Peers this node refuses for a while (the connection gater asks it). Gossipsub forgets a peer's
+ * score when the peer reconnects, so a graylisted peer is also disconnected and banned: otherwise
+ * it could hang up and come back with a clean score.
+ */
+export class PeerBans {
+  readonly #until = new Map<string, number>()
+
+  /** Refuse `peerId` for `ms` milliseconds from now. */
+  ban (peerId: string, ms: number): void {
+    this.#until.delete(peerId)
+    if (this.#until.size >= MAX_BANNED_PEERS) {
+      const first = this.#until.keys().next().value
+      if (first !== undefined) this.#until.delete(first)
+    }
+    this.#until.set(peerId, Date.now() + ms)
+  }
+
+  isBanned (peerId: string): boolean {
+    const until = this.#until.get(peerId)
+    if (until === undefined) return false
+    if (until > Date.now()) return true
+    this.#until.delete(peerId)
+    return false
+  }
+}
+
 /** The services every meshtrain node runs (a type alias: libp2p's ServiceMap needs an index signature). */
 export type MeshtrainServices = {
   identify: Identify
   ping: Ping
   pubsub: GossipSub
+  /** Peers refused for a while (graylisted ones); the connection gater consults it. */
+  peerBans: PeerBans
   /** Present when the bootstrap list is non-empty. */
   bootstrapRedial?: BootstrapRedial
 }
@@ -165,12 +197,11 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     const protector = preSharedKey({ psk: init.networkKey.psk })
     closed.connectionProtector = mismatch === undefined ? protector : () => mismatch.watch(protector())
   }
-  if (members.length > 0) {
-    closed.connectionGater = memberGater(members, (peer, hook, maConn) => {
-      mismatch?.gated(maConn)
-      if (hook !== 'dial') operatorLog.debug(`refused ${hook} connection of non-member ${peer.toString()}`)
-    })
-  }
+  const bans = new PeerBans()
+  closed.connectionGater = memberGater(members, bans, (peer, hook, maConn) => {
+    mismatch?.gated(maConn)
+    if (hook !== 'dial') operatorLog.debug(`refused ${hook} connection of ${bans.isBanned(peer.toString()) ? 'banned peer' : 'non-member'} ${peer.toString()}`)
+  })
 
   const node = await createLibp2p({
     start: false,
@@ -193,6 +224,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     services: {
       identify: identify(),
       ping: ping(),
+      peerBans: () => bans,
       pubsub: gossipsub({
         globalSignaturePolicy: StrictSign,
         emitSelf: false,

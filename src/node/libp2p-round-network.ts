@@ -31,6 +31,13 @@ export const MAX_VALIDATIONS_PER_PEER = 16
 /** Announcements validated at once in total; more are dropped unread (`overloaded`). */
 export const MAX_VALIDATIONS_TOTAL = 256
 
+/**
+ * How long a graylisted peer is disconnected and refused, ms. Its invalid-message counter halves
+ * in about 70 s (INVALID_MESSAGE_DECAY), so after a storm of a few hundred invalid messages its
+ * score would stay below the graylist threshold for several minutes anyway.
+ */
+export const GRAYLIST_BAN_MS = 10 * 60_000
+
 /** Most propagation sources whose refusals are remembered for the graylist report. */
 const MAX_TRACKED_SOURCES = 1024
 
@@ -238,7 +245,10 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
       record.graylistedAt = Date.now()
       record.rejectedBeforeGraylist = record.rejected
       const afterMs = record.graylistedAt - (record.firstRejectedAt ?? record.graylistedAt)
-      this.logger.warn(`peer ${peerId} graylisted (gossip score ${score.toFixed(1)}) after ${record.rejected} rejected messages in ${afterMs} ms`)
+      this.logger.warn(`peer ${peerId} graylisted (gossip score ${score.toFixed(1)}) after ${record.rejected} rejected messages in ${afterMs} ms: disconnected and refused for ${GRAYLIST_BAN_MS / 60_000} min`)
+      // Gossipsub starts a reconnecting peer with a clean score: ban it, then hang up.
+      this.node.services.peerBans.ban(peerId, GRAYLIST_BAN_MS)
+      this.node.hangUp(peerIdFromString(peerId)).catch((err: unknown) => { this.logger.debug(`hanging up on ${peerId} failed: ${String(err)}`) })
     }
   }
 

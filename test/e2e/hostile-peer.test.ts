@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ModelTrainer, parseDataSource } from '../../src/model/index.ts'
+import { loadCheckpoint } from '../../src/node/checkpoint.ts'
+import { dataDirPaths } from '../../src/node/data-dir.ts'
+import type { NetworkStatus, StatusEvent } from '../../src/node/status-output.ts'
+import { DEFAULT_MANIFEST, networkId, parameterCount } from '../../src/protocol/index.ts'
+import type { NetworkManifest } from '../../src/protocol/index.ts'
+import { HostilePeer } from '../../scripts/hostile-peer.ts'
+import type { HostileStormReport } from '../../scripts/hostile-peer.ts'
+import { DaemonProcess, freePorts, runCli, tempDir, writeManifest } from './daemon-fixture.ts'
+
+/** Three honest daemons, median with f=1: every round waits for both peers' models, so the run does not depend on timing. */
+const MANIFEST: NetworkManifest = { ...DEFAULT_MANIFEST, name: 'hostile-storm', rounds: { quorum: 2, deadlineMs: 8_000, window: 2 } }
+const ROUNDS = 45
+const HONEST = 3
+/** The storm starts once every honest node has finished this round. */
+const STORM_AFTER_ROUND = 3
+const MB = 1024 * 1024
+
+interface Swarm {
+  readonly daemons: DaemonProcess[]
+  readonly addresses: string[]
+  readonly dirs: string[]
+}
+
+async function startSwarm (base: string): Promise<Swarm> {
+  const manifestPath = await writeManifest(base, MANIFEST)
+  const ports = await freePorts(HONEST)
+  const nodes = await Promise.all(Array.from({ length: HONEST }, async (_, i) => {
+    const dir = join(base, `node-${i}`)
+    const { code, stdout, stderr } = await runCli(['init', '--data-dir', dir, '--manifest', manifestPath])
+    assert.equal(code, 0, stderr)
+    return { dir, peerId: /created node (\S+)/.exec(stdout)?.[1] ?? '', port: ports[i] as number }
+  }))
+  const address = (n: { peerId: string, port: number }): string => `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.peerId}`
+  for (const [i, node] of nodes.entries()) {
+    await writeFile(join(node.dir, 'config.json'), JSON.stringify({
+      listen: [`/ip4/127.0.0.1/tcp/${node.port}`], bootstrap: nodes.filter(n => n !== node).map(address), mdns: false, shard: `${i}/${HONEST + 1}`, rounds: ROUNDS
+    }))
+  }
+  return { daemons: nodes.map(n => new DaemonProcess(n.dir)), addresses: nodes.map(address), dirs: nodes.map(n => n.dir) }
+}
+
+/** The honest nodes' final models on the common 2,000-digit test split. */
+async function testAccuracies (dirs: readonly string[]): Promise<number[]> {
+  const evaluator = await ModelTrainer.start({ model: MANIFEST.model, training: MANIFEST.training, data: parseDataSource('mnist'), shard: { index: 0, count: 1 } })
+  try {
+    const out: number[] = []
+    for (const dir of dirs) {
+      const checkpoint = await loadCheckpoint(dataDirPaths(dir).checkpoints, networkId(MANIFEST), parameterCount(MANIFEST.model))
+      assert.ok(checkpoint !== undefined && checkpoint.round === ROUNDS - 1, `${dir} has a checkpoint of the last round`)
+      out.push((await evaluator.evaluate(checkpoint.weights, 'test')).accuracy)
+    }
+    return out
+  } finally {
+    await evaluator.close()
+  }
+}
+
+function networkEvents (daemon: DaemonProcess): Array<Extract<StatusEvent, { event: 'network' }>> {
+  return daemon.events.filter((e): e is Extract<StatusEvent, { event: 'network' }> => e.event === 'network')
+}
+
+function mean (xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length
+}
+
+function mb (bytes: number): string {
+  return `${(bytes / MB).toFixed(1)} MB`
+}
+
+describe('a hostile peer storms a live swarm (real daemons and a real libp2p node on 127.0.0.1)', function () {
+  this.timeout(300_000)
+  const cleanups: Array<() => Promise<void>> = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+
+  it('survives 10,000+ hostile messages, graylists the sender, and the honest nodes train as well as without it', async () => {
+    // Run without the storm: the reference.
+    const calmDir = await tempDir()
+    cleanups.push(calmDir.remove)
+    const calm = await startSwarm(calmDir.path)
+    cleanups.push(async () => { for (const d of calm.daemons) d.stop() })
+    for (const d of calm.daemons) assert.equal(await d.exited, 0, d.stderr.slice(-2000))
+    const calmAccuracy = await testAccuracies(calm.dirs)
+    const calmMemory = networkEvents(calm.daemons[0] as DaemonProcess).map(e => e.memory.rssBytes)
+
+    // The same swarm with a hostile peer dialling every node once round STORM_AFTER_ROUND is done.
+    const stormDir = await tempDir()
+    cleanups.push(stormDir.remove)
+    const swarm = await startSwarm(stormDir.path)
+    cleanups.push(async () => { for (const d of swarm.daemons) d.stop() })
+    for (const d of swarm.daemons) await d.waitFor(() => d.lastRound >= STORM_AFTER_ROUND, `round ${STORM_AFTER_ROUND}`)
+    const [target] = swarm.daemons as [DaemonProcess]
+    const before = networkEvents(target).at(-1)?.memory
+    assert.ok(before !== undefined)
+    const hostile = await HostilePeer.start({
+      targets: swarm.addresses,
+      networkId: networkId(MANIFEST),
+      parameters: parameterCount(MANIFEST.model),
+      currentRound: () => Math.min(...swarm.daemons.map(d => d.lastRound + 1)),
+      gossipMessages: 8_000,
+      transferRequests: 2_000,
+      rawFrames: 300
+    })
+    cleanups.push(async () => { await hostile.stop() })
+    await hostile.reachTargets()
+    const stormStartedAt = Date.now()
+    const stormStartRound = target.lastRound
+    const report: HostileStormReport = await hostile.storm()
+    const stormEndRound = target.lastRound
+    const stormMs = Date.now() - stormStartedAt
+
+    // Two more rounds after the storm, then the swarm's end.
+    for (const d of swarm.daemons) assert.equal(await d.exited, 0, `a node died under the storm: ${d.stderr.slice(-3000)}`)
+    const after = networkEvents(target).at(-1) as NetworkStatus
+    const stormAccuracy = await testAccuracies(swarm.dirs)
+
+    const graylistedBy = swarm.daemons.map(d => networkEvents(d).at(-1)?.graylisted.find(p => p.peerId === hostile.peerId))
+    const first = graylistedBy[0]
+    console.log(`      storm from round ${stormStartRound} to ${stormEndRound} of ${ROUNDS}, ${stormMs} ms with building; hostile messages sent: ${report.total} (${report.sentWhileConnected} while still connected) in ${report.durationMs} ms: ${Object.entries(report.sent).map(([k, n]) => `${k} ${n}`).join(', ')}`)
+    console.log(`      target memory before ${mb(before.heapUsedBytes)} heap / ${mb(before.rssBytes)} rss, after ${mb(after.memory.heapUsedBytes)} heap / ${mb(after.memory.rssBytes)} rss`)
+    console.log(`      without the storm, the same node's rss went ${mb(calmMemory[STORM_AFTER_ROUND] ?? NaN)} -> ${mb(calmMemory.at(-1) ?? NaN)} over the same rounds`)
+    console.log(`      target refused: ${JSON.stringify(after.announcements)}; model requests: ${JSON.stringify(after.transferRequests)}`)
+    console.log(`      hostile graylisted by ${graylistedBy.filter(p => p !== undefined).length}/${HONEST} nodes; on the target after ${first?.rejectedBeforeGraylist} rejected messages, ${(first?.graylistedAt ?? NaN) - (first?.firstRejectedAt ?? NaN)} ms after the first, score ${first?.score.toFixed(1)}`)
+    console.log(`      honest test accuracy without the storm ${calmAccuracy.map(a => a.toFixed(4)).join(' ')}, with it ${stormAccuracy.map(a => a.toFixed(4)).join(' ')}`)
+
+    assert.ok(target.lastRound >= stormEndRound + 2, `the storm ended at round ${stormEndRound}, the swarm at ${target.lastRound}: too few rounds to measure memory after it`)
+    assert.ok(report.total >= 10_000)
+    assert.ok(Math.abs(after.memory.rssBytes - before.rssBytes) <= 50 * MB, `rss ${mb(before.rssBytes)} -> ${mb(after.memory.rssBytes)}`)
+    assert.ok(graylistedBy.every(p => p !== undefined), 'every honest node graylisted the hostile peer')
+    assert.ok(Math.abs(mean(stormAccuracy) - mean(calmAccuracy)) <= 0.01, `accuracy ${mean(calmAccuracy)} without the storm, ${mean(stormAccuracy)} with it`)
+    // Every round after the storm began still aggregated both honest peers' models.
+    for (const d of swarm.daemons) {
+      const during = d.rounds.filter(r => r.round > stormStartRound)
+      assert.ok(during.every(r => r.used === HONEST - 1), JSON.stringify(d.rounds.map(r => [r.round, r.used, r.refused])))
+    }
+  })
+})
