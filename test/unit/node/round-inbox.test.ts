@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { RoundInbox } from '../../../src/node/round-inbox.ts'
+import { MAX_ANNOUNCERS_PER_ROUND, RoundInbox } from '../../../src/node/round-inbox.ts'
 import type { UpdateAnnouncement } from '../../../src/protocol/index.ts'
 
 const NETWORK = 'ab'.repeat(16)
@@ -64,5 +64,20 @@ describe('round inbox', () => {
     const target = box.catchUpTarget(2)
     assert.equal(target?.round, 40)
     assert.deepEqual(target?.announcements.map(a => a.peerId).sort(), ['a', 'b'])
+  })
+
+  it('accepts at most MAX_ANNOUNCERS_PER_ROUND announcers per round and ignores the rest', () => {
+    const box = inbox()
+    for (let i = 0; i < MAX_ANNOUNCERS_PER_ROUND; i++) assert.equal(box.offer(announcement(`p${i}`, 0)).verdict, 'accept')
+    assert.deepEqual(box.offer(announcement('one-too-many', 0)), { verdict: 'ignore', code: 'too-many-announcers' })
+    assert.equal(box.offer(announcement('p0', 0)).code, 'duplicate', 'a known announcer is still checked')
+    assert.equal(box.offer(announcement('one-too-many', 1)).verdict, 'accept', 'another round has room')
+  })
+
+  it('keeps one piece of evidence per equivocating peer and round however often it equivocates', () => {
+    const box = inbox()
+    box.offer(announcement('a', 1, '01'.repeat(32)))
+    for (let i = 2; i < 50; i++) assert.equal(box.offer(announcement('a', 1, i.toString(16).padStart(2, '0').repeat(32))).code, 'equivocation')
+    assert.equal(box.evidence.length, 1)
   })
 })
