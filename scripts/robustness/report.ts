@@ -139,7 +139,7 @@ export function markdownTable (rows: string[][]): string {
 export function runRows (results: readonly ScenarioResult[]): string[][] {
   return [
     ['run', 'worst %', 'mean %', 'averaged model %', 'Ξ²', 'rounds to 80%', 'aggregation ms', 'MB / node / round', 'kept own', 'wall s'],
-    ...results.map(r => [r.id, pct(r.worstAccuracy), pct(r.meanAccuracy), pct(r.averagedModelAccuracy), r.consensusDistance.toExponential(2), String(r.roundsTo80 ?? '—'), r.aggregationMs.toFixed(2), (r.bytesPerNodePerRound / 1e6).toFixed(2), String(r.keptOwnRounds), r.wallSeconds.toFixed(0)])
+    ...results.map(r => [r.id, pct(r.worstAccuracy), pct(r.meanAccuracy), pct(r.averagedModelAccuracy), (Number.isFinite(r.consensusDistance) ? r.consensusDistance.toExponential(2) : 'diverged'), String(r.roundsTo80 ?? '—'), r.aggregationMs.toFixed(2), (r.bytesPerNodePerRound / 1e6).toFixed(2), String(r.keptOwnRounds), r.wallSeconds.toFixed(0)])
   ]
 }
 

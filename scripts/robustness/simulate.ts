@@ -98,12 +98,13 @@ export async function runScenario (s: Scenario, id: string): Promise<ScenarioRes
   const curveCore = evaluator(reference, dataset, CURVE_TEST_EXAMPLES)
   const curveAt = new Map<number, number[]>()
   let nonFinite = false
-  const record = (round: number, weights: Float32Array): void => {
-    if (!weights.every(Number.isFinite)) { nonFinite = true; return }
-    if ((round + 1) % EVAL_EVERY !== 0 && round !== s.rounds - 1) return
+  const record = (round: number, weights: Float32Array): boolean => {
+    if (!weights.every(Number.isFinite)) { nonFinite = true; return false }
+    if ((round + 1) % EVAL_EVERY !== 0 && round !== s.rounds - 1) return true
     let list = curveAt.get(round)
     if (list === undefined) curveAt.set(round, list = [])
     list.push(curveCore.evaluate(weights, 'test').accuracy)
+    return true
   }
 
   const summaries: RoundSummary[][] = Array.from({ length: honestCount }, () => [])
@@ -142,15 +143,17 @@ export async function runScenario (s: Scenario, id: string): Promise<ScenarioRes
     wallSeconds: (Date.now() - startedAt) / 1000,
     keptOwnRounds: rounds.filter(r => r.keptOwn).length,
     nonFinite: nonFinite || finals.some(w => !w.every(Number.isFinite)),
-    stalledNodes: s.rule === 'local' ? 0 : summaries.filter(list => list.length < s.rounds).length,
+    // A diverged run is stopped at the first non-finite honest model: its nodes did not stall.
+    stalledNodes: s.rule === 'local' || nonFinite ? 0 : summaries.filter(list => list.length < s.rounds).length,
     curve
   }
 }
 
 async function runSwarm (
   s: Scenario, manifest: NetworkManifest, trainers: InProcessTrainer[], honestCount: number,
-  attack: ReturnType<typeof parseAttack> | undefined, summaries: RoundSummary[][], record: (round: number, w: Float32Array) => void
+  attack: ReturnType<typeof parseAttack> | undefined, summaries: RoundSummary[][], record: (round: number, w: Float32Array) => boolean
 ): Promise<Float32Array[]> {
+  const controller = new AbortController()
   const network = new InProcessNetwork()
   const keys = await Promise.all(trainers.map((_, i) => generateKeyPairFromSeed('Ed25519', seedBytes(s.seed, i))))
   const ids = keys.map(k => peerIdFromPrivateKey(k).toString())
@@ -166,7 +169,9 @@ async function runSwarm (
     }, {
       network: network.join(ids[i] as string),
       trainer: {
-        train: async w => trainer.train(w),
+        // A rule that let the model diverge (the mean under attack) is recorded, not fatal: the node
+        // keeps its non-finite model, which its peers' validation then refuses.
+        train: async w => (w.every(Number.isFinite) ? trainer.train(w) : { weights: w, loss: 0, sampleCount: 0 }),
         // Honest progress is measured on the common test set in onRound; no held-out pass needed.
         evaluateHoldout: async () => ({ accuracy: NaN, loss: NaN })
       },
@@ -175,12 +180,13 @@ async function runSwarm (
       onRound: summary => {
         if (!honest) return
         summaries[i]?.push(summary)
-        record(summary.round, summary.weights)
+        // The first non-finite honest model ends the run: the rule has failed, and waiting out
+        // deadlines for refused payloads would only cost time.
+        if (!record(summary.round, summary.weights)) controller.abort()
       },
       ...(honest || attack === undefined ? {} : { adversary: new Adversary({ attack, colluders, seed: s.seed * 1000 + i }, { aggregator }) })
     })
   })
-  const controller = new AbortController()
   const finals = await Promise.all(loops.map(l => l.run(controller.signal)))
   return finals.slice(0, honestCount)
 }
