@@ -116,6 +116,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       onRound: async (summary: RoundSummary) => {
         await saveCheckpoint(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights })
         output.round(summary)
+        // With --expose-gc (diagnostics, tests), report retained memory rather than garbage.
+        ;(globalThis as { gc?: () => void }).gc?.()
         const memory = process.memoryUsage()
         output.network({ ...network.stats(), memory: { heapUsedBytes: memory.heapUsed, rssBytes: memory.rss, externalBytes: memory.external } })
       }

@@ -40,7 +40,15 @@ async function startSwarm (base: string): Promise<Swarm> {
       listen: [`/ip4/127.0.0.1/tcp/${node.port}`], bootstrap: nodes.filter(n => n !== node).map(address), mdns: false, shard: `${i}/${HONEST + 1}`, rounds: ROUNDS
     }))
   }
-  return { daemons: nodes.map(n => new DaemonProcess(n.dir)), addresses: nodes.map(address), dirs: nodes.map(n => n.dir) }
+  // --expose-gc: each daemon collects garbage before it reports its memory, so before and after compare retained memory.
+  const options = process.env.NODE_OPTIONS
+  process.env.NODE_OPTIONS = `${options ?? ''} --expose-gc`.trim()
+  try {
+    return { daemons: nodes.map(n => new DaemonProcess(n.dir)), addresses: nodes.map(address), dirs: nodes.map(n => n.dir) }
+  } finally {
+    if (options === undefined) delete process.env.NODE_OPTIONS
+    else process.env.NODE_OPTIONS = options
+  }
 }
 
 /** The honest nodes' final models on the common 2,000-digit test split. */
@@ -122,7 +130,7 @@ describe('a hostile peer storms a live swarm (real daemons and a real libp2p nod
     const graylistedBy = swarm.daemons.map(d => networkEvents(d).at(-1)?.graylisted.find(p => p.peerId === hostile.peerId))
     const first = graylistedBy[0]
     console.log(`      storm from round ${stormStartRound} to ${stormEndRound} of ${ROUNDS}, ${stormMs} ms with building; hostile messages sent: ${report.total} (${report.sentWhileConnected} while still connected) in ${report.durationMs} ms: ${Object.entries(report.sent).map(([k, n]) => `${k} ${n}`).join(', ')}`)
-    console.log(`      target memory before ${mb(before.heapUsedBytes)} heap / ${mb(before.rssBytes)} rss, after ${mb(after.memory.heapUsedBytes)} heap / ${mb(after.memory.rssBytes)} rss`)
+    console.log(`      target memory before ${mb(before.heapUsedBytes)} heap + ${mb(before.externalBytes)} external / ${mb(before.rssBytes)} rss, after ${mb(after.memory.heapUsedBytes)} heap + ${mb(after.memory.externalBytes)} external / ${mb(after.memory.rssBytes)} rss`)
     console.log(`      without the storm, the same node's rss went ${mb(calmMemory[STORM_AFTER_ROUND] ?? NaN)} -> ${mb(calmMemory.at(-1) ?? NaN)} over the same rounds`)
     console.log(`      target refused: ${JSON.stringify(after.announcements)}; model requests: ${JSON.stringify(after.transferRequests)}`)
     console.log(`      hostile graylisted by ${graylistedBy.filter(p => p !== undefined).length}/${HONEST} nodes; on the target after ${first?.rejectedBeforeGraylist} rejected messages, ${(first?.graylistedAt ?? NaN) - (first?.firstRejectedAt ?? NaN)} ms after the first, score ${first?.score.toFixed(1)}`)
@@ -130,7 +138,13 @@ describe('a hostile peer storms a live swarm (real daemons and a real libp2p nod
 
     assert.ok(target.lastRound >= stormEndRound + 2, `the storm ended at round ${stormEndRound}, the swarm at ${target.lastRound}: too few rounds to measure memory after it`)
     assert.ok(report.total >= 10_000)
-    assert.ok(Math.abs(after.memory.rssBytes - before.rssBytes) <= 50 * MB, `rss ${mb(before.rssBytes)} -> ${mb(after.memory.rssBytes)}`)
+    // What a peer can make the node keep lives on the JS heap and in its buffers (external):
+    // within 50 MB. RSS also moves with the training worker's WebAssembly memory and the
+    // allocator, so it is held to 50 MB beyond what the same node's RSS did without the storm.
+    const js = (m: NetworkStatus['memory']): number => m.heapUsedBytes + m.externalBytes
+    assert.ok(js(after.memory) - js(before) <= 50 * MB, `heap+external ${mb(js(before))} -> ${mb(js(after.memory))}`)
+    const calmDrift = Math.max(0, (calmMemory.at(-1) ?? 0) - (calmMemory[STORM_AFTER_ROUND] ?? 0))
+    assert.ok(after.memory.rssBytes - before.rssBytes <= 50 * MB + calmDrift, `rss ${mb(before.rssBytes)} -> ${mb(after.memory.rssBytes)}, ${mb(calmDrift)} without the storm`)
     assert.ok(graylistedBy.every(p => p !== undefined), 'every honest node graylisted the hostile peer')
     assert.ok(Math.abs(mean(stormAccuracy) - mean(calmAccuracy)) <= 0.01, `accuracy ${mean(calmAccuracy)} without the storm, ${mean(stormAccuracy)} with it`)
     // Every round after the storm began still aggregated both honest peers' models.
