@@ -88,6 +88,8 @@ export class RoundLoop {
   /** With `rounds.fanout`: the peers sampled per round, drawn from those heard announcing so far. */
   readonly #samples = new Map<number, PeerSample>()
   readonly #announcers = new Set<string>()
+  /** This node's own recent announcements by round, to repeat to peers still waiting on that round. */
+  readonly #ownAnnouncements = new Map<number, { readonly repeat: () => Promise<void>, repeatedAt: number }>()
   #wake: (() => void) | undefined
   #signal: AbortSignal = new AbortController().signal
 
@@ -151,8 +153,10 @@ export class RoundLoop {
       datasetFingerprint,
       ledgerHead: ''
     }, privateKey)
-    await this.#c.network.announce(announcement, payload, this.#signal)
-    return this.#closeRound(round, trained, startedAt, async () => this.#c.network.announce(announcement, payload, this.#signal))
+    const repeat = async (): Promise<void> => this.#c.network.announce(announcement, payload, this.#signal)
+    await repeat()
+    this.#ownAnnouncements.set(round, { repeat, repeatedAt: Date.now() })
+    return this.#closeRound(round, trained, startedAt, repeat)
   }
 
   /** Wait for the round's quorum, aggregate and summarise; undefined when the node must catch up. */
@@ -274,6 +278,7 @@ export class RoundLoop {
   #onAnnouncement (a: UpdateAnnouncement): AnnouncementOutcome {
     const { verdict, code } = this.#inbox.offer(a)
     if (code !== undefined && code !== 'duplicate') this.#c.log.debug(`announcement from ${a.peerId} round ${a.round}: ${code}`)
+    if (verdict !== 'reject' && a.round < this.#inbox.round) this.#answerLaggingPeer(a.round)
     if (code === 'equivocation') this.#dropModel(a.round, a.peerId)
     if (verdict === 'accept' && this.#announcers.size < MAX_ANNOUNCERS) this.#announcers.add(a.peerId)
     if (verdict === 'accept' && (this.#sample(a.round)?.admit(a.peerId) ?? true)) {
@@ -287,6 +292,18 @@ export class RoundLoop {
     }
     this.#wake?.()
     return { verdict, code }
+  }
+
+  /**
+   * A peer still announcing a round this node has closed is waiting for that round's models; if
+   * it missed this node's announcement (published before the two were connected, say), repeat it,
+   * at most once per REANNOUNCE_INTERVAL_MS.
+   */
+  #answerLaggingPeer (round: number): void {
+    const own = this.#ownAnnouncements.get(round)
+    if (own === undefined || Date.now() - own.repeatedAt < REANNOUNCE_INTERVAL_MS) return
+    own.repeatedAt = Date.now()
+    own.repeat().catch((err: unknown) => { this.#c.log.debug(`repeating the round ${round} announcement failed: ${String(err)}`) })
   }
 
   /** Fetch and verify one announced model; failures are recorded, logged and resolve to undefined. */
@@ -324,6 +341,7 @@ export class RoundLoop {
     for (const r of this.#refused.keys()) if (r < oldest) this.#refused.delete(r)
     for (const r of this.#bytesFetched.keys()) if (r < oldest) this.#bytesFetched.delete(r)
     for (const r of this.#samples.keys()) if (r < oldest) this.#samples.delete(r)
+    for (const r of this.#ownAnnouncements.keys()) if (r < oldest) this.#ownAnnouncements.delete(r)
   }
 }
 

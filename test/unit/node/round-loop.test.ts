@@ -85,4 +85,23 @@ describe('round loop over the in-process network', () => {
     assert.ok((late[0]?.round ?? 0) >= 10, `the joiner's first finished round is ${late[0]?.round}`)
     assert.equal(late.at(-1)?.round, 39)
   })
+
+  it('repeats its announcement to a peer that missed it and is still waiting on that round', async () => {
+    const network = new InProcessNetwork()
+    const manifest = manifestWith(1, 10_000, { rule: 'mean' })
+    const first: RoundSummary[] = []
+    const second: RoundSummary[] = []
+    const early = await member(network, 1, manifest, 0, 2, first)
+    let announced = 0
+    const announce = early.net.announce.bind(early.net)
+    early.net.announce = async (...args) => { announced++; return announce(...args) }
+    const running = early.loop.run(new AbortController().signal)
+    // The early member announces round 0 before anyone is there to hear it.
+    while (announced === 0) await new Promise(resolve => setImmediate(resolve))
+    const late = await member(network, 2, manifest, 1, 2, second)
+    await Promise.all([running, late.loop.run(new AbortController().signal)])
+    // Without the repeat the late member would close round 0 at the 10 s deadline with no input.
+    assert.deepEqual(second.map(s => [s.round, s.used]), [[0, 1], [1, 1]])
+    assert.ok((second[0]?.durationMs ?? Infinity) < 5000, `round 0 took ${second[0]?.durationMs} ms`)
+  })
 })
