@@ -9,6 +9,18 @@ export interface BucketingOptions {
   readonly seed?: number
 }
 
+/** Options of {@link bucketing}. */
+export interface BucketingRuleOptions extends BucketingOptions {
+  /**
+   * The rule is coordinate-wise (mean, median, trimmed mean): apply it block by block, so the
+   * bucket means are never held whole. @default false
+   */
+  readonly coordinateWise?: boolean
+}
+
+/** Coordinates per block when bucketing a coordinate-wise rule: ⌈k/s⌉ blocks of 64 KiB scratch. */
+const BUCKET_BLOCK = 16_384
+
 /** Default bucket size, see {@link BucketingOptions.s}. */
 export const BUCKET_SIZE = 2
 
@@ -24,18 +36,20 @@ export const BUCKET_SIZE = 2
  * (each Byzantine input spoils one bucket).
  */
 export function bucketMeans (inputs: readonly Float32Array[], options: BucketingOptions = {}): Float32Array[] {
+  return buckets(inputs, options).map(members => members.length === 1 ? members[0] as Float32Array : weightedSum(members, new Float64Array(members.length).fill(1 / members.length)))
+}
+
+/** The inputs in their buckets, shuffled as {@link bucketMeans} describes. */
+function buckets (inputs: readonly Float32Array[], options: BucketingOptions): Float32Array[][] {
   const s = options.s ?? BUCKET_SIZE
   checkCount('bucketing', 's', s, 1)
   checkInputs('bucketing', inputs, 1, 'k >= 1')
   const keys = fingerprints(inputs, (options.seed ?? 0) | 0)
   const order = Array.from(inputs, (_, i) => i)
   order.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b)
-  const means: Float32Array[] = []
-  for (let start = 0; start < order.length; start += s) {
-    const members = order.slice(start, start + s).map(i => inputs[i] as Float32Array)
-    means.push(members.length === 1 ? members[0] as Float32Array : weightedSum(members, new Float64Array(members.length).fill(1 / members.length)))
-  }
-  return means
+  const groups: Float32Array[][] = []
+  for (let start = 0; start < order.length; start += s) groups.push(order.slice(start, start + s).map(i => inputs[i] as Float32Array))
+  return groups
 }
 
 /**
@@ -46,12 +60,32 @@ export function bucketMeans (inputs: readonly Float32Array[], options: Bucketing
  * divides the honest heterogeneity the base rule sees by about s; so the base rule must
  * tolerate f Byzantine inputs among ⌈k/s⌉. Precondition: the base rule's, over ⌈k/s⌉ inputs.
  * Cost: O(kd) (a fingerprint pass and the means) plus the base rule over ⌈k/s⌉ inputs; extra
- * memory: ⌈k/s⌉ bucket means, then the base rule's.
+ * memory: for a coordinate-wise rule, the output plus ⌈k/s⌉ blocks of 16,384 coordinates (the
+ * rule runs block by block); for any other rule, ⌈k/s⌉ whole bucket means, then the rule's own.
  */
 export function bucketing (
   inputs: readonly Float32Array[],
   rule: (buckets: readonly Float32Array[]) => Float32Array,
-  options: BucketingOptions = {}
+  options: BucketingRuleOptions = {}
 ): Float32Array {
-  return rule(bucketMeans(inputs, options))
+  if (options.coordinateWise !== true) return rule(bucketMeans(inputs, options))
+  const groups = buckets(inputs, options)
+  const d = (inputs[0] as Float32Array).length
+  const output = new Float32Array(d)
+  const scratch = groups.map(() => new Float32Array(Math.min(BUCKET_BLOCK, d)))
+  const sum = new Float64Array(Math.min(BUCKET_BLOCK, d))
+  for (let lo = 0; lo < d; lo += BUCKET_BLOCK) {
+    const hi = Math.min(d, lo + BUCKET_BLOCK)
+    const blockMeans = groups.map((members, b) => {
+      const mean = (scratch[b] as Float32Array).subarray(0, hi - lo)
+      sum.fill(0)
+      for (const member of members) {
+        for (let i = lo; i < hi; i++) sum[i - lo] = (sum[i - lo] as number) + (member[i] as number)
+      }
+      for (let i = 0; i < hi - lo; i++) mean[i] = (sum[i] as number) / members.length
+      return mean
+    })
+    output.set(rule(blockMeans), lo)
+  }
+  return output
 }

@@ -46,6 +46,8 @@ interface BaseRule {
   readonly bound: ByzantineBound
   /** Symmetric rules: one input list, the own model among them. */
   readonly symmetric?: (inputs: readonly Float32Array[]) => Float32Array
+  /** True when each output coordinate depends only on that coordinate of the inputs. */
+  readonly coordinateWise?: boolean
   /** Own-centred rules. */
   readonly centred?: (own: Float32Array, peers: readonly Float32Array[]) => Float32Array
 }
@@ -59,18 +61,18 @@ function readF (spec: SpecReader): number {
 const RULES: Readonly<Record<string, RuleFactory>> = {
   mean: spec => {
     const f = spec.integer('f', 0, 0, 0)
-    return { f, minInputs: 1, requirement: 'k >= 1', bound: HONEST_RANGE, symmetric: mean }
+    return { f, minInputs: 1, requirement: 'k >= 1', bound: HONEST_RANGE, symmetric: mean, coordinateWise: true }
   },
   median: spec => {
     const f = readF(spec)
-    return { f, minInputs: 2 * f + 1, requirement: 'k >= 2f+1', bound: HONEST_RANGE, symmetric: inputs => coordinateMedian(inputs, { f }) }
+    return { f, minInputs: 2 * f + 1, requirement: 'k >= 2f+1', bound: HONEST_RANGE, symmetric: inputs => coordinateMedian(inputs, { f }), coordinateWise: true }
   },
   'trimmed-mean': spec => {
     // b defaults to f and f to b: the rule survives exactly b Byzantine inputs.
     const b = spec.integer('b', spec.has('f') ? readF(spec) : DEFAULT_F, 0)
     const f = spec.integer('f', b, 0)
     if (b < f) throw new AggregationSpecError('aggregation.b', `got ${b}, allowed: an integer >= aggregation.f (${f}); a trimmed mean survives at most b Byzantine inputs`)
-    return { f, minInputs: 2 * b + 1, requirement: 'k >= 2b+1', bound: HONEST_RANGE, symmetric: inputs => trimmedMean(inputs, { b }) }
+    return { f, minInputs: 2 * b + 1, requirement: 'k >= 2b+1', bound: HONEST_RANGE, symmetric: inputs => trimmedMean(inputs, { b }), coordinateWise: true }
   },
   krum: spec => {
     const f = readF(spec)
@@ -150,7 +152,7 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
   const centred = base.centred
   if (symmetric !== undefined) {
     combine = s > 1
-      ? (own, peers) => bucketing([own, ...peers], symmetric, { s, seed })
+      ? (own, peers) => bucketing([own, ...peers], symmetric, { s, seed, coordinateWise: base.coordinateWise === true })
       : (own, peers) => symmetric([own, ...peers])
     if (s > 1) {
       minInputs = s * (base.minInputs - 1) + 1

@@ -48,6 +48,14 @@ describe('bucketing', () => {
     assert.deepEqual(inputs.map(plain), [[1, 2], [3, 4], [5, 6]])
   })
 
+  it('runs a coordinate-wise rule block by block with the same result as over whole bucket means', () => {
+    // 40,000 coordinates: three blocks, the last one partial.
+    const inputs = randomVectors(seededRandom(7), 9, 40_000)
+    const whole = coordinateMedian(bucketMeans(inputs, { s: 2, seed: 3 }))
+    const blockwise = bucketing(inputs, coordinateMedian, { s: 2, seed: 3, coordinateWise: true })
+    assert.deepEqual(blockwise, whole)
+  })
+
   it('checks s', () => {
     assert.throws(() => bucketMeans(vectors([1]), { s: 0 }), /s must be an integer >= 1/)
   })
