@@ -14,7 +14,7 @@ export class InProcessNetwork {
   readonly #members = new Map<string, InProcessMember>()
 
   /** Add a member; its peer id must match the key that signs its announcements. */
-  join (peerId: string): RoundNetwork & { leave(): void } {
+  join (peerId: string): RoundNetwork & { leave(): void, readonly penalties: ReadonlyMap<string, number> } {
     if (this.#members.has(peerId)) throw new Error(`${peerId} already joined`)
     const member = new InProcessMember(peerId, this)
     this.#members.set(peerId, member)
@@ -66,6 +66,13 @@ class InProcessMember implements RoundNetwork {
 
   payload (hash: string): Uint8Array | undefined {
     return this.#payloads.get(hash)
+  }
+
+  /** Penalties by peer; in-process members keep no scores, so they are only counted. */
+  readonly penalties = new Map<string, number>()
+
+  penalise (peerId: string): void {
+    this.penalties.set(peerId, (this.penalties.get(peerId) ?? 0) + 1)
   }
 
   leave (): void {

@@ -96,6 +96,8 @@ export type MeshtrainServices = {
   pubsub: GossipSub
   /** Peers refused for a while (graylisted ones); the connection gater consults it. */
   peerBans: PeerBans
+  /** Invalid payloads by peer, which lower its gossipsub score. */
+  payloadPenalties: PayloadPenalties
   /** Present when the bootstrap list is non-empty. */
   bootstrapRedial?: BootstrapRedial
 }
@@ -172,6 +174,47 @@ export const DECODE_RPC_LIMITS = {
  */
 export const INVALID_MESSAGE_DECAY = 0.99
 
+/**
+ * Score weight of one provably invalid payload (hash mismatch, wrong size, non-finite values),
+ * fed to gossipsub as its application-specific score (P5): three such payloads (-90) take a peer
+ * below the graylist threshold (-80), as three invalid announcements do.
+ */
+export const INVALID_PAYLOAD_WEIGHT = -30
+
+/** Per-second decay of the invalid-payload penalty, as for invalid messages. */
+export const INVALID_PAYLOAD_DECAY = INVALID_MESSAGE_DECAY
+
+/** Most peers whose payload penalties are remembered; beyond it the oldest is dropped. */
+const MAX_PENALISED_PEERS = 4096
+
+/** Invalid payloads by peer, decaying over time: gossipsub's application-specific score. */
+export class PayloadPenalties {
+  readonly #penalties = new Map<string, { count: number, at: number }>()
+
+  /** Count one invalid payload against `peerId`. */
+  add (peerId: string, now = Date.now()): void {
+    const count = this.#decayed(peerId, now) + 1
+    this.#penalties.delete(peerId)
+    if (this.#penalties.size >= MAX_PENALISED_PEERS) {
+      const oldest = this.#penalties.keys().next().value
+      if (oldest !== undefined) this.#penalties.delete(oldest)
+    }
+    this.#penalties.set(peerId, { count, at: now })
+  }
+
+  /** The peer's application-specific score: INVALID_PAYLOAD_WEIGHT per (decayed) invalid payload. */
+  score (peerId: string, now = Date.now()): number {
+    const count = this.#decayed(peerId, now)
+    return count === 0 ? 0 : INVALID_PAYLOAD_WEIGHT * count
+  }
+
+  #decayed (peerId: string, now: number): number {
+    const entry = this.#penalties.get(peerId)
+    if (entry === undefined) return 0
+    return entry.count * INVALID_PAYLOAD_DECAY ** ((now - entry.at) / 1000)
+  }
+}
+
 /** Stream write queues are never capped below libp2p's own 4 MiB message limits. */
 const MIN_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 
@@ -198,6 +241,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     closed.connectionProtector = mismatch === undefined ? protector : () => mismatch.watch(protector())
   }
   const bans = new PeerBans()
+  const penalties = new PayloadPenalties()
   closed.connectionGater = memberGater(members, bans, (peer, hook, maConn) => {
     mismatch?.gated(maConn)
     if (hook !== 'dial') operatorLog.debug(`refused ${hook} connection of ${bans.isBanned(peer.toString()) ? 'banned peer' : 'non-member'} ${peer.toString()}`)
@@ -225,6 +269,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
       identify: identify(),
       ping: ping(),
       peerBans: () => bans,
+      payloadPenalties: () => penalties,
       pubsub: gossipsub({
         globalSignaturePolicy: StrictSign,
         emitSelf: false,
@@ -238,6 +283,8 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
         scoreParams: {
           IPColocationFactorWhitelist: new Set(LOOPBACK_IPS),
           behaviourPenaltyThreshold: BEHAVIOUR_PENALTY_THRESHOLD,
+          appSpecificScore: peerId => penalties.score(peerId),
+          appSpecificWeight: 1,
           topics: {
             [topic]: {
               topicWeight: 1,

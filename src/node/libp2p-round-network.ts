@@ -212,6 +212,12 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   }
 
   /** Outcome counters and the peers gossipsub currently graylists. */
+  penalise (peerId: string, code: ValidationCode): void {
+    this.counts.set(code, (this.counts.get(code) ?? 0) + 1)
+    this.node.services.payloadPenalties.add(peerId)
+    this.log('payload from %s refused - %s', peerId, code)
+  }
+
   stats (): RoundNetworkStats {
     this.checkGraylist()
     const graylisted: RefusingPeer[] = []

@@ -1,7 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
 import {
-  PAYLOAD_ENCODING, ValidationError, decodeModelPayload, encodeModelPayload, payloadHash, signAnnouncement
+  PAYLOAD_ENCODING, TransferError, ValidationError, decodeModelPayload, encodeModelPayload, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { createRng, deriveSeed } from '../model/index.ts'
@@ -314,7 +314,9 @@ export class RoundLoop {
       this.#bytesFetched.set(a.round, (this.#bytesFetched.get(a.round) ?? 0) + payload.byteLength)
       return { peerId: a.peerId, weights: decodeModelPayload(payload, a.modelHash, this.#init.parameterCount) }
     } catch (err) {
-      const code = err instanceof ValidationError ? err.code : 'fetch-failed'
+      const provable = provableFailure(err)
+      if (provable !== undefined) this.#c.network.penalise(a.peerId, provable)
+      const code = err instanceof ValidationError ? err.code : provable ?? 'fetch-failed'
       let refused = this.#refused.get(a.round)
       if (refused === undefined) this.#refused.set(a.round, refused = new Map())
       refused.set(a.peerId, code)
@@ -348,4 +350,15 @@ export class RoundLoop {
 /** What an attacker that does not train announces about itself: an ordinary round's sample count. */
 function untrained (start: Float32Array, manifest: NetworkManifest): { weights: Float32Array, loss: number, sampleCount: number } {
   return { weights: start, loss: 0, sampleCount: manifest.training.localSteps * manifest.training.batchSize }
+}
+
+/**
+ * The code of a failed fetch when only the serving peer can have caused it: a payload that fails
+ * validation with a reject code, or transfer bytes that do not match the signed announcement (the
+ * stream is authenticated to the announcer by Noise). Undefined for failures honest peers have too.
+ */
+function provableFailure (err: unknown): ValidationCode | undefined {
+  if (err instanceof ValidationError) return err.action === 'reject' ? err.code : undefined
+  if (err instanceof TransferError && (err.code === 'hash-mismatch' || err.code === 'wrong-size')) return err.code
+  return undefined
 }

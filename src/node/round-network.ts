@@ -36,4 +36,10 @@ export interface RoundNetwork {
   fetchPayload (announcement: UpdateAnnouncement, signal: AbortSignal): Promise<Uint8Array>
   /** Peers currently connected and on the network's update topic. */
   peerCount (): number
+  /**
+   * The payload `peerId` announced and served proved invalid in a way only its sender can cause
+   * (a code whose action is reject: hash mismatch, wrong size, non-finite values): count it
+   * against the peer, as an invalid gossip message is.
+   */
+  penalise (peerId: string, code: ValidationCode): void
 }
