@@ -65,6 +65,8 @@ interface SwarmNode {
   process?: ChildProcess
   lastRound: number
   lastAccuracy: number
+  /** The TensorFlow.js backend the daemon reported when ready. */
+  backend?: string
   exitCode?: number | null
 }
 
@@ -121,6 +123,12 @@ export async function runSwarm (flags: Readonly<Record<string, string | boolean>
   console.log(`swarm: ${nodes} nodes, ${rounds} rounds, ${partition} shards of ${data}, network ${networkId(manifest)}, data in ${baseDir}`)
   let shownRound = -1
   const onEvent = (node: SwarmNode, event: StatusEvent): void => {
+    if (event.event === 'ready') {
+      node.backend = event.backend
+      if (swarm.every(n => n.backend !== undefined)) {
+        console.log(`swarm: all ${nodes} nodes ready, TensorFlow.js backend ${[...new Set(swarm.map(n => n.backend))].join(', ')}`)
+      }
+    }
     if (event.event !== 'round') return
     node.lastRound = event.round
     node.lastAccuracy = event.accuracy
@@ -166,7 +174,7 @@ export async function runSwarm (flags: Readonly<Record<string, string | boolean>
         rounds,
         wallSeconds,
         attack: attack ?? null,
-        nodes: swarm.map(n => ({ peerId: n.peerId, byzantine: n.byzantine, accuracy: accuracies[n.index], rounds: n.lastRound + 1 }))
+        nodes: swarm.map(n => ({ peerId: n.peerId, byzantine: n.byzantine, accuracy: accuracies[n.index], rounds: n.lastRound + 1, backend: n.backend }))
       }, null, 2) + '\n')
       console.log(`report written to ${report}`)
     }
