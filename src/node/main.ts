@@ -3,17 +3,17 @@
  * The `meshtrain` command: init a node's data directory, start the daemon, or run a local swarm.
  * Exit status: 0 done, 1 failure, 2 bad setting or file (the message names it), 130 forced stop.
  */
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { AggregationSpecError } from '../aggregation/index.ts'
 import { BackendUnavailableError, DatasetError, PartitionError } from '../model/index.ts'
-import { DEFAULT_MANIFEST, ManifestError, parseManifest } from '../protocol/index.ts'
+import { DEFAULT_MANIFEST, ManifestError } from '../protocol/index.ts'
 import { parseArgs } from './argv.ts'
 import type { FlagKind } from './argv.ts'
 import { CheckpointError } from './checkpoint.ts'
 import { ConfigError, SETTINGS, envName, flagName, resolveConfig, settingsHelp } from './config.ts'
 import { aggregatorFor, runDaemon } from './daemon.ts'
-import { initDataDir, readConfigFile } from './data-dir.ts'
+import { initDataDir, readConfigFile, readManifestFile } from './data-dir.ts'
 import { NETWORK_KEY_FILE, createNetworkKey, readNetworkKeyFile } from './network-key.ts'
 import type { Logger } from './logger.ts'
 import { createStatusOutput } from './status-output.ts'
@@ -66,18 +66,15 @@ async function init (argv: string[]): Promise<void> {
   }
   if (flags['network-key'] === true || flags['network-key'] === '') throw new ConfigError('networkKey', '--network-key needs the path of a key file')
   const settings = settingsFromFlags(flags)
-  const config = resolveConfig({ flags: settings })
-  if (config.dataDir === '') throw new ConfigError('dataDir', '--data-dir is required')
-  let manifest = DEFAULT_MANIFEST
-  if (typeof flags.manifest === 'string') manifest = parseManifest(JSON.parse(await readFile(flags.manifest, 'utf8')))
+  const { dataDir, ...config } = resolveConfig({ flags: settings })
+  if (dataDir === '') throw new ConfigError('dataDir', '--data-dir is required')
+  const manifest = typeof flags.manifest === 'string' ? await readManifestFile(flags.manifest) : DEFAULT_MANIFEST
   aggregatorFor(manifest)
-  // config.json keeps the settings as typed values, minus the data directory itself.
-  const { dataDir, ...rest } = resolveConfig({ flags: settings })
-  const stored = Object.fromEntries(Object.keys(settings).filter(k => k !== 'dataDir').map(k => [k, rest[k as keyof typeof rest]]))
+  // config.json keeps the settings given, as typed values, minus the data directory itself.
+  const stored = Object.fromEntries(Object.keys(settings).filter(k => k !== 'dataDir').map(k => [k, config[k as keyof typeof config]]))
   // A bad key file to import is refused before anything is written.
   if (typeof flags['network-key'] === 'string') await readNetworkKeyFile(flags['network-key'])
   const key = await initDataDir(dataDir, stored, manifest)
-  const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
   console.log(`created node ${peerIdFromPrivateKey(key).toString()} in ${dataDir}`)
   const importFrom = flags['network-key']
   if (flags.closed === true || typeof importFrom === 'string') {
