@@ -1,7 +1,7 @@
 import { clippedUpdateWeights } from './clipping.ts'
 import { coordinateMedian } from './coordinate-median.ts'
 import { AggregationPreconditionError } from './errors.ts'
-import { checkCount, checkInputs } from './inputs.ts'
+import { checkCount, checkInputs, checkPositive } from './inputs.ts'
 import { streamPass } from './streaming-pass.ts'
 
 /** Options of {@link centeredClipping}. */
@@ -41,9 +41,7 @@ export function centeredClipping (inputs: readonly Float32Array[], options: Cent
   const iterations = options.iterations ?? CENTERED_CLIPPING_ITERATIONS
   checkCount('centered clipping', 'f', f, 0)
   checkCount('centered clipping', 'iterations', iterations, 1)
-  if (!(tau > 0) || !Number.isFinite(tau)) {
-    throw new AggregationPreconditionError(`centered clipping: tau must be a finite number > 0, got ${tau}`)
-  }
+  checkPositive('centered clipping', 'tau', tau)
   const d = checkInputs('centered clipping', inputs, 2 * f + 1, `k >= 2f+1 with f = ${f}`)
   if (options.center !== undefined && options.center.length !== d) {
     throw new AggregationPreconditionError(`centered clipping: center has ${options.center.length} values, the inputs ${d}`)

@@ -1,6 +1,5 @@
 import { coordinateMedian } from './coordinate-median.ts'
-import { checkCount, checkInputs } from './inputs.ts'
-import { AggregationPreconditionError } from './errors.ts'
+import { checkCount, checkInputs, checkPositive } from './inputs.ts'
 import { streamPass } from './streaming-pass.ts'
 
 /** Options of {@link geometricMedian}. */
@@ -46,9 +45,7 @@ export function geometricMedian (inputs: readonly Float32Array[], options: Geome
   const nu = options.nu ?? GEOMETRIC_MEDIAN_NU
   checkCount('geometric median', 'f', f, 0)
   checkCount('geometric median', 'iterations', iterations, 1)
-  if (!(nu > 0) || !Number.isFinite(nu)) {
-    throw new AggregationPreconditionError(`geometric median: nu must be a finite number > 0, got ${nu}`)
-  }
+  checkPositive('geometric median', 'nu', nu)
   checkInputs('geometric median', inputs, 2 * f + 1, `k >= 2f+1 with f = ${f}`)
   const k = inputs.length
   const z = coordinateMedian(inputs)

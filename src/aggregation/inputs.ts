@@ -27,3 +27,10 @@ export function checkCount (rule: string, what: string, value: number, min: numb
     throw new AggregationPreconditionError(`${rule}: ${what} must be an integer >= ${min}, got ${value}`)
   }
 }
+
+/** Throws AggregationPreconditionError unless `value` is a finite number > 0. */
+export function checkPositive (rule: string, what: string, value: number): void {
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new AggregationPreconditionError(`${rule}: ${what} must be a finite number > 0, got ${value}`)
+  }
+}
