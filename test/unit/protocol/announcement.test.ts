@@ -1,29 +1,14 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   MAX_ANNOUNCEMENT_BYTES, ValidationError, decodeAnnouncement, decodeModelPayload, encodeAnnouncement,
   encodeModelPayload, payloadHash, signAnnouncement
 } from '../../../src/protocol/index.ts'
 import type { AnnouncementFields } from '../../../src/protocol/index.ts'
-
-async function key (seed: number) {
-  return generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
-}
+import { announcementFields, testKey as key } from './fixtures.ts'
 
 async function fields (seed = 1): Promise<AnnouncementFields> {
-  return {
-    networkId: 'ab'.repeat(16),
-    peerId: peerIdFromPrivateKey(await key(seed)).toString(),
-    round: 7,
-    modelHash: 'cd'.repeat(32),
-    byteLength: 4000,
-    encoding: 'f32le',
-    sampleCount: 640,
-    loss: 0.25,
-    datasetFingerprint: 'ef'.repeat(32),
-    ledgerHead: ''
-  }
+  return announcementFields(await key(seed), 7)
 }
 
 async function rejects (bytes: Uint8Array, code: string): Promise<void> {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairFromSeed, privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   MAX_ANNOUNCEMENT_BYTES, MODEL_REQUEST_BYTES, VALIDATION_CODES, ValidationError, decodeAnnouncement, decodeModelPayload,
   decodeModelRequest, encodeAnnouncement, encodeModelPayload, payloadHash, signAnnouncement
 } from '../../../src/protocol/index.ts'
 import type { UpdateAnnouncement } from '../../../src/protocol/index.ts'
+import { announcementFields, testKey } from './fixtures.ts'
 
 /** Seeded xorshift32, so a failing input can be reproduced from the seed and the index. */
 class Random {
@@ -50,22 +51,11 @@ describe('decoder fuzzing (seeded)', function () {
   let otherKeyPeerIds: string[]
 
   before(async () => {
-    const key = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(3))
+    const key = await testKey(3)
     const secp = privateKeyFromRaw(new Uint8Array(32).fill(4))
     otherKeyPeerIds = [peerIdFromPrivateKey(secp).toString(), 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N',
       'bafzaajaiaejcbzdibmxyzdjbb2hn2frpstyv3ka3lbisgwx6c3yxnpgpgslw6fnuq', '12D3KooW', '1'.repeat(52), '']
-    valid = await signAnnouncement({
-      networkId: 'ab'.repeat(16),
-      peerId: peerIdFromPrivateKey(key).toString(),
-      round: 3,
-      modelHash: 'cd'.repeat(32),
-      byteLength: 4000,
-      encoding: 'f32le',
-      sampleCount: 640,
-      loss: 0.25,
-      datasetFingerprint: 'ef'.repeat(32),
-      ledgerHead: ''
-    }, key)
+    valid = await signAnnouncement(announcementFields(key, 3), key)
     validBytes = encodeAnnouncement(valid)
   })
 
