@@ -61,10 +61,14 @@ export function benchmarkData (): { source: DataSource, name: string } {
 
 function aggregationSpec (s: Scenario): AggregationSpec {
   if (s.rule === 'mean' || s.rule === 'local') return { rule: 'mean' }
+  // 'median+nnm': the median after nearest-neighbour mixing.
+  const [rule, wrapper] = s.rule.split('+') as [string, string | undefined]
   // The rule is set to survive the scenario's f; with a sampled fanout, the most its k+1 inputs allow.
   const inputs = s.fanout === 0 ? NODES : s.fanout + 1
   let f = Math.max(1, s.byzantine === 0 ? 3 : s.byzantine)
-  const spec = (g: number): AggregationSpec => (s.rule === 'trimmed-mean' ? { rule: s.rule, b: g } : { rule: s.rule, f: g })
+  const spec = (g: number): AggregationSpec => ({
+    rule, ...(rule === 'trimmed-mean' ? { b: g } : { f: g }), ...(wrapper === 'nnm' ? { nnm: true } : {})
+  })
   while (f > 1 && createAggregator(spec(f)).minInputs > inputs) f--
   return spec(f)
 }

@@ -1,5 +1,6 @@
 import { checkCount, checkInputs } from './inputs.ts'
-import { fingerprints, weightedSum } from './streaming-pass.ts'
+import { groupMeans, ruleOverGroupMeans } from './group-means.ts'
+import { fingerprints } from './streaming-pass.ts'
 
 /** Options of {@link bucketing} and {@link bucketMeans}. */
 export interface BucketingOptions {
@@ -18,9 +19,6 @@ export interface BucketingRuleOptions extends BucketingOptions {
   readonly coordinateWise?: boolean
 }
 
-/** Coordinates per block when bucketing a coordinate-wise rule: ⌈k/s⌉ blocks of 64 KiB scratch. */
-const BUCKET_BLOCK = 16_384
-
 /** Default bucket size, see {@link BucketingOptions.s}. */
 export const BUCKET_SIZE = 2
 
@@ -36,7 +34,7 @@ export const BUCKET_SIZE = 2
  * (each Byzantine input spoils one bucket).
  */
 export function bucketMeans (inputs: readonly Float32Array[], options: BucketingOptions = {}): Float32Array[] {
-  return buckets(inputs, options).map(members => members.length === 1 ? members[0] as Float32Array : weightedSum(members, new Float64Array(members.length).fill(1 / members.length)))
+  return groupMeans(buckets(inputs, options))
 }
 
 /** The inputs in their buckets, shuffled as {@link bucketMeans} describes. */
@@ -68,24 +66,5 @@ export function bucketing (
   rule: (buckets: readonly Float32Array[]) => Float32Array,
   options: BucketingRuleOptions = {}
 ): Float32Array {
-  if (options.coordinateWise !== true) return rule(bucketMeans(inputs, options))
-  const groups = buckets(inputs, options)
-  const d = (inputs[0] as Float32Array).length
-  const output = new Float32Array(d)
-  const scratch = groups.map(() => new Float32Array(Math.min(BUCKET_BLOCK, d)))
-  const sum = new Float64Array(Math.min(BUCKET_BLOCK, d))
-  for (let lo = 0; lo < d; lo += BUCKET_BLOCK) {
-    const hi = Math.min(d, lo + BUCKET_BLOCK)
-    const blockMeans = groups.map((members, b) => {
-      const mean = (scratch[b] as Float32Array).subarray(0, hi - lo)
-      sum.fill(0)
-      for (const member of members) {
-        for (let i = lo; i < hi; i++) sum[i - lo] = (sum[i - lo] as number) + (member[i] as number)
-      }
-      for (let i = 0; i < hi - lo; i++) mean[i] = (sum[i] as number) / members.length
-      return mean
-    })
-    output.set(rule(blockMeans), lo)
-  }
-  return output
+  return ruleOverGroupMeans(buckets(inputs, options), rule, options.coordinateWise === true)
 }

@@ -104,3 +104,21 @@ export const CS_PLUS_BOUND: ByzantineBound = {
     return { centre: honest[0] as Float32Array, radius: (k - 1) / k * farthestHonest(honest) }
   }
 }
+
+/**
+ * Nearest-neighbour mixing before a rule that stays in its honest inputs' coordinate range.
+ * Each mixed honest input lies within D (the largest honest pairwise distance) of its honest
+ * input, so within r + D of the honest mean c (r: the largest honest distance to c). The
+ * output's every coordinate lies between two mixed honest inputs' values, so
+ * ‖output − c‖² <= Σ over the h mixed honest inputs of their squared distances to c:
+ * ‖output − c‖ <= sqrt(h)·(r + D).
+ */
+export const NNM_HONEST_RANGE_BOUND: ByzantineBound = {
+  kind: 'ball',
+  ball (honest) {
+    const centre = meanOf(honest)
+    const r = Math.max(...honest.map(x => distance(x, centre)))
+    const d = Math.max(...honest.map(x => Math.max(...honest.map(y => distance(x, y)))))
+    return { centre, radius: Math.sqrt(honest.length) * (r + d) }
+  }
+}

@@ -9,10 +9,11 @@ import { coordinateMedian } from './coordinate-median.ts'
 import { csPlus } from './cs-plus.ts'
 import { AggregationPreconditionError, AggregationSpecError } from './errors.ts'
 import { GEOMETRIC_MEDIAN_ITERATIONS, GEOMETRIC_MEDIAN_NU, geometricMedian } from './geometric-median.ts'
-import { CS_PLUS_BOUND, HONEST_RANGE, centeredClippingBound, clippedGossipBound, geometricMedianBound } from './guarantees.ts'
+import { CS_PLUS_BOUND, HONEST_RANGE, NNM_HONEST_RANGE_BOUND, centeredClippingBound, clippedGossipBound, geometricMedianBound } from './guarantees.ts'
 import type { ByzantineBound } from './guarantees.ts'
 import { krum, multiKrum } from './krum.ts'
 import { mean } from './mean.ts'
+import { nearestNeighbourMixing } from './nearest-neighbour-mixing.ts'
 import { SpecReader, show } from './spec-reader.ts'
 import { trimmedMean } from './trimmed-mean.ts'
 
@@ -119,6 +120,9 @@ const RULES: Readonly<Record<string, RuleFactory>> = {
 /** Every registered rule name, for error messages and the compliance suite. */
 export const RULE_NAMES: readonly string[] = Object.freeze(Object.keys(RULES))
 
+/** The rules `nnm: true` applies to: robust, symmetric, their output within the honest inputs' range. */
+const NNM_RULES = ['median', 'trimmed-mean', 'krum', 'multi-krum'] as const
+
 /** A bound over buckets, restated for the k inputs before bucketing. */
 function bucketedBound (bound: ByzantineBound, buckets: (k: number) => number): ByzantineBound {
   if (bound.kind === 'honest-range') return bound
@@ -128,9 +132,11 @@ function bucketedBound (bound: ByzantineBound, buckets: (k: number) => number): 
 
 /**
  * Validate a manifest's aggregation object, e.g. `{ rule: 'trimmed-mean', b: 2 }`,
- * `{ rule: 'median', f: 1 }` or `{ rule: 'median', f: 1, bucketing: 2 }`, into an
- * {@link Aggregator}. Common settings: `f` (Byzantine inputs to survive; default 1, mean: 0),
- * `bucketing` (bucket size s >= 2; 1 or absent: none) and, with bucketing, `seed`.
+ * `{ rule: 'median', f: 1 }`, `{ rule: 'median', f: 1, bucketing: 2 }` or
+ * `{ rule: 'median', f: 3, nnm: true }`, into an {@link Aggregator}. Common settings: `f`
+ * (Byzantine inputs to survive; default 1, mean: 0), `bucketing` (bucket size s >= 2; 1 or
+ * absent: none) and, with bucketing, `seed`; `nnm` (nearest-neighbour mixing with the rule's f
+ * before a rule that stays in the honest range: median, trimmed-mean, krum, multi-krum).
  * @throws AggregationSpecError naming the setting (`aggregation.rule`, `aggregation.b`, ...),
  * the value given and what is allowed (for an unknown rule, the known rules).
  */
@@ -144,16 +150,28 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
   const base = factory(reader)
   const s = reader.integer('bucketing', 1, 1)
   const seed = s > 1 ? reader.integer('seed', 0, 0, 0xFFFF_FFFF) : 0
+  const nnm = reader.boolean('nnm', false)
   reader.rejectUnread(name)
+  if (nnm && !(NNM_RULES as readonly string[]).includes(name)) {
+    throw new AggregationSpecError('aggregation.nnm', `got true for rule "${name}", allowed only with ${NNM_RULES.map(n => `"${n}"`).join(', ')}`)
+  }
+  if (nnm && s > 1) throw new AggregationSpecError('aggregation.nnm', 'got true with aggregation.bucketing, allowed: one of the two')
 
   let { minInputs, requirement, bound } = base
   let combine: (own: Float32Array, peers: readonly Float32Array[]) => Float32Array
   const symmetric = base.symmetric
   const centred = base.centred
+  const f = base.f
   if (symmetric !== undefined) {
     combine = s > 1
       ? (own, peers) => bucketing([own, ...peers], symmetric, { s, seed, coordinateWise: base.coordinateWise === true })
-      : (own, peers) => symmetric([own, ...peers])
+      : nnm
+        ? (own, peers) => symmetric(nearestNeighbourMixing([own, ...peers], { f }))
+        : (own, peers) => symmetric([own, ...peers])
+    if (nnm) {
+      requirement = `${base.requirement}, after nearest-neighbour mixing`
+      bound = NNM_HONEST_RANGE_BOUND
+    }
     if (s > 1) {
       minInputs = s * (base.minInputs - 1) + 1
       requirement = `${base.requirement} over ⌈k/${s}⌉ buckets`
@@ -172,7 +190,6 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
     throw new Error(`rule ${name} defines no combine function`)
   }
 
-  const f = base.f
   return Object.freeze({
     name,
     f,

@@ -37,6 +37,15 @@ export class SpecReader {
     return value
   }
 
+  /** A boolean setting, or `fallback` when absent. */
+  boolean (key: string, fallback: boolean): boolean {
+    this.#read.add(key)
+    const value = this.#spec[key]
+    if (value === undefined) return fallback
+    if (typeof value !== 'boolean') throw new AggregationSpecError(`aggregation.${key}`, `got ${show(value)}, allowed: true or false`)
+    return value
+  }
+
   /** One of `choices` (strings), or `fallback` when absent. */
   choice<T extends string> (key: string, fallback: T, choices: readonly T[]): T {
     this.#read.add(key)

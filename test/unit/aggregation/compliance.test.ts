@@ -1,7 +1,7 @@
 /**
  * The compliance suite: every registered rule (RULE_NAMES, through createAggregator, so a new
- * rule is covered as soon as it is registered), with its default f, with f = 2 and with
- * bucketing, must keep its contract and its proven Byzantine bound.
+ * rule is covered as soon as it is registered), with its default f, with f = 2, with
+ * bucketing and with nearest-neighbour mixing, must keep its contract and its proven Byzantine bound.
  */
 import assert from 'node:assert/strict'
 import { AggregationPreconditionError, AggregationSpecError, RULE_NAMES, createAggregator } from '../../../src/aggregation/index.ts'
@@ -13,13 +13,13 @@ const D = 37
 const HUGE = 1e30
 
 function variantsOf (rule: string): Aggregator[] {
-  const specs = [{ rule }, { rule, f: 2 }, { rule, bucketing: 2, seed: 7 }]
+  const specs = [{ rule }, { rule, f: 2 }, { rule, bucketing: 2, seed: 7 }, { rule, f: 2, nnm: true }]
   const aggregators: Aggregator[] = []
   for (const spec of specs) {
     try {
       aggregators.push(createAggregator(spec))
     } catch (error) {
-      // A rule may refuse a variant (mean allows no f > 0); anything else is a failure.
+      // A rule may refuse a variant (mean allows no f > 0, nnm applies to some rules); anything else is a failure.
       if (!(error instanceof AggregationSpecError)) throw error
     }
   }

@@ -58,6 +58,9 @@ describe('rule registry', () => {
     specError({ rule: 'centered-clipping', center: 'mean' }, 'aggregation.center', '"median", "own"')
     specError({ rule: 'clipped-gossip', tau: 'auto' }, 'aggregation.tau', '"adaptive"')
     specError({ rule: 'median', bucketing: 0 }, 'aggregation.bucketing', '0')
+    specError({ rule: 'median', nnm: 'yes' }, 'aggregation.nnm', '"yes"', 'true or false')
+    specError({ rule: 'cs-plus', nnm: true }, 'aggregation.nnm', '"cs-plus"', '"median", "trimmed-mean", "krum", "multi-krum"')
+    specError({ rule: 'median', nnm: true, bucketing: 2 }, 'aggregation.nnm', 'one of the two')
   })
 
   it('refuses settings the rule does not have, so a typo cannot pass silently', () => {
