@@ -138,6 +138,11 @@ export class RoundLoop {
     const { manifest, networkId, privateKey, peerId, datasetFingerprint } = this.#init
     const adversary = this.#c.adversary
     const trained = adversary?.trains === false ? untrained(start, manifest) : await this.#c.trainer.train(start)
+    if (!Number.isFinite(trained.loss) || !trained.weights.every(Number.isFinite)) {
+      // Peers would refuse such a model (and count it against this node): say so and sit the round out.
+      this.#c.log.warn(`round ${round}: local training diverged (non-finite loss or weights): not announcing; aggregating from the model it started with`)
+      return this.#closeRound(round, { weights: start, loss: trained.loss }, startedAt, async () => {})
+    }
     const outgoing = adversary === undefined ? trained.weights : await this.#craft(adversary, round, trained.weights)
     if (outgoing === undefined) return this.#closeRound(round, trained, startedAt, async () => {})
     const payload = encodeModelPayload(outgoing)

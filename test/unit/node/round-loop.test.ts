@@ -104,4 +104,30 @@ describe('round loop over the in-process network', () => {
     assert.deepEqual(second.map(s => [s.round, s.used]), [[0, 1], [1, 1]])
     assert.ok((second[0]?.durationMs ?? Infinity) < 5000, `round 0 took ${second[0]?.durationMs} ms`)
   })
+
+  it('never announces a model whose training diverged, and aggregates from the model it started with', async () => {
+    const network = new InProcessNetwork()
+    const manifest = manifestWith(1, 200, { rule: 'mean' })
+    const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(5))
+    const peerId = peerIdFromPrivateKey(privateKey).toString()
+    const net = network.join(peerId)
+    let announced = 0
+    const announce = net.announce.bind(net)
+    net.announce = async (...args) => { announced++; return announce(...args) }
+    const summaries: RoundSummary[] = []
+    const start = new Float32Array([1, 2, 3, 4])
+    const loop = new RoundLoop({
+      manifest, networkId: networkId(manifest), privateKey, peerId, parameterCount: DIMENSIONS, datasetFingerprint: '', startRound: 0, startWeights: start, rounds: 1
+    }, {
+      network: net,
+      trainer: { train: async weights => ({ weights: weights.map(() => NaN), loss: NaN, sampleCount: 1 }), evaluateHoldout: async () => ({ accuracy: 0, loss: 0 }) },
+      aggregator: createAggregator(manifest.aggregation),
+      log: silentLogger,
+      onRound: s => { summaries.push(s) }
+    })
+    const final = await loop.run(new AbortController().signal)
+    assert.equal(announced, 0)
+    assert.deepEqual(final, start)
+    assert.equal(summaries.length, 1)
+  })
 })
