@@ -15,7 +15,7 @@ import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
 import type { ScenarioResult } from './robustness/simulate.ts'
 import { benchmarkData } from './robustness/simulate.ts'
 import {
-  DEFAULT_RULE, HEADLINE_HEADER, ResultTable, SCENARIO_LIST, attackMatrix, curvesSvg, headlineRows, markdownTable, runRows, targetRows, worstCaseSvg
+  DEFAULT_RULE, HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, curvesSvg, headlineRows, markdownTable, runRows, targetRows, worstCaseSvg
 } from './robustness/report.ts'
 
 const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url))
@@ -102,6 +102,10 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
     `## Targets for the default rule (${DEFAULT_RULE})`,
     '',
     markdownTable([['target', 'measured', 'verdict'], ...targetRows(t)]),
+    '',
+    `## The same targets for the plain ${PLAIN_MEDIAN}`,
+    '',
+    markdownTable([['target', 'measured', 'verdict'], ...targetRows(t, PLAIN_MEDIAN)]),
     '',
     '## Per scenario: worst honest node / mean honest accuracy (%)',
     ''

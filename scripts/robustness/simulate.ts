@@ -46,6 +46,7 @@ export interface ScenarioResult {
   readonly wallSeconds: number
   /** Honest rounds in which too few inputs arrived and the node kept its own model. */
   readonly keptOwnRounds: number
+  /** An honest node's model, or its local training from an aggregated model, went non-finite (the run stops there). */
   readonly nonFinite: boolean
   /** Honest nodes that did not finish every round. */
   readonly stalledNodes: number
@@ -124,7 +125,7 @@ export async function runScenario (s: Scenario, id: string): Promise<ScenarioRes
       finals.push(w)
     }
   } else {
-    finals = await runSwarm(s, manifest, trainers, honestCount, attack, summaries, record)
+    finals = await runSwarm(s, manifest, trainers, honestCount, attack, summaries, record, () => { nonFinite = true })
   }
 
   const full = reference.core
@@ -155,7 +156,8 @@ export async function runScenario (s: Scenario, id: string): Promise<ScenarioRes
 
 async function runSwarm (
   s: Scenario, manifest: NetworkManifest, trainers: InProcessTrainer[], honestCount: number,
-  attack: ReturnType<typeof parseAttack> | undefined, summaries: RoundSummary[][], record: (round: number, w: Float32Array) => boolean
+  attack: ReturnType<typeof parseAttack> | undefined, summaries: RoundSummary[][], record: (round: number, w: Float32Array) => boolean,
+  onDiverged: () => void
 ): Promise<Float32Array[]> {
   const controller = new AbortController()
   const network = new InProcessNetwork()
@@ -173,9 +175,14 @@ async function runSwarm (
     }, {
       network: network.join(ids[i] as string),
       trainer: {
-        // A rule that let the model diverge (the mean under attack) is recorded, not fatal: the node
-        // keeps its non-finite model, which its peers' validation then refuses.
-        train: async w => (w.every(Number.isFinite) ? trainer.train(w) : { weights: w, loss: 0, sampleCount: 0 }),
+        // Training that diverged from an aggregated model (the mean under attack) ends the run,
+        // recorded as non-finite: the rule has failed. The round loop would sit the round out and
+        // the swarm wait out deadlines, which would only cost time.
+        train: async w => {
+          const trained = await trainer.train(w)
+          if (honest && !trained.weights.every(Number.isFinite)) { onDiverged(); controller.abort() }
+          return trained
+        },
         // Honest progress is measured on the common test set in onRound; no held-out pass needed.
         evaluateHoldout: async () => ({ accuracy: NaN, loss: NaN })
       },
