@@ -128,6 +128,7 @@ function measure (agg: Aggregator, inputs: readonly Float32Array[]): { ms: numbe
 function variants (f: number): Array<{ label: string, agg: Aggregator }> {
   const list = RULE_NAMES.map(rule => ({ label: rule, agg: createAggregator(rule === 'mean' ? { rule } : { rule, f }) }))
   list.push({ label: 'median+bucketing(2)', agg: createAggregator({ rule: 'median', f, bucketing: 2 }) })
+  list.push({ label: 'median+nnm', agg: createAggregator({ rule: 'median', f, nnm: true }) })
   return list
 }
 

@@ -34,19 +34,19 @@ export const BUCKET_SIZE = 2
  * (each Byzantine input spoils one bucket).
  */
 export function bucketMeans (inputs: readonly Float32Array[], options: BucketingOptions = {}): Float32Array[] {
-  return groupMeans(buckets(inputs, options))
+  return groupMeans(inputs, buckets(inputs, options))
 }
 
-/** The inputs in their buckets, shuffled as {@link bucketMeans} describes. */
-function buckets (inputs: readonly Float32Array[], options: BucketingOptions): Float32Array[][] {
+/** The inputs' indexes in their buckets, shuffled as {@link bucketMeans} describes. */
+function buckets (inputs: readonly Float32Array[], options: BucketingOptions): number[][] {
   const s = options.s ?? BUCKET_SIZE
   checkCount('bucketing', 's', s, 1)
   checkInputs('bucketing', inputs, 1, 'k >= 1')
   const keys = fingerprints(inputs, (options.seed ?? 0) | 0)
   const order = Array.from(inputs, (_, i) => i)
   order.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b)
-  const groups: Float32Array[][] = []
-  for (let start = 0; start < order.length; start += s) groups.push(order.slice(start, start + s).map(i => inputs[i] as Float32Array))
+  const groups: number[][] = []
+  for (let start = 0; start < order.length; start += s) groups.push(order.slice(start, start + s))
   return groups
 }
 
@@ -58,13 +58,13 @@ function buckets (inputs: readonly Float32Array[], options: BucketingOptions): F
  * divides the honest heterogeneity the base rule sees by about s; so the base rule must
  * tolerate f Byzantine inputs among ⌈k/s⌉. Precondition: the base rule's, over ⌈k/s⌉ inputs.
  * Cost: O(kd) (a fingerprint pass and the means) plus the base rule over ⌈k/s⌉ inputs; extra
- * memory: for a coordinate-wise rule, the output plus ⌈k/s⌉ blocks of 16,384 coordinates (the
- * rule runs block by block); for any other rule, ⌈k/s⌉ whole bucket means, then the rule's own.
+ * memory: for a coordinate-wise rule, the output plus ⌈k/s⌉ blocks (the rule runs block by
+ * block); for any other rule, ⌈k/s⌉ whole bucket means, then the rule's own.
  */
 export function bucketing (
   inputs: readonly Float32Array[],
   rule: (buckets: readonly Float32Array[]) => Float32Array,
   options: BucketingRuleOptions = {}
 ): Float32Array {
-  return ruleOverGroupMeans(buckets(inputs, options), rule, options.coordinateWise === true)
+  return ruleOverGroupMeans(inputs, buckets(inputs, options), rule, options.coordinateWise === true)
 }

@@ -25,7 +25,7 @@ export { csPlus, csPlusThreshold } from './cs-plus.ts'
 export type { CsPlusOptions } from './cs-plus.ts'
 export { BUCKET_SIZE, bucketMeans, bucketing } from './bucketing.ts'
 export type { BucketingOptions } from './bucketing.ts'
-export { nearestNeighbourGroups, nearestNeighbourMixing } from './nearest-neighbour-mixing.ts'
+export { nearestNeighbourGroups, nearestNeighbourMixing, ruleAfterNearestNeighbourMixing } from './nearest-neighbour-mixing.ts'
 export type { NearestNeighbourMixingOptions } from './nearest-neighbour-mixing.ts'
 
 export {

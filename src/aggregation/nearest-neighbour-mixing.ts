@@ -1,4 +1,4 @@
-import { groupMeans } from './group-means.ts'
+import { groupMeans, ruleOverGroupMeans } from './group-means.ts'
 import { checkCount, checkInputs } from './inputs.ts'
 import { pairwiseSquaredDistances } from './streaming-pass.ts'
 
@@ -38,11 +38,27 @@ export function nearestNeighbourGroups (inputs: readonly Float32Array[], f: numb
  * k − f inputs shrinks the spread the rule after it sees, which is what makes coordinate-wise
  * rules lose less under heterogeneous data and in-distribution attacks (ALIE, IPM).
  * Precondition: k > f. Cost: O(k²d) for the pairwise distances (one SIMD pass) plus O(k(k − f)d)
- * for the means; extra memory: the k mixed inputs.
+ * for the means (SIMD); extra memory: the k mixed inputs.
  */
 export function nearestNeighbourMixing (inputs: readonly Float32Array[], options: NearestNeighbourMixingOptions): Float32Array[] {
   const { f } = options
   checkCount('nearest-neighbour mixing', 'f', f, 0)
   checkInputs('nearest-neighbour mixing', inputs, f + 1, 'k > f')
-  return groupMeans(nearestNeighbourGroups(inputs, f).map(group => group.map(j => inputs[j] as Float32Array)))
+  return groupMeans(inputs, nearestNeighbourGroups(inputs, f))
+}
+
+/**
+ * `rule` over the nearest-neighbour-mixed inputs ({@link nearestNeighbourMixing}). A
+ * coordinate-wise rule runs block by block over the mixed blocks, so the mixed inputs are
+ * never held whole: extra memory is the output plus one block per input.
+ */
+export function ruleAfterNearestNeighbourMixing (
+  inputs: readonly Float32Array[],
+  rule: (mixed: readonly Float32Array[]) => Float32Array,
+  options: NearestNeighbourMixingOptions & { readonly coordinateWise: boolean }
+): Float32Array {
+  const { f } = options
+  checkCount('nearest-neighbour mixing', 'f', f, 0)
+  checkInputs('nearest-neighbour mixing', inputs, f + 1, 'k > f')
+  return ruleOverGroupMeans(inputs, nearestNeighbourGroups(inputs, f), rule, options.coordinateWise)
 }

@@ -13,7 +13,7 @@ import { CS_PLUS_BOUND, HONEST_RANGE, NNM_HONEST_RANGE_BOUND, centeredClippingBo
 import type { ByzantineBound } from './guarantees.ts'
 import { krum, multiKrum } from './krum.ts'
 import { mean } from './mean.ts'
-import { nearestNeighbourMixing } from './nearest-neighbour-mixing.ts'
+import { ruleAfterNearestNeighbourMixing } from './nearest-neighbour-mixing.ts'
 import { SpecReader, show } from './spec-reader.ts'
 import { trimmedMean } from './trimmed-mean.ts'
 
@@ -166,7 +166,7 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
     combine = s > 1
       ? (own, peers) => bucketing([own, ...peers], symmetric, { s, seed, coordinateWise: base.coordinateWise === true })
       : nnm
-        ? (own, peers) => symmetric(nearestNeighbourMixing([own, ...peers], { f }))
+        ? (own, peers) => ruleAfterNearestNeighbourMixing([own, ...peers], symmetric, { f, coordinateWise: base.coordinateWise === true })
         : (own, peers) => symmetric([own, ...peers])
     if (nnm) {
       requirement = `${base.requirement}, after nearest-neighbour mixing`

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { createAggregator, nearestNeighbourGroups, nearestNeighbourMixing } from '../../../src/aggregation/index.ts'
+import { coordinateMedian, createAggregator, nearestNeighbourGroups, nearestNeighbourMixing, ruleAfterNearestNeighbourMixing, trimmedMean } from '../../../src/aggregation/index.ts'
 import { plain, randomVectors, seededRandom, vectors } from './fixtures.ts'
 
 describe('nearest-neighbour mixing', () => {
@@ -37,6 +37,15 @@ describe('nearest-neighbour mixing', () => {
     const plainMedian = createAggregator({ rule: 'median', f: 3 }).aggregate(own, peers)
     const mixedMedian = createAggregator({ rule: 'median', f: 3, nnm: true }).aggregate(own, peers)
     assert.ok(error(mixedMedian) < error(plainMedian) / 2, `${error(mixedMedian)} vs ${error(plainMedian)}`)
+  })
+
+  it('runs a coordinate-wise rule block by block with the same result as over the whole mixed inputs', () => {
+    // 40,000 coordinates: several blocks, the last one partial; the rules use the kernels' memory between blocks.
+    const inputs = randomVectors(seededRandom(11), 9, 40_003)
+    for (const rule of [coordinateMedian, (x: readonly Float32Array[]) => trimmedMean(x, { b: 2 })]) {
+      const whole = rule(nearestNeighbourMixing(inputs, { f: 2 }))
+      assert.deepEqual(ruleAfterNearestNeighbourMixing(inputs, rule, { f: 2, coordinateWise: true }), whole)
+    }
   })
 
   it('checks f against the number of inputs', () => {
