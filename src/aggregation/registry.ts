@@ -37,7 +37,7 @@ export interface Aggregator {
   aggregate (own: Float32Array, peers: readonly Float32Array[]): Float32Array
 }
 
-/** Default f of the robust rules: the built-in manifest's `{ "rule": "median", "f": 1 }`. */
+/** Default f of the robust rules: the built-in manifest's f (`{ "rule": "median", "f": 1, "nnm": true }`). */
 const DEFAULT_F = 1
 
 interface BaseRule {
