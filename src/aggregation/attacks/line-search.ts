@@ -4,7 +4,8 @@
  * Gaucher et al. 2025's negative `factor`; ROBUSTNESS-NOTES.md section 2).
  */
 import type { Aggregator } from '../registry.ts'
-import { coordinateStatistics } from './statistics.ts'
+import { IPM_EPSILON } from './model-attacks.ts'
+import { alieDefaultZ, coordinateStatistics } from './statistics.ts'
 
 /** The search's defaults, ByzFL's `Optimal_ALittleIsEnough` (evals=20, start=0, delta=10, ratio=0.8). */
 export const LINE_SEARCH_DEFAULTS = Object.freeze({ evaluations: 20, start: 0, delta: 10, ratio: 0.8 })
@@ -72,10 +73,16 @@ function squaredDistance (a: Float32Array, b: Float32Array): number {
 /**
  * Line-search a factor of `direction` around `base`: the attack is base + factor·direction, and
  * the factor maximises ‖aggregate − x̄_H‖² under `aggregator`. Non-finite aggregates score −∞.
+ * With too few honest models for the rule to run (an attacker that heard few peers before its
+ * deadline), there is nothing to search against: the attack's fixed `fallback` factor is used.
  */
-export function adaptiveModel (aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, base: Float32Array, direction: Float32Array, options: LineSearchOptions = {}): { model: Float32Array, factor: number } {
-  const { mean } = coordinateStatistics(honest)
+export function adaptiveModel (
+  aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, base: Float32Array, direction: Float32Array,
+  fallback: number, options: LineSearchOptions = {}
+): { model: Float32Array, factor: number } {
   const craft = (factor: number): Float32Array => base.map((b, j) => b + factor * (direction[j] as number))
+  if (honest.length + byzantine < aggregator.minInputs) return { model: craft(fallback), factor: fallback }
+  const { mean } = coordinateStatistics(honest)
   const { factor } = lineSearch(f => {
     const d = squaredDistance(honestView(aggregator, honest, craft(f), byzantine), mean)
     return Number.isFinite(d) ? d : -Infinity
@@ -84,17 +91,20 @@ export function adaptiveModel (aggregator: Aggregator, honest: readonly Float32A
 }
 
 /**
- * ALIE with a line-searched z: μ − z·σ, z chosen against the rule (ByzFL `Optimal_ALittleIsEnough`).
+ * ALIE with a line-searched z: μ − z·σ, z chosen against the rule (ByzFL `Optimal_ALittleIsEnough`);
+ * the paper's z when too few honest models are in to search.
  */
 export function adaptiveAlieModel (aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, options: LineSearchOptions = {}): { model: Float32Array, factor: number } {
   const { mean, std } = coordinateStatistics(honest)
-  return adaptiveModel(aggregator, honest, byzantine, mean, std.map(s => -s), options)
+  const paperZ = alieDefaultZ(honest.length + byzantine, byzantine)
+  return adaptiveModel(aggregator, honest, byzantine, mean, std.map(s => -s), paperZ, options)
 }
 
 /**
- * IPM with a line-searched ε: −ε·x̄_H, ε chosen against the rule (ByzFL `Optimal_InnerProductManipulation`).
+ * IPM with a line-searched ε: −ε·x̄_H, ε chosen against the rule (ByzFL `Optimal_InnerProductManipulation`);
+ * ε = 0.1 when too few honest models are in to search.
  */
 export function adaptiveIpmModel (aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, options: LineSearchOptions = {}): { model: Float32Array, factor: number } {
   const { mean } = coordinateStatistics(honest)
-  return adaptiveModel(aggregator, honest, byzantine, new Float32Array(mean.length), mean.map(v => -v), options)
+  return adaptiveModel(aggregator, honest, byzantine, new Float32Array(mean.length), mean.map(v => -v), IPM_EPSILON, options)
 }

@@ -3,7 +3,7 @@ import {
   AggregationPreconditionError, adaptiveAlieModel, adaptiveIpmModel, alieDefaultZ, alieModel, coordinateStatistics, createAggregator,
   dissensusModel, gaussianModel, honestView, ipmModel, lineSearch, normalQuantile, signFlipModel
 } from '../../../src/aggregation/index.ts'
-import { copies, plain, vectors } from './fixtures.ts'
+import { copies, maxAbsDifference, plain, vectors } from './fixtures.ts'
 
 // Three honest models; per coordinate: mean [2, 0], population std [sqrt(2/3), 0].
 const HONEST = vectors([1, 0], [2, 0], [3, 0])
@@ -79,6 +79,17 @@ describe('attacks', () => {
   it('honest view aggregates the first honest model with the rest and the attack copies', () => {
     // median of [1, 2, 3, 10, 10] = 3
     assert.deepEqual(plain(honestView(createAggregator({ rule: 'median', f: 2 }), HONEST, Float32Array.from([10, 0]), 2)), [3, 0])
+  })
+
+  it('adaptive attacks fall back to their fixed defaults when too few honest models are in for the rule', () => {
+    // median f=2 needs 5 inputs: 3 honest + 1 attacker is too few to search against.
+    const median = createAggregator({ rule: 'median', f: 2 })
+    const ipm = adaptiveIpmModel(median, HONEST, 1)
+    assert.equal(ipm.factor, 0.1)
+    assert.equal(maxAbsDifference(ipm.model, ipmModel(HONEST)), 0)
+    const alie = adaptiveAlieModel(median, HONEST, 1)
+    assert.equal(alie.factor, alieDefaultZ(4, 1))
+    assert.equal(maxAbsDifference(alie.model, alieModel(HONEST, alieDefaultZ(4, 1))), 0)
   })
 
   it('adaptive attacks push the mean further than their fixed defaults, and stay finite', () => {
