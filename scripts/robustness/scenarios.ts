@@ -58,7 +58,7 @@ function attacked (group: Group, rule: string, attack: string, byzantine: number
 /**
  * The full matrix in priority order, so that a partial run answers the targets first: S0 for
  * median, mean and local; S1 for the median; the mean under the attacks of T0; S0/S1 of the
- * trimmed mean; S2 and S4 (T4) for the median; the same rows for the median after
+ * trimmed mean; S2 and S4 (T4) for the median; the same rows and S3 for the median after
  * nearest-neighbour mixing (the default); then S0, S1 and S2 of every other rule; the mean's
  * other attacks; seeds 2 and 3 of the headline rows; last S3 and S4 for every rule.
  */
@@ -82,6 +82,7 @@ export function fullMatrix (rounds = 200): Scenario[] {
   for (const p of PARTITIONS) add(s0('median+nnm', p, 1, rounds))
   for (const [group, p] of groups) for (const a of ATTACKS) add(attacked(group, 'median+nnm', a, 3, p, 0, 1, rounds))
   for (const a of ATTACKS) add(attacked('S4', 'median+nnm', a, 3, 'iid', S4_FANOUT, 1, rounds))
+  for (const p of PARTITIONS) for (const a of ATTACKS) add(attacked('S3', 'median+nnm', a, 5, p, 0, 1, rounds))
   for (const rule of others) for (const p of PARTITIONS) add(s0(rule, p, 1, rounds))
   for (const [group, p] of groups) for (const rule of others) for (const a of ATTACKS) add(attacked(group, rule, a, 3, p, 0, 1, rounds))
   for (const [group, p] of groups) for (const a of ATTACKS) add(attacked(group, 'mean', a, 3, p, 0, 1, rounds))
