@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from '../src/node/argv.ts'
+import { parseArgs } from 'node:util'
 import { ATTACKS, NODES, QUICK_REDUCTION, RULES, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
 import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
 import type { ScenarioResult } from './robustness/simulate.ts'
@@ -18,11 +18,13 @@ import {
   DEFAULT_RULE, HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, curvesSvg, headlineRows, markdownTable, runRows, targetRows, worstCaseSvg
 } from './robustness/report.ts'
 
-const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url))
+const BENCH_DIR = fileURLToPath(new URL('../bench', import.meta.url))
 const CACHE_DIR = `${BENCH_DIR}cache/`
 const SIMULATE = fileURLToPath(new URL('./robustness/simulate.ts', import.meta.url))
 
-const { flags } = parseArgs(process.argv.slice(2), { quick: 'boolean', jobs: 'value', only: 'value', 'report-only': 'boolean', help: 'boolean' })
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean' }, jobs: { type: 'string' }, only: { type: 'string' }, 'report-only': { type: 'boolean' }, help: { type: 'boolean' } }
+})
 if (flags.help === true) {
   console.log('usage: npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT] [-- --report-only]')
   process.exit(0)

@@ -14,12 +14,10 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import {
-  ModelTransfer, encodeAnnouncement, encodeModelPayload, modelProtocol, payloadHash, signAnnouncement, updateTopic
-} from '../src/protocol/index.ts'
+import { encodeAnnouncement, encodeModelPayload, modelProtocol, payloadHash, signAnnouncement, updateTopic } from '../src/protocol/index.ts'
 import type { AnnouncementFields, UpdateAnnouncement } from '../src/protocol/index.ts'
-import { createMeshtrainLibp2p } from '../src/node/libp2p-node.ts'
-import type { MeshtrainLibp2p } from '../src/node/libp2p-node.ts'
+import { ModelTransfer, createMeshtrainLibp2p } from '../src/network/index.ts'
+import type { MeshtrainLibp2p } from '../src/network/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** The kinds of hostile message, in the order they are cycled through. */

@@ -1,10 +1,11 @@
+import { InputError } from '../errors/index.ts'
+
 /** A manifest's aggregation settings name an unknown rule or a value the rule does not allow. */
-export class AggregationSpecError extends Error {
+export class AggregationSpecError extends InputError {
   /** The setting at fault, e.g. `aggregation.rule`, `aggregation.b`, `rounds.quorum`. */
   readonly setting: string
   constructor (setting: string, message: string, options?: ErrorOptions) {
-    super(`${setting}: ${message}`, options)
-    this.name = 'AggregationSpecError'
+    super('bad-aggregation', `${setting}: ${message}`, options)
     this.setting = setting
   }
 }

@@ -28,9 +28,4 @@ export type { BucketingOptions } from './bucketing.ts'
 export { nearestNeighbourGroups, nearestNeighbourMixing, ruleAfterNearestNeighbourMixing } from './nearest-neighbour-mixing.ts'
 export type { NearestNeighbourMixingOptions } from './nearest-neighbour-mixing.ts'
 
-export {
-  DISSENSUS_EPSILON, GAUSSIAN_SIGMA, IPM_EPSILON, LINE_SEARCH_DEFAULTS,
-  adaptiveAlieModel, adaptiveIpmModel, adaptiveModel, alieDefaultZ, alieModel, coordinateStatistics, dissensusModel,
-  gaussianModel, honestMean, honestView, ipmModel, lineSearch, normalQuantile, signFlipModel
-} from './attacks/index.ts'
-export type { LineSearchOptions } from './attacks/index.ts'
+export { checkInputs } from './inputs.ts'

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 // Registers the 'wasm' backend with tfjs; its .wasm binaries load from this package's dist/
 // folder through the file system, so choosing it never touches the network.
 import '@tensorflow/tfjs-backend-wasm'
+import { InputError } from '../errors/index.ts'
 
 /** The tfjs backends a node may run on, in order of preference. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const
@@ -16,11 +17,10 @@ export type BackendChoice = 'auto' | BackendName
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES]
 
 /** A backend that was asked for by name and cannot run here. */
-export class BackendUnavailableError extends Error {
+export class BackendUnavailableError extends InputError {
   readonly backend: BackendName
   constructor (backend: BackendName, message: string, options?: ErrorOptions) {
-    super(`backend ${backend} is not available: ${message}`, options)
-    this.name = 'BackendUnavailableError'
+    super('backend-unavailable', `backend ${backend} is not available: ${message}`, options)
     this.backend = backend
   }
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
-import type { DenseLayerSpec, ModelSpec } from '../protocol/manifest.ts'
-import { parameterCount } from '../protocol/manifest.ts'
+import type { DenseLayerSpec, ModelSpec } from '../protocol/index.ts'
+import { parameterCount } from '../protocol/index.ts'
 import { createRng } from './random.ts'
 
 /** The shape of one dense layer of a model: its kernel is `inputs x units`, its bias `units`. */

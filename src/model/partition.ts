@@ -1,4 +1,5 @@
 import { createRng, deriveSeed, shuffleInPlace } from './random.ts'
+import { InputError } from '../errors/index.ts'
 
 /**
  * How the train part of a data set is dealt to the nodes of a simulated swarm:
@@ -13,10 +14,9 @@ export type PartitionScheme =
   | { readonly kind: 'dirichlet', readonly alpha: number }
 
 /** A partition that cannot be made, or a partition string that cannot be read. */
-export class PartitionError extends Error {
+export class PartitionError extends InputError {
   constructor (message: string) {
-    super(message)
-    this.name = 'PartitionError'
+    super('bad-partition', message)
   }
 }
 

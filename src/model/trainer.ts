@@ -1,4 +1,4 @@
-import type { ModelSpec, TrainingSpec } from '../protocol/manifest.ts'
+import type { ModelSpec, TrainingSpec } from '../protocol/index.ts'
 import type { BackendChoice, BackendName } from './backend.ts'
 import type { DataSource } from './data-source.ts'
 import type { PartitionScheme } from './partition.ts'

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
-import type { ModelSpec, TrainingSpec } from '../protocol/manifest.ts'
-import { parameterCount } from '../protocol/manifest.ts'
+import type { ModelSpec, TrainingSpec } from '../protocol/index.ts'
+import { parameterCount } from '../protocol/index.ts'
 import { checkWeights, initialWeights, logits, weightsToTensors, tensorsToWeights } from './dense-model.ts'
 import type { Examples } from './dataset.ts'
 import type { Rng } from './random.ts'

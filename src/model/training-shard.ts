@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { ModelSpec } from '../protocol/manifest.ts'
+import type { ModelSpec } from '../protocol/index.ts'
 import type { Dataset, Examples } from './dataset.ts'
 import { loadDataset, selectExamples } from './dataset.ts'
 import { DatasetError } from './dataset-error.ts'

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { decodeModelPayload, encodeModelPayload, payloadHash } from '../protocol/index.ts'
+import { InputError } from '../errors/index.ts'
 
 /** The latest model and the round it finished, as kept on disk. */
 export interface Checkpoint {
@@ -46,10 +47,9 @@ export async function saveCheckpoint (dir: string, checkpoint: Checkpoint): Prom
 }
 
 /** A checkpoint file that cannot be used. */
-export class CheckpointError extends Error {
+export class CheckpointError extends InputError {
   constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'CheckpointError'
+    super('bad-checkpoint', message, options)
   }
 }
 

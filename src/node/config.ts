@@ -1,19 +1,12 @@
-import { parseAttack } from './adversary.ts'
+import { parseAttack } from '../adversary/index.ts'
+import { ConfigError } from '../errors/index.ts'
+
+export { ConfigError }
 
 /**
  * Operator settings of a daemon: one table, resolved once at start-up into a frozen object,
  * from defaults < <data-dir>/config.json < MESHTRAIN_* environment < command-line flags.
  */
-
-/** A setting that cannot be used, named with its value, where it came from and what is allowed. */
-export class ConfigError extends Error {
-  readonly setting: string
-  constructor (setting: string, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'ConfigError'
-    this.setting = setting
-  }
-}
 
 type Kind = 'string' | 'integer' | 'boolean' | 'list' | { readonly oneOf: readonly string[] }
 

@@ -1,5 +1,5 @@
-import type { RoundSummary } from './round-loop.ts'
-import type { RoundNetworkStats } from './libp2p-round-network.ts'
+import type { RoundSummary } from '../round/index.ts'
+import type { RoundNetworkStats } from '../network/index.ts'
 
 /** The round network's counters and the process's memory, reported after every round. */
 export interface NetworkStatus extends RoundNetworkStats {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { InputError } from '../errors/index.ts'
 
 /** One hidden layer of the network's model. */
 export interface DenseLayerSpec {
@@ -62,11 +63,10 @@ export interface NetworkManifest {
 }
 
 /** A manifest that names a bad setting. */
-export class ManifestError extends Error {
+export class ManifestError extends InputError {
   readonly setting: string
   constructor (setting: string, message: string) {
-    super(`manifest: ${setting}: ${message}`)
-    this.name = 'ManifestError'
+    super('bad-manifest', `manifest: ${setting}: ${message}`)
     this.setting = setting
   }
 }

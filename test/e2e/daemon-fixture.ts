@@ -4,11 +4,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { StatusEvent } from '../../src/node/status-output.ts'
+import type { StatusEvent } from '../../src/node/index.ts'
 
-export { freePorts } from '../../src/node/free-ports.ts'
+export { freePorts } from '../../src/network/index.ts'
 
-export const MAIN = fileURLToPath(new URL('../../src/node/main.ts', import.meta.url))
+export const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
 /** Run `meshtrain ARGS` to its end; resolves with its exit code and output. */
 export function runCli (args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {

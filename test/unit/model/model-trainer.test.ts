@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { DatasetError, InProcessTrainer, ModelTrainer, TrainerStoppedError, WeightsShapeError } from '../../../src/model/index.ts'
 import type { TrainerOptions } from '../../../src/model/index.ts'
-import { DEFAULT_MANIFEST } from '../../../src/protocol/manifest.ts'
+import { DEFAULT_MANIFEST } from '../../../src/protocol/index.ts'
 
 const OPTIONS: TrainerOptions = {
   model: DEFAULT_MANIFEST.model,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs'
 import type { TrainingShard } from '../../../src/model/index.ts'
 import { datasetFingerprint, InProcessTrainer, TrainingCore, useBackend, WeightsShapeError } from '../../../src/model/index.ts'
-import type { ModelSpec, TrainingSpec } from '../../../src/protocol/manifest.ts'
+import type { ModelSpec, TrainingSpec } from '../../../src/protocol/index.ts'
 import { blobShard } from './fixtures.ts'
 
 const LINEAR: ModelSpec = { inputSize: 2, hiddenLayers: [], classes: 2 }

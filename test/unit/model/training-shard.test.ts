@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { DatasetError, loadTrainingShard } from '../../../src/model/index.ts'
 import type { TrainerOptions } from '../../../src/model/index.ts'
-import { DEFAULT_MANIFEST } from '../../../src/protocol/manifest.ts'
+import { DEFAULT_MANIFEST } from '../../../src/protocol/index.ts'
 
 const BASE: TrainerOptions = {
   model: DEFAULT_MANIFEST.model,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { ConfigError, SETTINGS, resolveConfig, settingsHelp } from '../../../src/node/config.ts'
-import { parseArgs } from '../../../src/node/argv.ts'
+import { ConfigError, SETTINGS, resolveConfig, settingsHelp } from '../../../src/node/index.ts'
+import { parseArgs } from '../../../src/cli/args.ts'
 
 describe('node config', () => {
   it('takes defaults when nothing is given', () => {

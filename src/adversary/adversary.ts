@@ -7,11 +7,11 @@
 import {
   DISSENSUS_EPSILON, GAUSSIAN_SIGMA, IPM_EPSILON, LINE_SEARCH_DEFAULTS,
   adaptiveAlieModel, adaptiveIpmModel, alieDefaultZ, alieModel, dissensusModel, gaussianModel, ipmModel, signFlipModel
-} from '../aggregation/index.ts'
+} from '../adversary/index.ts'
 import type { Aggregator } from '../aggregation/index.ts'
 import { createRng } from '../model/index.ts'
 import type { LabelMap, Rng } from '../model/index.ts'
-import { ConfigError } from './config.ts'
+import { ConfigError } from '../errors/index.ts'
 
 /** Every attack, its parameters with their defaults (undefined: computed), and what it does. */
 export const ATTACKS = {

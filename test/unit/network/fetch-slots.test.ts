@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { FetchSlots, QueueFullError } from '../../../src/protocol/index.ts'
+import { FetchSlots, QueueFullError } from '../../../src/network/index.ts'
 
 describe('fetch slots', () => {
   it('bounds operations per key and in total, queues in order, refuses beyond the queue', async () => {

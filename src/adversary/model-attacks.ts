@@ -3,8 +3,8 @@
  * Pure functions over Float32Array; defaults from ../shared/ROBUSTNESS-NOTES.md section 2.
  * Each returns a new array and never mutates its inputs.
  */
-import { AggregationPreconditionError } from '../errors.ts'
-import { checkInputs } from '../inputs.ts'
+import { AggregationPreconditionError } from '../aggregation/index.ts'
+import { checkInputs } from '../aggregation/index.ts'
 import { coordinateStatistics, honestMean } from './statistics.ts'
 
 /** Gaussian attack's default standard deviation (ByzFL `Gaussian(mu=0, sigma=1)`). */

@@ -8,13 +8,16 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { mdns } from '@libp2p/mdns'
 import { gossipsub, StrictSign } from '@libp2p/gossipsub'
 import { preSharedKey } from '@libp2p/pnet'
-import { updateTopic } from '../protocol/topics.ts'
+import { updateTopic } from '../protocol/index.ts'
+import { silentLogger } from '../round/index.ts'
+import type { Logger as OperatorLogger } from '../round/index.ts'
 import { bootstrapRedial } from './bootstrap-redial.ts'
 import { memberGater } from './connection-gater.ts'
 import { KeyMismatchReporter } from './key-mismatch.ts'
-import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/model-transfer.ts'
-import { silentLogger } from './logger.ts'
-import type { Logger as OperatorLogger } from './logger.ts'
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/index.ts'
+import { DECODE_RPC_LIMITS, LOOPBACK_ALLOW, MAX_GOSSIP_RPC_BYTES, SCORE_THRESHOLDS, gossipScoreParams } from './gossip-scoring.ts'
+import { PayloadPenalties } from './payload-penalties.ts'
+import { PeerBans } from './peer-bans.ts'
 import type { NetworkKey } from './network-key.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -59,36 +62,6 @@ export interface MeshtrainLibp2pInit {
   readonly log?: OperatorLogger
 }
 
-/** Most peers banned at once; beyond it the ban that ends first is dropped. */
-const MAX_BANNED_PEERS = 4096
-
-/**
- * Peers this node refuses for a while (the connection gater asks it). Gossipsub forgets a peer's
- * score when the peer reconnects, so a graylisted peer is also disconnected and banned: otherwise
- * it could hang up and come back with a clean score.
- */
-export class PeerBans {
-  readonly #until = new Map<string, number>()
-
-  /** Refuse `peerId` for `ms` milliseconds from now. */
-  ban (peerId: string, ms: number): void {
-    this.#until.delete(peerId)
-    if (this.#until.size >= MAX_BANNED_PEERS) {
-      const first = this.#until.keys().next().value
-      if (first !== undefined) this.#until.delete(first)
-    }
-    this.#until.set(peerId, Date.now() + ms)
-  }
-
-  isBanned (peerId: string): boolean {
-    const until = this.#until.get(peerId)
-    if (until === undefined) return false
-    if (until > Date.now()) return true
-    this.#until.delete(peerId)
-    return false
-  }
-}
-
 /** The services every meshtrain node runs (a type alias: libp2p's ServiceMap needs an index signature). */
 export type MeshtrainServices = {
   identify: Identify
@@ -104,116 +77,6 @@ export type MeshtrainServices = {
 
 /** A libp2p node assembled by {@link createMeshtrainLibp2p}. */
 export type MeshtrainLibp2p = Libp2p<MeshtrainServices>
-
-/**
- * Loopback, where a local swarm runs many nodes: allowed past the connection manager's
- * per-host inbound rate limit (5 new connections per second by default) and `maxConnections`.
- */
-export const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'] as const
-
-/** Loopback hosts whitelisted for gossipsub's IP-colocation penalty (P6). */
-export const LOOPBACK_IPS = ['127.0.0.1', '::1'] as const
-
-/**
- * Largest gossipsub RPC frame accepted, bytes. Announcements are under 2 KiB
- * (MAX_ANNOUNCEMENT_BYTES); 1 MiB leaves room for batched control messages and is a quarter of
- * the 4 MiB default, so a peer cannot make us decode big frames.
- */
-export const MAX_GOSSIP_RPC_BYTES = 1024 * 1024
-
-/**
- * Score weight of one invalid message on the update topic (P4, squared counter). Three invalid
- * messages (-90) take a fresh peer below the graylist threshold (-80); a peer that earned the
- * most an honest peer can (time in mesh and first deliveries, about +46) needs four (-114).
- */
-export const INVALID_MESSAGE_WEIGHT = -10
-
-/**
- * Gossipsub's score thresholds, set for a low-rate training topic (gossipsub v1.1 spec,
- * https://github.com/libp2p/specs/blob/master/pubsub/gossipsub/gossipsub-v1.1.md#the-score-thresholds).
- * An honest peer's score never goes below 0 here: the only penalties are invalid messages
- * (P4, which honest peers never send), broken promises beyond {@link BEHAVIOUR_PENALTY_THRESHOLD}
- * (P7) and IP colocation (P6, off for loopback).
- */
-export const SCORE_THRESHOLDS = {
-  /** Below: no gossip (IHAVE/IWANT) is exchanged with the peer. One invalid message (-10) reaches it. */
-  gossipThreshold: -10,
-  /** Below: this node's own announcements are not flood-published to the peer. */
-  publishThreshold: -50,
-  /** Below: every RPC from the peer is ignored. Three invalid messages reach it. */
-  graylistThreshold: -80,
-  /** Peer exchange is taken only from peers this well scored: in practice from members and bootstrap peers' meshes, not strangers. */
-  acceptPXThreshold: 10,
-  /** Median mesh score below which the node grafts better-scored peers. */
-  opportunisticGraftThreshold: 5
-} as const
-
-/**
- * Broken promises (IHAVE answered by nothing) a peer may have pending before P7 counts: a slow
- * but honest peer misses the odd IWANT deadline, a spammer of IHAVEs misses them all.
- */
-export const BEHAVIOUR_PENALTY_THRESHOLD = 6
-
-/**
- * Most messages and subscriptions one gossipsub RPC may carry; a larger RPC is dropped whole.
- * Announcements are under 2 KiB and travel one to a few per RPC.
- */
-export const DECODE_RPC_LIMITS = {
-  maxSubscriptions: 64,
-  maxMessages: 256,
-  maxIhaveMessageIDs: 5000,
-  maxIwantMessageIDs: 5000,
-  maxControlMessages: 256,
-  maxIdontwantMessageIDs: 512,
-  maxPeerInfos: 16
-} as const
-
-/**
- * Per-second decay of the invalid-message counter: a half-life of about 70 s, so a peer that
- * sent garbage stays penalised for minutes rather than gossipsub's default two seconds.
- */
-export const INVALID_MESSAGE_DECAY = 0.99
-
-/**
- * Score weight of one provably invalid payload (hash mismatch, wrong size, non-finite values),
- * fed to gossipsub as its application-specific score (P5): three such payloads (-90) take a peer
- * below the graylist threshold (-80), as three invalid announcements do.
- */
-export const INVALID_PAYLOAD_WEIGHT = -30
-
-/** Per-second decay of the invalid-payload penalty, as for invalid messages. */
-export const INVALID_PAYLOAD_DECAY = INVALID_MESSAGE_DECAY
-
-/** Most peers whose payload penalties are remembered; beyond it the oldest is dropped. */
-const MAX_PENALISED_PEERS = 4096
-
-/** Invalid payloads by peer, decaying over time: gossipsub's application-specific score. */
-export class PayloadPenalties {
-  readonly #penalties = new Map<string, { count: number, at: number }>()
-
-  /** Count one invalid payload against `peerId`. */
-  add (peerId: string, now = Date.now()): void {
-    const count = this.#decayed(peerId, now) + 1
-    this.#penalties.delete(peerId)
-    if (this.#penalties.size >= MAX_PENALISED_PEERS) {
-      const oldest = this.#penalties.keys().next().value
-      if (oldest !== undefined) this.#penalties.delete(oldest)
-    }
-    this.#penalties.set(peerId, { count, at: now })
-  }
-
-  /** The peer's application-specific score: INVALID_PAYLOAD_WEIGHT per (decayed) invalid payload. */
-  score (peerId: string, now = Date.now()): number {
-    const count = this.#decayed(peerId, now)
-    return count === 0 ? 0 : INVALID_PAYLOAD_WEIGHT * count
-  }
-
-  #decayed (peerId: string, now: number): number {
-    const entry = this.#penalties.get(peerId)
-    if (entry === undefined) return 0
-    return entry.count * INVALID_PAYLOAD_DECAY ** ((now - entry.at) / 1000)
-  }
-}
 
 /** Stream write queues are never capped below libp2p's own 4 MiB message limits. */
 const MIN_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
@@ -280,35 +143,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
         maxInboundDataLength: MAX_GOSSIP_RPC_BYTES,
         decodeRpcLimits: { ...DECODE_RPC_LIMITS },
         scoreThresholds: { ...SCORE_THRESHOLDS },
-        scoreParams: {
-          IPColocationFactorWhitelist: new Set(LOOPBACK_IPS),
-          behaviourPenaltyThreshold: BEHAVIOUR_PENALTY_THRESHOLD,
-          appSpecificScore: peerId => penalties.score(peerId),
-          appSpecificWeight: 1,
-          topics: {
-            [topic]: {
-              topicWeight: 1,
-              timeInMeshWeight: 0.01,
-              timeInMeshQuantum: 1_000,
-              timeInMeshCap: 3_600,
-              firstMessageDeliveriesWeight: 1,
-              firstMessageDeliveriesDecay: 0.9,
-              firstMessageDeliveriesCap: 10,
-              // One announcement per peer and round: a mesh peer can never deliver the default
-              // 20 messages per window, so the "too few deliveries" penalty (P3, P3b) stays off.
-              meshMessageDeliveriesWeight: 0,
-              meshMessageDeliveriesDecay: 0.5,
-              meshMessageDeliveriesCap: 100,
-              meshMessageDeliveriesThreshold: 20,
-              meshMessageDeliveriesWindow: 10,
-              meshMessageDeliveriesActivation: 5_000,
-              meshFailurePenaltyWeight: 0,
-              meshFailurePenaltyDecay: 0.5,
-              invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
-              invalidMessageDeliveriesDecay: INVALID_MESSAGE_DECAY
-            }
-          }
-        }
+        scoreParams: gossipScoreParams(topic, peerId => penalties.score(peerId))
       }),
       ...(init.bootstrap.length > 0 ? { bootstrapRedial: bootstrapRedial({ list: [...init.bootstrap] }) } : {})
     }

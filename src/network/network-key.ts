@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { open, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKey } from '@libp2p/pnet'
-import { ConfigError } from './config.ts'
+import { ConfigError } from '../errors/index.ts'
 
 /**
  * The pre-shared key of a closed network (`@libp2p/pnet`): every connection is encrypted with it

@@ -1,5 +1,5 @@
 import type { AbortOptions, ConnectionProtector, MessageStream, MultiaddrConnection } from '@libp2p/interface'
-import type { Logger } from './logger.ts'
+import type { Logger } from '../round/index.ts'
 
 /** Reports about one remote host are at most this often, ms. */
 const REPORT_INTERVAL_MS = 60_000

@@ -3,7 +3,7 @@
  * use, maximising how far the aggregate lands from the honest mean (ByzFL's `Optimal_*` attacks;
  * Gaucher et al. 2025's negative `factor`; ROBUSTNESS-NOTES.md section 2).
  */
-import type { Aggregator } from '../registry.ts'
+import type { Aggregator } from '../aggregation/index.ts'
 import { IPM_EPSILON } from './model-attacks.ts'
 import { alieDefaultZ, coordinateStatistics } from './statistics.ts'
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { memberGater } from '../../../src/node/connection-gater.ts'
-import { ConfigError } from '../../../src/node/config.ts'
-import { PeerBans } from '../../../src/node/libp2p-node.ts'
-import { NETWORK_KEY_FILE_BYTES, keyFingerprint, parseNetworkKey } from '../../../src/node/network-key.ts'
+import { memberGater } from '../../../src/network/index.ts'
+import { ConfigError } from '../../../src/node/index.ts'
+import { PeerBans } from '../../../src/network/index.ts'
+import { NETWORK_KEY_FILE_BYTES, keyFingerprint, parseNetworkKey } from '../../../src/network/index.ts'
 import { DEFAULT_MANIFEST, ManifestError, parseManifest } from '../../../src/protocol/index.ts'
 
 const HEX = '0f'.repeat(32)

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import {
-  AggregationPreconditionError, adaptiveAlieModel, adaptiveIpmModel, alieDefaultZ, alieModel, coordinateStatistics, createAggregator,
+  adaptiveAlieModel, adaptiveIpmModel, alieDefaultZ, alieModel, coordinateStatistics,
   dissensusModel, gaussianModel, honestView, ipmModel, lineSearch, normalQuantile, signFlipModel
-} from '../../../src/aggregation/index.ts'
-import { copies, maxAbsDifference, plain, vectors } from './fixtures.ts'
+} from '../../../src/adversary/index.ts'
+import { AggregationPreconditionError, createAggregator } from '../../../src/aggregation/index.ts'
+import { copies, maxAbsDifference, plain, vectors } from '../aggregation/fixtures.ts'
 
 // Three honest models; per coordinate: mean [2, 0], population std [sqrt(2/3), 0].
 const HONEST = vectors([1, 0], [2, 0], [3, 0])

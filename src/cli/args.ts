@@ -1,4 +1,4 @@
-import { ConfigError } from './config.ts'
+import { ConfigError } from '../errors/index.ts'
 
 /** What a flag takes: a value (`--x V` or `--x=V`) or nothing (`--x`, and `--no-x` for false). */
 export type FlagKind = 'value' | 'boolean'

@@ -1,56 +1,17 @@
 import { InvalidDataLengthError, UnexpectedEOFError, lpStream } from '@libp2p/utils'
 import { FetchSlots, QueueFullError } from './fetch-slots.ts'
-import { payloadHash } from './model-payload.ts'
-import { modelProtocol } from './topics.ts'
-import { ValidationError } from './validation-error.ts'
-import type { ValidationCode } from './validation-error.ts'
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES, MODEL_REQUEST_BYTES, TRANSFER_STATUS, TransferError, ValidationError, decodeModelRequest, modelProtocol, payloadHash
+} from '../protocol/index.ts'
+import type { ValidationCode } from '../protocol/index.ts'
 import type { AbortOptions, Connection, Libp2p, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 /**
- * The model-transfer stream protocol (`modelProtocol(networkId)`):
- *
- * - request: one length-prefixed frame holding the 32-byte SHA-256 of the wanted payload;
- * - response: one length-prefixed frame: a status byte, then (when found) the payload bytes.
- *
- * The client knows the exact size from the announcement and refuses any other; the server
- * refuses requests of any other size than 32 bytes. Both sides bound what a peer can make them
- * do: concurrent requests per peer and in total (inbound: answered `busy`; outbound: queued in a
- * bounded FIFO, the newest refused when it is full), a deadline on every stream, and no byte
- * beyond the announced size.
+ * The model-transfer protocol as a libp2p service (wire format: src/protocol/model-transfer-wire.ts
+ * and docs/wire.md). Both sides bound what a peer can make them do: concurrent requests per peer
+ * and in total (inbound: answered `busy`; outbound: queued in a bounded FIFO, the newest refused
+ * when it is full), a deadline on every stream, and no byte beyond the announced size.
  */
-
-/** SHA-256 digest size: the only request size a server accepts. */
-export const MODEL_REQUEST_BYTES = 32
-
-/** Status bytes of a response, readable ASCII so a hex dump says what happened. */
-export const TRANSFER_STATUS = {
-  found: 0x46, // 'F'
-  'not-found': 0x4e, // 'N'
-  busy: 0x42 // 'B'
-} as const
-
-/** Why a transfer failed; used in logs and metric labels. */
-export type TransferErrorCode =
-  | 'not-found' // the peer does not hold that payload (any more)
-  | 'busy' // the peer refused: too many concurrent requests
-  | 'timeout' // the request took longer than its deadline
-  | 'aborted' // the caller's signal fired
-  | 'wrong-size' // the answer was not exactly the announced size
-  | 'truncated' // the stream ended before the whole answer arrived
-  | 'hash-mismatch' // the bytes do not hash to the requested hash
-  | 'bad-response' // unknown status byte or empty frame
-  | 'stream-error' // dialling or the stream itself failed
-  | 'overloaded' // this node already has the most fetches in flight and queued
-
-/** A failed model transfer, with the code of the failure. */
-export class TransferError extends Error {
-  readonly code: TransferErrorCode
-  constructor (code: TransferErrorCode, message: string, options?: ErrorOptions) {
-    super(`${code}: ${message}`, options)
-    this.name = 'TransferError'
-    this.code = code
-  }
-}
 
 /** Options of the model-transfer protocol; every one has a default. */
 export interface ModelTransferInit {
@@ -113,7 +74,6 @@ export interface ModelTransferComponents {
   onRequest? (peer: PeerId, outcome: TransferRequestOutcome): void
 }
 
-export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024 * 1024
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
 export const DEFAULT_MAX_INBOUND_PER_PEER = 4
 export const DEFAULT_MAX_INBOUND_TOTAL = 32
@@ -251,17 +211,6 @@ export class ModelTransfer implements Startable {
       this.components.onRequest?.(connection.remotePeer, outcome)
     }
   }
-}
-
-/**
- * Untrusted request bytes to the hex hash they ask for: exactly {@link MODEL_REQUEST_BYTES} bytes.
- * @throws ValidationError `malformed` for any other size.
- */
-export function decodeModelRequest (bytes: Uint8Array): string {
-  if (bytes.byteLength !== MODEL_REQUEST_BYTES) {
-    throw new ValidationError('malformed', `request of ${bytes.byteLength} bytes, expected ${MODEL_REQUEST_BYTES}`)
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
 
 /**

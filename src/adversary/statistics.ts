@@ -1,5 +1,5 @@
-import { AggregationPreconditionError } from '../errors.ts'
-import { checkInputs } from '../inputs.ts'
+import { AggregationPreconditionError } from '../aggregation/index.ts'
+import { checkInputs } from '../aggregation/index.ts'
 
 /**
  * Coordinate-wise mean and population standard deviation of the honest models, in float64

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { MAX_ANNOUNCERS_PER_ROUND, RoundInbox } from '../../../src/node/round-inbox.ts'
+import { MAX_ANNOUNCERS_PER_ROUND, RoundInbox } from '../../../src/round/index.ts'
 import type { UpdateAnnouncement } from '../../../src/protocol/index.ts'
 
 const NETWORK = 'ab'.repeat(16)

@@ -1,0 +1,11 @@
+/**
+ * Attackers, for testers and the robustness benchmark: the attack math (pure functions over the
+ * honest models) and an outgoing policy wrapped around an honest node's RoundNetwork, so the
+ * honest round loop carries no attack branch.
+ */
+export { alieDefaultZ, coordinateStatistics, honestMean, normalQuantile } from './statistics.ts'
+export { DISSENSUS_EPSILON, GAUSSIAN_SIGMA, IPM_EPSILON, alieModel, dissensusModel, gaussianModel, ipmModel, signFlipModel } from './model-attacks.ts'
+export { LINE_SEARCH_DEFAULTS, adaptiveAlieModel, adaptiveIpmModel, adaptiveModel, honestView, lineSearch } from './line-search.ts'
+export type { LineSearchOptions } from './line-search.ts'
+export { ATTACKS, ATTACK_NAMES, Adversary, attacksHelp, parseAttack } from './adversary.ts'
+export type { AdversaryComponents, AdversaryInit, AttackName, AttackSpec, PeerModel } from './adversary.ts'

@@ -1,0 +1,28 @@
+/**
+ * Everything libp2p: node assembly, gossipsub scoring, peer bans, the connection gater, the
+ * network key, bootstrap redial, the model-transfer protocol as a libp2p service, and the
+ * RoundNetwork the round loop runs over.
+ */
+export { bootstrapAddress, createMeshtrainLibp2p, gossipScore } from './libp2p-node.ts'
+export type { MeshtrainLibp2p, MeshtrainLibp2pInit, MeshtrainServices } from './libp2p-node.ts'
+export {
+  BEHAVIOUR_PENALTY_THRESHOLD, DECODE_RPC_LIMITS, INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, INVALID_PAYLOAD_DECAY,
+  INVALID_PAYLOAD_WEIGHT, LOOPBACK_ALLOW, LOOPBACK_IPS, MAX_GOSSIP_RPC_BYTES, SCORE_THRESHOLDS, gossipScoreParams
+} from './gossip-scoring.ts'
+export { PayloadPenalties } from './payload-penalties.ts'
+export { PeerBans } from './peer-bans.ts'
+export { memberGater } from './connection-gater.ts'
+export type { BanList, GaterHook } from './connection-gater.ts'
+export { KeyMismatchReporter } from './key-mismatch.ts'
+export {
+  NETWORK_KEY_FILE, NETWORK_KEY_FILE_BYTES, createNetworkKey, keyFingerprint, loadNetworkKey, parseNetworkKey, readNetworkKeyFile
+} from './network-key.ts'
+export type { NetworkKey } from './network-key.ts'
+export { BootstrapRedial, bootstrapRedial } from './bootstrap-redial.ts'
+export type { BootstrapRedialComponents, BootstrapRedialInit } from './bootstrap-redial.ts'
+export * from './model-transfer.ts'
+export { FetchSlots, QueueFullError } from './fetch-slots.ts'
+export type { FetchSlotsInit } from './fetch-slots.ts'
+export { GRAYLIST_BAN_MS, Libp2pRoundNetwork, MAX_VALIDATIONS_PER_PEER, MAX_VALIDATIONS_TOTAL } from './libp2p-round-network.ts'
+export type { Libp2pRoundNetworkInit, RefusingPeer, RoundNetworkStats, ValidationOutcome } from './libp2p-round-network.ts'
+export { freePorts } from './free-ports.ts'

@@ -1,0 +1,14 @@
+/**
+ * The round loop (train, announce, fetch, aggregate, record) and what it needs: the inbox that
+ * judges announcements, peer sampling, the RoundNetwork seam and its in-process twin.
+ * No libp2p import in this room: the daemon hands it a RoundNetwork.
+ */
+export { RoundLoop } from './round-loop.ts'
+export type { LocalTrainer, RoundLoopComponents, RoundLoopInit, RoundSummary } from './round-loop.ts'
+export { MAX_ANNOUNCERS_PER_ROUND, MAX_EVIDENCE, MAX_TRACKED_PEERS, RoundInbox } from './round-inbox.ts'
+export type { EquivocationEvidence, InboxVerdict, RoundInboxInit } from './round-inbox.ts'
+export { PeerSample } from './peer-sample.ts'
+export type { AnnouncementOutcome, AnnouncementVerdict, RoundNetwork } from './round-network.ts'
+export { InProcessNetwork } from './in-process-network.ts'
+export { silentLogger } from './logger.ts'
+export type { Logger } from './logger.ts'
