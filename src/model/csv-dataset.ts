@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
-import type { Dataset } from './dataset.ts'
-import { selectExamples } from './dataset.ts'
+import type { Dataset } from './examples.ts'
+import { selectExamples } from './examples.ts'
 import { DatasetError } from './dataset-error.ts'
 import { createRng, shuffleInPlace } from './random.ts'
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import type { Dataset, Examples } from './dataset.ts'
+import type { Dataset, Examples } from './examples.ts'
 import { DatasetError } from './dataset-error.ts'
 
 /** The four files of an IDX data set, as MNIST and Fashion-MNIST name them; each may end in `.gz`. */

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
-import type { Dataset } from './dataset.ts'
-import { selectExamples } from './dataset.ts'
+import type { Dataset } from './examples.ts'
+import { selectExamples } from './examples.ts'
 import { DatasetError } from './dataset-error.ts'
 import { createRng, shuffleInPlace } from './random.ts'
 

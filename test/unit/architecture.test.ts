@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import { readFileSync, readdirSync } from 'node:fs'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * The layout of docs/design.md, checked: each room is imported only through its index.ts, the
+ * rooms depend on each other in one direction only, and no import circle exists.
+ */
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url))
+
+/** Which rooms each room may import (besides itself). `errors` is the shared leaf. */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  errors: [],
+  aggregation: ['errors'],
+  protocol: ['errors'],
+  model: ['errors', 'protocol'],
+  round: ['errors', 'protocol', 'aggregation', 'model'],
+  network: ['errors', 'protocol', 'round'],
+  adversary: ['errors', 'protocol', 'aggregation', 'model', 'round'],
+  node: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary'],
+  cli: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'node']
+}
+
+function sourceFiles (dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap(e => {
+    const path = join(dir, e.name)
+    return e.isDirectory() ? sourceFiles(path) : e.name.endsWith('.ts') ? [path] : []
+  })
+}
+
+/** Relative imports and re-exports of a file, resolved to absolute paths (type-only ones included). */
+function importsOf (file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'(\.[^']+)'/g), ...text.matchAll(/(?:^|\n)\s*import\s+'(\.[^']+)'/g)]
+    .map(m => resolve(dirname(file), m[1] as string))
+}
+
+const roomOf = (file: string): string => relative(SRC, file).split(sep)[0] as string
+
+describe('architecture', () => {
+  const files = sourceFiles(SRC)
+
+  it('knows every room under src/', () => {
+    const rooms = new Set(files.map(roomOf))
+    assert.deepEqual([...rooms].sort(), Object.keys(ALLOWED).sort())
+  })
+
+  it('imports another room only through its index.ts, and only rooms it may depend on', () => {
+    const problems: string[] = []
+    for (const file of files) {
+      for (const target of importsOf(file)) {
+        const from = roomOf(file)
+        const to = roomOf(target)
+        if (from === to) continue
+        const name = relative(SRC, file)
+        if (relative(join(SRC, to), target) !== 'index.ts') problems.push(`${name} reaches into ${relative(SRC, target)}`)
+        if (!(ALLOWED[from] ?? []).includes(to)) problems.push(`${name} imports room ${to}, which ${from} may not depend on`)
+      }
+    }
+    assert.deepEqual(problems, [])
+  })
+
+  it('has no import circle between files', () => {
+    const graph = new Map(files.map(f => [f, importsOf(f).filter(t => t.endsWith('.ts'))]))
+    const state = new Map<string, 'visiting' | 'done'>()
+    const circles = new Set<string>()
+    const visit = (file: string, path: string[]): void => {
+      if (state.get(file) === 'done') return
+      if (state.get(file) === 'visiting') {
+        circles.add([...path.slice(path.indexOf(file)), file].map(f => relative(SRC, f)).join(' -> '))
+        return
+      }
+      state.set(file, 'visiting')
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file])
+      state.set(file, 'done')
+    }
+    for (const file of files) visit(file, [])
+    assert.deepEqual([...circles], [])
+  })
+})
