@@ -1,45 +1,56 @@
+import { parseArgs } from 'node:util'
+import type { ParseArgsOptionsConfig } from 'node:util'
 import { ConfigError } from '../errors/index.ts'
+import { flagName } from '../node/index.ts'
+import type { RawValue, SettingsTable } from '../node/index.ts'
 
-/** What a flag takes: a value (`--x V` or `--x=V`) or nothing (`--x`, and `--no-x` for false). */
-export type FlagKind = 'value' | 'boolean'
-
-export interface ParsedArgs {
-  /** Values by flag name without dashes, e.g. `data-dir`. */
-  readonly flags: Record<string, string | boolean>
-  readonly positional: string[]
+/** A command's flags, as parsed by {@link parseCommandLine}. */
+export interface CommandLine {
+  /** Raw values by setting name (camelCase), for resolveSettings' `flags` layer. */
+  readonly flags: Readonly<Record<string, RawValue>>
+  readonly positionals: readonly string[]
+  readonly help: boolean
 }
 
 /**
- * Parse `argv` against the flags a command knows.
+ * Parse `argv` against the flags of one or more settings tables (node:util parseArgs): string
+ * settings take a value (`--x V` or `--x=V`), booleans are `--x` / `--no-x`, list settings repeat
+ * (`--bootstrap A --bootstrap B`). `--help` / `-h` is always known.
  * @throws ConfigError for an unknown flag or a missing value, naming the known flags.
  */
-export function parseArgs (argv: readonly string[], known: Readonly<Record<string, FlagKind>>): ParsedArgs {
-  const flags: Record<string, string | boolean> = {}
-  const positional: string[] = []
-  const knownList = (): string => Object.entries(known).map(([f, k]) => (k === 'boolean' ? `--${f}, --no-${f}` : `--${f}`)).join(', ')
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string
-    if (!arg.startsWith('--')) {
-      positional.push(arg)
-      continue
-    }
-    const eq = arg.indexOf('=')
-    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq)
-    let inline = eq === -1 ? undefined : arg.slice(eq + 1)
-    if (known[name] === undefined && name.startsWith('no-') && known[name.slice(3)] === 'boolean' && inline === undefined) {
-      name = name.slice(3)
-      inline = 'false'
-    }
-    const kind = known[name]
-    if (kind === undefined) throw new ConfigError(name, `unknown option --${name}; known options: ${knownList()}`)
-    if (kind === 'boolean') {
-      if (inline !== undefined && !['true', 'false'].includes(inline)) throw new ConfigError(name, `--${name}: got ${JSON.stringify(inline)}, expected true or false`)
-      flags[name] = inline === undefined ? true : inline === 'true'
-      continue
-    }
-    const value = inline ?? argv[++i]
-    if (value === undefined) throw new ConfigError(name, `--${name} needs a value`)
-    flags[name] = value
+export function parseCommandLine (argv: readonly string[], table: SettingsTable, options: { positionals?: boolean } = {}): CommandLine {
+  const config: ParseArgsOptionsConfig = { help: { type: 'boolean', short: 'h' } }
+  const names = new Map<string, string>()
+  for (const [name, setting] of Object.entries(table)) {
+    const flag = flagName(name).slice(2)
+    names.set(flag, name)
+    config[flag] = setting.kind === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: setting.kind === 'list' }
   }
-  return { flags, positional }
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options: config, strict: true, allowNegative: true, allowPositionals: options.positionals === true })
+  } catch (err) {
+    throw commandLineError(err, table)
+  }
+  const flags: Record<string, RawValue> = {}
+  for (const [flag, value] of Object.entries(parsed.values)) {
+    const name = names.get(flag)
+    if (name !== undefined && value !== undefined) flags[name] = value as RawValue
+  }
+  return { flags, positionals: parsed.positionals, help: parsed.values.help === true }
+}
+
+/** node:util's parse errors as ConfigErrors that name the flag and list the known ones. */
+function commandLineError (err: unknown, table: SettingsTable): unknown {
+  const code = (err as { code?: string }).code
+  const message = err instanceof Error ? err.message : String(err)
+  const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '?'
+  const known = Object.entries(table).map(([name, s]) => (s.kind === 'boolean' ? `${flagName(name)} / --no-${flagName(name).slice(2)}` : flagName(name))).join(', ')
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return new ConfigError(flag, `unknown option ${flag}; known options: ${known}`)
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return new ConfigError(flag, /argument missing/.test(message) ? `${flag} needs a value` : `${flag} takes no value: use ${flag} or --no-${flag.slice(2)}`)
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': return new ConfigError('argument', `unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? ''}; options start with --`)
+    default: return err
+  }
 }

@@ -6,54 +6,75 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { ModelTrainer, parseDataSource, parsePartition } from '../model/index.ts'
+import { ModelTrainer, formatDataSource, formatPartition, parseDataSource, parsePartition } from '../model/index.ts'
+import type { DataSource, PartitionScheme } from '../model/index.ts'
 import { DEFAULT_MANIFEST, networkId, parameterCount } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
-import { attacksHelp, parseAttack } from '../adversary/index.ts'
-import type { FlagKind } from './args.ts'
-import { loadCheckpoint } from '../node/index.ts'
-import { ConfigError } from '../node/index.ts'
-import { dataDirPaths, initDataDir } from '../node/index.ts'
+import { attacksHelp, formatAttack, parseAttack } from '../adversary/index.ts'
+import type { AttackSpec } from '../adversary/index.ts'
+import { ConfigError } from '../errors/index.ts'
 import { freePorts } from '../network/index.ts'
-import type { StatusEvent } from '../node/index.ts'
+import { MAX_SEED, boolean, dataDirPaths, initDataDir, integerIn, loadCheckpoint, resolveSettings, settingsHelp } from '../node/index.ts'
+import type { Setting, SettingsOf, StatusEvent } from '../node/index.ts'
+import { parseCommandLine } from './args.ts'
+import { stopOnSignals } from './signals.ts'
+import { stderrLogger } from './stderr-logger.ts'
 
-/** Defaults of `meshtrain swarm`, sized for a 2-core machine. */
-export const SWARM_DEFAULTS = {
-  nodes: 4,
-  rounds: 30,
-  partition: 'iid',
-  data: 'mnist',
-  /** Round deadline of the swarm's manifest: a dead node costs its peers this much per round. */
-  deadlineMs: 5000
-} as const
+/** Most daemons one swarm starts: each holds a trainer and a libp2p node on this host. */
+export const MAX_SWARM_NODES = 256
 
-export const SWARM_FLAGS: Record<string, FlagKind> = {
-  help: 'boolean', nodes: 'value', rounds: 'value', partition: 'value', data: 'value', report: 'value', dir: 'value', keep: 'boolean', 'deadline-ms': 'value', seed: 'value', byzantine: 'value', attack: 'value'
-}
+/** The settings of `meshtrain swarm` (flags only), with defaults sized for a 2-core machine. */
+export const SWARM_SETTINGS = {
+  nodes: { kind: 'integer', default: 4, defaultText: '4', arg: 'N', allowed: `a whole number from 2 to ${MAX_SWARM_NODES}`, help: 'daemons to start', parse: integerIn(2, MAX_SWARM_NODES), persistent: false },
+  rounds: { kind: 'integer', default: 30, defaultText: '30', arg: 'R', allowed: 'a whole number from 1 to 100000', help: 'rounds every node trains', parse: integerIn(1, 100_000), persistent: false },
+  partition: {
+    kind: 'string', default: Object.freeze({ kind: 'iid' }) as PartitionScheme, defaultText: 'iid', arg: 'SCHEME', allowed: 'iid or dirichlet:ALPHA with ALPHA > 0',
+    help: 'how the data is split into the nodes\' shards', parse: parsePartition, persistent: false
+  },
+  data: {
+    kind: 'string', default: Object.freeze({ kind: 'mnist' }) as DataSource, defaultText: 'mnist', arg: 'SOURCE', allowed: 'mnist, idx:DIR or csv:FILE:LABELCOLUMN',
+    help: 'training data of every node', parse: parseDataSource, persistent: false
+  },
+  report: { kind: 'string', default: undefined as string | undefined, defaultText: 'none', arg: 'FILE', allowed: 'a file path', help: 'write a JSON report: rounds, wallSeconds, nodes [{peerId, byzantine, accuracy}]', parse: (raw: string) => raw, persistent: false },
+  dir: { kind: 'string', default: undefined as string | undefined, defaultText: 'a new temporary directory', arg: 'DIR', allowed: 'a directory path', help: 'put the data directories here', parse: (raw: string) => raw, persistent: false },
+  keep: { kind: 'boolean', default: undefined as boolean | undefined, defaultText: 'kept only with --dir', allowed: 'on or off', help: 'keep the data directories afterwards', parse: boolean, persistent: false },
+  deadlineMs: { kind: 'integer', default: 5000, defaultText: '5000', arg: 'MS', allowed: 'a whole number from 100 to 600000', help: 'round deadline of the swarm\'s network, ms: a dead node costs its peers this much per round', parse: integerIn(100, 600_000), persistent: false },
+  seed: { kind: 'integer', default: 1, defaultText: '1', arg: 'N', allowed: `a whole number from 0 to ${MAX_SEED}`, help: 'seed of the data split', parse: integerIn(0, MAX_SEED), persistent: false },
+  byzantine: { kind: 'integer', default: 0, defaultText: '0', arg: 'F', allowed: 'a whole number below --nodes', help: 'make the last F nodes attackers; they know each other', parse: integerIn(0, MAX_SWARM_NODES), persistent: false },
+  attack: {
+    kind: 'string', default: undefined as AttackSpec | undefined, defaultText: 'none', arg: 'NAME[:k=v,...]', allowed: 'an attack listed below, NAME[:k=v,...]',
+    help: 'what the attackers do (required with --byzantine)', parse: (raw: string) => parseAttack(raw), persistent: false
+  }
+} as const satisfies Record<string, Setting<unknown>>
 
-export function swarmHelp (): string {
+export type SwarmOptions = SettingsOf<typeof SWARM_SETTINGS>
+
+function swarmHelp (): string {
   return `usage: meshtrain swarm [options]
 
 Starts N real daemons on 127.0.0.1 (no mDNS), each with its own data directory and a disjoint
 shard of the training data, bootstrapped to each other; shows progress per round; prints each
 node's accuracy on the common test split at the end and stops every process it started.
 
-  --nodes N            daemons to start (default ${SWARM_DEFAULTS.nodes})
-  --rounds R           rounds every node trains (default ${SWARM_DEFAULTS.rounds})
-  --partition P        iid or dirichlet:ALPHA (default ${SWARM_DEFAULTS.partition})
-  --data SOURCE        mnist, idx:DIR or csv:FILE:LABEL_COLUMN (default ${SWARM_DEFAULTS.data})
-  --report FILE        write a JSON report: rounds, wallSeconds, nodes [{peerId, byzantine, accuracy}]
-  --dir DIR            put the data directories here (default: a new temporary directory)
-  --keep / --no-keep   keep the data directories afterwards (default: kept only with --dir)
-  --deadline-ms MS     round deadline of the swarm's network (default ${SWARM_DEFAULTS.deadlineMs})
-  --seed N             seed of the data split (default 1)
-  --byzantine F        make the last F nodes attackers (default 0); they know each other
-  --attack NAME[:k=v]  what the attackers do (required with --byzantine):
-${attacksHelp().split('\n').map(l => '    ' + l).join('\n')}
+${settingsHelp(SWARM_SETTINGS)}
+
+attacks (--attack NAME[:k=v,...]):
+${attacksHelp()}
 
 Attackers run the same protocol, signing and transfer code as honest nodes; omniscient ones read
 the round's honest models before announcing. The final table shows honest nodes' accuracy
-separately; the report marks attackers with "byzantine": true.`
+separately; the report marks attackers with "byzantine": true.
+`
+}
+
+/** `meshtrain swarm`: parse the flags once, then run the swarm until it ends or a signal stops it. */
+export async function swarmCommand (argv: string[]): Promise<void> {
+  const { flags, help } = parseCommandLine(argv, SWARM_SETTINGS)
+  if (help) return void process.stdout.write(swarmHelp())
+  const options = resolveSettings(SWARM_SETTINGS, { flags })
+  if (options.byzantine > 0 && options.attack === undefined) throw new ConfigError('attack', '--byzantine needs --attack NAME[:k=v,...]; see meshtrain swarm --help')
+  if (options.byzantine >= options.nodes) throw new ConfigError('byzantine', `--byzantine: got ${options.byzantine}, expected fewer than --nodes (${options.nodes})`)
+  await runSwarm(options, stopOnSignals(stderrLogger(false)).signal)
 }
 
 interface SwarmNode {
@@ -71,25 +92,14 @@ interface SwarmNode {
 }
 
 /** Run a local swarm to the end; resolves when every node has stopped and the report is written. */
-export async function runSwarm (flags: Readonly<Record<string, string | boolean>>, signal: AbortSignal): Promise<void> {
-  const nodes = positiveInt(flags.nodes, 'nodes', SWARM_DEFAULTS.nodes)
-  const rounds = positiveInt(flags.rounds, 'rounds', SWARM_DEFAULTS.rounds)
-  const deadlineMs = positiveInt(flags['deadline-ms'], 'deadline-ms', SWARM_DEFAULTS.deadlineMs)
-  const seed = positiveInt(flags.seed, 'seed', 1)
-  const partition = typeof flags.partition === 'string' ? flags.partition : SWARM_DEFAULTS.partition
-  const data = typeof flags.data === 'string' ? flags.data : SWARM_DEFAULTS.data
-  parsePartition(partition)
-  const source = parseDataSource(data)
-  if (nodes < 2) throw new ConfigError('nodes', `--nodes: got ${nodes}, expected at least 2`)
-  const report = typeof flags.report === 'string' ? flags.report : undefined
-  const byzantine = flags.byzantine === undefined ? 0 : nonNegativeInt(flags.byzantine, 'byzantine')
-  const attack = typeof flags.attack === 'string' ? flags.attack : undefined
-  if (byzantine > 0 && attack === undefined) throw new ConfigError('attack', '--byzantine needs --attack NAME[:k=v,...]; see meshtrain swarm --help')
-  if (attack !== undefined) parseAttack(attack)
-  if (byzantine >= nodes) throw new ConfigError('byzantine', `--byzantine: got ${byzantine}, expected fewer than --nodes (${nodes})`)
-
-  const baseDir = typeof flags.dir === 'string' ? flags.dir : await mkdtemp(join(tmpdir(), 'meshtrain-swarm-'))
-  const keep = flags.keep === true || (flags.keep === undefined && typeof flags.dir === 'string')
+export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Promise<void> {
+  const { nodes, rounds, deadlineMs, seed, report, byzantine } = options
+  const attack = options.attack === undefined ? undefined : formatAttack(options.attack)
+  const partition = formatPartition(options.partition)
+  const data = formatDataSource(options.data)
+  const source = options.data
+  const baseDir = options.dir ?? await mkdtemp(join(tmpdir(), 'meshtrain-swarm-'))
+  const keep = options.keep ?? options.dir !== undefined
   const manifest: NetworkManifest = {
     ...DEFAULT_MANIFEST,
     name: `meshtrain-swarm-${nodes}`,
@@ -222,7 +232,7 @@ function stopProcess (child: ChildProcess | undefined): void {
 }
 
 /** Each node's final checkpoint, measured on the data set's common test split. */
-async function testAccuracies (manifest: NetworkManifest, source: ReturnType<typeof parseDataSource>, swarm: readonly SwarmNode[]): Promise<number[]> {
+async function testAccuracies (manifest: NetworkManifest, source: DataSource, swarm: readonly SwarmNode[]): Promise<number[]> {
   const evaluator = await ModelTrainer.start({ model: manifest.model, training: manifest.training, data: source, shard: { index: 0, count: 1 } })
   try {
     const id = networkId(manifest)
@@ -235,15 +245,4 @@ async function testAccuracies (manifest: NetworkManifest, source: ReturnType<typ
   } finally {
     await evaluator.close()
   }
-}
-
-function nonNegativeInt (raw: string | boolean, flag: string): number {
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new ConfigError(flag, `--${flag}: got ${JSON.stringify(raw)}, expected a whole number`)
-  return Number(raw)
-}
-
-function positiveInt (raw: string | boolean | undefined, flag: string, fallback: number): number {
-  if (raw === undefined) return fallback
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || Number(raw) < 1) throw new ConfigError(flag, `--${flag}: got ${JSON.stringify(raw)}, expected a whole number of at least 1`)
-  return Number(raw)
 }

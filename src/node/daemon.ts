@@ -1,21 +1,18 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator } from '../aggregation/index.ts'
 import type { Aggregator } from '../aggregation/index.ts'
-import { ModelTrainer, parseDataSource, parsePartition } from '../model/index.ts'
+import { RuntimeFailure, ConfigError } from '../errors/index.ts'
+import { ModelTrainer } from '../model/index.ts'
 import { networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
-import { Adversary, parseAttack } from '../adversary/index.ts'
+import { Adversary } from '../adversary/index.ts'
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts'
-import { ConfigError, parseShard } from './config.ts'
 import type { NodeConfig } from './config.ts'
 import { dataDirPaths, readManifestFile } from './data-dir.ts'
 import { loadIdentity } from './identity.ts'
-import { bootstrapAddress, createMeshtrainLibp2p } from '../network/index.ts'
-import { loadNetworkKey } from '../network/index.ts'
-import { Libp2pRoundNetwork } from '../network/index.ts'
-import type { Logger } from '../round/index.ts'
+import { Libp2pRoundNetwork, bootstrapAddress, createMeshtrainLibp2p, loadNetworkKey } from '../network/index.ts'
 import { RoundLoop } from '../round/index.ts'
-import type { RoundSummary } from '../round/index.ts'
+import type { Logger, RoundSummary } from '../round/index.ts'
 import type { StatusOutput } from './status-output.ts'
 
 /**
@@ -40,9 +37,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   const paths = dataDirPaths(config.dataDir)
   const manifest = await readManifestFile(paths.manifest)
   const aggregator = aggregatorFor(manifest)
-  const adversary = config.attack === 'none'
+  const adversary = config.attack === undefined
     ? undefined
-    : new Adversary({ attack: parseAttack(config.attack), colluders: config.colluders, seed: config.dataSeed }, { aggregator })
+    : new Adversary({ attack: config.attack, colluders: config.colluders, seed: config.dataSeed }, { aggregator })
   const privateKey = await loadIdentity(config.dataDir)
   const peerId = peerIdFromPrivateKey(privateKey).toString()
   const networkKey = await loadNetworkKey(config.dataDir)
@@ -51,24 +48,22 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   }
   const id = computeNetworkId(manifest)
   const parameters = parameterCount(manifest.model)
-  const shard = parseShard(config.shard)
-  if (shard === undefined) throw new ConfigError('shard', `--shard: got ${JSON.stringify(config.shard)}`)
   const checkpoint = await loadCheckpoint(paths.checkpoints, id, parameters)
 
   const trainer = await ModelTrainer.start({
     model: manifest.model,
     training: manifest.training,
-    data: parseDataSource(config.data),
-    shard,
-    partition: parsePartition(config.partition),
+    data: config.data,
+    shard: config.shard,
+    partition: config.partition,
     seed: config.dataSeed,
     backend: config.backend,
     labelMap: adversary?.labelMap ?? 'identity'
   })
   const libp2p = await createMeshtrainLibp2p({
     privateKey,
-    listen: [...config.listen],
-    bootstrap: [...config.bootstrap],
+    listen: config.listen.map(String),
+    bootstrap: config.bootstrap.map(String),
     mdns: config.mdns,
     networkId: id,
     maxPayloadBytes: parameters * 4,
@@ -80,7 +75,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     log.info(`closed network: ${networkKey === undefined ? 'no network key' : `network key fingerprint ${networkKey.fingerprint}`}, ${manifest.members.length === 0 ? 'any peer with the key' : `${manifest.members.length} members`}`)
   }
   try {
-    await libp2p.start()
+    await startListening(libp2p, config.listen.map(String))
     const network = new Libp2pRoundNetwork({ libp2p, networkId: id, maxPayloadBytes: parameters * 4, log, members: manifest.members })
     await network.start()
     output.ready({
@@ -93,7 +88,11 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       parameters,
       resumedFromRound: checkpoint?.round
     })
-    if (adversary !== undefined) log.warn(`this node is a Byzantine attacker: --attack ${config.attack} (for testing only)`)
+    if (adversary !== undefined) log.warn(`this node is a Byzantine attacker: --attack ${config.attack?.name} (for testing only)`)
+    const localTrainer = {
+      train: async (weights: Float32Array) => trainer.train(weights),
+      evaluateHoldout: async (weights: Float32Array) => trainer.evaluate(weights, 'holdout')
+    }
     const loop = new RoundLoop({
       manifest,
       networkId: id,
@@ -105,14 +104,11 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       startWeights: checkpoint?.weights ?? trainer.initialWeights(),
       ...(config.rounds > 0 ? { rounds: config.rounds } : {})
     }, {
-      network,
-      trainer: {
-        train: async weights => trainer.train(weights),
-        evaluateHoldout: async weights => trainer.evaluate(weights, 'holdout')
-      },
+      // An attacker runs the honest loop; the attack wraps what it announces (and how it trains).
+      network: adversary?.wrapNetwork(network, { manifest, privateKey, parameterCount: parameters, log }) ?? network,
+      trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
       aggregator,
       log,
-      ...(adversary === undefined ? {} : { adversary }),
       onRound: async (summary: RoundSummary) => {
         await saveCheckpoint(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights })
         output.round(summary)
@@ -145,4 +141,22 @@ function lingerFor (ms: number, signal: AbortSignal): Promise<void> {
       resolve()
     }
   })
+}
+
+/**
+ * Start libp2p; a listen address that cannot be bound (in use, not on this host) is a runtime
+ * failure named with the address, not a stack trace.
+ * @throws RuntimeFailure `listen-failed`.
+ */
+async function startListening (libp2p: { start: () => unknown }, listen: readonly string[]): Promise<void> {
+  try {
+    await libp2p.start()
+  } catch (err) {
+    // libp2p wraps the socket errors of every address in one message: name the cause.
+    const text = err instanceof Error ? err.message : String(err)
+    const why = text.includes('EADDRINUSE')
+      ? 'address already in use'
+      : text.includes('EADDRNOTAVAIL') ? 'address not available on this host' : text.includes('EACCES') ? 'permission denied' : text.split('\n')[0]
+    throw new RuntimeFailure('listen-failed', `cannot listen on ${listen.join(', ')}: ${why}`, { cause: err })
+  }
 }

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ManifestError, parseManifest } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
-import { ConfigError } from './config.ts'
+import { ConfigError } from '../errors/index.ts'
 import { createIdentity } from './identity.ts'
 import type { PrivateKey } from '@libp2p/interface'
 

@@ -2,7 +2,7 @@ import { open, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { ConfigError } from './config.ts'
+import { ConfigError } from '../errors/index.ts'
 
 /** File name of the node's libp2p private key inside the data directory. */
 export const IDENTITY_FILE = 'identity.key'

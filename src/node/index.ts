@@ -2,8 +2,13 @@
  * The daemon: operator settings (one typed table), the data directory, identity, checkpoints and
  * status output; `runDaemon` composes the rooms below into a running node.
  */
-export { ConfigError, SETTINGS, envName, flagName, parseShard, resolveConfig, settingsHelp } from './config.ts'
-export type { ConfigLayers, NodeConfig, SettingName, Source } from './config.ts'
+export {
+  MAX_ROUNDS, MAX_SEED, MAX_SHARDS, SETTINGS, nodeSettingsHelp, nodeSettingsMarkdown, parseListenAddress, parsePeerAddress, parsePeerId,
+  parseShard, resolveConfig
+} from './config.ts'
+export type { NodeConfig, SettingName, Shard } from './config.ts'
+export { boolean, envName, flagName, integerIn, listOf, oneOf, resolveSettings, settingsHelp, settingsMarkdown } from './settings-table.ts'
+export type { RawKind, RawValue, Setting, SettingLayers, SettingsOf, SettingsTable, Source } from './settings-table.ts'
 export { aggregatorFor, runDaemon } from './daemon.ts'
 export { dataDirPaths, initDataDir, readConfigFile, readManifestFile } from './data-dir.ts'
 export { IDENTITY_FILE, createIdentity, loadIdentity } from './identity.ts'
