@@ -1,5 +1,5 @@
 /**
- * The robustness benchmark's matrix (the robustness issue; ROBUSTNESS-NOTES.md): scenarios S0-S4,
+ * The robustness benchmark's matrix (the robustness issue; docs/robustness-literature.md): scenarios S0-S4,
  * the rules, the attacks, the seeds, and the order in which they run (headline first).
  */
 

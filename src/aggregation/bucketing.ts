@@ -4,7 +4,7 @@ import { fingerprints } from './streaming-pass.ts'
 
 /** Options of {@link bucketing} and {@link bucketMeans}. */
 export interface BucketingOptions {
-  /** Inputs per bucket, s. @default 2 (bucketing repository `--bucketing 2`, ../shared/ROBUSTNESS-NOTES.md section 1) */
+  /** Inputs per bucket, s. @default 2 (bucketing repository `--bucketing 2`, docs/robustness-literature.md section 1) */
   readonly s?: number
   /** Keys the shuffle; the same seed and inputs always give the same buckets. @default 0 */
   readonly seed?: number

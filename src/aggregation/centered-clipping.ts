@@ -10,7 +10,7 @@ export interface CenteredClippingOptions {
   readonly f?: number
   /** Starting centre v₀ (not mutated). @default the coordinate-wise median of the inputs */
   readonly center?: Float32Array
-  /** Clipping radius τ, in parameter units. @default 10 (bucketing repository, MNIST; ../shared/ROBUSTNESS-NOTES.md section 1) */
+  /** Clipping radius τ, in parameter units. @default 10 (bucketing repository, MNIST; docs/robustness-literature.md section 1) */
   readonly tau?: number
   /** Clipping iterations L. @default 3 (same source) */
   readonly iterations?: number

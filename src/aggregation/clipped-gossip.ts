@@ -9,7 +9,7 @@ export interface ClippedGossipOptions {
   readonly f: number
   /**
    * Clipping radius τ in parameter units, or `'adaptive'` for He et al.'s rule as coded by
-   * Gaucher et al. (`cs_he`, ../shared/ROBUSTNESS-NOTES.md section 1). @default 'adaptive'
+   * Gaucher et al. (`cs_he`, docs/robustness-literature.md section 1). @default 'adaptive'
    */
   readonly tau?: number | 'adaptive'
 }

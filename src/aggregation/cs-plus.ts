@@ -32,7 +32,7 @@ export function csPlusThreshold (distances: ArrayLike<number>, f: number): numbe
  * Guarantee: near-optimal breakdown point for robust gossip (paper abstract). With at most f
  * Byzantine peers, τ is at most the farthest honest peer's distance M, so
  * ‖output − x‖ <= (k − 1)/k·M. It over-clips when fewer than f peers are Byzantine, and with
- * k <= 2f + 1 it reduces to keeping the own model (../shared/ROBUSTNESS-NOTES.md section 6).
+ * k <= 2f + 1 it reduces to keeping the own model (docs/robustness-literature.md section 6).
  * Precondition: k >= 2f + 2, own model included. Cost: O(kd + k log k), two passes; extra
  * memory: the output.
  * @throws AggregationPreconditionError when the precondition fails or the lengths differ.

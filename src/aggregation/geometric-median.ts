@@ -8,7 +8,7 @@ export interface GeometricMedianOptions {
   readonly f?: number
   /**
    * Weiszfeld iterations, a fixed count. @default 8, as RFA in the ClippedGossip and
-   * bucketing repositories (../shared/ROBUSTNESS-NOTES.md section 1)
+   * bucketing repositories (docs/robustness-literature.md section 1)
    */
   readonly iterations?: number
   /** Smoothing ν: distances below it count as ν. @default 0.1 (ByzFL, RFA; same notes) */

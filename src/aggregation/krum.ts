@@ -60,7 +60,7 @@ function lowestScores (scores: Float64Array, m: number): number[] {
  * Guarantee: (α, f)-Byzantine resilience when 2f + 2 < k; the output is always one of the
  * inputs, so against gross outliers it is an honest input and against in-distribution
  * attacks it stays inside the inputs' range. Known weakness: high variance, fails under
- * non-IID data (../shared/ROBUSTNESS-NOTES.md section 1). Precondition: k >= 2f+3.
+ * non-IID data (docs/robustness-literature.md section 1). Precondition: k >= 2f+3.
  * Cost: O(k²d); extra memory: the output and O(k²) scalars.
  * @throws AggregationPreconditionError when k < 2f+3 or the inputs differ in length.
  */

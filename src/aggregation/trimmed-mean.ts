@@ -15,7 +15,7 @@ export interface TrimmedMeanOptions {
  *
  * Guarantee: with at most b Byzantine inputs, every output coordinate lies within the honest
  * inputs' range at that coordinate. b must be at least the actual number of Byzantine inputs
- * (../shared/ROBUSTNESS-NOTES.md section 1: under-declared b is catastrophic).
+ * (docs/robustness-literature.md section 1: under-declared b is catastrophic).
  * Precondition: k >= 2b+1. Cost: O(kd) memory traffic (one pass) plus a pruned SIMD
  * selection network; extra memory: the output.
  * Non-finite inputs (the validator refuses them first): ±Infinity order as numbers; NaN

@@ -6,7 +6,7 @@ import { ConfigError } from '../errors/index.ts'
 import { createIdentity } from './identity.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
-/** The files of a node's data directory (DESIGN.md, "Node state on disk"). */
+/** The files of a node's data directory (docs/design.md, "Node state on disk"). */
 export function dataDirPaths (dataDir: string): { config: string, manifest: string, checkpoints: string } {
   return {
     config: join(dataDir, 'config.json'),

@@ -43,7 +43,7 @@ export interface RoundSpec {
   /** Announcements for rounds within this distance of the node's own are kept. */
   readonly window: number
   /**
-   * Peers sampled per round (DESIGN.md, scale mode): each round a node fetches and aggregates only
+   * Peers sampled per round (docs/design.md, scale mode): each round a node fetches and aggregates only
    * this many peers' models, drawn uniformly with a seeded generator, and the quorum counts within
    * the sample. Absent or 0: aggregate every peer (what one gossipsub topic gives). Left out of a
    * parsed manifest when 0, so networks without it keep their network id.

@@ -2,7 +2,7 @@ import type { Rng } from '../model/index.ts'
 
 /**
  * The peers whose models a node fetches in one round when the manifest sets `rounds.fanout` = k
- * (DESIGN.md, scale mode; Epidemic Learning / RPEL-style pulls): k of the peers it knows, drawn
+ * (docs/design.md, scale mode; Epidemic Learning / RPEL-style pulls): k of the peers it knows, drawn
  * uniformly with a seeded generator. While it knows fewer than k peers (the first rounds), the
  * first k distinct announcers are admitted instead.
  */

@@ -11,7 +11,7 @@ export interface AnnouncementOutcome {
 }
 
 /**
- * The narrow interface through which the round loop reaches the network (DESIGN.md):
+ * The narrow interface through which the round loop reaches the network (docs/design.md):
  * the daemon implements it over libp2p, tests and simulations in-process.
  */
 export interface RoundNetwork {
