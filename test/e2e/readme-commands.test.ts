@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseCommandLine } from '../../src/cli/args.ts'
+import { SWARM_SETTINGS } from '../../src/cli/swarm-command.ts'
+import { SETTINGS, resolveConfig, resolveSettings } from '../../src/node/index.ts'
+import { runCli, tempDir } from './daemon-fixture.ts'
+
+/**
+ * The README's `npx meshtrain` commands, as written: `init` and `--help` run for real (the data
+ * directory and files under a temporary directory); `start` and `swarm`, which need peers or a
+ * minute, have every flag and value parsed by the real command-line code (the daemon and swarm
+ * tests run both for real).
+ */
+const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+/** A valid peer id for the README's elided ones (`12D3KooWA...`). */
+const PEER = '12D3KooWGRbqsxkHgD9eSRt8C1ZKSTLBYzTvr4rGhnCpcuUdASKo'
+
+function readmeCommands (): string[][] {
+  const lines = [...README.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(m => (m[1] as string).split('\n'))
+  const inline = [...README.matchAll(/`(npx meshtrain [^`]+)`/g)].map(m => m[1] as string)
+  return [...lines, ...inline]
+    .map(line => line.replace(/\s+#.*$/, '').trim())
+    .filter(line => line.startsWith('npx meshtrain ') && line !== 'npx meshtrain ...')
+    .map(line => line.split(/\s+/).slice(2).map(token => token.replace(/12D3Koo[A-Za-z]*\.\.\./, PEER)))
+}
+
+describe('the README\'s commands', function () {
+  this.timeout(60_000)
+  const commands = readmeCommands()
+
+  it('finds the commands it shows', () => {
+    assert.ok(commands.length >= 8, `found ${commands.length}`)
+    assert.deepEqual([...new Set(commands.map(c => c[0]))].sort(), ['init', 'start', 'swarm'])
+  })
+
+  it('runs every init as written, with the manifest the README shows, and every --help', async () => {
+    const dir = await tempDir()
+    try {
+      const manifest = /```json\n([\s\S]*?)```/.exec(README)?.[1]
+      assert.ok(manifest !== undefined, 'the README shows a manifest')
+      await writeFile(join(dir.path, 'network.json'), manifest)
+      let site = 0
+      let closedDataDir = ''
+      for (const command of commands.filter(c => c[0] === 'init' || c.includes('--help'))) {
+        // Each init gets a data directory of its own under the temporary one; files named in the
+        // README are the temporary directory's.
+        const dataDir = join(dir.path, `site-${site++}`)
+        const args = command.map(t => t === '/var/lib/meshtrain' ? dataDir : t === 'network.json' ? join(dir.path, 'network.json') : t)
+        const keyIndex = args.indexOf('--network-key')
+        if (keyIndex >= 0) args[keyIndex + 1] = join(closedDataDir, 'network.key')
+        if (args.includes('--closed')) closedDataDir = dataDir
+        const result = await runCli(args)
+        assert.equal(result.code, 0, `meshtrain ${command.join(' ')}: ${result.stderr}`)
+      }
+    } finally {
+      await dir.remove()
+    }
+  })
+
+  it('parses every flag and value of each start and swarm it shows', () => {
+    for (const command of commands) {
+      const [name, ...argv] = command
+      if (name === 'start') resolveConfig({ flags: parseCommandLine(argv, SETTINGS).flags })
+      if (name === 'swarm') resolveSettings(SWARM_SETTINGS, { flags: parseCommandLine(argv, SWARM_SETTINGS).flags })
+    }
+  })
+})
