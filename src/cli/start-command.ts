@@ -22,5 +22,11 @@ export async function startCommand (argv: string[]): Promise<void> {
   const log = stderrLogger(config.debug)
   const output = createStatusOutput(config.logFormat, line => process.stdout.write(line + '\n'))
   const controller = stopOnSignals(log)
-  await runDaemon(config, output, log, controller.signal)
+  try {
+    await runDaemon(config, output, log, controller.signal)
+  } catch (err) {
+    // A step cut short by the stop signal is the stop the operator asked for, not a failure.
+    if (controller.signal.aborted && (err as Error | undefined)?.name === 'AbortError') return
+    throw err
+  }
 }
