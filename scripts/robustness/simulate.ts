@@ -11,11 +11,11 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator, mean } from '../../src/aggregation/index.ts'
 import { InProcessTrainer, TrainingCore, loadDataset, parsePartition, trainingShardOf } from '../../src/model/index.ts'
 import type { DataSource, Dataset, TrainingShard } from '../../src/model/index.ts'
-import { Adversary, parseAttack } from '../../src/adversary/index.ts'
+import { Adversary, attackLabelMap, parseAttack } from '../../src/adversary/index.ts'
 import { InProcessNetwork } from '../../src/round/index.ts'
 import { silentLogger } from '../../src/round/index.ts'
 import { RoundLoop } from '../../src/round/index.ts'
-import type { RoundSummary } from '../../src/round/index.ts'
+import type { LocalTrainer, RoundSummary } from '../../src/round/index.ts'
 import { DEFAULT_MANIFEST, networkId } from '../../src/protocol/index.ts'
 import type { AggregationSpec, NetworkManifest } from '../../src/protocol/index.ts'
 import { BATCH_SIZE, EVAL_EVERY, LEARNING_RATE, LOCAL_STEPS, NODES } from './scenarios.ts'
@@ -95,7 +95,7 @@ export async function runScenario (s: Scenario, id: string): Promise<ScenarioRes
     const options = {
       model: manifest.model, training: manifest.training, data: source, shard: { index, count: NODES },
       partition: parsePartition(s.partition), seed: s.seed, backend: 'wasm' as const,
-      labelMap: byzantine && attack?.name === 'label-flip' ? 'flip' as const : 'identity' as const
+      labelMap: byzantine ? attackLabelMap(attack) : 'identity' as const
     }
     trainers.push(await InProcessTrainer.fromShard(options, trainingShardOf(dataset, options)))
   }
@@ -168,24 +168,29 @@ async function runSwarm (
   const id = networkId(manifest)
   const loops = trainers.map((trainer, i) => {
     const honest = i < honestCount
+    const privateKey = keys[i] as (typeof keys)[number]
+    const localTrainer: LocalTrainer = {
+      // Training that diverged from an aggregated model (the mean under attack) ends the run,
+      // recorded as non-finite: the rule has failed. The round loop would sit the round out and
+      // the swarm wait out deadlines, which would only cost time.
+      train: async w => {
+        const trained = await trainer.train(w)
+        if (honest && !trained.weights.every(Number.isFinite)) { onDiverged(); controller.abort() }
+        return trained
+      },
+      // Honest progress is measured on the common test set in onRound; no held-out pass needed.
+      evaluateHoldout: async () => ({ accuracy: NaN, loss: NaN })
+    }
+    // An attacker is an honest round loop whose network (and, for omniscient attacks, trainer) the attack wraps.
+    const adversary = honest || attack === undefined ? undefined : new Adversary({ attack, colluders, seed: s.seed * 1000 + i }, { aggregator })
+    const memberNetwork = network.join(ids[i] as string)
     return new RoundLoop({
-      manifest, networkId: id, privateKey: keys[i] as (typeof keys)[number], peerId: ids[i] as string,
+      manifest, networkId: id, privateKey, peerId: ids[i] as string,
       parameterCount: trainer.parameterCount, datasetFingerprint: trainer.datasetFingerprint,
       startRound: 0, startWeights: trainer.initialWeights(), rounds: s.rounds
     }, {
-      network: network.join(ids[i] as string),
-      trainer: {
-        // Training that diverged from an aggregated model (the mean under attack) ends the run,
-        // recorded as non-finite: the rule has failed. The round loop would sit the round out and
-        // the swarm wait out deadlines, which would only cost time.
-        train: async w => {
-          const trained = await trainer.train(w)
-          if (honest && !trained.weights.every(Number.isFinite)) { onDiverged(); controller.abort() }
-          return trained
-        },
-        // Honest progress is measured on the common test set in onRound; no held-out pass needed.
-        evaluateHoldout: async () => ({ accuracy: NaN, loss: NaN })
-      },
+      network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount }) ?? memberNetwork,
+      trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
       aggregator,
       log: silentLogger,
       onRound: summary => {
@@ -194,8 +199,7 @@ async function runSwarm (
         // The first non-finite honest model ends the run: the rule has failed, and waiting out
         // deadlines for refused payloads would only cost time.
         if (!record(summary.round, summary.weights)) controller.abort()
-      },
-      ...(honest || attack === undefined ? {} : { adversary: new Adversary({ attack, colluders, seed: s.seed * 1000 + i }, { aggregator }) })
+      }
     })
   })
   const finals = await Promise.all(loops.map(l => l.run(controller.signal)))

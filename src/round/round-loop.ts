@@ -5,7 +5,6 @@ import {
 } from '../protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { createRng, deriveSeed } from '../model/index.ts'
-import type { Adversary } from '../adversary/index.ts'
 import { PeerSample } from './peer-sample.ts'
 import { RoundInbox } from './round-inbox.ts'
 import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
@@ -61,8 +60,6 @@ export interface RoundLoopComponents {
   readonly log: Logger
   /** Called after every round, before the next starts (the daemon prints and checkpoints here). */
   readonly onRound: (summary: RoundSummary) => Promise<void> | void
-  /** Makes this node a Byzantine one (testers and the robustness benchmark only). */
-  readonly adversary?: Adversary
 }
 
 /** How often a node repeats its announcement while it waits for a round's quorum. */
@@ -135,17 +132,14 @@ export class RoundLoop {
 
   async #runRound (round: number, start: Float32Array): Promise<RoundSummary | undefined> {
     const startedAt = Date.now()
-    const { manifest, networkId, privateKey, peerId, datasetFingerprint } = this.#init
-    const adversary = this.#c.adversary
-    const trained = adversary?.trains === false ? untrained(start, manifest) : await this.#c.trainer.train(start)
+    const { networkId, privateKey, peerId, datasetFingerprint } = this.#init
+    const trained = await this.#c.trainer.train(start)
     if (!Number.isFinite(trained.loss) || !trained.weights.every(Number.isFinite)) {
       // Peers would refuse such a model (and count it against this node): say so and sit the round out.
       this.#c.log.warn(`round ${round}: local training diverged (non-finite loss or weights): not announcing; aggregating from the model it started with`)
       return this.#closeRound(round, { weights: start, loss: trained.loss }, startedAt, async () => {})
     }
-    const outgoing = adversary === undefined ? trained.weights : await this.#craft(adversary, round, trained.weights)
-    if (outgoing === undefined) return this.#closeRound(round, trained, startedAt, async () => {})
-    const payload = encodeModelPayload(outgoing)
+    const payload = encodeModelPayload(trained.weights)
     const announcement = await signAnnouncement({
       networkId,
       peerId,
@@ -194,20 +188,6 @@ export class RoundLoop {
     }
   }
 
-  /**
-   * What a Byzantine node announces. An omniscient attacker first waits for the round's honest
-   * models (not for its colluders'), at most half a round deadline, so its model still lands
-   * before honest nodes close the round.
-   */
-  async #craft (adversary: Adversary, round: number, own: Float32Array): Promise<Float32Array | undefined> {
-    if (!adversary.omniscient) return adversary.outgoing(round, own, [])
-    const honest = (): FetchedModel[] => this.#peerModels(round).filter(m => !adversary.colluders.has(m.peerId))
-    const needed = this.#quorum(round) - [...adversary.colluders].filter(id => id !== this.#init.peerId).length
-    const deadline = Date.now() + this.#init.manifest.rounds.deadlineMs / 2
-    while (honest().length < needed && Date.now() < deadline && !this.#signal.aborted) await this.#sleepUntilWoken(deadline - Date.now())
-    return adversary.outgoing(round, own, honest())
-  }
-
   /** Peer models that close the round: the manifest's quorum, or the sample size under `rounds.fanout`. */
   #quorum (round: number): number {
     const quorum = this.#init.manifest.rounds.quorum
@@ -218,8 +198,7 @@ export class RoundLoop {
   /** The round's peer sample, drawn on first use; undefined when every peer is aggregated. */
   #sample (round: number): PeerSample | undefined {
     const fanout = this.#init.manifest.rounds.fanout ?? 0
-    // An omniscient attacker reads every honest model whatever the fanout.
-    if (fanout === 0 || this.#c.adversary?.omniscient === true) return undefined
+    if (fanout === 0) return undefined
     let sample = this.#samples.get(round)
     if (sample === undefined) {
       const seed = deriveSeed(this.#init.manifest.training.initSeed, round, ...Buffer.from(this.#init.peerId).subarray(-8))
@@ -350,11 +329,6 @@ export class RoundLoop {
     for (const r of this.#samples.keys()) if (r < oldest) this.#samples.delete(r)
     for (const r of this.#ownAnnouncements.keys()) if (r < oldest) this.#ownAnnouncements.delete(r)
   }
-}
-
-/** What an attacker that does not train announces about itself: an ordinary round's sample count. */
-function untrained (start: Float32Array, manifest: NetworkManifest): { weights: Float32Array, loss: number, sampleCount: number } {
-  return { weights: start, loss: 0, sampleCount: manifest.training.localSteps * manifest.training.batchSize }
 }
 
 /**

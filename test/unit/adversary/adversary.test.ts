@@ -3,8 +3,8 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator } from '../../../src/aggregation/index.ts'
 import { createRng } from '../../../src/model/index.ts'
-import { Adversary, parseAttack } from '../../../src/adversary/index.ts'
-import { ConfigError } from '../../../src/node/index.ts'
+import { ATTACK_NAMES, Adversary, OmniscientAttack, attackLabelMap, formatAttack, isOmniscient, parseAttack } from '../../../src/adversary/index.ts'
+import { ConfigError } from '../../../src/errors/index.ts'
 import { InProcessNetwork } from '../../../src/round/index.ts'
 import { silentLogger } from '../../../src/round/index.ts'
 import { PeerSample } from '../../../src/round/index.ts'
@@ -17,11 +17,21 @@ const median = createAggregator({ rule: 'median', f: 1 })
 const m = (...values: number[]): Float32Array => Float32Array.from(values)
 const peer = (peerId: string, ...values: number[]) => ({ peerId, weights: m(...values) })
 
+/** A stand-in for SGD: each step moves the model halfway to 1. */
+const halfwayToOne: LocalTrainer = {
+  train: async weights => ({ weights: weights.map(w => w + (1 - w) / 2), loss: 0, sampleCount: 1 }),
+  evaluateHoldout: async () => ({ accuracy: 0, loss: 0 })
+}
+
 describe('attack parsing', () => {
   it('reads NAME and NAME:k=v,k=v', () => {
     assert.deepEqual(parseAttack('sign-flip'), { name: 'sign-flip', params: {} })
     assert.deepEqual(parseAttack('alie:z=10'), { name: 'alie', params: { z: 10 } })
     assert.deepEqual(parseAttack('crash:round=20'), { name: 'crash', params: { round: 20 } })
+  })
+
+  it('formats a spec back into the text it parses from', () => {
+    for (const text of ['sign-flip', 'alie:z=10', 'crash:round=20', 'dissensus:epsilon=1.5']) assert.equal(formatAttack(parseAttack(text)), text)
   })
 
   it('names the known attacks or parameters when one is unknown', () => {
@@ -32,39 +42,51 @@ describe('attack parsing', () => {
   })
 })
 
-describe('adversary', () => {
+describe('omniscient attack', () => {
   const honest = [peer('b', 1), peer('a', 2), peer('c', 3)]
+  const omniscient = (text: string, byzantine: number): OmniscientAttack => {
+    const attack = parseAttack(text)
+    assert.ok(isOmniscient(attack))
+    return new OmniscientAttack({ attack, byzantine }, { aggregator: median })
+  }
 
-  it('crash announces its own model until its round, then nothing', () => {
-    const a = new Adversary({ attack: parseAttack('crash:round=2'), colluders: ['x'] }, { aggregator: median })
-    assert.deepEqual(a.outgoing(1, m(5), []), m(5))
-    assert.equal(a.outgoing(2, m(5), []), undefined)
-    assert.equal(a.trains, true)
-  })
-
-  it('stale replays its first model', () => {
-    const a = new Adversary({ attack: parseAttack('stale'), colluders: ['x'] }, { aggregator: median })
-    a.outgoing(0, m(1), [])
-    assert.deepEqual(a.outgoing(7, m(9), []), m(1))
-  })
-
-  it('label-flip trains on flipped labels and announces what it trained', () => {
-    const a = new Adversary({ attack: parseAttack('label-flip'), colluders: ['x'] }, { aggregator: median })
-    assert.equal(a.labelMap, 'flip')
-    assert.deepEqual(a.outgoing(0, m(4), honest), m(4))
-  })
-
-  it('omniscient attacks craft from the honest models and do not train', () => {
-    const flip = new Adversary({ attack: parseAttack('sign-flip'), colluders: ['x', 'y'] }, { aggregator: median })
-    assert.equal(flip.omniscient, true)
-    assert.equal(flip.trains, false)
-    assert.deepEqual(Array.from(flip.outgoing(0, m(0), honest) ?? []), [-2])
-    assert.equal(flip.outgoing(0, m(0), []), undefined)
+  it('crafts from the honest models, and nothing without them', () => {
+    const flip = omniscient('sign-flip', 2)
+    assert.deepEqual(Array.from(flip.craft(honest) ?? []), [-2])
+    assert.equal(flip.craft([]), undefined)
     // Dissensus targets the smallest peer id ('a', model 2): 2 - 1.5 * ((1-2) + (3-2)) / 2 = 2.
-    const dissensus = new Adversary({ attack: parseAttack('dissensus'), colluders: ['x', 'y'] }, { aggregator: median })
-    assert.deepEqual(Array.from(dissensus.outgoing(0, m(0), [peer('b', 1), peer('a', 2), peer('c', 4)]) ?? []), [2 - 1.5 * (-1 + 2) / 2])
+    assert.deepEqual(Array.from(omniscient('dissensus', 2).craft([peer('b', 1), peer('a', 2), peer('c', 4)]) ?? []), [2 - 1.5 * (-1 + 2) / 2])
     // IPM with epsilon 0.5: -0.5 * 2 = -1.
-    assert.deepEqual(Array.from(new Adversary({ attack: parseAttack('ipm:epsilon=0.5'), colluders: ['x'] }, { aggregator: median }).outgoing(0, m(0), honest) ?? []), [-1])
+    assert.deepEqual(Array.from(omniscient('ipm:epsilon=0.5', 1).craft(honest) ?? []), [-1])
+  })
+
+  it('only the attacks that read the honest models are omniscient', () => {
+    assert.deepEqual(ATTACK_NAMES.filter(name => isOmniscient({ name, params: {} })), ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt'])
+  })
+})
+
+describe('attacker trainer', () => {
+  const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, training: { ...DEFAULT_MANIFEST.training, localSteps: 5, batchSize: 32 } }
+  let trained = 0
+  const counting: LocalTrainer = { train: async weights => { trained++; return halfwayToOne.train(weights) }, evaluateHoldout: halfwayToOne.evaluateHoldout }
+
+  it('omniscient attackers announce their start model untrained, with loss 0 and an ordinary round\'s sample count', async () => {
+    const adversary = new Adversary({ attack: parseAttack('sign-flip'), colluders: ['x'] }, { aggregator: median })
+    assert.equal(adversary.omniscient, true)
+    const start = m(3)
+    const result = await adversary.wrapTrainer(counting, manifest).train(start)
+    assert.equal(result.weights, start)
+    assert.deepEqual([result.loss, result.sampleCount, trained], [0, 5 * 32, 0])
+  })
+
+  it('the other attacks train as given; label-flip through flipped labels', () => {
+    const crash = new Adversary({ attack: parseAttack('crash'), colluders: ['x'] }, { aggregator: median })
+    assert.equal(crash.wrapTrainer(counting, manifest), counting)
+    assert.equal(crash.labelMap, 'identity')
+    const labelFlip = new Adversary({ attack: parseAttack('label-flip'), colluders: ['x'] }, { aggregator: median })
+    assert.equal(labelFlip.wrapTrainer(counting, manifest), counting)
+    assert.equal(labelFlip.labelMap, 'flip')
+    assert.equal(attackLabelMap(undefined), 'identity')
   })
 })
 
@@ -83,28 +105,26 @@ describe('peer sample', () => {
   })
 })
 
-/** A stand-in for SGD: each step moves the model halfway to 1. */
-const halfwayToOne: LocalTrainer = {
-  train: async weights => ({ weights: weights.map(w => w + (1 - w) / 2), loss: 0, sampleCount: 1 }),
-  evaluateHoldout: async () => ({ accuracy: 0, loss: 0 })
-}
-
 async function swarm (manifest: NetworkManifest, honestCount: number, attack: string | undefined, rounds: number): Promise<{ summaries: RoundSummary[][], models: Float32Array[] }> {
   const network = new InProcessNetwork()
   const keys = await Promise.all(Array.from({ length: honestCount + (attack === undefined ? 0 : 1) }, (_, i) => generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(i + 1))))
   const ids = keys.map(k => peerIdFromPrivateKey(k).toString())
   const aggregator = createAggregator(manifest.aggregation)
   const summaries: RoundSummary[][] = keys.map(() => [])
-  const loops = keys.map((privateKey, i) => new RoundLoop({
-    manifest, networkId: networkId(manifest), privateKey, peerId: ids[i] as string, parameterCount: 1, datasetFingerprint: '', startRound: 0, startWeights: m(0), rounds
-  }, {
-    network: network.join(ids[i] as string),
-    trainer: halfwayToOne,
-    aggregator,
-    log: silentLogger,
-    onRound: s => { summaries[i]?.push(s) },
-    ...(attack !== undefined && i === honestCount ? { adversary: new Adversary({ attack: parseAttack(attack), colluders: [ids[i] as string] }, { aggregator }) } : {})
-  }))
+  const loops = keys.map((privateKey, i) => {
+    const member = network.join(ids[i] as string)
+    // The attacker runs the honest round loop; only its network and trainer are wrapped.
+    const adversary = attack !== undefined && i === honestCount ? new Adversary({ attack: parseAttack(attack), colluders: [ids[i] as string] }, { aggregator }) : undefined
+    return new RoundLoop({
+      manifest, networkId: networkId(manifest), privateKey, peerId: ids[i] as string, parameterCount: 1, datasetFingerprint: '', startRound: 0, startWeights: m(0), rounds
+    }, {
+      network: adversary?.wrapNetwork(member, { manifest, privateKey, parameterCount: 1 }) ?? member,
+      trainer: adversary?.wrapTrainer(halfwayToOne, manifest) ?? halfwayToOne,
+      aggregator,
+      log: silentLogger,
+      onRound: s => { summaries[i]?.push(s) }
+    })
+  })
   const models = await Promise.all(loops.map(l => l.run(new AbortController().signal)))
   return { summaries, models }
 }
