@@ -1,7 +1,7 @@
 /**
  * Adaptive attacks: pick the factor of a one-parameter attack by line search against the rule in
  * use, maximising how far the aggregate lands from the honest mean (ByzFL's `Optimal_*` attacks;
- * Gaucher et al. 2025's negative `factor`; ROBUSTNESS-NOTES.md section 2).
+ * Gaucher et al. 2025's negative `factor`; docs/robustness-literature.md section 2).
  */
 import type { Aggregator } from '../aggregation/index.ts'
 import { IPM_EPSILON } from './model-attacks.ts'

@@ -1,6 +1,6 @@
 /**
  * Byzantine models crafted from the honest ones: the attacks of the robustness benchmark.
- * Pure functions over Float32Array; defaults from ../shared/ROBUSTNESS-NOTES.md section 2.
+ * Pure functions over Float32Array; defaults from docs/robustness-literature.md section 2.
  * Each returns a new array and never mutates its inputs.
  */
 import { AggregationPreconditionError } from '../aggregation/index.ts'

@@ -70,7 +70,7 @@ const MAX_ANNOUNCERS = 4096
 interface FetchedModel { readonly peerId: string, readonly weights: Float32Array }
 
 /**
- * Decentralised gossip averaging with a robust rule (DESIGN.md, "The learning protocol"):
+ * Decentralised gossip averaging with a robust rule (docs/design.md, "The learning protocol"):
  * train, announce, fetch, aggregate, record; rounds kept in step by the announcements.
  * A node that finds the network beyond its round window catches up from a robust aggregate.
  */
