@@ -18,7 +18,7 @@ import {
   DEFAULT_RULE, HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, curvesSvg, headlineRows, markdownTable, runRows, targetRows, worstCaseSvg
 } from './robustness/report.ts'
 
-const BENCH_DIR = fileURLToPath(new URL('../bench', import.meta.url))
+const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url))
 const CACHE_DIR = `${BENCH_DIR}cache/`
 const SIMULATE = fileURLToPath(new URL('./robustness/simulate.ts', import.meta.url))
 
