@@ -85,6 +85,53 @@ export const INVALID_PAYLOAD_WEIGHT = -30
 /** Per-second decay of the invalid-payload penalty, as for invalid messages. */
 export const INVALID_PAYLOAD_DECAY = INVALID_MESSAGE_DECAY
 
+/** Weight of the application-specific score (P5), which carries {@link INVALID_PAYLOAD_WEIGHT}: taken as it is. */
+export const APP_SPECIFIC_WEIGHT = 1
+
+/**
+ * Score parameters of the update topic (gossipsub v1.1 spec,
+ * https://github.com/libp2p/specs/blob/master/pubsub/gossipsub/gossipsub-v1.1.md#topic-parameter-calculation).
+ * Times are in milliseconds, decays per decay interval (one second).
+ */
+export const UPDATE_TOPIC_SCORE_PARAMS = {
+  /** The topic's score counts as it is (the only scored topic). */
+  topicWeight: 1,
+  /** P1, time in mesh: 0.01 per second in the mesh ... */
+  timeInMeshWeight: 0.01,
+  /** ... counted in whole seconds, ms ... */
+  timeInMeshQuantum: 1_000,
+  /** ... up to an hour's worth (at most +36). */
+  timeInMeshCap: 3_600,
+  /** P2, first deliveries: +1 each ... */
+  firstMessageDeliveriesWeight: 1,
+  /** ... decaying by 0.9 a second ... */
+  firstMessageDeliveriesDecay: 0.9,
+  /** ... up to 10 (at most +10). */
+  firstMessageDeliveriesCap: 10,
+  // One announcement per peer and round: a mesh peer can never deliver the default
+  // 20 messages per window, so the "too few deliveries" penalty (P3, P3b) stays off.
+  /** P3 off (weight 0); the other P3 values are gossipsub's defaults and have no effect. */
+  meshMessageDeliveriesWeight: 0,
+  /** P3 counter decay (default, no effect). */
+  meshMessageDeliveriesDecay: 0.5,
+  /** P3 counter cap (default, no effect). */
+  meshMessageDeliveriesCap: 100,
+  /** P3 threshold, messages (default, no effect). */
+  meshMessageDeliveriesThreshold: 20,
+  /** P3 delivery window, ms (default, no effect). */
+  meshMessageDeliveriesWindow: 10,
+  /** P3 activation after joining the mesh, ms (default, no effect). */
+  meshMessageDeliveriesActivation: 5_000,
+  /** P3b off (weight 0). */
+  meshFailurePenaltyWeight: 0,
+  /** P3b decay (default, no effect). */
+  meshFailurePenaltyDecay: 0.5,
+  /** P4, invalid messages: {@link INVALID_MESSAGE_WEIGHT}. */
+  invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
+  /** P4 decay: {@link INVALID_MESSAGE_DECAY}. */
+  invalidMessageDeliveriesDecay: INVALID_MESSAGE_DECAY
+} as const
+
 /**
  * The score parameters of a meshtrain node: only the update topic is scored; invalid messages
  * (P4) and invalid payloads (P5, `appSpecificScore`) are the penalties an honest peer never earns.
@@ -94,29 +141,9 @@ export function gossipScoreParams (topic: string, appSpecificScore: (peerId: str
     IPColocationFactorWhitelist: new Set(LOOPBACK_IPS),
     behaviourPenaltyThreshold: BEHAVIOUR_PENALTY_THRESHOLD,
     appSpecificScore,
-    appSpecificWeight: 1,
+    appSpecificWeight: APP_SPECIFIC_WEIGHT,
     topics: {
-      [topic]: {
-        topicWeight: 1,
-        timeInMeshWeight: 0.01,
-        timeInMeshQuantum: 1_000,
-        timeInMeshCap: 3_600,
-        firstMessageDeliveriesWeight: 1,
-        firstMessageDeliveriesDecay: 0.9,
-        firstMessageDeliveriesCap: 10,
-        // One announcement per peer and round: a mesh peer can never deliver the default
-        // 20 messages per window, so the "too few deliveries" penalty (P3, P3b) stays off.
-        meshMessageDeliveriesWeight: 0,
-        meshMessageDeliveriesDecay: 0.5,
-        meshMessageDeliveriesCap: 100,
-        meshMessageDeliveriesThreshold: 20,
-        meshMessageDeliveriesWindow: 10,
-        meshMessageDeliveriesActivation: 5_000,
-        meshFailurePenaltyWeight: 0,
-        meshFailurePenaltyDecay: 0.5,
-        invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
-        invalidMessageDeliveriesDecay: INVALID_MESSAGE_DECAY
-      }
+      [topic]: { ...UPDATE_TOPIC_SCORE_PARAMS }
     }
   }
 }

@@ -6,8 +6,8 @@
 export { bootstrapAddress, createMeshtrainLibp2p, gossipScore } from './libp2p-node.ts'
 export type { MeshtrainLibp2p, MeshtrainLibp2pInit, MeshtrainServices } from './libp2p-node.ts'
 export {
-  BEHAVIOUR_PENALTY_THRESHOLD, DECODE_RPC_LIMITS, INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, INVALID_PAYLOAD_DECAY,
-  INVALID_PAYLOAD_WEIGHT, LOOPBACK_ALLOW, LOOPBACK_IPS, MAX_GOSSIP_RPC_BYTES, SCORE_THRESHOLDS, gossipScoreParams
+  APP_SPECIFIC_WEIGHT, BEHAVIOUR_PENALTY_THRESHOLD, DECODE_RPC_LIMITS, INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, INVALID_PAYLOAD_DECAY,
+  INVALID_PAYLOAD_WEIGHT, LOOPBACK_ALLOW, LOOPBACK_IPS, MAX_GOSSIP_RPC_BYTES, SCORE_THRESHOLDS, UPDATE_TOPIC_SCORE_PARAMS, gossipScoreParams
 } from './gossip-scoring.ts'
 export { PayloadPenalties } from './payload-penalties.ts'
 export { PeerBans } from './peer-bans.ts'
@@ -15,7 +15,7 @@ export { memberGater } from './connection-gater.ts'
 export type { BanList, GaterHook } from './connection-gater.ts'
 export { KeyMismatchReporter } from './key-mismatch.ts'
 export {
-  NETWORK_KEY_FILE, NETWORK_KEY_FILE_BYTES, createNetworkKey, keyFingerprint, loadNetworkKey, parseNetworkKey, readNetworkKeyFile
+  KEY_FINGERPRINT_HEX_DIGITS, MAX_NETWORK_KEY_FILE_READ_BYTES, NETWORK_KEY_FILE, NETWORK_KEY_FILE_BYTES, NETWORK_KEY_HEX_DIGITS, createNetworkKey, keyFingerprint, loadNetworkKey, parseNetworkKey, readNetworkKeyFile
 } from './network-key.ts'
 export type { NetworkKey } from './network-key.ts'
 export { BootstrapRedial, bootstrapRedial } from './bootstrap-redial.ts'

@@ -81,6 +81,9 @@ export type MeshtrainLibp2p = Libp2p<MeshtrainServices>
 /** Stream write queues are never capped below libp2p's own 4 MiB message limits. */
 const MIN_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 
+/** Room beyond the largest payload in a stream's write queue, bytes (64 KiB): the frame's length prefix and status byte, and slack. */
+const WRITE_BUFFER_HEADROOM_BYTES = 64 * 1024
+
 /**
  * Assemble (but do not start) a libp2p v3 node: TCP, Noise, Yamux, identify, ping, gossipsub,
  * bootstrap with redial when the list is non-empty, mDNS when enabled. The caller starts and
@@ -121,7 +124,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     // client's own, which it sizes from the announcement. The write side queues without bound
     // by default; no stream ever needs to queue more than one payload.
     streamMuxers: [yamux({
-      streamOptions: { maxWriteBufferLength: Math.max(MIN_WRITE_BUFFER_BYTES, maxPayloadBytes + 64 * 1024) }
+      streamOptions: { maxWriteBufferLength: Math.max(MIN_WRITE_BUFFER_BYTES, maxPayloadBytes + WRITE_BUFFER_HEADROOM_BYTES) }
     })],
     connectionManager: {
       allow: [...LOOPBACK_ALLOW]

@@ -13,7 +13,7 @@ import { SCORE_THRESHOLDS } from './gossip-scoring.ts'
 import { gossipScore } from './libp2p-node.ts'
 import type { MeshtrainLibp2p } from './libp2p-node.ts'
 import type { AnnouncementOutcome, RoundNetwork } from '../round/index.ts'
-import { silentLogger } from '../round/index.ts'
+import { RECENT_PAYLOADS, silentLogger } from '../round/index.ts'
 import type { Logger as OperatorLogger } from '../round/index.ts'
 
 /**
@@ -85,7 +85,7 @@ export interface Libp2pRoundNetworkInit extends ModelTransferInit {
   networkId: string
   /**
    * How many of this node's own recent payloads it keeps serving, newest first.
-   * @default 8
+   * @default RECENT_PAYLOADS (8)
    */
   recentPayloads?: number
   /**
@@ -127,7 +127,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     this.node = node
     this.peerId = node.peerId.toString()
     this.topic = updateTopic(init.networkId)
-    this.recentPayloads = init.recentPayloads ?? 8
+    this.recentPayloads = init.recentPayloads ?? RECENT_PAYLOADS
     if (!Number.isInteger(this.recentPayloads) || this.recentPayloads < 1) {
       throw new RangeError(`Libp2pRoundNetworkInit.recentPayloads is ${this.recentPayloads}; a positive integer is allowed`)
     }

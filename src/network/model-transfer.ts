@@ -1,7 +1,7 @@
 import { InvalidDataLengthError, UnexpectedEOFError, lpStream } from '@libp2p/utils'
 import { FetchSlots, QueueFullError } from './fetch-slots.ts'
 import {
-  DEFAULT_MAX_PAYLOAD_BYTES, MODEL_REQUEST_BYTES, TRANSFER_STATUS, TransferError, ValidationError, decodeModelRequest, modelProtocol, payloadHash
+  DEFAULT_MAX_PAYLOAD_BYTES, MODEL_REQUEST_BYTES, TRANSFER_STATUS, SHA256_HEX_PATTERN, TransferError, ValidationError, decodeModelRequest, modelProtocol, payloadHash
 } from '../protocol/index.ts'
 import type { ValidationCode } from '../protocol/index.ts'
 import type { AbortOptions, Connection, Libp2p, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
@@ -86,6 +86,13 @@ export const DEFAULT_MAX_QUEUED_FETCHES = 256
 const FRAME_OVERHEAD_BYTES = 16
 
 /**
+ * Inbound model-protocol streams libp2p accepts per connection beyond `maxInboundTotal`
+ * (`maxInboundStreams` is `maxInboundTotal + 1`, 33 by default), so that our own per-peer/total
+ * limits answer `busy` instead of libp2p resetting the stream.
+ */
+export const INBOUND_STREAM_HEADROOM = 1
+
+/**
  * Serves payloads by hash to other peers and fetches theirs.
  * Start registers the stream handler, stop unregisters it and aborts requests in flight.
  */
@@ -127,7 +134,7 @@ export class ModelTransfer implements Startable {
       await this.serve(stream, connection)
     }, {
       // Let our own per-peer/total limits answer `busy` instead of libp2p resetting the stream.
-      maxInboundStreams: this.maxInboundTotal + 1
+      maxInboundStreams: this.maxInboundTotal + INBOUND_STREAM_HEADROOM
     })
   }
 
@@ -146,7 +153,7 @@ export class ModelTransfer implements Startable {
    * @throws TransferError with the code of the failure.
    */
   async fetch (peer: PeerId, modelHash: string, byteLength: number, options: AbortOptions = {}): Promise<Uint8Array> {
-    if (!/^[0-9a-f]{64}$/.test(modelHash)) throw new TransferError('bad-response', `not a SHA-256 hex hash: ${modelHash.slice(0, 80)}`)
+    if (!SHA256_HEX_PATTERN.test(modelHash)) throw new TransferError('bad-response', `not a SHA-256 hex hash: ${modelHash.slice(0, 80)}`)
     if (!Number.isInteger(byteLength) || byteLength <= 0 || byteLength > this.maxPayloadBytes) {
       throw new TransferError('wrong-size', `announced ${byteLength} bytes, at most ${this.maxPayloadBytes} accepted`)
     }

@@ -13,18 +13,27 @@ import { ConfigError } from '../errors/index.ts'
 /** File name of the network key inside the data directory. */
 export const NETWORK_KEY_FILE = 'network.key'
 
+/** Length of the key in a key file, hex digits: 32 bytes. */
+export const NETWORK_KEY_HEX_DIGITS = 64
+
+/** Length of a key fingerprint, hex digits (the first 8 bytes of a SHA-256). */
+export const KEY_FINGERPRINT_HEX_DIGITS = 16
+
+/** Largest key file read, bytes: a key file is under 100, so anything bigger is refused unread. */
+export const MAX_NETWORK_KEY_FILE_READ_BYTES = 1024
+
 /** The go-ipfs/libp2p swarm key header, then 32 bytes in hex. */
 const KEY_HEADER = '/key/swarm/psk/1.0.0/\n/base16/\n'
-const KEY_PATTERN = /^\/key\/swarm\/psk\/1\.0\.0\/\r?\n\/base16\/\r?\n([0-9a-fA-F]{64})\s*$/
+const KEY_PATTERN = new RegExp(`^\\/key\\/swarm\\/psk\\/1\\.0\\.0\\/\\r?\\n\\/base16\\/\\r?\\n([0-9a-fA-F]{${NETWORK_KEY_HEX_DIGITS}})\\s*$`)
 
-/** Size of a generated key file, bytes: the header plus 64 hex digits. */
-export const NETWORK_KEY_FILE_BYTES = KEY_HEADER.length + 64
+/** Size of a generated key file, bytes: the header plus {@link NETWORK_KEY_HEX_DIGITS} hex digits. */
+export const NETWORK_KEY_FILE_BYTES = KEY_HEADER.length + NETWORK_KEY_HEX_DIGITS
 
 /** A loaded network key: the bytes pnet takes, and a fingerprint that is safe to print. */
 export interface NetworkKey {
   /** The key file's bytes, as `preSharedKey({ psk })` takes them. Never log these. */
   readonly psk: Uint8Array
-  /** First 16 hex digits of SHA-256 over a domain tag and the 32 key bytes: tells keys apart, reveals nothing. */
+  /** First {@link KEY_FINGERPRINT_HEX_DIGITS} (16) hex digits of SHA-256 over a domain tag and the 32 key bytes: tells keys apart, reveals nothing. */
   readonly fingerprint: string
 }
 
@@ -35,7 +44,7 @@ export interface NetworkKey {
 export function parseNetworkKey (bytes: Uint8Array, path: string): NetworkKey {
   const match = KEY_PATTERN.exec(new TextDecoder().decode(bytes))
   if (match === null) {
-    throw new ConfigError('networkKey', `${path} is not a network key: expected "/key/swarm/psk/1.0.0/", "/base16/" and 64 hex digits on three lines (make one with meshtrain init --closed)`)
+    throw new ConfigError('networkKey', `${path} is not a network key: expected "/key/swarm/psk/1.0.0/", "/base16/" and ${NETWORK_KEY_HEX_DIGITS} hex digits on three lines (make one with meshtrain init --closed)`)
   }
   const secret = Buffer.from(match[1] as string, 'hex')
   return { psk: new TextEncoder().encode(KEY_HEADER + (match[1] as string).toLowerCase()), fingerprint: keyFingerprint(secret) }
@@ -43,7 +52,7 @@ export function parseNetworkKey (bytes: Uint8Array, path: string): NetworkKey {
 
 /** See {@link NetworkKey.fingerprint}. */
 export function keyFingerprint (secret: Uint8Array): string {
-  return createHash('sha256').update('meshtrain network key fingerprint\n').update(secret).digest('hex').slice(0, 16)
+  return createHash('sha256').update('meshtrain network key fingerprint\n').update(secret).digest('hex').slice(0, KEY_FINGERPRINT_HEX_DIGITS)
 }
 
 /**
@@ -105,7 +114,7 @@ export async function readNetworkKeyFile (path: string): Promise<NetworkKey> {
 async function readKeyFile (path: string, setting: string): Promise<Uint8Array> {
   try {
     // A key file is under 100 bytes; refuse to read anything big into memory.
-    if ((await stat(path)).size > 1024) throw new ConfigError(setting, `${path} is not a network key: too large`)
+    if ((await stat(path)).size > MAX_NETWORK_KEY_FILE_READ_BYTES) throw new ConfigError(setting, `${path} is not a network key: too large`)
     return await readFile(path)
   } catch (err) {
     if (err instanceof ConfigError) throw err

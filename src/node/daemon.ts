@@ -3,7 +3,7 @@ import { createAggregator } from '../aggregation/index.ts'
 import type { Aggregator } from '../aggregation/index.ts'
 import { RuntimeFailure, ConfigError } from '../errors/index.ts'
 import { ModelTrainer } from '../model/index.ts'
-import { networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
+import { BYTES_PER_PARAMETER, networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
 import { Adversary } from '../adversary/index.ts'
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts'
@@ -66,7 +66,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     bootstrap: config.bootstrap.map(String),
     mdns: config.mdns,
     networkId: id,
-    maxPayloadBytes: parameters * 4,
+    maxPayloadBytes: parameters * BYTES_PER_PARAMETER,
     members: manifest.members,
     log,
     ...(networkKey === undefined ? {} : { networkKey })
@@ -76,7 +76,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   }
   try {
     await startListening(libp2p, config.listen.map(String))
-    const network = new Libp2pRoundNetwork({ libp2p, networkId: id, maxPayloadBytes: parameters * 4, log, members: manifest.members })
+    const network = new Libp2pRoundNetwork({ libp2p, networkId: id, maxPayloadBytes: parameters * BYTES_PER_PARAMETER, log, members: manifest.members })
     await network.start()
     output.ready({
       peerId,

@@ -1,6 +1,7 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
-import { canonicalJson } from './manifest.ts'
+import { NETWORK_ID_PATTERN, canonicalJson } from './manifest.ts'
+import { BYTES_PER_PARAMETER, SHA256_HEX_PATTERN } from './model-payload.ts'
 import { ValidationError } from './validation-error.ts'
 
 /** Version of the announcement format; a node rejects versions it does not speak. */
@@ -8,6 +9,15 @@ export const ANNOUNCEMENT_VERSION = 1 as const
 
 /** Announcements are small by design; gossipsub never carries model payloads. */
 export const MAX_ANNOUNCEMENT_BYTES = 2048
+
+/** Longest `peerId` and `datasetFingerprint` of an announcement, characters. */
+export const MAX_ANNOUNCEMENT_STRING_LENGTH = 128
+
+/** Largest `round`, `byteLength` and `sampleCount` of an announcement (2^40). */
+export const MAX_ANNOUNCEMENT_COUNT = 2 ** 40
+
+/** Longest `signature` of an announcement, base64 characters. */
+export const MAX_SIGNATURE_LENGTH = 1024
 
 /** How a model payload is laid out: little-endian float32, in the model's parameter order. */
 export const PAYLOAD_ENCODING = 'f32le' as const
@@ -53,7 +63,6 @@ export function encodeAnnouncement (announcement: UpdateAnnouncement): Uint8Arra
   return new TextEncoder().encode(canonicalJson(announcement))
 }
 
-const HEX_64 = /^[0-9a-f]{64}$/
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 
 /**
@@ -80,17 +89,17 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   if (keys.length !== expectedKeys.length || keys.some((k, i) => k !== expectedKeys[i])) {
     throw new ValidationError('malformed', `fields ${keys.join(',')}`)
   }
-  field(typeof o.networkId === 'string' && /^[0-9a-f]{32}$/.test(o.networkId), 'networkId')
-  field(typeof o.peerId === 'string' && o.peerId.length <= 128, 'peerId')
-  field(isCount(o.round, 2 ** 40), 'round')
-  field(typeof o.modelHash === 'string' && HEX_64.test(o.modelHash), 'modelHash')
-  field(isCount(o.byteLength, 2 ** 40) && o.byteLength > 0 && o.byteLength % 4 === 0, 'byteLength')
+  field(typeof o.networkId === 'string' && NETWORK_ID_PATTERN.test(o.networkId), 'networkId')
+  field(typeof o.peerId === 'string' && o.peerId.length <= MAX_ANNOUNCEMENT_STRING_LENGTH, 'peerId')
+  field(isCount(o.round, MAX_ANNOUNCEMENT_COUNT), 'round')
+  field(typeof o.modelHash === 'string' && SHA256_HEX_PATTERN.test(o.modelHash), 'modelHash')
+  field(isCount(o.byteLength, MAX_ANNOUNCEMENT_COUNT) && o.byteLength > 0 && o.byteLength % BYTES_PER_PARAMETER === 0, 'byteLength')
   field(o.encoding === PAYLOAD_ENCODING, 'encoding')
-  field(isCount(o.sampleCount, 2 ** 40), 'sampleCount')
+  field(isCount(o.sampleCount, MAX_ANNOUNCEMENT_COUNT), 'sampleCount')
   field(typeof o.loss === 'number' && Number.isFinite(o.loss), 'loss')
-  field(typeof o.datasetFingerprint === 'string' && o.datasetFingerprint.length <= 128, 'datasetFingerprint')
-  field(typeof o.ledgerHead === 'string' && (o.ledgerHead === '' || HEX_64.test(o.ledgerHead)), 'ledgerHead')
-  field(typeof o.signature === 'string' && o.signature.length <= 1024 && BASE64.test(o.signature), 'signature')
+  field(typeof o.datasetFingerprint === 'string' && o.datasetFingerprint.length <= MAX_ANNOUNCEMENT_STRING_LENGTH, 'datasetFingerprint')
+  field(typeof o.ledgerHead === 'string' && (o.ledgerHead === '' || SHA256_HEX_PATTERN.test(o.ledgerHead)), 'ledgerHead')
+  field(typeof o.signature === 'string' && o.signature.length <= MAX_SIGNATURE_LENGTH && BASE64.test(o.signature), 'signature')
   const announcement = o as unknown as UpdateAnnouncement
 
   let publicKey

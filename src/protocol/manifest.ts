@@ -89,6 +89,48 @@ const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'linear'] as const
 /** Most peer ids a member list may hold: the connection gater keeps them in memory. */
 export const MAX_MEMBERS = 10_000
 
+/** Largest `model.inputSize`, features (2^24). */
+export const MAX_INPUT_SIZE = 2 ** 24
+
+/** Largest `model.hiddenLayers[].units` and `model.classes`, units (2^16). */
+export const MAX_LAYER_UNITS = 2 ** 16
+
+/** Fewest `model.classes`: a classifier needs two. */
+export const MIN_CLASSES = 2
+
+/** Largest `training.batchSize`, examples per step (2^16). */
+export const MAX_BATCH_SIZE = 2 ** 16
+
+/** Largest `training.localSteps`, SGD steps per round. */
+export const MAX_LOCAL_STEPS = 1_000_000
+
+/** Largest `training.learningRate` (which must also be above 0). */
+export const MAX_LEARNING_RATE = 100
+
+/** Largest `training.initSeed` (2^31 − 1, the largest positive int32). */
+export const MAX_INIT_SEED = 2 ** 31 - 1
+
+/**
+ * Largest `rounds.quorum` and `rounds.fanout`, peers. The same value as {@link MAX_MEMBERS} but a
+ * separate bound: it limits peers counted per round, not a stored list.
+ */
+export const MAX_ROUND_PEERS = 10_000
+
+/** Shortest `rounds.deadlineMs`, ms. */
+export const MIN_DEADLINE_MS = 100
+
+/** Longest `rounds.deadlineMs`, ms (24 hours). */
+export const MAX_DEADLINE_MS = 86_400_000
+
+/** Largest `rounds.window`, rounds. */
+export const MAX_WINDOW = 1000
+
+/** Length of a network id, hex characters (the first 16 bytes of a SHA-256). */
+export const NETWORK_ID_HEX_LENGTH = 32
+
+/** What a network id looks like: {@link NETWORK_ID_HEX_LENGTH} lower-case hex characters. */
+export const NETWORK_ID_PATTERN = new RegExp(`^[0-9a-f]{${NETWORK_ID_HEX_LENGTH}}$`)
+
 function isPeerId (text: string): boolean {
   try {
     return peerIdFromString(text).toString() === text
@@ -125,28 +167,28 @@ export function parseManifest (json: unknown): NetworkManifest {
   return deepFreeze({
     name: root.name,
     model: {
-      inputSize: int(model.inputSize, 'model.inputSize', 1, 1 << 24),
+      inputSize: int(model.inputSize, 'model.inputSize', 1, MAX_INPUT_SIZE),
       hiddenLayers: hidden.map((layer: unknown, i: number) => {
         const l = asObject(layer, `model.hiddenLayers[${i}]`)
         if (l.type !== 'dense') throw new ManifestError(`model.hiddenLayers[${i}].type`, `got ${show(l.type)}, allowed: "dense"`)
         if (!ACTIVATIONS.includes(l.activation as never)) {
           throw new ManifestError(`model.hiddenLayers[${i}].activation`, `got ${show(l.activation)}, allowed: ${ACTIVATIONS.join(', ')}`)
         }
-        return { type: 'dense' as const, units: int(l.units, `model.hiddenLayers[${i}].units`, 1, 1 << 16), activation: l.activation as DenseLayerSpec['activation'] }
+        return { type: 'dense' as const, units: int(l.units, `model.hiddenLayers[${i}].units`, 1, MAX_LAYER_UNITS), activation: l.activation as DenseLayerSpec['activation'] }
       }),
-      classes: int(model.classes, 'model.classes', 2, 1 << 16)
+      classes: int(model.classes, 'model.classes', MIN_CLASSES, MAX_LAYER_UNITS)
     },
     training: {
-      localSteps: int(training.localSteps, 'training.localSteps', 1, 1_000_000),
-      batchSize: int(training.batchSize, 'training.batchSize', 1, 1 << 16),
-      learningRate: num(training.learningRate, 'training.learningRate', 0, 100),
-      initSeed: int(training.initSeed, 'training.initSeed', 0, 2 ** 31 - 1)
+      localSteps: int(training.localSteps, 'training.localSteps', 1, MAX_LOCAL_STEPS),
+      batchSize: int(training.batchSize, 'training.batchSize', 1, MAX_BATCH_SIZE),
+      learningRate: num(training.learningRate, 'training.learningRate', 0, MAX_LEARNING_RATE),
+      initSeed: int(training.initSeed, 'training.initSeed', 0, MAX_INIT_SEED)
     },
     aggregation: { ...aggregation, rule: aggregation.rule },
     rounds: {
-      quorum: int(rounds.quorum, 'rounds.quorum', 0, 10_000),
-      deadlineMs: int(rounds.deadlineMs, 'rounds.deadlineMs', 100, 86_400_000),
-      window: int(rounds.window, 'rounds.window', 0, 1000),
+      quorum: int(rounds.quorum, 'rounds.quorum', 0, MAX_ROUND_PEERS),
+      deadlineMs: int(rounds.deadlineMs, 'rounds.deadlineMs', MIN_DEADLINE_MS, MAX_DEADLINE_MS),
+      window: int(rounds.window, 'rounds.window', 0, MAX_WINDOW),
       ...fanoutOf(rounds.fanout)
     },
     members: [...members].sort()
@@ -179,11 +221,11 @@ export function canonicalJson (value: unknown): string {
 
 /** The network id: the first 16 bytes of the SHA-256 of the canonical manifest, hex (32 characters). */
 export function networkId (manifest: NetworkManifest): string {
-  return createHash('sha256').update(canonicalJson(manifest)).digest('hex').slice(0, 32)
+  return createHash('sha256').update(canonicalJson(manifest)).digest('hex').slice(0, NETWORK_ID_HEX_LENGTH)
 }
 
 function fanoutOf (value: unknown): { fanout?: number } {
-  const fanout = value === undefined ? 0 : int(value, 'rounds.fanout', 0, 10_000)
+  const fanout = value === undefined ? 0 : int(value, 'rounds.fanout', 0, MAX_ROUND_PEERS)
   return fanout === 0 ? {} : { fanout }
 }
 

@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto'
 import { ValidationError } from './validation-error.ts'
 
+/** Size of a payload parameter on the wire, bytes: one little-endian float32 (`f32le`). */
+export const BYTES_PER_PARAMETER = 4
+
+/** Size of a SHA-256 digest, bytes. */
+export const SHA256_BYTES = 32
+
+/** What a SHA-256 in hex looks like: 64 (2 × {@link SHA256_BYTES}) lower-case hex characters. */
+export const SHA256_HEX_PATTERN = new RegExp(`^[0-9a-f]{${2 * SHA256_BYTES}}$`)
+
 /** SHA-256 of a payload, hex: the name a model is announced and fetched by. */
 export function payloadHash (payload: Uint8Array): string {
   return createHash('sha256').update(payload).digest('hex')
@@ -18,8 +27,8 @@ export function encodeModelPayload (weights: Float32Array): Uint8Array {
  * @throws ValidationError `wrong-size`, `hash-mismatch` or `non-finite`.
  */
 export function decodeModelPayload (payload: Uint8Array, expectedHash: string, parameterCount: number): Float32Array {
-  if (payload.byteLength !== parameterCount * 4) {
-    throw new ValidationError('wrong-size', `${payload.byteLength} bytes, the model has ${parameterCount * 4}`)
+  if (payload.byteLength !== parameterCount * BYTES_PER_PARAMETER) {
+    throw new ValidationError('wrong-size', `${payload.byteLength} bytes, the model has ${parameterCount * BYTES_PER_PARAMETER}`)
   }
   if (payloadHash(payload) !== expectedHash) throw new ValidationError('hash-mismatch', 'payload does not match its announced hash')
   // Copy: the payload may sit at an offset that is not a multiple of 4, and must not alias a network buffer.

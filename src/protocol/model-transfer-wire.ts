@@ -1,3 +1,4 @@
+import { SHA256_BYTES } from './model-payload.ts'
 import { ValidationError } from './validation-error.ts'
 
 /**
@@ -13,8 +14,8 @@ import { ValidationError } from './validation-error.ts'
  * beyond the announced size.
  */
 
-/** SHA-256 digest size: the only request size a server accepts. */
-export const MODEL_REQUEST_BYTES = 32
+/** Size of a request, bytes: one SHA-256 digest ({@link SHA256_BYTES}), the only request size a server accepts. */
+export const MODEL_REQUEST_BYTES = SHA256_BYTES
 
 /** Status bytes of a response, readable ASCII so a hex dump says what happened. */
 export const TRANSFER_STATUS = {

@@ -1,9 +1,7 @@
 import { decodeAnnouncement, encodeAnnouncement, payloadHash } from '../protocol/index.ts'
 import type { UpdateAnnouncement } from '../protocol/index.ts'
+import { RECENT_PAYLOADS } from './round-network.ts'
 import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
-
-/** Payloads a member keeps for others to fetch: a few rounds' worth. */
-const RECENT_PAYLOADS = 8
 
 /**
  * A network of round-loop members inside one process: the same announcement codec and checks as

@@ -9,6 +9,7 @@ export { MAX_ANNOUNCERS_PER_ROUND, MAX_EVIDENCE, MAX_TRACKED_PEERS, RoundInbox }
 export type { EquivocationEvidence, InboxVerdict, RoundInboxInit } from './round-inbox.ts'
 export { PeerSample } from './peer-sample.ts'
 export type { AnnouncementOutcome, AnnouncementVerdict, RoundNetwork } from './round-network.ts'
+export { RECENT_PAYLOADS } from './round-network.ts'
 export { InProcessNetwork } from './in-process-network.ts'
 export { silentLogger } from './logger.ts'
 export type { Logger } from './logger.ts'

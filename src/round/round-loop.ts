@@ -1,7 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
 import {
-  PAYLOAD_ENCODING, TransferError, ValidationError, decodeModelPayload, encodeModelPayload, payloadHash, signAnnouncement
+  BYTES_PER_PARAMETER, PAYLOAD_ENCODING, TransferError, ValidationError, decodeModelPayload, encodeModelPayload, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { createRng, deriveSeed } from '../model/index.ts'
@@ -96,7 +96,7 @@ export class RoundLoop {
     this.#inbox = new RoundInbox({
       networkId: init.networkId,
       selfId: init.peerId,
-      payloadBytes: init.parameterCount * 4,
+      payloadBytes: init.parameterCount * BYTES_PER_PARAMETER,
       window: init.manifest.rounds.window
     })
     components.network.onAnnouncement(a => this.#onAnnouncement(a))

@@ -1,5 +1,11 @@
 import type { UpdateAnnouncement, ValidationAction, ValidationCode } from '../protocol/index.ts'
 
+/**
+ * How many of a node's own most recent payloads a RoundNetwork keeps serving by hash: a few
+ * rounds' worth (the libp2p network's default, and the in-process network's fixed store).
+ */
+export const RECENT_PAYLOADS = 8
+
 /** What the round loop makes of an announcement: use it, or refuse it with a gossipsub action. */
 export type AnnouncementVerdict = 'accept' | ValidationAction
 
