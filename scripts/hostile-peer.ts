@@ -16,7 +16,7 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { encodeAnnouncement, encodeModelPayload, modelProtocol, payloadHash, signAnnouncement, updateTopic } from '../src/protocol/index.ts'
 import type { AnnouncementFields, UpdateAnnouncement } from '../src/protocol/index.ts'
-import { ModelTransfer, createMeshtrainLibp2p } from '../src/network/index.ts'
+import { createMeshtrainLibp2p } from '../src/network/index.ts'
 import type { MeshtrainLibp2p } from '../src/network/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -90,8 +90,7 @@ export class HostilePeer {
     })
     await node.start()
     const peer = new HostilePeer(node, key, init)
-    const transfer = new ModelTransfer({ libp2p: node, networkId: init.networkId, lookup: hash => hash === payloadHash(peer.#nanPayload) ? peer.#nanPayload : undefined })
-    await transfer.start()
+    node.services.modelTransfer.servePayloads({ lookup: hash => hash === payloadHash(peer.#nanPayload) ? peer.#nanPayload : undefined })
     node.services.pubsub.subscribe(peer.#topic)
     // Honest announcements, kept to replay them as our own.
     node.services.pubsub.addEventListener('message', evt => { if (peer.#captured.length < 64) peer.#captured.push(evt.detail.data) })

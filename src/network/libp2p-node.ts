@@ -14,6 +14,8 @@ import type { Logger as OperatorLogger } from '../round/index.ts'
 import { bootstrapRedial } from './bootstrap-redial.ts'
 import { memberGater } from './connection-gater.ts'
 import { KeyMismatchReporter } from './key-mismatch.ts'
+import { modelTransfer } from './model-transfer.ts'
+import type { ModelTransfer, ModelTransferInit } from './model-transfer.ts'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/index.ts'
 import { DECODE_RPC_LIMITS, LOOPBACK_ALLOW, MAX_GOSSIP_RPC_BYTES, SCORE_THRESHOLDS, gossipScoreParams } from './gossip-scoring.ts'
 import { PayloadPenalties } from './payload-penalties.ts'
@@ -56,6 +58,11 @@ export interface MeshtrainLibp2pInit {
    */
   readonly members?: readonly string[]
   /**
+   * Limits of the model-transfer service (its `networkId` and `maxPayloadBytes` come from above).
+   * @default the defaults of ModelTransferInit
+   */
+  readonly modelTransfer?: Omit<ModelTransferInit, 'networkId' | 'maxPayloadBytes'>
+  /**
    * Operator log sink: likely key mismatches and refused non-members are reported here.
    * @default a sink that drops everything
    */
@@ -71,6 +78,8 @@ export type MeshtrainServices = {
   peerBans: PeerBans
   /** Invalid payloads by peer, which lower its gossipsub score. */
   payloadPenalties: PayloadPenalties
+  /** The model-transfer protocol: payloads by hash. */
+  modelTransfer: ModelTransfer
   /** Present when the bootstrap list is non-empty. */
   bootstrapRedial?: BootstrapRedial
 }
@@ -136,6 +145,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
       ping: ping(),
       peerBans: () => bans,
       payloadPenalties: () => penalties,
+      modelTransfer: modelTransfer({ ...init.modelTransfer, networkId: init.networkId, maxPayloadBytes }),
       pubsub: gossipsub({
         globalSignaturePolicy: StrictSign,
         emitSelf: false,

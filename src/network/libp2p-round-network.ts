@@ -4,11 +4,10 @@ import { decodeAnnouncement, encodeAnnouncement } from '../protocol/index.ts'
 import { payloadHash } from '../protocol/index.ts'
 import { updateTopic } from '../protocol/index.ts'
 import { VALIDATION_CODES, ValidationError } from '../protocol/index.ts'
-import { ModelTransfer } from './model-transfer.ts'
 import type { Message } from '@libp2p/gossipsub'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 import type { UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
-import type { ModelTransferInit, TransferRequestOutcome } from './model-transfer.ts'
+import type { ModelTransfer, TransferRequestOutcome } from './model-transfer.ts'
 import { SCORE_THRESHOLDS } from './gossip-scoring.ts'
 import { gossipScore } from './libp2p-node.ts'
 import type { MeshtrainLibp2p } from './libp2p-node.ts'
@@ -78,7 +77,7 @@ interface SourceRecord {
 }
 
 /** The node to run over, and options of the round network (all but `networkId` have defaults). */
-export interface Libp2pRoundNetworkInit extends ModelTransferInit {
+export interface Libp2pRoundNetworkInit {
   /** A started node from createMeshtrainLibp2p. */
   libp2p: MeshtrainLibp2p
   /** The network whose update topic and model protocol are used. */
@@ -134,15 +133,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     this.logger = init.log ?? silentLogger
     this.log = node.logger.forComponent('meshtrain:round-network')
     this.members = init.members === undefined || init.members.length === 0 ? undefined : new Set(init.members)
-    this.transfer = new ModelTransfer({
-      libp2p: node,
-      networkId: init.networkId,
-      lookup: hash => this.payloads.get(hash),
-      onRequest: (peer, outcome) => {
-        this.requestCounts.set(outcome, (this.requestCounts.get(outcome) ?? 0) + 1)
-        if (outcome !== 'accept') this.log('model request from %p: %s', peer, outcome)
-      }
-    }, transferInit(init))
+    this.transfer = node.services.modelTransfer
   }
 
   /** Subscribe to the update topic, install the validator, serve payloads. Idempotent. */
@@ -152,7 +143,13 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     pubsub.topicValidators.set(this.topic, async (source, message) => await this.validate(source, message))
     pubsub.subscribe(this.topic)
     pubsub.addEventListener('gossipsub:heartbeat', this.onHeartbeat)
-    await this.transfer.start()
+    this.transfer.servePayloads({
+      lookup: hash => this.payloads.get(hash),
+      onRequest: (peer, outcome) => {
+        this.requestCounts.set(outcome, (this.requestCounts.get(outcome) ?? 0) + 1)
+        if (outcome !== 'accept') this.log('model request from %p: %s', peer, outcome)
+      }
+    })
     this.started = true
     this.logger.info(`joined ${this.topic} as ${this.peerId}`)
   }
@@ -161,7 +158,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
-    await this.transfer.stop()
+    this.transfer.servePayloads(undefined)
     const pubsub = this.node.services.pubsub
     pubsub.topicValidators.delete(this.topic)
     pubsub.removeEventListener('gossipsub:heartbeat', this.onHeartbeat)
@@ -340,16 +337,4 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     record.rejected++
     record.firstRejectedAt ??= Date.now()
   }
-}
-
-/** The ModelTransferInit part of the init, without undefined values (exactOptionalPropertyTypes). */
-function transferInit (init: Libp2pRoundNetworkInit): ModelTransferInit {
-  const {
-    maxPayloadBytes, requestTimeoutMs, maxInboundPerPeer, maxInboundTotal, requestReadTimeoutMs, maxOutboundPerPeer,
-    maxOutboundTotal, maxQueuedFetches
-  } = init
-  return Object.fromEntries(Object.entries({
-    maxPayloadBytes, requestTimeoutMs, maxInboundPerPeer, maxInboundTotal, requestReadTimeoutMs, maxOutboundPerPeer, maxOutboundTotal, maxQueuedFetches
-  })
-    .filter(([, value]) => value !== undefined))
 }

@@ -4,7 +4,7 @@ import {
   DEFAULT_MAX_PAYLOAD_BYTES, MODEL_REQUEST_BYTES, TRANSFER_STATUS, SHA256_HEX_PATTERN, TransferError, ValidationError, decodeModelRequest, modelProtocol, payloadHash
 } from '../protocol/index.ts'
 import type { ValidationCode } from '../protocol/index.ts'
-import type { AbortOptions, Connection, Libp2p, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
 /**
  * The model-transfer protocol as a libp2p service (wire format: src/protocol/model-transfer-wire.ts
@@ -13,8 +13,10 @@ import type { AbortOptions, Connection, Libp2p, Logger, PeerId, Startable, Strea
  * when it is full), a deadline on every stream, and no byte beyond the announced size.
  */
 
-/** Options of the model-transfer protocol; every one has a default. */
+/** Options of the model-transfer protocol; all but `networkId` have defaults. */
 export interface ModelTransferInit {
+  /** The network whose protocol id (`/meshtrain/<network-id>/model/1.0.0`) is served and dialled. */
+  networkId: string
   /**
    * Largest payload this node fetches or serves, bytes.
    * @default 268_435_456 (256 MiB)
@@ -62,15 +64,23 @@ export interface ModelTransferInit {
 /** How one inbound request ended: served, or a validation code (for metrics and logs). */
 export type TransferRequestOutcome = 'accept' | ValidationCode
 
-/** The narrow set of collaborators the protocol needs. */
+/** The narrow set of libp2p components the service needs (libp2p hands them to its services). */
 export interface ModelTransferComponents {
-  /** The libp2p node: registers the handler, dials, provides the logger. */
-  readonly libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'logger'>
-  /** The network whose protocol id is served. */
-  readonly networkId: string
+  readonly registrar: {
+    handle (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+    unhandle (protocol: string): Promise<void>
+  }
+  readonly connectionManager: {
+    openStream (peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
+  }
+  readonly logger: ComponentLogger
+}
+
+/** What this node serves, set by the round network: payloads by hash, and a hook per request (metrics). */
+export interface PayloadSource {
   /** Payloads this node serves, by hex SHA-256; undefined when it does not hold one. */
   lookup (modelHash: string): Uint8Array | undefined
-  /** Told how every inbound request ended, for metrics. */
+  /** Told how every inbound request ended. */
   onRequest? (peer: PeerId, outcome: TransferRequestOutcome): void
 }
 
@@ -93,8 +103,10 @@ const FRAME_OVERHEAD_BYTES = 16
 export const INBOUND_STREAM_HEADROOM = 1
 
 /**
- * Serves payloads by hash to other peers and fetches theirs.
- * Start registers the stream handler, stop unregisters it and aborts requests in flight.
+ * The model-transfer protocol as a libp2p service (see {@link modelTransfer}): serves the payloads
+ * its {@link PayloadSource} holds by hash to other peers, and fetches theirs. libp2p starts it with
+ * the node (registering the stream handler) and stops it with the node (unregistering it and
+ * aborting requests in flight).
  */
 export class ModelTransfer implements Startable {
   readonly protocol: string
@@ -109,11 +121,12 @@ export class ModelTransfer implements Startable {
   private readonly inboundByPeer = new Map<string, number>()
   private inboundTotal = 0
   private run: AbortController | undefined
+  private source: PayloadSource | undefined
 
-  constructor (components: ModelTransferComponents, init: ModelTransferInit = {}) {
+  constructor (components: ModelTransferComponents, init: ModelTransferInit) {
     this.components = components
-    this.protocol = modelProtocol(components.networkId)
-    this.log = components.libp2p.logger.forComponent('meshtrain:model-transfer')
+    this.protocol = modelProtocol(init.networkId)
+    this.log = components.logger.forComponent('meshtrain:model-transfer')
     this.maxPayloadBytes = positive('maxPayloadBytes', init.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)
     this.requestTimeoutMs = positive('requestTimeoutMs', init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
     this.maxInboundPerPeer = positive('maxInboundPerPeer', init.maxInboundPerPeer ?? DEFAULT_MAX_INBOUND_PER_PEER)
@@ -126,11 +139,16 @@ export class ModelTransfer implements Startable {
     })
   }
 
+  /** Serve the payloads `source` holds from now on; undefined: answer every request `not-found`. */
+  servePayloads (source: PayloadSource | undefined): void {
+    this.source = source
+  }
+
   /** Register the stream handler. Idempotent. */
   async start (): Promise<void> {
     if (this.run !== undefined) return
     this.run = new AbortController()
-    await this.components.libp2p.handle(this.protocol, async (stream, connection) => {
+    await this.components.registrar.handle(this.protocol, async (stream, connection) => {
       await this.serve(stream, connection)
     }, {
       // Let our own per-peer/total limits answer `busy` instead of libp2p resetting the stream.
@@ -143,7 +161,7 @@ export class ModelTransfer implements Startable {
     if (this.run === undefined) return
     this.run.abort(new Error('model transfer stopped'))
     this.run = undefined
-    await this.components.libp2p.unhandle(this.protocol)
+    await this.components.registrar.unhandle(this.protocol)
   }
 
   /**
@@ -171,7 +189,7 @@ export class ModelTransfer implements Startable {
     const started = Date.now()
     let stream: Stream | undefined
     try {
-      stream = await this.components.libp2p.dialProtocol(peer, this.protocol, { signal })
+      stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
       const payload = await requestModel(stream, modelHash, byteLength, { signal })
       if (payloadHash(payload) !== modelHash) {
         throw new TransferError('hash-mismatch', `payload from ${peer} does not hash to ${modelHash}`)
@@ -204,7 +222,7 @@ export class ModelTransfer implements Startable {
     const readSignal = AbortSignal.any([signal, AbortSignal.timeout(this.requestReadTimeoutMs)])
     let outcome: TransferRequestOutcome = 'accept'
     try {
-      outcome = await serveModelRequest(stream, busy ? () => 'busy' : hash => this.components.lookup(hash), { signal, readSignal })
+      outcome = await serveModelRequest(stream, busy ? () => 'busy' : hash => this.source?.lookup(hash), { signal, readSignal })
       await stream.close({ signal })
     } catch (err) {
       outcome = err instanceof ValidationError ? err.code : readSignal.aborted && !run.signal.aborted ? 'timeout' : 'stream-error'
@@ -215,9 +233,17 @@ export class ModelTransfer implements Startable {
       if (left === 0) this.inboundByPeer.delete(peer)
       else this.inboundByPeer.set(peer, left)
       this.inboundTotal--
-      this.components.onRequest?.(connection.remotePeer, outcome)
+      this.source?.onRequest?.(connection.remotePeer, outcome)
     }
   }
+}
+
+/**
+ * The model-transfer service factory for libp2p's `services` map: libp2p builds it with its
+ * components and starts and stops it with the node.
+ */
+export function modelTransfer (init: ModelTransferInit): (components: ModelTransferComponents) => ModelTransfer {
+  return components => new ModelTransfer(components, init)
 }
 
 /**

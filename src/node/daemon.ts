@@ -76,7 +76,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   }
   try {
     await startListening(libp2p, config.listen.map(String))
-    const network = new Libp2pRoundNetwork({ libp2p, networkId: id, maxPayloadBytes: parameters * BYTES_PER_PARAMETER, log, members: manifest.members })
+    const network = new Libp2pRoundNetwork({ libp2p, networkId: id, log, members: manifest.members })
     await network.start()
     output.ready({
       peerId,

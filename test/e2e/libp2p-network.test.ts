@@ -54,7 +54,7 @@ async function startNode (options: NodeOptions = {}): Promise<{ node: MeshtrainL
 
 async function startMember (options: NodeOptions = {}): Promise<Member> {
   const { node, privateKey } = await startNode(options)
-  const network = new Libp2pRoundNetwork({ libp2p: node, networkId: NETWORK_ID, maxPayloadBytes: 8_000_000 })
+  const network = new Libp2pRoundNetwork({ libp2p: node, networkId: NETWORK_ID })
   const mesh = new Set<string>()
   // Listen before subscribing, so no graft goes unseen.
   node.services.pubsub.addEventListener('gossipsub:graft', evt => { if (evt.detail.topic === network.topic) mesh.add(evt.detail.peerId) })
@@ -197,6 +197,8 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     const payload = encodeModelPayload(randomWeights(250_000, 3))
     const announcement = await announcementFor(liarMember, payload)
     let answer: (stream: Stream) => Promise<void> = async () => {}
+    // The liar answers with a handler of its own in place of its model-transfer service.
+    await liar.unhandle(modelProtocol(NETWORK_ID))
     await liar.handle(modelProtocol(NETWORK_ID), async (stream) => {
       const lp = lpStream(stream, { maxDataLength: 32 })
       await lp.read()
