@@ -18,8 +18,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   round: ['errors', 'protocol', 'aggregation', 'model'],
   network: ['errors', 'protocol', 'round'],
   adversary: ['errors', 'protocol', 'aggregation', 'model', 'round'],
-  node: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary'],
-  cli: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'node']
+  ledger: ['errors', 'protocol'],
+  node: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger'],
+  cli: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'node']
 }
 
 function sourceFiles (dir: string): string[] {

@@ -1,0 +1,3 @@
+export * from './merkle-hash.ts'
+export * from './merkle-tree.ts'
+export * from './merkle-verify.ts'
