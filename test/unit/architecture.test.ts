@@ -19,8 +19,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   network: ['errors', 'protocol', 'round'],
   adversary: ['errors', 'protocol', 'aggregation', 'model', 'round'],
   ledger: ['errors', 'protocol'],
-  node: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger'],
-  cli: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'node']
+  privacy: ['errors'],
+  node: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'privacy'],
+  cli: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'privacy', 'node']
 }
 
 function sourceFiles (dir: string): string[] {
