@@ -5,13 +5,15 @@
  */
 import { ConfigError, EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
 import { initCommand } from './init-command.ts'
+import { privacyCommand } from './privacy-command.ts'
 import { startCommand } from './start-command.ts'
 import { swarmCommand } from './swarm-command.ts'
 
 const COMMANDS = {
   init: { run: initCommand, summary: 'create a node: identity key, config.json, manifest.json (see meshtrain init --help)' },
   start: { run: startCommand, summary: 'run the node (see meshtrain start --help)' },
-  swarm: { run: swarmCommand, summary: 'run a local swarm of real daemons on 127.0.0.1 (see meshtrain swarm --help)' }
+  swarm: { run: swarmCommand, summary: 'run a local swarm of real daemons on 127.0.0.1 (see meshtrain swarm --help)' },
+  privacy: { run: privacyCommand, summary: 'plan a differential-privacy budget: epsilon of a run, or the noise a budget needs (see meshtrain privacy --help)' }
 } as const satisfies Record<string, { run: (argv: string[]) => Promise<void>, summary: string }>
 
 const USAGE = `usage: meshtrain <command> [options]
