@@ -1,7 +1,8 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { decodeModelPayload, encodeModelPayload, payloadHash } from '../protocol/index.ts'
-import { InputError } from '../errors/index.ts'
+import { MAX_ANNOUNCEMENT_COUNT, decodeModelPayload, encodeModelPayload, payloadHash } from '../protocol/index.ts'
+import { InputError, RuntimeFailure } from '../errors/index.ts'
+import type { Logger } from '../round/index.ts'
 
 /** The latest model and the round it finished, as kept on disk. */
 export interface Checkpoint {
@@ -14,12 +15,17 @@ export interface Checkpoint {
 const CHECKPOINT_FILE = 'latest.ckpt'
 
 /**
+ * Largest round a checkpoint may hold: the largest round an announcement may carry
+ * (`MAX_ANNOUNCEMENT_COUNT`, 2^40), so a resumed node can announce its next round.
+ */
+export const MAX_CHECKPOINT_ROUND = MAX_ANNOUNCEMENT_COUNT - 1
+
+/**
  * Write the checkpoint atomically: a temporary file is written and fsynced, then renamed over the
  * previous one and the directory fsynced, so a crash at any point leaves the last good checkpoint.
  * Layout: 4-byte little-endian header length, the JSON header, the float32 weights.
  */
 export async function saveCheckpoint (dir: string, checkpoint: Checkpoint): Promise<void> {
-  await mkdir(dir, { recursive: true })
   const payload = encodeModelPayload(checkpoint.weights)
   const header = Buffer.from(JSON.stringify({
     networkId: checkpoint.networkId,
@@ -30,19 +36,54 @@ export async function saveCheckpoint (dir: string, checkpoint: Checkpoint): Prom
   const length = Buffer.alloc(4)
   length.writeUInt32LE(header.length)
   const temp = join(dir, `${CHECKPOINT_FILE}.${process.pid}.tmp`)
-  const file = await open(temp, 'w', 0o600)
   try {
-    await file.writeFile(Buffer.concat([length, header, payload]))
-    await file.sync()
-  } finally {
-    await file.close()
+    await mkdir(dir, { recursive: true })
+    const file = await open(temp, 'w', 0o600)
+    try {
+      await file.writeFile(Buffer.concat([length, header, payload]))
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    await rename(temp, join(dir, CHECKPOINT_FILE))
+    const directory = await open(dir, 'r')
+    try {
+      await directory.sync()
+    } finally {
+      await directory.close()
+    }
+  } catch (err) {
+    // A full disk must not leave a partial temporary file behind on every attempt.
+    await rm(temp, { force: true }).catch(() => undefined)
+    const code = (err as NodeJS.ErrnoException).code ?? 'error'
+    throw new CheckpointWriteError(`cannot write checkpoint of round ${checkpoint.round} in ${dir}: ${code === 'ENOSPC' ? 'no space left on device' : (err as Error).message}`, code, { cause: err })
   }
-  await rename(temp, join(dir, CHECKPOINT_FILE))
-  const directory = await open(dir, 'r')
+}
+
+/** A checkpoint that could not be written (disk full, permissions); the previous one is intact. */
+export class CheckpointWriteError extends RuntimeFailure {
+  /** The errno code, e.g. `ENOSPC`. */
+  readonly errno: string
+  constructor (message: string, errno: string, options?: ErrorOptions) {
+    super('checkpoint-write-failed', message, options)
+    this.errno = errno
+  }
+}
+
+/**
+ * Save a checkpoint, and when it cannot be written warn and carry on: the last good checkpoint is
+ * kept, training goes on and the next round tries again (a full disk is for the operator to fix,
+ * not a reason to stop a network member).
+ * @returns whether the checkpoint was written.
+ */
+export async function saveCheckpointOrWarn (dir: string, checkpoint: Checkpoint, log: Logger): Promise<boolean> {
   try {
-    await directory.sync()
-  } finally {
-    await directory.close()
+    await saveCheckpoint(dir, checkpoint)
+    return true
+  } catch (err) {
+    if (!(err instanceof CheckpointWriteError)) throw err
+    log.warn(`${err.message}; keeping the last good checkpoint, training goes on and the next round tries again`)
+    return false
   }
 }
 
@@ -63,8 +104,11 @@ export async function loadCheckpoint (dir: string, networkId: string, parameterC
   try {
     bytes = await readFile(path)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    if (code === 'EISDIR') throw new CheckpointError(`${path} is a directory, expected a checkpoint file; move it away to start afresh`, { cause: err })
+    if (code === 'ENOTDIR') throw new CheckpointError(`${dir} is not a directory; move it away (the node keeps its checkpoints there)`, { cause: err })
+    throw new CheckpointError(`${path} cannot be read: ${code ?? (err as Error).message}`, { cause: err })
   }
   let header: { networkId?: unknown, round?: unknown, parameters?: unknown, sha256?: unknown }
   let payload: Uint8Array
@@ -75,12 +119,15 @@ export async function loadCheckpoint (dir: string, networkId: string, parameterC
   } catch (err) {
     throw new CheckpointError(`${path} is damaged: ${(err as Error).message}`, { cause: err })
   }
+  if (header === null || typeof header !== 'object') throw new CheckpointError(`${path} has a bad header`)
   if (header.networkId !== networkId) throw new CheckpointError(`${path} belongs to network ${String(header.networkId)}, not ${networkId}; move it away to start afresh`)
-  if (header.parameters !== parameterCount || typeof header.sha256 !== 'string' || !Number.isSafeInteger(header.round)) {
-    throw new CheckpointError(`${path} has a bad header`)
+  if (header.parameters !== parameterCount || typeof header.sha256 !== 'string') throw new CheckpointError(`${path} has a bad header`)
+  const round = header.round
+  if (typeof round !== 'number' || !Number.isInteger(round) || round < 0 || round > MAX_CHECKPOINT_ROUND) {
+    throw new CheckpointError(`${path}: round ${JSON.stringify(round)} is not an integer from 0 to ${MAX_CHECKPOINT_ROUND}`)
   }
   try {
-    return { networkId, round: header.round as number, weights: decodeModelPayload(payload, header.sha256, parameterCount) }
+    return { networkId, round, weights: decodeModelPayload(payload, header.sha256, parameterCount) }
   } catch (err) {
     throw new CheckpointError(`${path} is damaged: ${(err as Error).message}`, { cause: err })
   }

@@ -6,7 +6,7 @@ import { ModelTrainer } from '../model/index.ts'
 import { BYTES_PER_PARAMETER, networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
 import { Adversary } from '../adversary/index.ts'
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts'
+import { loadCheckpoint, saveCheckpointOrWarn } from './checkpoint.ts'
 import type { NodeConfig } from './config.ts'
 import { dataDirPaths, readManifestFile } from './data-dir.ts'
 import { loadIdentity } from './identity.ts'
@@ -110,7 +110,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       aggregator,
       log,
       onRound: async (summary: RoundSummary) => {
-        await saveCheckpoint(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights })
+        await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights }, log)
         output.round(summary)
         // With --expose-gc (diagnostics, tests), report retained memory rather than garbage.
         ;(globalThis as { gc?: () => void }).gc?.()

@@ -12,7 +12,7 @@ export type { RawKind, RawValue, Setting, SettingLayers, SettingsOf, SettingsTab
 export { aggregatorFor, runDaemon } from './daemon.ts'
 export { dataDirPaths, initDataDir, readConfigFile, readManifestFile } from './data-dir.ts'
 export { IDENTITY_FILE, createIdentity, loadIdentity } from './identity.ts'
-export { CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint.ts'
+export { CheckpointError, CheckpointWriteError, MAX_CHECKPOINT_ROUND, loadCheckpoint, saveCheckpoint, saveCheckpointOrWarn } from './checkpoint.ts'
 export type { Checkpoint } from './checkpoint.ts'
 export { createStatusOutput } from './status-output.ts'
 export type { NetworkStatus, ReadyInfo, StatusEvent, StatusOutput } from './status-output.ts'
