@@ -36,13 +36,18 @@ export async function readConfigFile (dataDir: string): Promise<unknown> {
 }
 
 /**
- * The manifest of `dataDir`, validated.
+ * The manifest of `dataDir`, validated. A manifest with `privacy` on is refused until the node
+ * trains with DP-SGD (issue 15): a node must never take part in a private network without it.
  * @throws ConfigError when missing or not JSON; ManifestError naming the bad setting.
  */
 export async function readManifestFile (path: string): Promise<NetworkManifest> {
   const json = await readJson(path, 'manifest', false)
   try {
-    return parseManifest(json)
+    const manifest = parseManifest(json)
+    if (manifest.privacy !== undefined) {
+      throw new ManifestError('privacy.mode', `"${manifest.privacy.mode}": this node cannot train with differential privacy yet, and will not join a private network without it`)
+    }
+    return manifest
   } catch (err) {
     if (err instanceof ManifestError) throw new ManifestError(err.setting, `${path}: ${err.message.replace(/^manifest: /, '')}`)
     throw err

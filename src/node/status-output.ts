@@ -1,5 +1,7 @@
 import type { RoundSummary } from '../round/index.ts'
 import type { RoundNetworkStats } from '../network/index.ts'
+import { stallText } from './kept-own-streak.ts'
+import type { StallInfo } from './kept-own-streak.ts'
 
 /** The round network's counters and the process's memory, reported after every round. */
 export interface NetworkStatus extends RoundNetworkStats {
@@ -23,6 +25,8 @@ export interface StatusOutput {
   ready (info: ReadyInfo): void
   round (summary: RoundSummary): void
   finished (rounds: number): void
+  /** The node kept its own model several rounds in a row: what it heard and what the rule needs. */
+  stalled (info: StallInfo): void
   /** Validation outcomes by code, graylisted peers and memory (text: only when refusals changed). */
   network (status: NetworkStatus): void
 }
@@ -32,6 +36,7 @@ export type StatusEvent =
   | ({ readonly event: 'ready' } & ReadyInfo)
   | { readonly event: 'round', readonly round: number, readonly peers: number, readonly used: number, readonly refused: number, readonly keptOwn: boolean, readonly loss: number, readonly accuracy: number, readonly durationMs: number }
   | { readonly event: 'finished', readonly rounds: number }
+  | ({ readonly event: 'stalled' } & StallInfo)
   | ({ readonly event: 'network' } & NetworkStatus)
 
 /** Status lines written with `write` (stdout in the daemon). */
@@ -51,6 +56,7 @@ export function createStatusOutput (format: 'text' | 'json', write: (line: strin
       `round ${s.round}  peers ${s.peers}  inputs used ${s.used} refused ${s.refused}${s.keptOwn ? ' (kept own model)' : ''}  loss ${s.loss.toFixed(4)}  held-out accuracy ${s.accuracy.toFixed(4)}  ${(s.durationMs / 1000).toFixed(1)}s`
     ),
     finished: rounds => emit({ event: 'finished', rounds }, `finished ${rounds} rounds`),
+    stalled: info => emit({ event: 'stalled', ...info }, `not aggregating: ${stallText(info)}`),
     network: status => {
       const text = networkText(status)
       if (format === 'text' && text === lastNetworkText) return

@@ -51,6 +51,53 @@ export interface RoundSpec {
   readonly fanout?: number
 }
 
+/** Privacy modes of a network; `off` is the absence of a `privacy` section. */
+export const PRIVACY_MODES = ['off', 'dp-sgd', 'update-clip'] as const
+
+/** What a node does once its privacy budget is spent. */
+export const BUDGET_EXHAUSTED_ACTIONS = ['stop', 'relay'] as const
+
+/**
+ * Record-level differential privacy, the same on every member (issue 15; accounting in
+ * src/privacy). `dp-sgd`: every local step is DP-SGD (Abadi et al. 2016, "Deep Learning with
+ * Differential Privacy", https://arxiv.org/abs/1607.00133): Poisson sampling at rate
+ * `training.batchSize` / local records, per-example gradients clipped to L2 norm `clipNorm`,
+ * Gaussian noise of standard deviation `noiseMultiplier` x `clipNorm`, accounted by the RDP of the
+ * sampled Gaussian mechanism (Mironov, Talwar and Zhang 2019). `update-clip`: the round's model
+ * change is clipped to `clipNorm` and noised instead (as DP-FedAvg, McMahan et al. 2018,
+ * https://arxiv.org/abs/1710.06963), which protects a node's whole data set per round, not a record.
+ */
+export interface PrivacySpec {
+  readonly mode: Exclude<(typeof PRIVACY_MODES)[number], 'off'>
+  /** The epsilon each node may spend in all, > 0. */
+  readonly epsilonBudget: number
+  /** The delta of the guarantee, in (0, 1); a node with N local records needs delta < 1 / N. */
+  readonly delta: number
+  /** The L2 clipping norm C, > 0. */
+  readonly clipNorm: number
+  /**
+   * sigma, the noise's standard deviation over `clipNorm`; `"auto"`: each node takes the smallest
+   * sigma that keeps `plannedRounds` rounds within the budget at its own sampling rate.
+   */
+  readonly noiseMultiplier: number | 'auto'
+  /** With `noiseMultiplier: "auto"` only: the rounds the budget must last. */
+  readonly plannedRounds?: number
+  /** `stop`: stop training; `relay`: keep aggregating and announcing peers' models without touching the data. */
+  readonly onBudgetExhausted: (typeof BUDGET_EXHAUSTED_ACTIONS)[number]
+}
+
+/** Largest `privacy.epsilonBudget`: beyond it a guarantee says nothing. */
+export const MAX_EPSILON_BUDGET = 1000
+
+/** Largest `privacy.clipNorm`. */
+export const MAX_CLIP_NORM = 1e6
+
+/** Largest numeric `privacy.noiseMultiplier`: noise a million times the clipping norm drowns any update. */
+export const MAX_MANIFEST_NOISE_MULTIPLIER = 1e6
+
+/** Largest `privacy.plannedRounds`. */
+export const MAX_PLANNED_ROUNDS = 100_000_000
+
 /** What a consortium agrees on; its canonical hash is the network id. */
 export interface NetworkManifest {
   readonly name: string
@@ -60,6 +107,11 @@ export interface NetworkManifest {
   readonly rounds: RoundSpec
   /** Peer ids allowed to join; empty means anyone holding the network's key (or anyone, if open). */
   readonly members: readonly string[]
+  /**
+   * Differential privacy; absent means off. Left out of a parsed manifest when off, so networks
+   * without privacy keep their network id.
+   */
+  readonly privacy?: PrivacySpec
 }
 
 /** A manifest that names a bad setting. */
@@ -191,8 +243,52 @@ export function parseManifest (json: unknown): NetworkManifest {
       window: int(rounds.window, 'rounds.window', 0, MAX_WINDOW),
       ...fanoutOf(rounds.fanout)
     },
-    members: [...members].sort()
+    members: [...members].sort(),
+    ...privacyOf(root.privacy)
   })
+}
+
+const PRIVACY_KEYS = ['mode', 'epsilonBudget', 'delta', 'clipNorm', 'noiseMultiplier', 'plannedRounds', 'onBudgetExhausted']
+
+/**
+ * The `privacy` section, strictly: unknown keys are refused (a misspelt privacy setting must not
+ * fall back to a default), and mode `off` takes no other key. Off parses to no section at all.
+ */
+function privacyOf (value: unknown): { privacy?: PrivacySpec } {
+  if (value === undefined) return {}
+  const privacy = asObject(value, 'privacy')
+  const unknown = Object.keys(privacy).find(k => !PRIVACY_KEYS.includes(k))
+  if (unknown !== undefined) throw new ManifestError(`privacy.${unknown}`, `unknown setting; known: ${PRIVACY_KEYS.join(', ')}`)
+  const mode = privacy.mode
+  if (!PRIVACY_MODES.includes(mode as never)) throw new ManifestError('privacy.mode', `got ${show(mode)}, allowed: ${PRIVACY_MODES.join(', ')}`)
+  if (mode === 'off') {
+    const other = Object.keys(privacy).find(k => k !== 'mode')
+    if (other !== undefined) throw new ManifestError(`privacy.${other}`, 'only with mode dp-sgd or update-clip')
+    return {}
+  }
+  const onBudgetExhausted = privacy.onBudgetExhausted ?? 'stop'
+  if (!BUDGET_EXHAUSTED_ACTIONS.includes(onBudgetExhausted as never)) {
+    throw new ManifestError('privacy.onBudgetExhausted', `got ${show(onBudgetExhausted)}, allowed: ${BUDGET_EXHAUSTED_ACTIONS.join(', ')}`)
+  }
+  const sigma = privacy.noiseMultiplier
+  if (sigma !== 'auto' && (typeof sigma !== 'number' || !(sigma > 0 && sigma <= MAX_MANIFEST_NOISE_MULTIPLIER))) {
+    throw new ManifestError('privacy.noiseMultiplier', `got ${show(sigma)}, expected "auto" or a number above 0 and at most ${MAX_MANIFEST_NOISE_MULTIPLIER}`)
+  }
+  const noiseMultiplier = sigma
+  if (noiseMultiplier !== 'auto' && privacy.plannedRounds !== undefined) throw new ManifestError('privacy.plannedRounds', 'only with noiseMultiplier "auto"')
+  const delta = num(privacy.delta, 'privacy.delta', 0, 1)
+  if (delta >= 1) throw new ManifestError('privacy.delta', `got ${show(delta)}, expected a number above 0 and below 1`)
+  return {
+    privacy: {
+      mode: mode as PrivacySpec['mode'],
+      epsilonBudget: num(privacy.epsilonBudget, 'privacy.epsilonBudget', 0, MAX_EPSILON_BUDGET),
+      delta,
+      clipNorm: num(privacy.clipNorm, 'privacy.clipNorm', 0, MAX_CLIP_NORM),
+      noiseMultiplier,
+      ...(noiseMultiplier === 'auto' ? { plannedRounds: int(privacy.plannedRounds, 'privacy.plannedRounds', 1, MAX_PLANNED_ROUNDS) } : {}),
+      onBudgetExhausted: onBudgetExhausted as PrivacySpec['onBudgetExhausted']
+    }
+  }
 }
 
 /** Number of float32 parameters of the manifest's model (weights and biases of every layer). */

@@ -27,6 +27,12 @@ export interface RoundSummary {
   readonly refused: number
   /** True when too few inputs met the rule's precondition and the node kept its own model. */
   readonly keptOwn: boolean
+  /** Inputs the round had for the rule: the node's own model plus the peer models fetched. */
+  readonly inputs: number
+  /** Inputs the rule needs (its `minInputs`). */
+  readonly needed: number
+  /** Peers whose announcements for this round were accepted, sorted. */
+  readonly heard: readonly string[]
   readonly loss: number
   readonly accuracy: number
   /** The model after aggregation, the one the next round starts from. */
@@ -179,6 +185,9 @@ export class RoundLoop {
       used: keptOwn ? 0 : peers.length,
       refused: (this.#refused.get(round)?.size ?? 0) + this.#inbox.equivocators(round),
       keptOwn,
+      inputs: 1 + peers.length,
+      needed: this.#c.aggregator.minInputs,
+      heard: this.#inbox.announcements(round).map(a => a.peerId).sort(),
       loss: trained.loss,
       accuracy,
       weights,

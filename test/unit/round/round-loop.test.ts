@@ -44,7 +44,8 @@ describe('round loop over the in-process network', () => {
     const models = await Promise.all(members.map(m => m.loop.run(new AbortController().signal)))
     for (const s of summaries) {
       assert.deepEqual(s.map(x => x.round), [0, 1, 2, 3, 4])
-      assert.ok(s.every(x => x.used === 2 && x.refused === 0 && !x.keptOwn))
+      assert.ok(s.every(x => x.used === 2 && x.refused === 0 && !x.keptOwn && x.inputs === 3 && x.needed === 3))
+      assert.ok(s.every(x => x.heard.length === 2 && !x.heard.includes(members[summaries.indexOf(s)]?.peerId ?? '')))
     }
     // The median of three identical aggregates is one model: every member ends with the same.
     assert.deepEqual(models[0], models[1])
@@ -69,7 +70,7 @@ describe('round loop over the in-process network', () => {
     const summaries: RoundSummary[] = []
     const alone = await member(network, 1, manifest, 3, 2, summaries)
     await alone.loop.run(new AbortController().signal)
-    assert.deepEqual(summaries.map(s => [s.round, s.keptOwn, s.used]), [[0, true, 0], [1, true, 0]])
+    assert.deepEqual(summaries.map(s => [s.round, s.keptOwn, s.used, s.inputs, s.needed, s.heard.length]), [[0, true, 0, 1, 3, 0], [1, true, 0, 1, 3, 0]])
   })
 
   it('a late joiner catches up to the network\'s round instead of starting at round 0', async () => {
