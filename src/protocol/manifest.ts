@@ -153,8 +153,23 @@ export const MIN_CLASSES = 2
 /** Largest `training.batchSize`, examples per step (2^16). */
 export const MAX_BATCH_SIZE = 2 ** 16
 
-/** Largest `training.localSteps`, SGD steps per round. */
-export const MAX_LOCAL_STEPS = 1_000_000
+/**
+ * Largest `training.localSteps`, SGD steps per round: 100,000 steps of the built-in model take
+ * minutes; a million would keep a node from its peers' rounds for an hour and more.
+ */
+export const MAX_LOCAL_STEPS = 100_000
+
+/**
+ * Largest model, float32 parameters (2^24, a 64 MiB payload): a node keeps its last 8 payloads to
+ * serve, its trainer's copy and the models of a round's peers, so this already means gigabytes.
+ */
+export const MAX_PARAMETERS = 2 ** 24
+
+/** Longest `name`, characters. */
+export const MAX_NAME_LENGTH = 256
+
+/** The keys a manifest may have at the top level; any other is refused (a misspelt key must not be ignored). */
+export const MANIFEST_KEYS = ['name', 'model', 'training', 'aggregation', 'rounds', 'members', 'privacy'] as const
 
 /** Largest `training.learningRate` (which must also be above 0). */
 export const MAX_LEARNING_RATE = 100
@@ -197,9 +212,13 @@ function isPeerId (text: string): boolean {
  */
 export function parseManifest (json: unknown): NetworkManifest {
   const root = asObject(json, '(root)')
+  knownKeys(root, '', MANIFEST_KEYS)
   const model = asObject(root.model, 'model')
+  knownKeys(model, 'model.', ['inputSize', 'hiddenLayers', 'classes'])
   const training = asObject(root.training, 'training')
+  knownKeys(training, 'training.', ['localSteps', 'batchSize', 'learningRate', 'initSeed'])
   const rounds = asObject(root.rounds, 'rounds')
+  knownKeys(rounds, 'rounds.', ['quorum', 'deadlineMs', 'window', 'fanout'])
   const aggregation = asObject(root.aggregation, 'aggregation')
   if (typeof aggregation.rule !== 'string' || aggregation.rule === '') {
     throw new ManifestError('aggregation.rule', `got ${show(aggregation.rule)}, expected a rule name such as "median"`)
@@ -215,8 +234,10 @@ export function parseManifest (json: unknown): NetworkManifest {
     if (!isPeerId(member)) throw new ManifestError(`members[${i}]`, `got ${show(member)}, expected a peer id such as 12D3KooW...`)
   })
   if (new Set(members).size !== members.length) throw new ManifestError('members', 'lists a peer id twice')
-  if (typeof root.name !== 'string' || root.name === '') throw new ManifestError('name', `got ${show(root.name)}, expected a non-empty string`)
-  return deepFreeze({
+  if (typeof root.name !== 'string' || root.name === '' || root.name.length > MAX_NAME_LENGTH) {
+    throw new ManifestError('name', `got ${showShort(root.name)}, expected a non-empty string of at most ${MAX_NAME_LENGTH} characters`)
+  }
+  const parsed: NetworkManifest = {
     name: root.name,
     model: {
       inputSize: int(model.inputSize, 'model.inputSize', 1, MAX_INPUT_SIZE),
@@ -245,7 +266,17 @@ export function parseManifest (json: unknown): NetworkManifest {
     },
     members: [...members].sort(),
     ...privacyOf(root.privacy)
-  })
+  }
+  const parameters = parameterCount(parsed.model)
+  if (parameters > MAX_PARAMETERS) {
+    throw new ManifestError('model', `${parameters} parameters (inputSize, hiddenLayers and classes), at most ${MAX_PARAMETERS}`)
+  }
+  return deepFreeze(parsed)
+}
+
+function knownKeys (object: Record<string, unknown>, prefix: string, known: readonly string[]): void {
+  const unknown = Object.keys(object).find(k => !known.includes(k))
+  if (unknown !== undefined) throw new ManifestError(`${prefix}${showShort(unknown).slice(1, -1)}`, `unknown setting; known: ${known.join(', ')}`)
 }
 
 const PRIVACY_KEYS = ['mode', 'epsilonBudget', 'delta', 'clipNorm', 'noiseMultiplier', 'plannedRounds', 'onBudgetExhausted']
@@ -344,6 +375,12 @@ function num (value: unknown, setting: string, minExclusive: number, max: number
     throw new ManifestError(setting, `got ${show(value)}, expected a number above ${minExclusive} and at most ${max}`)
   }
   return value
+}
+
+/** A value for a message, cut to 80 characters (a 10 MB name must not become a 10 MB line). */
+function showShort (value: unknown): string {
+  const text = show(value)
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
 }
 
 function show (value: unknown): string {
