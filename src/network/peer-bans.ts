@@ -19,6 +19,11 @@ export class PeerBans {
     this.#until.set(peerId, Date.now() + ms)
   }
 
+  /** When the ban on `peerId` ends, ms since the epoch; undefined when it is not banned. */
+  bannedUntil (peerId: string): number | undefined {
+    return this.isBanned(peerId) ? this.#until.get(peerId) : undefined
+  }
+
   isBanned (peerId: string): boolean {
     const until = this.#until.get(peerId)
     if (until === undefined) return false

@@ -20,8 +20,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   adversary: ['errors', 'protocol', 'aggregation', 'model', 'round'],
   ledger: ['errors', 'protocol'],
   privacy: ['errors'],
-  node: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'privacy'],
-  cli: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'privacy', 'node']
+  api: ['errors', 'protocol', 'round', 'network'],
+  node: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'privacy', 'api'],
+  cli: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'privacy', 'api', 'node']
 }
 
 function sourceFiles (dir: string): string[] {
