@@ -1,3 +1,7 @@
 export * from './merkle-hash.ts'
 export * from './merkle-tree.ts'
 export * from './merkle-verify.ts'
+export * from './ledger-error.ts'
+export * from './entry-kinds.ts'
+export * from './ledger-entry.ts'
+export * from './ledger-checkpoint.ts'
