@@ -4,6 +4,7 @@
  * it), 130 forced stop. An expected failure prints one line; only a bug prints a stack.
  */
 import { ConfigError, EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
+import { idCommand } from './id-command.ts'
 import { initCommand } from './init-command.ts'
 import { privacyCommand } from './privacy-command.ts'
 import { startCommand } from './start-command.ts'
@@ -12,6 +13,7 @@ import { swarmCommand } from './swarm-command.ts'
 const COMMANDS = {
   init: { run: initCommand, summary: 'create a node: identity key, config.json, manifest.json (see meshtrain init --help)' },
   start: { run: startCommand, summary: 'run the node (see meshtrain start --help)' },
+  id: { run: idCommand, summary: 'print the node\'s peer id and its line for the manifest\'s "members" (see meshtrain id --help)' },
   swarm: { run: swarmCommand, summary: 'run a local swarm of real daemons on 127.0.0.1 (see meshtrain swarm --help)' },
   privacy: { run: privacyCommand, summary: 'plan a differential-privacy budget: epsilon of a run, or the noise a budget needs (see meshtrain privacy --help)' }
 } as const satisfies Record<string, { run: (argv: string[]) => Promise<void>, summary: string }>

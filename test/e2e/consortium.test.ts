@@ -52,4 +52,24 @@ describe('consortium commands', function () {
       await dir.remove()
     }
   })
+
+  it('id prints the peer id init made and a member line that pastes into a manifest; without an identity it exits 2', async () => {
+    const dir = await tempDir()
+    try {
+      const site = join(dir.path, 'site')
+      const made = await runCli(['init', '--data-dir', site])
+      const peerId = /created node (\S+)/.exec(made.stdout)?.[1]
+      assert.ok(peerId !== undefined, made.stdout)
+      const id = await runCli(['id', '--data-dir', site])
+      assert.equal(id.code, 0, id.stderr)
+      assert.equal(id.stdout.split('\n')[0], `peer id ${peerId}`)
+      const line = id.stdout.split('\n')[2]?.trim() ?? ''
+      assert.deepEqual(JSON.parse(`[${line.replace(/,$/, '')}]`), [peerId])
+      const missing = await runCli(['id', '--data-dir', join(dir.path, 'nowhere')])
+      assert.equal(missing.code, 2)
+      assert.match(missing.stderr, /^meshtrain: .*identity\.key not found[^\n]*\n$/)
+    } finally {
+      await dir.remove()
+    }
+  })
 })

@@ -32,10 +32,10 @@ describe('the README\'s commands', function () {
 
   it('finds the commands it shows', () => {
     assert.ok(commands.length >= 8, `found ${commands.length}`)
-    assert.deepEqual([...new Set(commands.map(c => c[0]))].sort(), ['init', 'start', 'swarm'])
+    assert.deepEqual([...new Set(commands.map(c => c[0]))].sort(), ['id', 'init', 'start', 'swarm'])
   })
 
-  it('runs every init as written, with the manifest the README shows, and every --help', async () => {
+  it('runs every init and id as written, with the manifest the README shows, and every --help', async () => {
     const dir = await tempDir()
     try {
       const manifest = /```json\n([\s\S]*?)```/.exec(README)?.[1]
@@ -43,10 +43,11 @@ describe('the README\'s commands', function () {
       await writeFile(join(dir.path, 'network.json'), manifest)
       let site = 0
       let closedDataDir = ''
-      for (const command of commands.filter(c => c[0] === 'init' || c.includes('--help'))) {
+      let lastInit = ''
+      for (const command of commands.filter(c => c[0] === 'init' || c[0] === 'id' || c.includes('--help'))) {
         // Each init gets a data directory of its own under the temporary one; files named in the
-        // README are the temporary directory's.
-        const dataDir = join(dir.path, `site-${site++}`)
+        // README are the temporary directory's. Other commands read the last node made.
+        const dataDir = command[0] === 'init' && !command.includes('--help') ? (lastInit = join(dir.path, `site-${site++}`)) : command[0] === 'init' ? join(dir.path, `site-${site++}`) : lastInit
         const args = command.map(t => t === '/var/lib/meshtrain' ? dataDir : t === 'network.json' ? join(dir.path, 'network.json') : t)
         const keyIndex = args.indexOf('--network-key')
         if (keyIndex >= 0) args[keyIndex + 1] = join(closedDataDir, 'network.key')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {
-  EMPTY_TREE_ROOT, consistencyProof, inclusionProof, leafHash, merkleTreeHash, nodeHash, verifyConsistency,
+  EMPTY_TREE_ROOT, MerkleFrontier, consistencyProof, inclusionProof, leafHash, merkleTreeHash, nodeHash, verifyConsistency,
   verifyInclusion
 } from '../../../src/ledger/index.ts'
 
@@ -126,6 +126,16 @@ describe('ledger: RFC 9162 Merkle tree', () => {
         assert.ok(!verifyConsistency(oldSize, newSize * 2, oldRoot, newRoot, proof), `${bad} size * 2`)
         for (let i = 0; i < proof.length; i++) assert.ok(!verifyConsistency(oldSize, newSize, oldRoot, newRoot, flipped(proof, i, 4)), `${bad} hash ${i} flipped`)
       }
+    }
+  })
+
+  it('keeps the root of a growing tree in a frontier equal to MTH at every size up to 64', () => {
+    const leaves = leavesOf(64)
+    const frontier = new MerkleFrontier()
+    assert.equal(toHex(frontier.root()), toHex(EMPTY_TREE_ROOT))
+    for (let n = 1; n <= 64; n++) {
+      frontier.append(leaves[n - 1] as Uint8Array)
+      assert.equal(toHex(frontier.root()), toHex(merkleTreeHash(leaves, 0, n)), `size ${n}`)
     }
   })
 

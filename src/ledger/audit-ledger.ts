@@ -1,0 +1,187 @@
+import { mkdir, open, readFile, rename } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import type { EntryBody, EntryKind } from './entry-kinds.ts'
+import { GENESIS_PREV, decodeEntry, encodeEntry, entryHash, signEntry } from './ledger-entry.ts'
+import type { AnyLedgerEntry, StoredEntry } from './ledger-entry.ts'
+import { formatCheckpoint, parseCheckpoint, signCheckpoint } from './ledger-checkpoint.ts'
+import type { LedgerCheckpoint } from './ledger-checkpoint.ts'
+import { LedgerFormatError } from './ledger-error.ts'
+import { LEDGER_FILE_MAGIC, encodeRecord, parseLedgerFile } from './ledger-file.ts'
+import { MerkleFrontier } from './merkle-frontier.ts'
+import { merkleTreeHash } from './merkle-tree.ts'
+import { ledgerPaths } from './ledger-paths.ts'
+import type { LedgerPaths } from './ledger-paths.ts'
+import { ModelStore } from './model-store.ts'
+
+/** What opening a node's log needs. */
+export interface AuditLedgerInit {
+  readonly dataDir: string
+  /** The node's libp2p key: signs every entry and checkpoint. */
+  readonly privateKey: PrivateKey
+  /** Where the warnings of start-up go (a torn tail cut, an unfinished round rolled back). */
+  readonly warn: (line: string) => void
+  /** Clock for entry and checkpoint times, ms. @default Date.now */
+  readonly now?: () => number
+}
+
+const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+
+/**
+ * A node's append-only audit log in `<data-dir>/ledger/`, with its models in `<data-dir>/models/`.
+ *
+ * Durability: {@link append} writes the record at once; {@link commit}, at the end of each round,
+ * fsyncs the file, then signs a checkpoint over the whole log and replaces the checkpoint file
+ * atomically. Only committed checkpoints are ever published, so at start-up
+ * {@link AuditLedger.open} may cut the log back to its last checkpoint (entries of a round a crash
+ * interrupted, which no peer has seen a checkpoint of) and cuts a torn last record, warning each
+ * time; a log shorter than its checkpoint is refused.
+ */
+export class AuditLedger {
+  readonly paths: LedgerPaths
+  readonly models: ModelStore
+  readonly peerId: string
+  readonly #privateKey: PrivateKey
+  readonly #now: () => number
+  readonly #file: FileHandle
+  readonly #entries: StoredEntry[]
+  readonly #frontier = new MerkleFrontier()
+  #checkpoint: LedgerCheckpoint | undefined
+
+  private constructor (init: AuditLedgerInit, paths: LedgerPaths, file: FileHandle, entries: StoredEntry[], checkpoint: LedgerCheckpoint | undefined) {
+    this.paths = paths
+    this.models = new ModelStore(paths.models)
+    this.peerId = peerIdFromPrivateKey(init.privateKey).toString()
+    this.#privateKey = init.privateKey
+    this.#now = init.now ?? Date.now
+    this.#file = file
+    this.#entries = entries
+    for (const e of entries) this.#frontier.append(e.hash)
+    this.#checkpoint = checkpoint
+  }
+
+  /**
+   * Open (or create) the log under `init.dataDir`: read it, cut a torn tail and any entries past
+   * the last checkpoint, check that every entry decodes and chains.
+   * @throws LedgerFormatError when the file is not a ledger, an entry is corrupt, or the log is shorter than its checkpoint.
+   */
+  static async open (init: AuditLedgerInit): Promise<AuditLedger> {
+    const paths = ledgerPaths(init.dataDir)
+    await mkdir(paths.dir, { recursive: true })
+    const bytes = await readOrEmpty(paths.entries)
+    const parsed = parseLedgerFile(bytes)
+    const checkpointText = (await readOrEmpty(paths.checkpoint)).toString().trim()
+    const checkpoint = checkpointText === '' ? undefined : parseCheckpoint(checkpointText)
+    let keep = parsed.records.length
+    let keepBytes = parsed.wholeBytes
+    if (parsed.tornTail !== undefined) {
+      init.warn(`ledger: the last record was cut short by a crash (${parsed.tornTail.have} of ${parsed.tornTail.want} bytes); cut back to the last whole entry, ${keep} entries`)
+    }
+    if (checkpoint !== undefined) {
+      if (checkpoint.size > keep) {
+        throw new LedgerFormatError(`${paths.entries} has ${keep} entries, its checkpoint signed ${checkpoint.size}: entries were lost (run meshtrain ledger verify)`)
+      }
+      if (checkpoint.size < keep) {
+        init.warn(`ledger: ${keep - checkpoint.size} entries after the last checkpoint (a round cut short) rolled back to ${checkpoint.size} entries`)
+        keep = checkpoint.size
+        keepBytes = parsed.offsets[keep] ?? parsed.wholeBytes
+      }
+    }
+    const entries: StoredEntry[] = []
+    let prev = GENESIS_PREV
+    for (let i = 0; i < keep; i++) {
+      const record = parsed.records[i] as Uint8Array
+      let entry
+      try {
+        entry = decodeEntry(record)
+      } catch (err) {
+        throw new LedgerFormatError(`${paths.entries}: entry ${i} is corrupt (${(err as Error).message}); run meshtrain ledger verify`, { cause: err })
+      }
+      if (entry.seq !== i || entry.prev !== prev) throw new LedgerFormatError(`${paths.entries}: entry ${i} does not chain; run meshtrain ledger verify`)
+      const hash = entryHash(record)
+      prev = toHex(hash)
+      entries.push({ entry, bytes: Uint8Array.from(record), hash })
+    }
+    if (checkpoint !== undefined && toHex(merkleTreeHash(entries.map(e => e.hash))) !== checkpoint.root) {
+      throw new LedgerFormatError(`${paths.entries}: the entries do not hash to the root of their checkpoint; run meshtrain ledger verify`)
+    }
+    if (bytes.byteLength === 0 || keepBytes < bytes.byteLength) {
+      // Rewrite the cut file (temp file, fsync, rename) rather than truncate in place, so a second
+      // crash leaves the old file or the cut one.
+      await atomicWrite(paths.entries, keepBytes < LEDGER_FILE_MAGIC.byteLength ? LEDGER_FILE_MAGIC : bytes.subarray(0, keepBytes))
+    }
+    const file = await open(paths.entries, 'a')
+    return new AuditLedger(init, paths, file, entries, checkpoint)
+  }
+
+  /** Entries in the log. */
+  get size (): number {
+    return this.#entries.length
+  }
+
+  /** The entries, in order. */
+  get entries (): readonly StoredEntry[] {
+    return this.#entries
+  }
+
+  /** The last committed checkpoint, if any. */
+  get checkpoint (): LedgerCheckpoint | undefined {
+    return this.#checkpoint
+  }
+
+  /** Merkle tree hash of the whole log, hex. */
+  root (): string {
+    return toHex(this.#frontier.root())
+  }
+
+  /** Sign an entry of `kind`, chain it to the last one and append it to the file (durable at the next {@link commit}). */
+  async append<K extends EntryKind> (kind: K, body: EntryBody<K>): Promise<StoredEntry> {
+    const last = this.#entries.at(-1)
+    const entry = await signEntry({ seq: this.#entries.length, prev: last === undefined ? GENESIS_PREV : toHex(last.hash), time: this.#now(), kind, body }, this.#privateKey)
+    const bytes = encodeEntry(entry)
+    await this.#file.write(encodeRecord(bytes))
+    // A LedgerEntry<K> is one member of the AnyLedgerEntry union; TypeScript cannot see it for a generic K.
+    const stored: StoredEntry = { entry: entry as unknown as AnyLedgerEntry, bytes, hash: entryHash(bytes) }
+    this.#entries.push(stored)
+    this.#frontier.append(stored.hash)
+    return stored
+  }
+
+  /** Make every appended entry durable, then sign and store a checkpoint over the whole log. */
+  async commit (): Promise<LedgerCheckpoint> {
+    await this.#file.sync()
+    const checkpoint = await signCheckpoint(this.peerId, { size: this.size, root: this.root(), time: this.#now() }, this.#privateKey)
+    await atomicWrite(this.paths.checkpoint, new TextEncoder().encode(formatCheckpoint(checkpoint) + '\n'))
+    this.#checkpoint = checkpoint
+    return checkpoint
+  }
+
+  /** Close the file. Entries not yet committed stay in it, to be rolled back at the next open. */
+  async close (): Promise<void> {
+    await this.#file.close()
+  }
+}
+
+async function readOrEmpty (path: string): Promise<Buffer> {
+  try {
+    return await readFile(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0)
+    throw err
+  }
+}
+
+/** Write a file by temp file, fsync and rename, so a crash leaves the old or the new content. */
+async function atomicWrite (path: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`
+  const handle = await open(temp, 'w')
+  try {
+    await handle.write(bytes)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await rename(temp, path)
+}
+

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { encodeModelPayload } from '../protocol/index.ts'
+
+/**
+ * Models kept beside the log, content-addressed: `<data-dir>/models/<sha-256 hex>` holds the
+ * `f32le` payload (docs/wire.md §5) whose SHA-256 is its name, the hash the ledger records.
+ */
+export class ModelStore {
+  readonly dir: string
+  constructor (dir: string) {
+    this.dir = dir
+  }
+
+  /** Keep a model; returns its hash. Writing the same model twice is a no-op. */
+  async put (weights: Float32Array): Promise<string> {
+    const bytes = encodeModelPayload(weights)
+    const hash = createHash('sha256').update(bytes).digest('hex')
+    const path = join(this.dir, hash)
+    if (await exists(path)) return hash
+    await mkdir(this.dir, { recursive: true })
+    // Temp file then rename: a crash never leaves a partial model under a hash name.
+    const temp = `${path}.${process.pid}.tmp`
+    await writeFile(temp, bytes)
+    await rename(temp, path)
+    return hash
+  }
+
+  /** The model stored under `hash`, or undefined if it is not held. The bytes are not checked here. */
+  async get (hash: string): Promise<Float32Array | undefined> {
+    let bytes: Buffer
+    try {
+      bytes = await readFile(join(this.dir, hash))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+    const weights = new Float32Array(bytes.byteLength / 4)
+    new Uint8Array(weights.buffer).set(bytes.subarray(0, weights.byteLength))
+    return weights
+  }
+
+  /** Names of the models held (64-hex file names; temp files and others left out). */
+  async list (): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter(name => /^[0-9a-f]{64}$/.test(name)).sort()
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw err
+    }
+  }
+
+  /** SHA-256 hex of the bytes held under `name`. */
+  async hashOf (name: string): Promise<string> {
+    return createHash('sha256').update(await readFile(join(this.dir, name))).digest('hex')
+  }
+}
+
+async function exists (path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
+  }
+}
