@@ -235,7 +235,7 @@ export function parseManifest (json: unknown): NetworkManifest {
   })
   if (new Set(members).size !== members.length) throw new ManifestError('members', 'lists a peer id twice')
   if (typeof root.name !== 'string' || root.name === '' || root.name.length > MAX_NAME_LENGTH) {
-    throw new ManifestError('name', `got ${showShort(root.name)}, expected a non-empty string of at most ${MAX_NAME_LENGTH} characters`)
+    throw new ManifestError('name', `got ${show(root.name)}, expected a non-empty string of at most ${MAX_NAME_LENGTH} characters`)
   }
   const parsed: NetworkManifest = {
     name: root.name,
@@ -243,6 +243,7 @@ export function parseManifest (json: unknown): NetworkManifest {
       inputSize: int(model.inputSize, 'model.inputSize', 1, MAX_INPUT_SIZE),
       hiddenLayers: hidden.map((layer: unknown, i: number) => {
         const l = asObject(layer, `model.hiddenLayers[${i}]`)
+        knownKeys(l, `model.hiddenLayers[${i}].`, ['type', 'units', 'activation'])
         if (l.type !== 'dense') throw new ManifestError(`model.hiddenLayers[${i}].type`, `got ${show(l.type)}, allowed: "dense"`)
         if (!ACTIVATIONS.includes(l.activation as never)) {
           throw new ManifestError(`model.hiddenLayers[${i}].activation`, `got ${show(l.activation)}, allowed: ${ACTIVATIONS.join(', ')}`)
@@ -276,7 +277,7 @@ export function parseManifest (json: unknown): NetworkManifest {
 
 function knownKeys (object: Record<string, unknown>, prefix: string, known: readonly string[]): void {
   const unknown = Object.keys(object).find(k => !known.includes(k))
-  if (unknown !== undefined) throw new ManifestError(`${prefix}${showShort(unknown).slice(1, -1)}`, `unknown setting; known: ${known.join(', ')}`)
+  if (unknown !== undefined) throw new ManifestError(`${prefix}${show(unknown)}`, `unknown setting; known: ${known.join(', ')}`)
 }
 
 const PRIVACY_KEYS = ['mode', 'epsilonBudget', 'delta', 'clipNorm', 'noiseMultiplier', 'plannedRounds', 'onBudgetExhausted']
@@ -377,14 +378,13 @@ function num (value: unknown, setting: string, minExclusive: number, max: number
   return value
 }
 
-/** A value for a message, cut to 80 characters (a 10 MB name must not become a 10 MB line). */
-function showShort (value: unknown): string {
-  const text = show(value)
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text
-}
+/** Longest value a message quotes, characters: a 10 MB name must not become a 10 MB line. */
+const MAX_QUOTED_CHARS = 80
 
+/** A value for a message, as JSON (so on one line), cut to {@link MAX_QUOTED_CHARS}. */
 function show (value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value)
+  const text = value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value)
+  return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS - 3)}...` : text
 }
 
 function deepFreeze<T> (value: T): T {
