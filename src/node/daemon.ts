@@ -14,6 +14,8 @@ import { Libp2pRoundNetwork, bootstrapAddress, createMeshtrainLibp2p, loadNetwor
 import { RoundLoop } from '../round/index.ts'
 import type { Logger, RoundSummary } from '../round/index.ts'
 import type { StatusOutput } from './status-output.ts'
+import { checkReachable } from './preconditions.ts'
+import { KeptOwnStreak, stallText } from './kept-own-streak.ts'
 
 /**
  * The network's rule, checked against the round quorum: a round closed at quorum must have
@@ -25,6 +27,7 @@ export function aggregatorFor (manifest: NetworkManifest): Aggregator {
   if (1 + manifest.rounds.quorum < aggregator.minInputs) {
     throw new ConfigError('rounds.quorum', `manifest: rounds.quorum is ${manifest.rounds.quorum}, too small for aggregation.rule "${aggregator.name}" with f=${aggregator.f}: it needs at least ${aggregator.minInputs} inputs, so rounds.quorum >= ${aggregator.minInputs - 1}`)
   }
+  checkReachable(manifest, aggregator)
   return aggregator
 }
 
@@ -93,6 +96,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       train: async (weights: Float32Array) => trainer.train(weights),
       evaluateHoldout: async (weights: Float32Array) => trainer.evaluate(weights, 'holdout')
     }
+    const streak = new KeptOwnStreak(aggregator.name)
     const loop = new RoundLoop({
       manifest,
       networkId: id,
@@ -112,6 +116,11 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       onRound: async (summary: RoundSummary) => {
         await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights }, log)
         output.round(summary)
+        const stall = streak.observe(summary)
+        if (stall !== undefined) {
+          log.warn(stallText(stall))
+          output.stalled(stall)
+        }
         // With --expose-gc (diagnostics, tests), report retained memory rather than garbage.
         ;(globalThis as { gc?: () => void }).gc?.()
         const memory = process.memoryUsage()
