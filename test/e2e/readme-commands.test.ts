@@ -32,7 +32,19 @@ describe('the README\'s commands', function () {
 
   it('finds the commands it shows', () => {
     assert.ok(commands.length >= 8, `found ${commands.length}`)
-    assert.deepEqual([...new Set(commands.map(c => c[0]))].sort(), ['id', 'init', 'start', 'swarm'])
+    assert.deepEqual([...new Set(commands.map(c => c[0]))].sort(), ['id', 'init', 'privacy', 'start', 'swarm'])
+  })
+
+  it('runs every privacy command as written, and prints what the README shows after it', async () => {
+    const lines = README.split('\n')
+    const shown = lines.flatMap((line, i) => (line.startsWith('npx meshtrain privacy ') ? [{ command: line, output: /^#\s+-> (.*?)(\.\.\.\))?$/.exec(lines[i + 1] ?? '')?.[1] }] : []))
+    assert.ok(shown.length >= 2, `found ${shown.length}`)
+    for (const { command, output } of shown) {
+      assert.ok(output !== undefined, `the README shows the output of ${command}`)
+      const result = await runCli(command.split(/\s+/).slice(2))
+      assert.equal(result.code, 0, `${command}: ${result.stderr}`)
+      assert.ok(result.stdout.startsWith(output), `${command}: printed ${result.stdout}, the README shows ${output}`)
+    }
   })
 
   it('runs every init and id as written, with the manifest the README shows, and every --help', async () => {
