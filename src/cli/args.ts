@@ -49,6 +49,8 @@ function commandLineError (err: unknown, table: SettingsTable): unknown {
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return new ConfigError(flag, `unknown option ${flag}; known options: ${known}`)
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      // `--rounds -1`: parseArgs will not take a value that starts with a dash unless written `--rounds=-1`.
+      if (/ambiguous/.test(message)) return new ConfigError(flag, `${flag} needs a value; for one that starts with a dash write ${flag}=VALUE`)
       return new ConfigError(flag, /argument missing/.test(message) ? `${flag} needs a value` : `${flag} takes no value: use ${flag} or --no-${flag.slice(2)}`)
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': return new ConfigError('argument', `unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? ''}; options start with --`)
     default: return err

@@ -6,15 +6,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createAggregator } from '../aggregation/index.ts'
 import { ModelTrainer, formatDataSource, formatPartition, parseDataSource, parsePartition } from '../model/index.ts'
 import type { DataSource, PartitionScheme } from '../model/index.ts'
 import { DEFAULT_MANIFEST, networkId, parameterCount } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
 import { attacksHelp, formatAttack, parseAttack } from '../adversary/index.ts'
 import type { AttackSpec } from '../adversary/index.ts'
-import { ConfigError } from '../errors/index.ts'
+import { ConfigError, RuntimeFailure } from '../errors/index.ts'
 import { freePorts } from '../network/index.ts'
-import { MAX_SEED, boolean, dataDirPaths, initDataDir, integerIn, loadCheckpoint, resolveSettings, settingsHelp } from '../node/index.ts'
+import { MAX_SEED, aggregatorFor, boolean, dataDirPaths, initDataDir, integerIn, loadCheckpoint, resolveSettings, settingsHelp } from '../node/index.ts'
 import type { Setting, SettingsOf, StatusEvent } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
 import { stopOnSignals } from './signals.ts'
@@ -91,6 +92,25 @@ interface SwarmNode {
   exitCode?: number | null
 }
 
+/**
+ * The swarm's network: the default one, a round closing once every other node's model is in.
+ * @throws ConfigError naming `nodes` when the default rule needs more nodes than that.
+ */
+export function swarmManifest (nodes: number, deadlineMs: number): NetworkManifest {
+  const manifest: NetworkManifest = {
+    ...DEFAULT_MANIFEST,
+    name: `meshtrain-swarm-${nodes}`,
+    rounds: { ...DEFAULT_MANIFEST.rounds, quorum: nodes - 1, deadlineMs }
+  }
+  // Every node waits for the others' models, so a round has `nodes` inputs at most.
+  const aggregator = createAggregator(manifest.aggregation)
+  if (nodes < aggregator.minInputs) {
+    throw new ConfigError('nodes', `--nodes: got ${nodes}, too few for the network's rule ${aggregator.name} with f=${aggregator.f}, which needs ${aggregator.minInputs} models a round; expected at least ${aggregator.minInputs}`)
+  }
+  aggregatorFor(manifest)
+  return manifest
+}
+
 /** Run a local swarm to the end; resolves when every node has stopped and the report is written. */
 export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Promise<void> {
   const { nodes, rounds, deadlineMs, seed, report, byzantine } = options
@@ -100,11 +120,7 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
   const source = options.data
   const baseDir = options.dir ?? await mkdtemp(join(tmpdir(), 'meshtrain-swarm-'))
   const keep = options.keep ?? options.dir !== undefined
-  const manifest: NetworkManifest = {
-    ...DEFAULT_MANIFEST,
-    name: `meshtrain-swarm-${nodes}`,
-    rounds: { ...DEFAULT_MANIFEST.rounds, quorum: nodes - 1, deadlineMs }
-  }
+  const manifest = swarmManifest(nodes, deadlineMs)
   const startedAt = Date.now()
   const ports = await freePorts(nodes)
   const swarm: SwarmNode[] = []
@@ -160,14 +176,15 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
       return code
     }))
     const codes = await Promise.all(exits)
-    if (signal.aborted) throw new Error('swarm interrupted')
+    // Stopped by SIGINT/SIGTERM: every daemon has been stopped; that is what the operator asked for.
+    if (signal.aborted) return void console.log('swarm: stopped')
     const failed = swarm.filter((_, i) => codes[i] !== 0)
     if (failed.length > 0) {
       for (const node of failed) {
         const log = await readFile(join(node.dataDir, 'daemon.log'), 'utf8').catch(() => '')
         console.error(`node ${node.index} exited with ${codes[node.index]}; last log lines:\n${log.split('\n').slice(-15).join('\n')}`)
       }
-      throw new Error(`${failed.length} of ${nodes} nodes failed`)
+      throw new RuntimeFailure('swarm-failed', `${failed.length} of ${nodes} nodes failed (their last log lines are above)`)
     }
 
     const accuracies = await testAccuracies(manifest, source, swarm)
@@ -198,7 +215,8 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
 /** Start one daemon process; resolves with its exit code. */
 function startNode (node: SwarmNode, onEvent: (node: SwarmNode, event: StatusEvent) => void): Promise<number | null> {
   const main = fileURLToPath(new URL('./main.ts', import.meta.url))
-  const child = spawn(process.execPath, [main, 'start', '--data-dir', node.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // The API on any free port: every daemon of the swarm shares the host.
+  const child = spawn(process.execPath, [main, 'start', '--data-dir', node.dataDir, '--api', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
   node.process = child
   child.stderr.pipe(createWriteStream(join(node.dataDir, 'daemon.log')))
   let buffered = ''

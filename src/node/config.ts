@@ -70,7 +70,11 @@ export const SETTINGS = {
   listen: {
     kind: 'list', default: Object.freeze([multiaddr('/ip4/0.0.0.0/tcp/7171')]), defaultText: '/ip4/0.0.0.0/tcp/7171', arg: 'ADDR',
     allowed: 'TCP multiaddrs such as /ip4/127.0.0.1/tcp/7171 (port 0: any free port)', help: 'addresses to listen on',
-    parse: listOf(parseListenAddress)
+    parse: (raw: string | readonly string[]) => {
+      const addresses = listOf(parseListenAddress)(raw)
+      if (addresses.length === 0) throw new Error('no address given')
+      return addresses
+    }
   },
   bootstrap: {
     kind: 'list', default: Object.freeze([] as Multiaddr[]), defaultText: 'none', arg: 'ADDR',
