@@ -112,6 +112,14 @@ export interface NetworkManifest {
    * without privacy keep their network id.
    */
   readonly privacy?: PrivacySpec
+  /**
+   * Peer ids that may sign the next manifest version (docs/wire.md, "Manifest versions"); absent
+   * means the manifest can never change. Left out of the canonical form when absent, so networks
+   * without admins keep their network id.
+   */
+  readonly admins?: readonly string[]
+  /** Admin signatures a next version needs; absent means a majority of `admins`. */
+  readonly threshold?: number
 }
 
 /** A manifest that names a bad setting. */
@@ -169,7 +177,10 @@ export const MAX_PARAMETERS = 2 ** 24
 export const MAX_NAME_LENGTH = 256
 
 /** The keys a manifest may have at the top level; any other is refused (a misspelt key must not be ignored). */
-export const MANIFEST_KEYS = ['name', 'model', 'training', 'aggregation', 'rounds', 'members', 'privacy'] as const
+export const MANIFEST_KEYS = ['name', 'model', 'training', 'aggregation', 'rounds', 'members', 'privacy', 'admins', 'threshold'] as const
+
+/** Most admins a manifest may name: every version carries up to this many signatures. */
+export const MAX_ADMINS = 100
 
 /** Largest `training.learningRate` (which must also be above 0). */
 export const MAX_LEARNING_RATE = 100
@@ -266,13 +277,42 @@ export function parseManifest (json: unknown): NetworkManifest {
       ...fanoutOf(rounds.fanout)
     },
     members: [...members].sort(),
-    ...privacyOf(root.privacy)
+    ...privacyOf(root.privacy),
+    ...adminsOf(root.admins, root.threshold)
   }
   const parameters = parameterCount(parsed.model)
   if (parameters > MAX_PARAMETERS) {
     throw new ManifestError('model', `${parameters} parameters (inputSize, hiddenLayers and classes), at most ${MAX_PARAMETERS}`)
   }
   return deepFreeze(parsed)
+}
+
+/**
+ * Admin signatures a next version of `manifest` needs: its `threshold`, else a majority of its
+ * admins; Infinity when it names no admins (it can never change).
+ */
+export function adminThreshold (manifest: Pick<NetworkManifest, 'admins' | 'threshold'>): number {
+  const admins = manifest.admins ?? []
+  if (admins.length === 0) return Infinity
+  return manifest.threshold ?? Math.floor(admins.length / 2) + 1
+}
+
+function adminsOf (admins: unknown, threshold: unknown): { admins?: string[], threshold?: number } {
+  if (admins === undefined) {
+    if (threshold !== undefined) throw new ManifestError('threshold', 'only with admins')
+    return {}
+  }
+  if (!Array.isArray(admins) || admins.length === 0 || admins.length > MAX_ADMINS) {
+    throw new ManifestError('admins', `got ${show(admins)}, expected an array of 1 to ${MAX_ADMINS} peer ids`)
+  }
+  admins.forEach((admin: unknown, i: number) => {
+    if (typeof admin !== 'string' || !isPeerId(admin)) throw new ManifestError(`admins[${i}]`, `got ${show(admin)}, expected a peer id such as 12D3KooW...`)
+  })
+  if (new Set(admins).size !== admins.length) throw new ManifestError('admins', 'lists a peer id twice')
+  return {
+    admins: [...admins as string[]].sort(),
+    ...(threshold === undefined ? {} : { threshold: int(threshold, 'threshold', 1, admins.length) })
+  }
 }
 
 function knownKeys (object: Record<string, unknown>, prefix: string, known: readonly string[]): void {
