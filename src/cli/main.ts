@@ -6,6 +6,7 @@
 import { ConfigError, EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
 import { idCommand } from './id-command.ts'
 import { initCommand } from './init-command.ts'
+import { ledgerCommand } from './ledger-command.ts'
 import { privacyCommand } from './privacy-command.ts'
 import { startCommand } from './start-command.ts'
 import { swarmCommand } from './swarm-command.ts'
@@ -15,7 +16,8 @@ const COMMANDS = {
   start: { run: startCommand, summary: 'run the node (see meshtrain start --help)' },
   id: { run: idCommand, summary: 'print the node\'s peer id and its line for the manifest\'s "members" (see meshtrain id --help)' },
   swarm: { run: swarmCommand, summary: 'run a local swarm of real daemons on 127.0.0.1 (see meshtrain swarm --help)' },
-  privacy: { run: privacyCommand, summary: 'plan a differential-privacy budget: epsilon of a run, or the noise a budget needs (see meshtrain privacy --help)' }
+  privacy: { run: privacyCommand, summary: 'plan a differential-privacy budget: epsilon of a run, or the noise a budget needs (see meshtrain privacy --help)' },
+  ledger: { run: ledgerCommand, summary: 'verify, export and read the audit ledger: lineage of a model, contributions of peers (see meshtrain ledger --help)' }
 } as const satisfies Record<string, { run: (argv: string[]) => Promise<void>, summary: string }>
 
 const USAGE = `usage: meshtrain <command> [options]

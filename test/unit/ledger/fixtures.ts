@@ -1,7 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { EntryBody, EntryKind } from '../../../src/ledger/index.ts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { contributionScores } from '../../../src/ledger/index.ts'
+import type { AuditLedger, EntryBody, EntryKind } from '../../../src/ledger/index.ts'
+import { testKey as key } from '../protocol/fixtures.ts'
 
 export { testKey } from '../protocol/fixtures.ts'
 
@@ -30,4 +33,49 @@ export const SAMPLE_BODIES: { readonly [K in EntryKind]: EntryBody<K> } = {
 export async function tempDir (): Promise<{ dir: string, remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'meshtrain-ledger-'))
   return { dir, remove: async () => { await rm(dir, { recursive: true, force: true }) } }
+}
+
+/** Peers of {@link recordRounds}: seeds 11, 12 and 13 of testKey. */
+export const ROUND_PEER_SEEDS = [11, 12, 13] as const
+
+/**
+ * A node's log of `rounds` rounds, as the daemon writes it: the manifest and data once, then per
+ * round its training, its announcement, three peers' inputs (peer 13's refused as
+ * `hash-mismatch` in round 1), the aggregate and an evaluation; committed each round, with the
+ * models held. Returns each round's aggregate output hash.
+ */
+export async function recordRounds (ledger: AuditLedger, rounds: number): Promise<string[]> {
+  const peers = await Promise.all(ROUND_PEER_SEEDS.map(async s => peerIdFromPrivateKey(await key(s)).toString()))
+  await ledger.append('manifest', SAMPLE_BODIES.manifest)
+  await ledger.append('data', SAMPLE_BODIES.data)
+  let start = new Float32Array([0, 0, 0, 0])
+  let startHash = await ledger.models.put(start)
+  const outputs: string[] = []
+  for (let round = 0; round < rounds; round++) {
+    const own = start.map((w, i) => w + 0.1 * (i + 1))
+    const ownHash = await ledger.models.put(own)
+    await ledger.append('training', { ...SAMPLE_BODIES.training, round, startModel: startHash, model: ownHash, seed: 1000 + round })
+    await ledger.append('announcement', { round, model: ownHash, signature: 'c2ln', checkpointSize: ledger.checkpoint?.size ?? 0 })
+    const inputs = peers.map((_, p) => start.map((w, i) => w + 0.1 * (i + 1) * (p === 2 ? -1 : 1.1 + p / 10)))
+    const refused = (p: number): boolean => p === 2 && round === 1
+    const used = [own, ...inputs.filter((_, p) => !refused(p))]
+    const output = used[0]!.map((_, i) => used.map(u => u[i]!).sort((a, b) => a - b)[Math.floor(used.length / 2)]!)
+    const outputHash = await ledger.models.put(output)
+    const inputHashes = [ownHash]
+    for (const [p, peer] of peers.entries()) {
+      const hash = await ledger.models.put(inputs[p]!)
+      const scores = refused(p) ? { distance: null, cosine: null } : contributionScores(inputs[p]!, output, start)
+      await ledger.append('peer-input', {
+        round, peer, signature: 'c2ln', model: hash, checkpoint: '', verdict: refused(p) ? 'hash-mismatch' : 'accept', used: !refused(p), ...scores
+      })
+      if (!refused(p)) inputHashes.push(hash)
+    }
+    await ledger.append('aggregate', { round, rule: 'median', options: { f: 1 }, inputs: inputHashes.sort(), output: outputHash, ms: 1.25 })
+    await ledger.append('evaluation', { round, model: outputHash, accuracy: 0.5 + round / 100, loss: 1 / (round + 1), examples: 100 })
+    await ledger.commit()
+    outputs.push(outputHash)
+    start = output
+    startHash = outputHash
+  }
+  return outputs
 }

@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { ConfigError, InputError, RuntimeFailure } from '../errors/index.ts'
+import { checkpointFailure, formatLedgerFailure, parseLedgerExport, verifyLedgerDirectory, verifyRecords } from '../ledger/index.ts'
+import type { LedgerReport } from '../ledger/index.ts'
+import { parsePeerId, resolveSettings, settingsHelp } from '../node/index.ts'
+import { parseCommandLine } from './args.ts'
+import { DATA_DIR_OPTION } from './data-dir-option.ts'
+import { nodeIdentity } from './ledger-options.ts'
+
+/** The settings of `meshtrain ledger verify` (flags only). */
+export const LEDGER_VERIFY_SETTINGS = {
+  dataDir: { ...DATA_DIR_OPTION, defaultText: 'none (give --data-dir, or --file with --peer)' },
+  file: {
+    kind: 'string', default: '', defaultText: 'none', arg: 'FILE', allowed: 'a file written by meshtrain ledger export', persistent: false,
+    help: 'verify an export instead of a data directory (needs --peer)', parse: (raw: string) => raw
+  },
+  peer: {
+    kind: 'string', default: '', defaultText: 'none', arg: 'PEER_ID', allowed: 'a peer id (12D3KooW...)', persistent: false,
+    help: 'whose log the export claims to be: its signatures are checked against this peer\'s key', parse: parsePeerId
+  }
+} as const
+
+const HELP = `usage: meshtrain ledger verify --data-dir DIR
+       meshtrain ledger verify --file FILE --peer PEER_ID
+
+Decodes every entry strictly and checks the chain, each signature, the Merkle root against the
+signed checkpoint and, for a data directory, the models it holds against their hashes. Exit 0
+when all holds; 1 with the first failure (entry number, what is wrong); 2 for bad options.
+
+`
+
+/** The one line printed for a log that verified. */
+export function verifiedLine (what: string, report: LedgerReport, checkpointSize: number | undefined): string {
+  return `ledger ok: ${what}: ${report.entries.length} entries, root ${report.root}${checkpointSize === undefined ? ', no checkpoint yet' : `, checkpoint of ${checkpointSize} entries verified`}`
+}
+
+/** `meshtrain ledger verify`. */
+export async function ledgerVerifyCommand (argv: string[]): Promise<void> {
+  const { flags, help } = parseCommandLine(argv, LEDGER_VERIFY_SETTINGS)
+  if (help) return void process.stdout.write(`${HELP}${settingsHelp(LEDGER_VERIFY_SETTINGS)}\n`)
+  const options = resolveSettings(LEDGER_VERIFY_SETTINGS, { flags })
+  const dataDir = options.dataDir !== '' ? options.dataDir : options.file === '' ? process.env.MESHTRAIN_DATA_DIR ?? '' : ''
+  if (options.file !== '' && dataDir !== '') throw new ConfigError('file', '--file and --data-dir verify different things: give one of them')
+  if (options.file !== '') {
+    if (options.peer === '') throw new ConfigError('peer', '--file needs --peer PEER_ID: the peer whose log the export should be')
+    process.stdout.write(await verifyExportFile(options.file, options.peer) + '\n')
+    return
+  }
+  if (dataDir === '') throw new ConfigError('dataDir', '--data-dir DIR is required (or --file FILE --peer PEER_ID)')
+  const { key, peerId } = await nodeIdentity(dataDir)
+  const report = await verifyLedgerDirectory(dataDir, peerId, key.publicKey)
+  if (report.failure !== undefined) throw new RuntimeFailure('ledger-invalid', `ledger of ${dataDir}: ${formatLedgerFailure(report.failure)}`)
+  const checkpoint = await readFile(`${dataDir}/ledger/checkpoint`, 'utf8').then(t => Number(t.split(':')[0]), () => undefined)
+  process.stdout.write(verifiedLine(dataDir, report, checkpoint) + '\n')
+}
+
+/**
+ * Verify an export against `peer`'s key: every entry, then the checkpoint in its header.
+ * @returns the line to print.
+ * @throws InputError when the file cannot be read or is not an export; RuntimeFailure naming the first failure.
+ */
+export async function verifyExportFile (file: string, peer: string): Promise<string> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(file)
+  } catch (err) {
+    throw new ConfigError('file', `--file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`, { cause: err })
+  }
+  const exported = parseLedgerExport(bytes)
+  const publicKey = peerIdFromString(peer).publicKey
+  if (publicKey === undefined) throw new InputError('bad-peer', `--peer ${peer} does not embed its public key`)
+  const report = await verifyRecords(exported.records, peer, publicKey)
+  const failure = report.failure ?? (exported.checkpoint === undefined ? undefined : await checkpointFailure(report.entries, peer, publicKey, exported.checkpoint))
+  if (failure !== undefined) throw new RuntimeFailure('ledger-invalid', `export ${file} of ${peer}: ${formatLedgerFailure(failure)}`)
+  return verifiedLine(`export ${file} of ${peer}`, report, exported.checkpoint?.size)
+}

@@ -1,0 +1,89 @@
+import type { AnyLedgerEntry, LedgerEntry } from './ledger-entry.ts'
+import type { Verdict } from './entry-kinds.ts'
+
+/**
+ * The lineage of a model version in one node's log: which entry produced it (an aggregate, the
+ * node's own training, or a peer's announcement), and recursively what went into that, down to
+ * a model the log does not explain (the initial model) or the depth asked for.
+ */
+export type LineageNode =
+  | { readonly model: string, readonly origin: 'aggregate', readonly entry: number, readonly round: number, readonly rule: string, readonly options: unknown, readonly inputs: readonly LineageNode[] }
+  | {
+    readonly model: string, readonly origin: 'training', readonly entry: number, readonly round: number, readonly data: string, readonly steps: number,
+    readonly batchSize: number, readonly learningRate: number, readonly seed: number, readonly backend: string, readonly loss: number | null, readonly start: LineageNode
+  }
+  | { readonly model: string, readonly origin: 'peer', readonly entry: number, readonly round: number, readonly peer: string, readonly verdict: Verdict, readonly used: boolean, readonly checkpoint: string }
+  | { readonly model: string, readonly origin: 'unknown' }
+  | { readonly model: string, readonly origin: 'cut', readonly note: string }
+
+/**
+ * The lineage of `model` in `entries`.
+ * @param depth how many aggregates deep to follow (each round back is one).
+ */
+export function modelLineage (entries: readonly AnyLedgerEntry[], model: string, depth = Number.MAX_SAFE_INTEGER): LineageNode {
+  const aggregates = new Map<string, Array<LedgerEntry<'aggregate'>>>()
+  const trainings = new Map<string, LedgerEntry<'training'>>()
+  const peerInputs = new Map<string, LedgerEntry<'peer-input'>>()
+  // A model trained twice (a round redone after a crash) is explained by the later record.
+  for (const e of entries) {
+    if (e.kind === 'aggregate') aggregates.set(e.body.output, [...(aggregates.get(e.body.output) ?? []), e])
+    else if (e.kind === 'training') trainings.set(e.body.model, e)
+    else if (e.kind === 'peer-input') peerInputs.set(`${e.body.round}/${e.body.model}`, e)
+  }
+  /**
+   * `before`: only an aggregate of an earlier round can have produced an input of this round (an
+   * aggregate's output may equal one of its inputs). `inputRound`: the round whose peer inputs to look in.
+   */
+  const visit = (hash: string, before: number, inputRound: number | undefined, left: number): LineageNode => {
+    const aggregate = (aggregates.get(hash) ?? []).findLast(a => a.body.round < before)
+    if (aggregate !== undefined) {
+      if (left <= 0) return { model: hash, origin: 'cut', note: `aggregate of round ${aggregate.body.round} (entry ${aggregate.seq}); raise --depth to follow it` }
+      const { body } = aggregate
+      return { model: hash, origin: 'aggregate', entry: aggregate.seq, round: body.round, rule: body.rule, options: body.options, inputs: body.inputs.map(input => visit(input, body.round, body.round, left - 1)) }
+    }
+    const training = trainings.get(hash)
+    if (training !== undefined && training.body.round < before + 1) {
+      const { body } = training
+      return {
+        model: hash, origin: 'training', entry: training.seq, round: body.round, data: body.data, steps: body.steps, batchSize: body.batchSize,
+        learningRate: body.learningRate, seed: body.seed, backend: body.backend, loss: body.loss, start: visit(body.startModel, body.round, undefined, left)
+      }
+    }
+    const peerInput = inputRound === undefined ? [...peerInputs.values()].findLast(e => e.body.model === hash) : peerInputs.get(`${inputRound}/${hash}`)
+    if (peerInput !== undefined) {
+      const { body } = peerInput
+      return { model: hash, origin: 'peer', entry: peerInput.seq, round: body.round, peer: body.peer, verdict: body.verdict, used: body.used, checkpoint: body.checkpoint }
+    }
+    return { model: hash, origin: 'unknown' }
+  }
+  return visit(model, Number.MAX_SAFE_INTEGER, undefined, depth)
+}
+
+const short = (hash: string): string => hash.slice(0, 12)
+
+/** A lineage as an indented tree, one line per model; a model reached a second time is printed once, then referred to. */
+export function formatLineage (root: LineageNode): string[] {
+  const seen = new Set<string>()
+  const lines = (node: LineageNode, indent: string): string[] => {
+    const line = (text: string): string => `${indent}${short(node.model)} ${text}`
+    const key = `${node.origin}/${node.model}`
+    if (node.origin !== 'peer' && node.origin !== 'unknown' && seen.has(key)) return [line('(as above)')]
+    seen.add(key)
+    switch (node.origin) {
+      case 'aggregate':
+        return [line(`aggregate of round ${node.round} (entry ${node.entry}): ${node.rule} ${JSON.stringify(node.options)} over ${node.inputs.length} inputs`), ...node.inputs.flatMap(i => lines(i, indent + '  '))]
+      case 'training':
+        return [
+          line(`trained by this node in round ${node.round} (entry ${node.entry}): data ${short(node.data)}, ${node.steps} steps of ${node.batchSize}, learning rate ${node.learningRate}, seed ${node.seed}, ${node.backend}, loss ${node.loss ?? 'not finite'}`),
+          ...lines(node.start, indent + '  ')
+        ]
+      case 'peer':
+        return [line(`from ${node.peer} in round ${node.round} (entry ${node.entry}): ${node.verdict}${node.used ? ', used' : ', not used'}${node.checkpoint === '' ? '' : `, its log at ${node.checkpoint.split(':')[0] ?? '?'} entries`}`)]
+      case 'unknown':
+        return [line('not produced in this log (the initial model, or one it never recorded)')]
+      case 'cut':
+        return [line(node.note)]
+    }
+  }
+  return lines(root, '')
+}
