@@ -11,7 +11,7 @@ export {
   MAX_ROUNDS_PER_RESPONSE, REQUEST_TIMEOUT_MS
 } from './api-server.ts'
 export type { ApiServerComponents, ApiServerInit, StaticPage } from './api-server.ts'
-export { METRIC_HELP, MeshtrainMetrics } from './meshtrain-metrics.ts'
+export { METRIC_HELP, MeshtrainMetrics, libp2pMetrics } from './meshtrain-metrics.ts'
 export type { NetworkCounters } from './meshtrain-metrics.ts'
 export { MAX_EVENT_LISTENERS, MAX_ROUND_HISTORY, NodeState } from './node-state.ts'
 export type { NodeEvent, NodeInfo, NodePhase, PeerEvent, Readiness, RoundFacts, RoundRecord } from './node-state.ts'
@@ -19,3 +19,5 @@ export { MAX_OBSERVED_PEERS, ObservedRoundNetwork } from './observed-round-netwo
 export type { FetchObservation, PeerObservation, PeerVerdict } from './observed-round-network.ts'
 export { libp2pPeerViews } from './peer-views.ts'
 export type { PeerView } from './peer-views.ts'
+export { gossipsubMetricsRegister } from './gossipsub-metrics.ts'
+export type { GossipsubMetricsRegister } from './gossipsub-metrics.ts'

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import type { FetchObservation } from './observed-round-network.ts'
 import type { RoundRecord } from './node-state.ts'
 
@@ -118,4 +119,14 @@ export class MeshtrainMetrics {
   }
 
   get contentType (): string { return this.registry.contentType }
+}
+
+/**
+ * libp2p's own metrics (`@libp2p/prometheus-metrics`: connections, streams, transfer bytes per
+ * protocol, gossipsub's metrics) and the process metrics (`process_*`, `nodejs_*`), on `registry`
+ * beside the meshtrain ones. Pass the result as libp2p's `metrics`.
+ */
+export function libp2pMetrics (registry: Registry): ReturnType<typeof prometheusMetrics> {
+  // preserveExistingMetrics: the default clears prom-client's registries, meshtrain's included.
+  return prometheusMetrics({ registry, preserveExistingMetrics: true, collectDefaultMetrics: true })
 }

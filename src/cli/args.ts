@@ -25,6 +25,8 @@ export function parseCommandLine (argv: readonly string[], table: SettingsTable,
     const flag = flagName(name).slice(2)
     names.set(flag, name)
     config[flag] = setting.kind === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: setting.kind === 'list' }
+    // parseArgs turns `--no-x` into `x: false` once `no-x` is a known option (allowNegative).
+    if (setting.negatable === true) config[`no-${flag}`] = { type: 'boolean' }
   }
   let parsed
   try {
@@ -45,7 +47,7 @@ function commandLineError (err: unknown, table: SettingsTable): unknown {
   const code = (err as { code?: string }).code
   const message = err instanceof Error ? err.message : String(err)
   const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '?'
-  const known = Object.entries(table).map(([name, s]) => (s.kind === 'boolean' ? `${flagName(name)} / --no-${flagName(name).slice(2)}` : flagName(name))).join(', ')
+  const known = Object.entries(table).map(([name, s]) => (s.kind === 'boolean' || s.negatable === true ? `${flagName(name)} / --no-${flagName(name).slice(2)}` : flagName(name))).join(', ')
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return new ConfigError(flag, `unknown option ${flag}; known options: ${known}`)
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':

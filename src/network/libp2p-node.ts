@@ -67,6 +67,17 @@ export interface MeshtrainLibp2pInit {
    * @default a sink that drops everything
    */
   readonly log?: OperatorLogger
+  /**
+   * libp2p's metrics implementation (the daemon passes `@libp2p/prometheus-metrics` on the API's
+   * registry); gossipsub registers its own metrics there too.
+   * @default no metrics
+   */
+  readonly metrics?: Libp2pOptions['metrics']
+  /**
+   * Where gossipsub registers its own metrics (the update topic is labelled `updates`).
+   * @default none
+   */
+  readonly gossipsubMetrics?: NonNullable<Parameters<typeof gossipsub>[0]>['metricsRegister']
 }
 
 /** The services every meshtrain node runs (a type alias: libp2p's ServiceMap needs an index signature). */
@@ -139,6 +150,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
       allow: [...LOOPBACK_ALLOW]
     },
     ...closed,
+    ...(init.metrics === undefined ? {} : { metrics: init.metrics }),
     peerDiscovery,
     services: {
       identify: identify(),
@@ -156,7 +168,8 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
         maxInboundDataLength: MAX_GOSSIP_RPC_BYTES,
         decodeRpcLimits: { ...DECODE_RPC_LIMITS },
         scoreThresholds: { ...SCORE_THRESHOLDS },
-        scoreParams: gossipScoreParams(topic, peerId => penalties.score(peerId))
+        scoreParams: gossipScoreParams(topic, peerId => penalties.score(peerId)),
+        ...(init.gossipsubMetrics == null ? {} : { metricsRegister: init.gossipsubMetrics, metricsTopicStrToLabel: new Map([[topic, 'updates']]) })
       }),
       ...(init.bootstrap.length > 0 ? { bootstrapRedial: bootstrapRedial({ list: [...init.bootstrap] }) } : {})
     }

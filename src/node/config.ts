@@ -5,6 +5,8 @@ import { parseAttack } from '../adversary/index.ts'
 import type { AttackSpec } from '../adversary/index.ts'
 import { BACKEND_CHOICES, DATA_SOURCE_FORMS, PARTITION_FORMS, parseDataSource, parsePartition } from '../model/index.ts'
 import type { BackendChoice, DataSource, PartitionScheme } from '../model/index.ts'
+import { API_OFF, DEFAULT_API_ADDRESS, parseApiAddress } from '../api/index.ts'
+import type { ApiAddress } from '../api/index.ts'
 import { boolean, integerIn, listOf, oneOf, resolveSettings, settingsHelp, settingsMarkdown } from './settings-table.ts'
 import type { Setting, SettingLayers, SettingsOf } from './settings-table.ts'
 
@@ -117,6 +119,12 @@ export const SETTINGS = {
   },
   debug: {
     kind: 'boolean', default: false, defaultText: 'off', allowed: 'on or off', help: 'write debug lines to stderr', parse: boolean
+  },
+  api: {
+    kind: 'string', default: DEFAULT_API_ADDRESS as ApiAddress | undefined, defaultText: '127.0.0.1:7172', arg: 'HOST:PORT', negatable: true,
+    allowed: `HOST:PORT (port 0: any free port; a host other than loopback needs <data-dir>/api-token), or ${API_OFF} (--no-api)`,
+    help: 'address of the HTTP API, metrics and dashboard; the address it listens on is written to <data-dir>/api',
+    parse: (raw: string | false) => (raw === false ? undefined : parseApiAddress(raw))
   },
   attack: {
     kind: 'string', default: undefined as AttackSpec | undefined, defaultText: 'none', arg: 'NAME[:k=v,...]',

@@ -12,6 +12,8 @@ import { dataDirPaths, readManifestFile } from './data-dir.ts'
 import { loadIdentity } from './identity.ts'
 import { Libp2pRoundNetwork, bootstrapAddress, createMeshtrainLibp2p, loadNetworkKey } from '../network/index.ts'
 import { RoundLoop } from '../round/index.ts'
+import { formatApiAddress } from '../api/index.ts'
+import { OperatorSurface } from './operator-surface.ts'
 import type { Logger, RoundSummary } from '../round/index.ts'
 import type { StatusOutput } from './status-output.ts'
 import { checkReachable } from './preconditions.ts'
@@ -52,6 +54,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   const id = computeNetworkId(manifest)
   const parameters = parameterCount(manifest.model)
   const checkpoint = await loadCheckpoint(paths.checkpoints, id, parameters)
+  const surface = await OperatorSurface.create(config)
 
   const trainer = await ModelTrainer.start({
     model: manifest.model,
@@ -72,6 +75,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     maxPayloadBytes: parameters * BYTES_PER_PARAMETER,
     members: manifest.members,
     log,
+    ...surface.libp2pMetrics(),
     ...(networkKey === undefined ? {} : { networkKey })
   })
   if (networkKey !== undefined || manifest.members.length > 0) {
@@ -91,11 +95,14 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       parameters,
       resumedFromRound: checkpoint?.round
     })
+    const observed = surface.observe(network)
+    await surface.start(libp2p, network, observed, { peerId, networkId: id, addresses: libp2p.getMultiaddrs().map(a => a.toString()), backend: trainer.backend, rule: aggregator.name, parameters })
+    if (surface.apiAddress !== undefined) log.info(`API, metrics and dashboard on http://${formatApiAddress(surface.apiAddress)}/`)
     if (adversary !== undefined) log.warn(`this node is a Byzantine attacker: --attack ${config.attack?.name} (for testing only)`)
-    const localTrainer = {
+    const localTrainer = surface.timedTrainer({
       train: async (weights: Float32Array) => trainer.train(weights),
       evaluateHoldout: async (weights: Float32Array) => trainer.evaluate(weights, 'holdout')
-    }
+    })
     const streak = new KeptOwnStreak(aggregator.name)
     const loop = new RoundLoop({
       manifest,
@@ -109,13 +116,14 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       ...(config.rounds > 0 ? { rounds: config.rounds } : {})
     }, {
       // An attacker runs the honest loop; the attack wraps what it announces (and how it trains).
-      network: adversary?.wrapNetwork(network, { manifest, privateKey, parameterCount: parameters, log }) ?? network,
+      network: adversary?.wrapNetwork(observed, { manifest, privateKey, parameterCount: parameters, log }) ?? observed,
       trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
       aggregator,
       log,
       onRound: async (summary: RoundSummary) => {
         await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights }, log)
         output.round(summary)
+        surface.recordRound(summary, localTrainer.timing)
         const stall = streak.observe(summary)
         if (stall !== undefined) {
           log.warn(stallText(stall))
@@ -135,6 +143,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     }
     await network.stop()
   } finally {
+    await surface.stop()
     await libp2p.stop()
     await trainer.close()
   }

@@ -31,6 +31,8 @@ export interface Setting<T> {
   readonly parse: (raw: never) => T
   /** Read from `MESHTRAIN_*` and config.json as well as from flags. @default true */
   readonly persistent?: boolean
+  /** A string setting that `--no-<flag>` turns off; its parser then receives `false`. @default false */
+  readonly negatable?: boolean
 }
 
 /** A table of settings by camelCase name. */
@@ -98,7 +100,9 @@ export function resolveSettings<T extends SettingsTable> (table: T, layers: Sett
 /** The `--help` text of a table: every setting, its flag, variable, default and meaning. */
 export function settingsHelp (table: SettingsTable): string {
   return Object.entries(table).map(([name, s]) => {
-    const flag = s.kind === 'boolean' ? `${flagName(name)} / --no-${flagName(name).slice(2)}` : `${flagName(name)} ${s.arg ?? 'VALUE'}`
+    const flag = s.kind === 'boolean'
+      ? `${flagName(name)} / --no-${flagName(name).slice(2)}`
+      : `${flagName(name)} ${s.arg ?? 'VALUE'}${s.negatable === true ? ` / --no-${flagName(name).slice(2)}` : ''}`
     const where = s.persistent === false ? '' : `; environment: ${envName(name)}; config.json: "${name}"`
     const repeat = s.kind === 'list' ? ' (repeat the flag, or separate with commas)' : ''
     return `  ${flag}\n      ${s.help}${repeat}\n      allowed: ${s.allowed}; default: ${s.defaultText}${where}`
@@ -108,7 +112,9 @@ export function settingsHelp (table: SettingsTable): string {
 /** The README's table of a settings table, in Markdown. */
 export function settingsMarkdown (table: SettingsTable): string {
   const rows = Object.entries(table).map(([name, s]) => {
-    const flag = s.kind === 'boolean' ? `\`${flagName(name)}\` / \`--no-${flagName(name).slice(2)}\`` : `\`${flagName(name)} ${s.arg ?? 'VALUE'}\``
+    const flag = s.kind === 'boolean'
+      ? `\`${flagName(name)}\` / \`--no-${flagName(name).slice(2)}\``
+      : `\`${flagName(name)} ${s.arg ?? 'VALUE'}\`${s.negatable === true ? ` / \`--no-${flagName(name).slice(2)}\`` : ''}`
     const env = s.persistent === false ? '' : `\`${envName(name)}\``
     return `| ${name} | ${flag} | ${env} | \`${s.defaultText}\` | ${s.allowed.replaceAll('|', '\\|')} | ${s.help.replaceAll('|', '\\|')} |`
   })

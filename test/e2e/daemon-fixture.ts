@@ -33,7 +33,8 @@ export class DaemonProcess {
 
   /** @param wrapper a command the daemon runs under, e.g. `['ip', 'netns', 'exec', NAME]`. */
   constructor (dataDir: string, wrapper: readonly string[] = []) {
-    const command = [...wrapper, process.execPath, MAIN, 'start', '--data-dir', dataDir, '--log-format', 'json']
+    // API on any free port: many daemons share the host, and the default port would collide.
+    const command = [...wrapper, process.execPath, MAIN, 'start', '--data-dir', dataDir, '--log-format', 'json', '--api', '127.0.0.1:0']
     this.child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     let buffered = ''
     this.child.stdout?.setEncoding('utf8')
