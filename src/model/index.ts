@@ -22,6 +22,7 @@ export type { EvaluationResult, EvaluationSplit, LabelMap, TrainCallOptions, Tra
 export { datasetFingerprint, loadTrainingShard, mapLabels, trainingShardOf } from './training-shard.ts'
 export type { TrainingShard } from './training-shard.ts'
 export { EVALUATION_CHUNK, TrainingCore } from './training-core.ts'
+export type { PrivateTrainResult, PrivateTraining } from './training-core.ts'
 export { clippedGradientSum, cryptoUniform, gaussianNoise, poissonSample, privatisedGradient } from './dp-sgd.ts'
 export type { ClippedGradientSum, DpSgdStepOptions, UniformSource } from './dp-sgd.ts'
 export { InProcessTrainer } from './in-process-trainer.ts'

@@ -2,11 +2,33 @@ import * as tf from '@tensorflow/tfjs'
 import type { ModelSpec, TrainingSpec } from '../protocol/index.ts'
 import { parameterCount } from '../protocol/index.ts'
 import { checkWeights, initialWeights, logits, weightsToTensors, tensorsToWeights } from './dense-model.ts'
+import { cryptoUniform, poissonSample, privatisedGradient } from './dp-sgd.ts'
+import type { UniformSource } from './dp-sgd.ts'
 import type { Examples } from './examples.ts'
 import type { Rng } from './random.ts'
 import { createRng, shuffleInPlace } from './random.ts'
 import type { TrainingShard } from './training-shard.ts'
 import type { EvaluationResult, EvaluationSplit, TrainResult } from './trainer.ts'
+
+/** How DP-SGD trains: the manifest's `privacy.clipNorm` and the node's noise multiplier. */
+export interface PrivateTraining {
+  /** C, the per-example L2 clipping norm, > 0. */
+  readonly clipNorm: number
+  /** sigma: noise of standard deviation sigma C on the clipped sum, > 0. */
+  readonly noiseMultiplier: number
+}
+
+/**
+ * The outcome of {@link TrainingCore.trainPrivately}. No loss and no count of examples: both
+ * are computed from the data without noise and would spend privacy nobody accounts for.
+ */
+export interface PrivateTrainResult {
+  readonly weights: Float32Array
+  /** DP-SGD steps taken, each one composition for the accountant. */
+  readonly steps: number
+  /** q, the Poisson sampling rate of every step: min(1, batchSize / training examples). */
+  readonly samplingRate: number
+}
 
 /** Examples per forward pass when evaluating: bounds memory on large test sets. */
 export const EVALUATION_CHUNK = 1024
@@ -76,6 +98,44 @@ export class TrainingCore {
         loss.dispose()
       }
       return { weights: tensorsToWeights(params), loss: lossSum / steps, sampleCount: steps * batchSize }
+    } finally {
+      tf.dispose(params)
+      rate.dispose()
+    }
+  }
+
+  /**
+   * Run `steps` DP-SGD steps from `weights` (Abadi et al. 2016; see dp-sgd.ts): each step samples
+   * every training example with probability q = min(1, batchSize / examples), clips each
+   * example's gradient to `clipNorm`, adds N(0, (sigma clipNorm)^2) noise to the sum and divides
+   * by the expected batch size qN. Sampling and noise come from the CSPRNG unless `uniform` is
+   * given (tests). The caller accounts `steps` steps at rate q and sigma with src/privacy.
+   * @throws WeightsShapeError, or RangeError for non-finite weights, a bad step count or bad privacy options.
+   */
+  trainPrivately (weights: Float32Array, privacy: PrivateTraining, steps: number = this.training.localSteps, uniform: UniformSource = cryptoUniform()): PrivateTrainResult {
+    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps: got ${steps}, expected a positive integer`)
+    if (!(privacy.noiseMultiplier > 0 && Number.isFinite(privacy.noiseMultiplier))) throw new RangeError(`noiseMultiplier: got ${privacy.noiseMultiplier}, expected a finite number above 0`)
+    checkWeights(this.model, weights)
+    const { features, train } = this.shard
+    const samplingRate = Math.min(1, this.training.batchSize / train.count)
+    const options = { ...privacy, expectedBatchSize: samplingRate * train.count }
+    let params = weightsToTensors(this.model, weights)
+    const rate = tf.scalar(this.training.learningRate)
+    try {
+      for (let step = 0; step < steps; step++) {
+        const chosen = poissonSample(train.count, samplingRate, uniform)
+        const x = new Float32Array(chosen.length * features)
+        const y = new Int32Array(chosen.length)
+        chosen.forEach((row, i) => {
+          x.set(train.x.subarray(row * features, (row + 1) * features), i * features)
+          y[i] = train.y[row] as number
+        })
+        const grads = privatisedGradient(this.model, params, { x, y, count: chosen.length }, options, uniform)
+        const next = tf.tidy(() => params.map((p, i) => tf.sub(p, tf.mul(grads[i] as tf.Tensor, rate))))
+        tf.dispose([...grads, ...params])
+        params = next
+      }
+      return { weights: tensorsToWeights(params), steps, samplingRate }
     } finally {
       tf.dispose(params)
       rate.dispose()

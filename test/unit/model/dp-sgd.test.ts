@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs'
-import { clippedGradientSum, createRng, cryptoUniform, gaussianNoise, initialWeights, poissonSample, privatisedGradient, useBackend } from '../../../src/model/index.ts'
+import { TrainingCore, clippedGradientSum, createRng, cryptoUniform, gaussianNoise, initialWeights, poissonSample, privatisedGradient, useBackend } from '../../../src/model/index.ts'
 import { weightsToTensors } from '../../../src/model/dense-model.ts'
 import type { ModelSpec } from '../../../src/protocol/index.ts'
+import { blobShard } from './fixtures.ts'
 
 const MLP: ModelSpec = {
   inputSize: 6,
@@ -164,5 +165,50 @@ describe('model/DP-SGD', () => {
     } finally {
       tf.dispose(params)
     }
+  })
+})
+
+describe('model/TrainingCore.trainPrivately', () => {
+  const MLP8: ModelSpec = { inputSize: 8, hiddenLayers: [{ type: 'dense', units: 16, activation: 'relu' }], classes: 2 }
+  const TRAINING = { localSteps: 10, batchSize: 16, learningRate: 0.5, initSeed: 3 }
+  before(async () => { await useBackend('cpu') })
+  after(async () => { await useBackend('auto') })
+
+  it('takes the step of dp-sgd.ts: Poisson batch, privatised gradient, SGD update, from the same draws', () => {
+    const shard = blobShard(8)
+    const core = new TrainingCore(MLP8, TRAINING, shard, 5)
+    const start = core.initialWeights()
+    const privacy = { clipNorm: 1, noiseMultiplier: 0.8 }
+    const result = core.trainPrivately(start, privacy, 1, createRng(21))
+    const q = 16 / shard.train.count
+    assert.equal(result.samplingRate, q)
+    assert.equal(result.steps, 1)
+
+    const uniform = createRng(21)
+    const chosen = poissonSample(shard.train.count, q, uniform)
+    const x = Float32Array.from(Array.from(chosen).flatMap(r => Array.from(shard.train.x.subarray(r * 8, (r + 1) * 8))))
+    const y = Int32Array.from(Array.from(chosen).map(r => shard.train.y[r] as number))
+    const params = weightsToTensors(MLP8, start)
+    const grads = privatisedGradient(MLP8, params, { x, y, count: chosen.length }, { ...privacy, expectedBatchSize: 16 }, uniform)
+    const expected = flatten(params.map((p, i) => tf.tidy(() => tf.sub(p, tf.mul(grads[i] as tf.Tensor, tf.scalar(0.5))))))
+    tf.dispose([...params, ...grads])
+    assert.deepEqual(Float64Array.from(result.weights), expected)
+  })
+
+  it('learns the separable blobs through the noise, and draws fresh noise from the CSPRNG by default', () => {
+    const core = new TrainingCore(MLP8, TRAINING, blobShard(8), 5)
+    let weights = core.initialWeights()
+    const before = core.evaluate(weights, 'test').accuracy
+    for (let i = 0; i < 5; i++) weights = core.trainPrivately(weights, { clipNorm: 1, noiseMultiplier: 0.5 }, 10, createRng(i)).weights
+    const after = core.evaluate(weights, 'test').accuracy
+    assert.ok(after > 0.9 && after > before, `accuracy ${before} -> ${after}`)
+    const start = core.initialWeights()
+    assert.notDeepEqual(core.trainPrivately(start, { clipNorm: 1, noiseMultiplier: 0.5 }, 1).weights, core.trainPrivately(start, { clipNorm: 1, noiseMultiplier: 0.5 }, 1).weights)
+  })
+
+  it('refuses a bad step count or noise multiplier', () => {
+    const core = new TrainingCore(MLP8, TRAINING, blobShard(8), 5)
+    assert.throws(() => core.trainPrivately(core.initialWeights(), { clipNorm: 1, noiseMultiplier: 1 }, 0), /steps/)
+    assert.throws(() => core.trainPrivately(core.initialWeights(), { clipNorm: 1, noiseMultiplier: 0 }), /noiseMultiplier/)
   })
 })
