@@ -9,11 +9,19 @@ import { initCommand } from './init-command.ts'
 import { ledgerCommand } from './ledger-command.ts'
 import { privacyCommand } from './privacy-command.ts'
 import { startCommand } from './start-command.ts'
+import { statusCommand } from './status-command.ts'
+import { peersCommand } from './peers-command.ts'
+import { roundsCommand } from './rounds-command.ts'
+import { apiTokenCommand } from './api-token-command.ts'
 import { swarmCommand } from './swarm-command.ts'
 
 const COMMANDS = {
   init: { run: initCommand, summary: 'create a node: identity key, config.json, manifest.json (see meshtrain init --help)' },
   start: { run: startCommand, summary: 'run the node (see meshtrain start --help)' },
+  status: { run: statusCommand, summary: 'ask a running node how it is; exit 0 ready, 1 not ready, 2 unreachable (see meshtrain status --help)' },
+  peers: { run: peersCommand, summary: 'list a running node\'s peers: latency, score, last round, verdicts (see meshtrain peers --help)' },
+  rounds: { run: roundsCommand, summary: 'print a running node\'s round summaries, --follow for new ones (see meshtrain rounds --help)' },
+  'api-token': { run: apiTokenCommand, summary: 'create the bearer token an API bound beyond loopback needs (see meshtrain api-token --help)' },
   id: { run: idCommand, summary: 'print the node\'s peer id and its line for the manifest\'s "members" (see meshtrain id --help)' },
   swarm: { run: swarmCommand, summary: 'run a local swarm of real daemons on 127.0.0.1 (see meshtrain swarm --help)' },
   privacy: { run: privacyCommand, summary: 'plan a differential-privacy budget: epsilon of a run, or the noise a budget needs (see meshtrain privacy --help)' },
@@ -23,7 +31,7 @@ const COMMANDS = {
 const USAGE = `usage: meshtrain <command> [options]
 
 commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`).join('\n')}
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)}${c.summary}`).join('\n')}
 `
 
 async function main (argv: string[]): Promise<void> {
