@@ -3,6 +3,8 @@
  * The `meshtrain` command. Exit status: 0 done, 1 runtime failure, 2 bad input (the message names
  * it), 130 forced stop. An expected failure prints one line; only a bug prints a stack.
  */
+// First: a SIGTERM while the other modules load exits 0 (./early-signals.ts).
+import './early-signals.ts'
 import { ConfigError, EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
 import { idCommand } from './id-command.ts'
 import { initCommand } from './init-command.ts'

@@ -1,7 +1,8 @@
 import { ConfigError } from '../errors/index.ts'
-import { SETTINGS, createStatusOutput, nodeSettingsHelp, readConfigFile, resolveConfig, runDaemon } from '../node/index.ts'
+import { SETTINGS, createStatusOutput, lockDataDir, nodeSettingsHelp, readConfigFile, resolveConfig, runDaemon } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
-import { stopOnSignals } from './signals.ts'
+import { launcherPids, watchProcesses } from './parent-watch.ts'
+import { STOP_DEADLINE_MS, stopOnSignals, stopWithin } from './signals.ts'
 import { stderrLogger } from './stderr-logger.ts'
 
 const HELP = `usage: meshtrain start --data-dir DIR [settings...]
@@ -21,12 +22,23 @@ export async function startCommand (argv: string[]): Promise<void> {
   const config = resolveConfig({ file: await readConfigFile(dataDir), env, flags })
   const log = stderrLogger(config.debug)
   const output = createStatusOutput(config.logFormat, line => process.stdout.write(line + '\n'))
+  // One node per data directory: a second one would sign with the same key and race on checkpoints.
+  const lock = await lockDataDir(config.dataDir)
   const controller = stopOnSignals(log)
+  // Killing what the operator started (npm, npx, a swarm) stops this node too, even with SIGKILL.
+  const unwatch = watchProcesses(config.parentPid > 0 ? [config.parentPid] : launcherPids(), pid => {
+    log.warn(`process ${pid}, which started this node, is gone: stopping`)
+    stopWithin(controller, STOP_DEADLINE_MS, log)
+  })
   try {
     await runDaemon(config, output, log, controller.signal)
   } catch (err) {
-    // A step cut short by the stop signal is the stop the operator asked for, not a failure.
-    if (controller.signal.aborted && (err as Error | undefined)?.name === 'AbortError') return
-    throw err
+    // After a stop request, a step cut short (an AbortError, a closed trainer) is the stop the
+    // operator asked for, not a failure: SIGTERM exits 0. Anything else is still said.
+    if (!controller.signal.aborted) throw err
+    if ((err as Error | undefined)?.name !== 'AbortError') log.warn(`while stopping: ${err instanceof Error ? err.message : String(err)}`)
+  } finally {
+    unwatch()
+    await lock.release()
   }
 }

@@ -18,7 +18,8 @@ import { freePorts } from '../network/index.ts'
 import { MAX_SEED, aggregatorFor, boolean, dataDirPaths, initDataDir, integerIn, loadCheckpoint, resolveSettings, settingsHelp } from '../node/index.ts'
 import type { Setting, SettingsOf, StatusEvent } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
-import { stopOnSignals } from './signals.ts'
+import { launcherPids, watchProcesses } from './parent-watch.ts'
+import { STOP_DEADLINE_MS, stopOnSignals, stopWithin } from './signals.ts'
 import { stderrLogger } from './stderr-logger.ts'
 
 /** Most daemons one swarm starts: each holds a trainer and a libp2p node on this host. */
@@ -75,7 +76,18 @@ export async function swarmCommand (argv: string[]): Promise<void> {
   const options = resolveSettings(SWARM_SETTINGS, { flags })
   if (options.byzantine > 0 && options.attack === undefined) throw new ConfigError('attack', '--byzantine needs --attack NAME[:k=v,...]; see meshtrain swarm --help')
   if (options.byzantine >= options.nodes) throw new ConfigError('byzantine', `--byzantine: got ${options.byzantine}, expected fewer than --nodes (${options.nodes})`)
-  await runSwarm(options, stopOnSignals(stderrLogger(false)).signal)
+  const log = stderrLogger(false)
+  const controller = stopOnSignals(log)
+  // Under npm start or npx, npm being killed stops the swarm, which stops its daemons.
+  const unwatch = watchProcesses(launcherPids(), pid => {
+    log.warn(`process ${pid}, which started this swarm, is gone: stopping`)
+    stopWithin(controller, STOP_DEADLINE_MS, log)
+  })
+  try {
+    await runSwarm(options, controller.signal)
+  } finally {
+    unwatch()
+  }
 }
 
 interface SwarmNode {
@@ -168,7 +180,10 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
   }
 
   const stopAll = (): void => { for (const n of swarm) stopProcess(n.process) }
+  // Exiting for any reason (an error, a forced stop) takes the daemons down with the swarm.
+  const killAll = (): void => { for (const n of swarm) killGroup(n.process, 'SIGKILL') }
   signal.addEventListener('abort', stopAll, { once: true })
+  process.once('exit', killAll)
   try {
     // One node failing fails the swarm: stop the others rather than let them train on without it.
     const exits = swarm.map(node => startNode(node, onEvent).then(code => {
@@ -208,6 +223,7 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
   } finally {
     stopAll()
     signal.removeEventListener('abort', stopAll)
+    process.off('exit', killAll)
     if (!keep) await rm(baseDir, { recursive: true, force: true })
   }
 }
@@ -216,7 +232,10 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
 function startNode (node: SwarmNode, onEvent: (node: SwarmNode, event: StatusEvent) => void): Promise<number | null> {
   const main = fileURLToPath(new URL('./main.ts', import.meta.url))
   // The API on any free port: every daemon of the swarm shares the host.
-  const child = spawn(process.execPath, [main, 'start', '--data-dir', node.dataDir, '--api', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // Each daemon in its own process group, killed as a group; --parent-pid: a swarm killed with
+  // SIGKILL (which it cannot catch) still takes its daemons with it within a second or so.
+  const args = [main, 'start', '--data-dir', node.dataDir, '--api', '127.0.0.1:0', '--parent-pid', String(process.pid)]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   node.process = child
   child.stderr.pipe(createWriteStream(join(node.dataDir, 'daemon.log')))
   let buffered = ''
@@ -240,13 +259,23 @@ function startNode (node: SwarmNode, onEvent: (node: SwarmNode, event: StatusEve
   }))
 }
 
-/** SIGTERM, then SIGKILL if it has not exited within 5 s. */
+/** SIGTERM to the daemon's process group, then SIGKILL if it has not exited within 5 s. */
 function stopProcess (child: ChildProcess | undefined): void {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+  killGroup(child, 'SIGTERM')
+  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5000)
   timer.unref()
   child.once('exit', () => clearTimeout(timer))
+}
+
+/** Signal a detached child's whole process group (its pid is the group id). */
+function killGroup (child: ChildProcess | undefined, signal: NodeJS.Signals): void {
+  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    child.kill(signal)
+  }
 }
 
 /** Each node's final checkpoint, measured on the data set's common test split. */

@@ -22,6 +22,9 @@ export interface Shard { readonly index: number, readonly count: number }
 export const MAX_ROUNDS = 10_000_000
 /** Most shards a data set may be split into. */
 export const MAX_SHARDS = 100_000
+/** Largest process id (Linux's PID_MAX_LIMIT, 2^22). */
+export const MAX_PID = 2 ** 22
+
 /** Largest seed: seeds are 32-bit. */
 export const MAX_SEED = 2 ** 32 - 1
 
@@ -136,6 +139,11 @@ export const SETTINGS = {
     kind: 'list', default: Object.freeze([] as string[]), defaultText: 'none', arg: 'PEER_ID', allowed: 'peer ids',
     help: 'testers only, with --attack: the peer ids of all attacking nodes, which do not wait for each other\'s models',
     parse: listOf(parsePeerId)
+  },
+  parentPid: {
+    kind: 'integer', default: 0, defaultText: '0 (none)', arg: 'PID', allowed: `a process id from 1 to ${MAX_PID}, or 0`, persistent: false,
+    help: 'for supervisors such as swarm: stop when process PID exits (under npm start or npx the node stops with npm anyway)',
+    parse: integerIn(0, MAX_PID)
   }
 } as const satisfies Record<string, Setting<unknown>>
 

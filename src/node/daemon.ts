@@ -65,7 +65,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     seed: config.dataSeed,
     backend: config.backend,
     labelMap: adversary?.labelMap ?? 'identity'
-  })
+  }, { signal })
   const libp2p = await createMeshtrainLibp2p({
     privateKey,
     listen: config.listen.map(String),
@@ -100,8 +100,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     if (surface.apiAddress !== undefined) log.info(`API, metrics and dashboard on http://${formatApiAddress(surface.apiAddress)}/`)
     if (adversary !== undefined) log.warn(`this node is a Byzantine attacker: --attack ${config.attack?.name} (for testing only)`)
     const localTrainer = surface.timedTrainer({
-      train: async (weights: Float32Array) => trainer.train(weights),
-      evaluateHoldout: async (weights: Float32Array) => trainer.evaluate(weights, 'holdout')
+      // The signal cuts a long training step short: the stop closes the trainer, which ends its worker.
+      train: async (weights: Float32Array) => trainer.train(weights, undefined, { signal }),
+      evaluateHoldout: async (weights: Float32Array) => trainer.evaluate(weights, 'holdout', { signal })
     })
     const streak = new KeptOwnStreak(aggregator.name)
     const loop = new RoundLoop({
