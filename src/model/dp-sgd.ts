@@ -178,6 +178,28 @@ export function privatisedGradient (
   })
 }
 
+/**
+ * `update-clip` mode: the round's model change clipped to L2 norm `clipNorm` and noised,
+ * before + min(1, C / |after - before|) (after - before) + N(0, sigma^2 C^2), as DP-FedAvg
+ * (McMahan et al. 2018, "Learning Differentially Private Recurrent Language Models",
+ * https://arxiv.org/abs/1710.06963) and Flower's fixed clipping do. The unit protected is the
+ * node's whole data set in one round (sensitivity C, q = 1), not one record: account one step per
+ * round at sampling rate 1.
+ * @returns a new array; `before` and `after` are not modified
+ */
+export function privatiseUpdate (before: Float32Array, after: Float32Array, clipNorm: number, noiseMultiplier: number, uniform: UniformSource = cryptoUniform()): Float32Array {
+  if (before.length !== after.length) throw new RangeError(`before has ${before.length} parameters, after ${after.length}`)
+  if (!(clipNorm > 0 && Number.isFinite(clipNorm))) throw new RangeError(`clipNorm: got ${clipNorm}, expected a finite number above 0`)
+  if (!(noiseMultiplier >= 0 && Number.isFinite(noiseMultiplier))) throw new RangeError(`noiseMultiplier: got ${noiseMultiplier}, expected a finite number of at least 0`)
+  let squared = 0
+  for (let i = 0; i < before.length; i++) squared += ((after[i] as number) - (before[i] as number)) ** 2
+  const scale = clipNorm / Math.max(Math.sqrt(squared), clipNorm)
+  const noise = gaussianNoise(before.length, noiseMultiplier * clipNorm, uniform)
+  const out = new Float32Array(before.length)
+  for (let i = 0; i < before.length; i++) out[i] = (before[i] as number) + scale * ((after[i] as number) - (before[i] as number)) + (noise[i] as number)
+  return out
+}
+
 function activate (z: tf.Tensor2D, activation: DenseLayerShape['activation']): tf.Tensor2D {
   switch (activation) {
     case 'relu': return tf.relu(z)

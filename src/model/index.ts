@@ -23,7 +23,7 @@ export { datasetFingerprint, loadTrainingShard, mapLabels, trainingShardOf } fro
 export type { TrainingShard } from './training-shard.ts'
 export { EVALUATION_CHUNK, TrainingCore } from './training-core.ts'
 export type { PrivateTrainResult, PrivateTraining } from './training-core.ts'
-export { clippedGradientSum, cryptoUniform, gaussianNoise, poissonSample, privatisedGradient } from './dp-sgd.ts'
+export { clippedGradientSum, cryptoUniform, gaussianNoise, poissonSample, privatisedGradient, privatiseUpdate } from './dp-sgd.ts'
 export type { ClippedGradientSum, DpSgdStepOptions, UniformSource } from './dp-sgd.ts'
 export { InProcessTrainer } from './in-process-trainer.ts'
 export { ModelTrainer } from './model-trainer.ts'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs'
-import { TrainingCore, clippedGradientSum, createRng, cryptoUniform, gaussianNoise, initialWeights, poissonSample, privatisedGradient, useBackend } from '../../../src/model/index.ts'
+import { TrainingCore, clippedGradientSum, createRng, cryptoUniform, gaussianNoise, initialWeights, poissonSample, privatiseUpdate, privatisedGradient, useBackend } from '../../../src/model/index.ts'
 import { weightsToTensors } from '../../../src/model/dense-model.ts'
 import type { ModelSpec } from '../../../src/protocol/index.ts'
 import { blobShard } from './fixtures.ts'
@@ -210,5 +210,25 @@ describe('model/TrainingCore.trainPrivately', () => {
     const core = new TrainingCore(MLP8, TRAINING, blobShard(8), 5)
     assert.throws(() => core.trainPrivately(core.initialWeights(), { clipNorm: 1, noiseMultiplier: 1 }, 0), /steps/)
     assert.throws(() => core.trainPrivately(core.initialWeights(), { clipNorm: 1, noiseMultiplier: 0 }), /noiseMultiplier/)
+  })
+})
+
+describe('model/privatiseUpdate (update-clip)', () => {
+  it('clips the change to the norm and adds N(0, sigma^2 C^2), leaving its inputs alone', () => {
+    const before = Float32Array.from([1, 1, 1])
+    const after = Float32Array.from([4, 5, 1]) // change [3, 4, 0], norm 5
+    const copy = after.slice()
+    // No noise: the change scaled to norm 2 is [1.2, 1.6, 0].
+    const clipped = privatiseUpdate(before, after, 2, 0)
+    assert.deepEqual(Array.from(clipped), [2.2, 2.6, 1].map(Math.fround))
+    assert.deepEqual(after, copy)
+    // A change within the norm passes unchanged.
+    assert.deepEqual(Array.from(privatiseUpdate(before, after, 10, 0)), [4, 5, 1])
+    // With noise: exactly the seeded draws of gaussianNoise at sigma C.
+    const noise = gaussianNoise(3, 0.5 * 2, createRng(6))
+    const noisy = privatiseUpdate(before, after, 2, 0.5, createRng(6))
+    const change = [3, 4, 0]
+    noisy.forEach((v, i) => assert.equal(v, Math.fround(1 + (2 / 5) * (change[i] as number) + (noise[i] as number))))
+    assert.throws(() => privatiseUpdate(before, new Float32Array(2), 1, 1), RangeError)
   })
 })

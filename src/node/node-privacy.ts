@@ -1,0 +1,150 @@
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { InputError, RuntimeFailure } from '../errors/index.ts'
+import { PrivacyParameterError, createPrivacyBudget, parsePrivacyBudget, privacyBudgetJson, smallestNoiseMultiplier } from '../privacy/index.ts'
+import type { PrivacyBudget } from '../privacy/index.ts'
+import { ManifestError } from '../protocol/index.ts'
+import type { NetworkManifest, PrivacySpec } from '../protocol/index.ts'
+
+/**
+ * What one node's privacy is, from the manifest's `privacy` section and the node's own data:
+ * its sampling rate, steps per round and noise multiplier (the manifest's, or the smallest that
+ * keeps `plannedRounds` within the budget), and the accountant state on disk that a restart
+ * resumes. The accountant is src/privacy (Mironov, Talwar and Zhang 2019).
+ */
+
+/** The privacy a node trains under. */
+export interface NodePrivacyPlan {
+  readonly mode: PrivacySpec['mode']
+  /** q per accounted step: batchSize / local records (dp-sgd, at most 1), 1 (update-clip: the whole data set each round). */
+  readonly samplingRate: number
+  /** Accounted steps per round: `training.localSteps` (dp-sgd) or 1 (update-clip, one noised update per round). */
+  readonly stepsPerRound: number
+  /** sigma, resolved when the manifest says "auto". */
+  readonly noiseMultiplier: number
+  readonly clipNorm: number
+  readonly epsilonBudget: number
+  readonly delta: number
+  readonly onBudgetExhausted: PrivacySpec['onBudgetExhausted']
+}
+
+/**
+ * The node's plan, or undefined when the manifest's privacy is off.
+ * @param trainExamples the node's local training records, N
+ * @throws ManifestError naming `privacy.delta` when delta is not below 1 / N (an (epsilon, delta)
+ * guarantee with delta >= 1/N allows a mechanism that publishes one of the N records outright;
+ * a node with more records needs a smaller delta), or
+ * `privacy.noiseMultiplier` when "auto" finds no sigma for the budget
+ */
+export function planNodePrivacy (manifest: NetworkManifest, trainExamples: number): NodePrivacyPlan | undefined {
+  const privacy = manifest.privacy
+  if (privacy === undefined) return undefined
+  if (!(Number.isSafeInteger(trainExamples) && trainExamples >= 1)) throw new RangeError(`trainExamples: got ${trainExamples}, expected a whole number of at least 1`)
+  if (!(privacy.delta < 1 / trainExamples)) {
+    throw new ManifestError('privacy.delta', `${privacy.delta} is not below 1 / ${trainExamples} = ${1 / trainExamples}, one over this node's ${trainExamples} training records: a delta that large would allow publishing a record outright; the network needs a smaller delta for a node with this much data`)
+  }
+  const samplingRate = privacy.mode === 'dp-sgd' ? Math.min(1, manifest.training.batchSize / trainExamples) : 1
+  const stepsPerRound = privacy.mode === 'dp-sgd' ? manifest.training.localSteps : 1
+  let noiseMultiplier: number
+  if (privacy.noiseMultiplier === 'auto') {
+    const steps = (privacy.plannedRounds as number) * stepsPerRound
+    try {
+      noiseMultiplier = smallestNoiseMultiplier(privacy.epsilonBudget, samplingRate, steps, privacy.delta)
+    } catch (err) {
+      if (!(err instanceof PrivacyParameterError)) throw err
+      throw new ManifestError('privacy.noiseMultiplier', `"auto": no noise multiplier keeps ${privacy.plannedRounds} rounds (${steps} steps at sampling rate ${samplingRate}) within epsilon ${privacy.epsilonBudget}: ${err.message}`)
+    }
+  } else {
+    noiseMultiplier = privacy.noiseMultiplier
+  }
+  return Object.freeze({
+    mode: privacy.mode, samplingRate, stepsPerRound, noiseMultiplier, clipNorm: privacy.clipNorm,
+    epsilonBudget: privacy.epsilonBudget, delta: privacy.delta, onBudgetExhausted: privacy.onBudgetExhausted
+  })
+}
+
+/** A fresh budget for a plan: nothing spent. */
+export function budgetOf (plan: NodePrivacyPlan): PrivacyBudget {
+  return createPrivacyBudget({ epsilonBudget: plan.epsilonBudget, delta: plan.delta, noiseMultiplier: plan.noiseMultiplier, samplingRate: plan.samplingRate })
+}
+
+/** The accountant state's file in the data directory. */
+export const PRIVACY_STATE_FILE = 'privacy.json'
+
+/** The accountant state on disk cannot be used: unreadable, or written for other parameters. */
+export class PrivacyStateError extends InputError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('bad-privacy-state', message, options)
+  }
+}
+
+/** The accountant state could not be written; training must not go on without it. */
+export class PrivacyStateWriteError extends RuntimeFailure {
+  constructor (message: string, options?: ErrorOptions) {
+    super('privacy-state-write-failed', message, options)
+  }
+}
+
+/**
+ * Write the budget atomically (temporary file, fsync, rename, directory fsync): a crash leaves the
+ * previous state or this one, never a mix. A node saves before it announces what the steps
+ * trained, so that no announced model's steps can be lost from the account.
+ * @throws PrivacyStateWriteError
+ */
+export async function savePrivacyState (dataDir: string, budget: PrivacyBudget): Promise<void> {
+  const temp = join(dataDir, `${PRIVACY_STATE_FILE}.${process.pid}.tmp`)
+  try {
+    await mkdir(dataDir, { recursive: true })
+    const file = await open(temp, 'w', 0o600)
+    try {
+      await file.writeFile(privacyBudgetJson(budget) + '\n')
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    await rename(temp, join(dataDir, PRIVACY_STATE_FILE))
+    const directory = await open(dataDir, 'r')
+    try {
+      await directory.sync()
+    } finally {
+      await directory.close()
+    }
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => undefined)
+    throw new PrivacyStateWriteError(`cannot write ${join(dataDir, PRIVACY_STATE_FILE)}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/**
+ * The budget to resume: the saved one when there is one (it must have been written for this
+ * plan's parameters), a fresh one for a node that has never trained. A node with a checkpoint but
+ * no saved state under a private manifest is refused: its spending is unknown.
+ * @param hasCheckpoint whether the data directory holds a model checkpoint
+ * @throws PrivacyStateError naming the file and what does not match
+ */
+export async function resumePrivacyState (dataDir: string, plan: NodePrivacyPlan, hasCheckpoint: boolean): Promise<PrivacyBudget> {
+  const path = join(dataDir, PRIVACY_STATE_FILE)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new PrivacyStateError(`${path}: ${(err as Error).message}`, { cause: err })
+    if (hasCheckpoint) {
+      throw new PrivacyStateError(`${path} is missing but the node has a checkpoint: under a private manifest its spent privacy would be unknown; start from a new data directory`)
+    }
+    return budgetOf(plan)
+  }
+  let saved: PrivacyBudget
+  try {
+    saved = parsePrivacyBudget(text)
+  } catch (err) {
+    throw new PrivacyStateError(`${path}: ${(err as Error).message}`, { cause: err })
+  }
+  const fresh = budgetOf(plan)
+  for (const key of ['epsilonBudget', 'delta', 'noiseMultiplier', 'samplingRate'] as const) {
+    if (saved[key] !== fresh[key]) {
+      throw new PrivacyStateError(`${path}: written for ${key} ${saved[key]}, this node now has ${fresh[key]} (a changed manifest or data set); its spending cannot carry over`)
+    }
+  }
+  return saved
+}
