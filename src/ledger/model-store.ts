@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { encodeModelPayload } from '../protocol/index.ts'
 
@@ -39,6 +39,11 @@ export class ModelStore {
     const weights = new Float32Array(bytes.byteLength / 4)
     new Uint8Array(weights.buffer).set(bytes.subarray(0, weights.byteLength))
     return weights
+  }
+
+  /** Stop holding a model (retention); a model not held is no error. */
+  async remove (hash: string): Promise<void> {
+    await rm(join(this.dir, hash), { force: true })
   }
 
   /** Names of the models held (64-hex file names; temp files and others left out). */

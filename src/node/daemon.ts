@@ -18,6 +18,7 @@ import type { Logger, RoundSummary } from '../round/index.ts'
 import type { StatusOutput } from './status-output.ts'
 import { checkReachable } from './preconditions.ts'
 import { KeptOwnStreak, stallText } from './kept-own-streak.ts'
+import { RoundRecorder } from './round-recorder.ts'
 
 /**
  * The network's rule, checked against the round quorum: a round closed at quorum must have
@@ -81,6 +82,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   if (networkKey !== undefined || manifest.members.length > 0) {
     log.info(`closed network: ${networkKey === undefined ? 'no network key' : `network key fingerprint ${networkKey.fingerprint}`}, ${manifest.members.length === 0 ? 'any peer with the key' : `${manifest.members.length} members`}`)
   }
+  let recorder: RoundRecorder | undefined
   try {
     await startListening(libp2p, config.listen.map(String))
     const network = new Libp2pRoundNetwork({ libp2p, networkId: id, log, members: manifest.members })
@@ -105,6 +107,11 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       evaluateHoldout: async (weights: Float32Array) => trainer.evaluate(weights, 'holdout', { signal })
     })
     const streak = new KeptOwnStreak(aggregator.name)
+    recorder = await RoundRecorder.open({
+      dataDir: config.dataDir, privateKey, manifest, networkId: id, datasetFingerprint: trainer.datasetFingerprint,
+      examples: trainer.shardSize, backend: trainer.backend, seed: config.dataSeed, log
+    })
+    const ledger = recorder
     const loop = new RoundLoop({
       manifest,
       networkId: id,
@@ -122,6 +129,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       aggregator,
       log,
       onRound: async (summary: RoundSummary) => {
+        // The ledger commits the round before the model checkpoint names it (docs/design.md, node state).
+        await ledger.record(summary)
         await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights }, log)
         output.round(summary)
         surface.recordRound(summary, localTrainer.timing)
@@ -144,6 +153,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     }
     await network.stop()
   } finally {
+    await recorder?.close()
     await surface.stop()
     await libp2p.stop()
     await trainer.close()

@@ -7,6 +7,7 @@ import type { NetworkManifest, UpdateAnnouncement, ValidationCode } from '../pro
 import { createRng, deriveSeed } from '../model/index.ts'
 import { PeerSample } from './peer-sample.ts'
 import { RoundInbox } from './round-inbox.ts'
+import type { EquivocationEvidence } from './round-inbox.ts'
 import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
 import type { Logger } from './logger.ts'
 
@@ -44,6 +45,33 @@ export interface RoundSummary {
   readonly bytesFetched: number
   /** Set when this round was reached by catching up with the network rather than by training. */
   readonly caughtUpFrom?: number
+  /** What went into the round, for the audit ledger (the daemon records it; the loop does not know the ledger). */
+  readonly trace: RoundTrace
+}
+
+/** A peer's announced model in a round, and what the node made of it. */
+export interface PeerInput {
+  readonly announcement: UpdateAnnouncement
+  /** The verified model, when it was fetched in time. */
+  readonly weights?: Float32Array
+  /** `accept`, or why it was refused (`fetch-failed`: the transfer failed in a way honest peers also meet). */
+  readonly verdict: 'accept' | ValidationCode | 'fetch-failed'
+  /** Whether it went into the aggregate. */
+  readonly used: boolean
+}
+
+/** The inputs and outputs of one round beyond the summary's figures. */
+export interface RoundTrace {
+  /** The model the round started from. */
+  readonly start: Float32Array
+  /** The node's own trained model (its start model when training diverged). */
+  readonly trained: Float32Array
+  /** The announcement the node published; undefined when training diverged and it sat the round out. */
+  readonly announcement?: UpdateAnnouncement
+  /** Every peer announcement accepted for the round (equivocators' included), in peer id order. */
+  readonly peerInputs: readonly PeerInput[]
+  /** Equivocations found in the round. */
+  readonly evidence: readonly EquivocationEvidence[]
 }
 
 export interface RoundLoopInit {
@@ -143,7 +171,7 @@ export class RoundLoop {
     if (!Number.isFinite(trained.loss) || !trained.weights.every(Number.isFinite)) {
       // Peers would refuse such a model (and count it against this node): say so and sit the round out.
       this.#c.log.warn(`round ${round}: local training diverged (non-finite loss or weights): not announcing; aggregating from the model it started with`)
-      return this.#closeRound(round, { weights: start, loss: trained.loss }, startedAt, async () => {})
+      return this.#closeRound(round, { weights: start, loss: trained.loss }, startedAt, async () => {}, { start, announcement: undefined })
     }
     const payload = encodeModelPayload(trained.weights)
     const announcement = await signAnnouncement({
@@ -161,11 +189,14 @@ export class RoundLoop {
     const repeat = async (): Promise<void> => this.#c.network.announce(announcement, payload, this.#signal)
     await repeat()
     this.#ownAnnouncements.set(round, { repeat, repeatedAt: Date.now() })
-    return this.#closeRound(round, trained, startedAt, repeat)
+    return this.#closeRound(round, trained, startedAt, repeat, { start, announcement })
   }
 
   /** Wait for the round's quorum, aggregate and summarise; undefined when the node must catch up. */
-  async #closeRound (round: number, trained: { weights: Float32Array, loss: number }, startedAt: number, reannounce: () => Promise<void>): Promise<RoundSummary | undefined> {
+  async #closeRound (
+    round: number, trained: { weights: Float32Array, loss: number }, startedAt: number, reannounce: () => Promise<void>,
+    own: { start: Float32Array, announcement: UpdateAnnouncement | undefined }
+  ): Promise<RoundSummary | undefined> {
     const closed = await this.#waitForQuorum(round, Date.now() + this.#init.manifest.rounds.deadlineMs, reannounce)
     if (closed === 'behind' || closed === 'aborted') return undefined
     const peers = this.#peerModels(round)
@@ -193,8 +224,23 @@ export class RoundLoop {
       weights,
       durationMs: Date.now() - startedAt,
       aggregationMs,
-      bytesFetched: this.#bytesFetched.get(round) ?? 0
+      bytesFetched: this.#bytesFetched.get(round) ?? 0,
+      trace: this.#trace(round, trained.weights, own, keptOwn ? [] : peers)
     }
+  }
+
+  #trace (round: number, trained: Float32Array, own: { start: Float32Array, announcement: UpdateAnnouncement | undefined }, used: readonly FetchedModel[]): RoundTrace {
+    const models = this.#models.get(round)
+    const refused = this.#refused.get(round)
+    const evidence = this.#inbox.evidence.filter(e => e.round === round)
+    const announced = [...this.#inbox.announcements(round), ...evidence.map(e => e.first)]
+    const usedPeers = new Set(used.map(m => m.peerId))
+    const peerInputs = announced.sort((a, b) => (a.peerId < b.peerId ? -1 : 1)).map((announcement): PeerInput => {
+      const weights = models?.get(announcement.peerId)
+      const verdict = this.#inbox.isEquivocator(announcement.peerId, round) ? 'equivocation' : refused?.get(announcement.peerId) ?? 'accept'
+      return { announcement, verdict, used: usedPeers.has(announcement.peerId), ...(weights === undefined ? {} : { weights }) }
+    })
+    return { start: own.start, trained, ...(own.announcement === undefined ? {} : { announcement: own.announcement }), peerInputs, evidence }
   }
 
   /** Peer models that close the round: the manifest's quorum, or the sample size under `rounds.fanout`. */

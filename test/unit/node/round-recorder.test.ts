@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { AuditLedger, modelLineage, parseCheckpoint, verifyLedgerDirectory } from '../../../src/ledger/index.ts'
+import type { LineageNode } from '../../../src/ledger/index.ts'
+import { RoundRecorder } from '../../../src/node/round-recorder.ts'
+import { DEFAULT_MANIFEST, encodeModelPayload, networkId, payloadHash, signAnnouncement } from '../../../src/protocol/index.ts'
+import type { UpdateAnnouncement } from '../../../src/protocol/index.ts'
+import type { RoundSummary } from '../../../src/round/index.ts'
+import { tempDir, testKey } from '../ledger/fixtures.ts'
+
+const silent = { debug: () => {}, info: () => {}, warn: () => {} }
+
+async function announce (seed: number, round: number, weights: Float32Array, ledgerHead = ''): Promise<UpdateAnnouncement> {
+  const key = await testKey(seed)
+  const payload = encodeModelPayload(weights)
+  return signAnnouncement({
+    networkId: networkId(DEFAULT_MANIFEST), peerId: peerIdFromPrivateKey(key).toString(), round, modelHash: payloadHash(payload), byteLength: payload.byteLength,
+    encoding: 'f32le', sampleCount: 640, loss: 0.5, datasetFingerprint: 'ab'.repeat(32), ledgerHead
+  }, key)
+}
+
+/** Round `round` of a node whose peer 2 was used, peer 3 refused (hash-mismatch) and peer 4 equivocated. */
+async function summary (round: number, start: Float32Array, peerHead: string): Promise<RoundSummary> {
+  const trained = start.map(w => w + 1)
+  const peer2 = start.map(w => w + 2)
+  const weights = start.map(w => w + 1.5)
+  const equivocation = { first: await announce(4, round, start.map(w => w + 4)), second: await announce(4, round, start.map(w => w + 5)) }
+  return {
+    round, peers: 3, used: 1, refused: 2, keptOwn: false, inputs: 2, needed: 2, heard: [], loss: 0.25, accuracy: 0.75, weights,
+    durationMs: 10, aggregationMs: 0.5, bytesFetched: 16,
+    trace: {
+      start, trained, announcement: await announce(1, round, trained),
+      peerInputs: [
+        { announcement: await announce(2, round, peer2, peerHead), weights: peer2, verdict: 'accept', used: true },
+        { announcement: await announce(3, round, start), verdict: 'hash-mismatch', used: false },
+        { announcement: equivocation.first, verdict: 'equivocation', used: false }
+      ],
+      evidence: [{ peerId: equivocation.first.peerId, round, ...equivocation }]
+    }
+  }
+}
+
+describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
+  let temp: Awaited<ReturnType<typeof tempDir>>
+  beforeEach(async () => { temp = await tempDir() })
+  afterEach(async () => { await temp.remove() })
+
+  it('records each round with its models, commits it, and the log verifies and explains the last model', async () => {
+    const privateKey = await testKey(1)
+    const init = {
+      dataDir: temp.dir, privateKey, manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', seed: 7, log: silent
+    }
+    const recorder = await RoundRecorder.open(init)
+    assert.deepEqual(recorder.ledger.entries.map(e => e.entry.kind), ['manifest', 'data'])
+    const firstHead = recorder.head()
+    assert.equal(parseCheckpoint(firstHead).size, 2)
+    let start: Float32Array = new Float32Array([0, 0, 0])
+    for (let round = 0; round < 2; round++) {
+      const s = await summary(round, start, firstHead)
+      await recorder.record(s)
+      start = s.weights
+    }
+    assert.equal(parseCheckpoint(recorder.head()).size, recorder.ledger.size)
+    const kinds = recorder.ledger.entries.slice(2, 11).map(e => e.entry.kind)
+    assert.deepEqual(kinds, ['training', 'announcement', 'peer-input', 'peer-input', 'peer-input', 'aggregate', 'evaluation', 'evidence', 'training'])
+    const inputs = recorder.ledger.entries.filter(e => e.entry.kind === 'peer-input').slice(0, 3).map(e => e.entry.body)
+    assert.deepEqual(inputs.map(b => 'verdict' in b && b.verdict), ['accept', 'hash-mismatch', 'equivocation'])
+    assert.deepEqual(inputs.map(b => 'checkpoint' in b && b.checkpoint), [firstHead, '', ''])
+    await recorder.close()
+
+    // Reopening does not record the manifest and data again; the log verifies with its models.
+    const again = await RoundRecorder.open(init)
+    assert.equal(again.ledger.size, 2 + 2 * 8)
+    await again.close()
+    const report = await verifyLedgerDirectory(temp.dir, peerIdFromPrivateKey(privateKey).toString(), privateKey.publicKey)
+    assert.equal(report.failure, undefined)
+    const lineage = modelLineage(report.entries.map(e => e.entry), payloadHash(encodeModelPayload(start))) as Extract<LineageNode, { origin: 'aggregate' }>
+    assert.equal(lineage.origin, 'aggregate')
+    assert.deepEqual(lineage.inputs.map(i => i.origin).sort(), ['peer', 'training'])
+    const ledger = await AuditLedger.open({ dataDir: temp.dir, privateKey, warn: () => {} })
+    assert.ok(await ledger.models.get(lineage.model) !== undefined, 'the aggregate output is held')
+    await ledger.close()
+  })
+})
