@@ -8,6 +8,7 @@ import './early-signals.ts'
 import { ConfigError, EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
 import { idCommand } from './id-command.ts'
 import { initCommand } from './init-command.ts'
+import { manifestCommand } from './manifest-command.ts'
 import { ledgerCommand } from './ledger-command.ts'
 import { privacyCommand } from './privacy-command.ts'
 import { startCommand } from './start-command.ts'
@@ -25,6 +26,7 @@ const COMMANDS = {
   rounds: { run: roundsCommand, summary: 'print a running node\'s round summaries, --follow for new ones (see meshtrain rounds --help)' },
   'api-token': { run: apiTokenCommand, summary: 'create the bearer token an API bound beyond loopback needs (see meshtrain api-token --help)' },
   id: { run: idCommand, summary: 'print the node\'s peer id and its line for the manifest\'s "members" (see meshtrain id --help)' },
+  manifest: { run: manifestCommand, summary: 'show, propose, sign and publish signed manifest versions: members, admins, rule, timing (see meshtrain manifest --help)' },
   swarm: { run: swarmCommand, summary: 'run a local swarm of real daemons on 127.0.0.1 (see meshtrain swarm --help)' },
   privacy: { run: privacyCommand, summary: 'plan a differential-privacy budget: epsilon of a run, or the noise a budget needs (see meshtrain privacy --help)' },
   ledger: { run: ledgerCommand, summary: 'verify, export and read the audit ledger: lineage of a model, contributions of peers (see meshtrain ledger --help)' }

@@ -15,12 +15,13 @@ export interface BanList {
  * right after the encryption handshake (the first moment the remote peer id is proven), before
  * the muxer, identify, gossipsub or any other protocol runs. The upgraded-connection hooks refuse
  * again, so a connection can never get past the gater by another path.
- * @param members peer ids allowed, besides this node itself; empty: every peer not banned.
+ * @param members peer ids allowed, besides this node itself; empty: every peer not banned. A Set
+ *   is read live: the daemon changes it when it adopts a manifest version.
  * @param bans peers refused whatever the member list says.
  * @param onDeny told of every refusal (not called for allowed peers).
  */
-export function memberGater (members: readonly string[], bans?: BanList, onDeny?: (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection) => void): ConnectionGater {
-  const allowed = new Set(members)
+export function memberGater (members: readonly string[] | ReadonlySet<string>, bans?: BanList, onDeny?: (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection) => void): ConnectionGater {
+  const allowed: ReadonlySet<string> = members instanceof Set ? members : new Set(members)
   const deny = (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection): boolean => {
     const id = peer.toString()
     if ((allowed.size === 0 || allowed.has(id)) && bans?.isBanned(id) !== true) return false

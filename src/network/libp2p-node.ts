@@ -53,10 +53,10 @@ export interface MeshtrainLibp2pInit {
   readonly networkKey?: NetworkKey
   /**
    * Closed network: the member peer ids. When non-empty, the connection gater refuses every other
-   * peer before any protocol runs.
+   * peer before any protocol runs. A Set is read live (manifest versions change it).
    * @default []
    */
-  readonly members?: readonly string[]
+  readonly members?: readonly string[] | ReadonlySet<string>
   /**
    * Limits of the model-transfer service (its `networkId` and `maxPayloadBytes` come from above).
    * @default the defaults of ModelTransferInit

@@ -96,7 +96,7 @@ export interface Libp2pRoundNetworkInit {
    * Peer ids allowed to announce (the manifest's member list); empty or absent: anyone.
    * @default []
    */
-  members?: readonly string[]
+  members?: readonly string[] | ReadonlySet<string>
 }
 
 /**
@@ -117,7 +117,8 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   private readonly sources = new Map<string, SourceRecord>()
   private readonly validating = new Map<string, number>()
   private validatingTotal = 0
-  private readonly members: ReadonlySet<string> | undefined
+  /** Read live: a Set given in the init changes when the node adopts a manifest version; empty: anyone. */
+  private readonly members: ReadonlySet<string>
   private handler: ((announcement: UpdateAnnouncement) => AnnouncementOutcome) | undefined
   private started = false
 
@@ -132,7 +133,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     }
     this.logger = init.log ?? silentLogger
     this.log = node.logger.forComponent('meshtrain:round-network')
-    this.members = init.members === undefined || init.members.length === 0 ? undefined : new Set(init.members)
+    this.members = init.members instanceof Set ? init.members : new Set(init.members ?? [])
     this.transfer = node.services.modelTransfer
   }
 
@@ -296,7 +297,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     if (announcement.peerId !== message.from.toString()) {
       return { code: 'sender-mismatch', detail: `announcement by ${announcement.peerId} published by ${message.from.toString()}` }
     }
-    if (this.members !== undefined && !this.members.has(announcement.peerId)) {
+    if (this.members.size > 0 && !this.members.has(announcement.peerId)) {
       return { code: 'not-a-member', detail: announcement.peerId }
     }
     if (this.handler === undefined) return { code: 'no-handler', detail: 'round loop not ready' }

@@ -10,6 +10,8 @@ export interface Checkpoint {
   /** The last finished round; the node resumes with the next one. */
   readonly round: number
   readonly weights: Float32Array
+  /** The manifest version the model was trained under (0: the genesis); the model carries over to later versions. */
+  readonly manifestVersion?: number
 }
 
 const CHECKPOINT_FILE = 'latest.ckpt'
@@ -30,6 +32,7 @@ export async function saveCheckpoint (dir: string, checkpoint: Checkpoint): Prom
   const header = Buffer.from(JSON.stringify({
     networkId: checkpoint.networkId,
     round: checkpoint.round,
+    manifestVersion: checkpoint.manifestVersion ?? 0,
     parameters: checkpoint.weights.length,
     sha256: payloadHash(payload)
   }))
@@ -110,7 +113,7 @@ export async function loadCheckpoint (dir: string, networkId: string, parameterC
     if (code === 'ENOTDIR') throw new CheckpointError(`${dir} is not a directory; move it away (the node keeps its checkpoints there)`, { cause: err })
     throw new CheckpointError(`${path} cannot be read: ${code ?? (err as Error).message}`, { cause: err })
   }
-  let header: { networkId?: unknown, round?: unknown, parameters?: unknown, sha256?: unknown }
+  let header: { networkId?: unknown, round?: unknown, parameters?: unknown, sha256?: unknown, manifestVersion?: unknown }
   let payload: Uint8Array
   try {
     const length = bytes.readUInt32LE(0)
@@ -127,7 +130,9 @@ export async function loadCheckpoint (dir: string, networkId: string, parameterC
     throw new CheckpointError(`${path}: round ${JSON.stringify(round)} is not an integer from 0 to ${MAX_CHECKPOINT_ROUND}`)
   }
   try {
-    return { networkId, round, weights: decodeModelPayload(payload, header.sha256, parameterCount) }
+    // Checkpoints written before manifest versions existed were trained under the genesis.
+    const manifestVersion = Number.isSafeInteger(header.manifestVersion) && (header.manifestVersion as number) >= 0 ? header.manifestVersion as number : 0
+    return { networkId, round, manifestVersion, weights: decodeModelPayload(payload, header.sha256, parameterCount) }
   } catch (err) {
     throw new CheckpointError(`${path} is damaged: ${(err as Error).message}`, { cause: err })
   }

@@ -1,4 +1,4 @@
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { createAggregator } from '../aggregation/index.ts'
 import type { Aggregator } from '../aggregation/index.ts'
 import { RuntimeFailure, ConfigError } from '../errors/index.ts'
@@ -18,6 +18,8 @@ import type { Logger, RoundSummary } from '../round/index.ts'
 import type { StatusOutput } from './status-output.ts'
 import { checkReachable } from './preconditions.ts'
 import { KeptOwnStreak, stallText } from './kept-own-streak.ts'
+import { loadManifestChain } from './manifest-chain.ts'
+import { followChain } from './follow-chain.ts'
 import { RoundRecorder } from './round-recorder.ts'
 
 /**
@@ -41,7 +43,10 @@ export function aggregatorFor (manifest: NetworkManifest): Aggregator {
 export async function runDaemon (config: NodeConfig, output: StatusOutput, log: Logger, signal: AbortSignal): Promise<void> {
   if (config.dataDir === '') throw new ConfigError('dataDir', '--data-dir is required')
   const paths = dataDirPaths(config.dataDir)
-  const manifest = await readManifestFile(paths.manifest)
+  const genesis = await readManifestFile(paths.manifest)
+  // The node runs under the latest adopted manifest version; the network id stays the genesis's.
+  let chain = await loadManifestChain(config.dataDir, genesis)
+  const manifest = chain.current.manifest
   const aggregator = aggregatorFor(manifest)
   const adversary = config.attack === undefined
     ? undefined
@@ -52,7 +57,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   if (manifest.members.length > 0 && !manifest.members.includes(peerId)) {
     throw new ConfigError('members', `this node (${peerId}) is not in the manifest's members list: the other members would refuse it`)
   }
-  const id = computeNetworkId(manifest)
+  const id = computeNetworkId(genesis)
+  // Read live by the gater and the round network; followChain changes it.
+  const members = new Set(manifest.members)
   const parameters = parameterCount(manifest.model)
   const checkpoint = await loadCheckpoint(paths.checkpoints, id, parameters)
   const surface = await OperatorSurface.create(config)
@@ -74,7 +81,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     mdns: config.mdns,
     networkId: id,
     maxPayloadBytes: parameters * BYTES_PER_PARAMETER,
-    members: manifest.members,
+    members,
     log,
     ...surface.libp2pMetrics(),
     ...(networkKey === undefined ? {} : { networkKey })
@@ -85,7 +92,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   let recorder: RoundRecorder | undefined
   try {
     await startListening(libp2p, config.listen.map(String))
-    const network = new Libp2pRoundNetwork({ libp2p, networkId: id, log, members: manifest.members })
+    const network = new Libp2pRoundNetwork({ libp2p, networkId: id, log, members })
     await network.start()
     output.ready({
       peerId,
@@ -95,7 +102,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       backend: trainer.backend,
       rule: aggregator.name,
       parameters,
-      resumedFromRound: checkpoint?.round
+      resumedFromRound: checkpoint?.round,
+      manifestVersion: chain.current.version
     })
     const observed = surface.observe(network)
     await surface.start(libp2p, network, observed, { peerId, networkId: id, addresses: libp2p.getMultiaddrs().map(a => a.toString()), backend: trainer.backend, rule: aggregator.name, parameters })
@@ -131,8 +139,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       onRound: async (summary: RoundSummary) => {
         // The ledger commits the round before the model checkpoint names it (docs/design.md, node state).
         await ledger.record(summary)
-        await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights }, log)
+        await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }, log)
         output.round(summary)
+        chain = await followChain(config.dataDir, genesis, chain, { peerId, members, log, hangUp: async peer => libp2p.hangUp(peerIdFromString(peer)) })
         surface.recordRound(summary, localTrainer.timing)
         const stall = streak.observe(summary)
         if (stall !== undefined) {

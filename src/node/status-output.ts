@@ -18,6 +18,8 @@ export interface ReadyInfo {
   readonly rule: string
   readonly parameters: number
   readonly resumedFromRound: number | undefined
+  /** The manifest version the node runs under (0: the genesis). */
+  readonly manifestVersion: number
 }
 
 /** The daemon's status lines on stdout: for people (text) or for programs such as the swarm (json). */
@@ -46,7 +48,7 @@ export function createStatusOutput (format: 'text' | 'json', write: (line: strin
   return {
     ready: info => emit({ event: 'ready', ...info }, [
       `meshtrain node ${info.peerId}`,
-      `network ${info.networkId}, rule ${info.rule}, ${info.parameters} parameters, backend ${info.backend}`,
+      `network ${info.networkId}, manifest version ${info.manifestVersion}, rule ${info.rule}, ${info.parameters} parameters, backend ${info.backend}`,
       ...info.addresses.map(a => `listening on ${a}`),
       `bootstrap address: ${info.bootstrapAddress}`,
       ...(info.resumedFromRound === undefined ? [] : [`resuming after round ${info.resumedFromRound} from the checkpoint`])

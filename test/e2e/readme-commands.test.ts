@@ -32,7 +32,7 @@ describe('the README\'s commands', function () {
 
   it('finds the commands it shows', () => {
     assert.ok(commands.length >= 8, `found ${commands.length}`)
-    assert.deepEqual([...new Set(commands.map(c => c[0]))].sort(), ['id', 'init', 'privacy', 'start', 'swarm'])
+    assert.deepEqual([...new Set(commands.map(c => c[0]))].sort(), ['id', 'init', 'manifest', 'privacy', 'start', 'swarm'])
   })
 
   it('runs every privacy command as written, and prints what the README shows after it', async () => {
@@ -67,6 +67,50 @@ describe('the README\'s commands', function () {
         const result = await runCli(args)
         assert.equal(result.code, 0, `meshtrain ${command.join(' ')}: ${result.stderr}`)
       }
+    } finally {
+      await dir.remove()
+    }
+  })
+
+  it('runs the manifest version commands as written: propose, sign by k admins, publish on every member, show', async () => {
+    const dir = await tempDir()
+    try {
+      // Sites A, B and C are the admins (k = 2); A, B, C and E the genesis members; D joins, C leaves.
+      const sites: Record<string, { dataDir: string, peerId: string }> = {}
+      for (const name of ['A', 'B', 'C', 'D', 'E']) {
+        const dataDir = join(dir.path, `site-${name}`)
+        const made = await runCli(['init', '--data-dir', dataDir])
+        assert.equal(made.code, 0, made.stderr)
+        sites[name] = { dataDir, peerId: /created node (\S+)/.exec(made.stdout)?.[1] ?? '' }
+      }
+      const peer = (name: string): string => sites[name]?.peerId ?? ''
+      const genesis = JSON.stringify({ ...JSON.parse(/```json\n([\s\S]*?)```/.exec(README)?.[1] ?? ''), members: ['A', 'B', 'C', 'E'].map(peer), admins: ['A', 'B', 'C'].map(peer), threshold: 2 })
+      for (const site of Object.values(sites)) await writeFile(join(site.dataDir, 'manifest.json'), genesis)
+      const governance = commands.filter(c => c[0] === 'manifest')
+      assert.deepEqual(governance.map(c => c[1]), ['propose', 'sign', 'publish', 'show'])
+      // The README's line as written: its data directory is the site's, its elided peer ids the sites'.
+      const asWritten = (command: string[], site: string): string[] => {
+        const line = README.split('\n').find(l => l.startsWith(`npx meshtrain manifest ${command[1]} `)) ?? ''
+        return line.replace(/\s+#.*$/, '').trim().split(/\s+/).slice(2)
+          .map(t => t === '/var/lib/meshtrain' ? sites[site]?.dataDir ?? '' : t === 'v1.json' ? join(dir.path, 'v1.json') : t.replace(/^12D3KooW([A-Z])\.\.\.$/, (_, name: string) => peer(name)))
+      }
+      const run = async (command: string[], site: string): Promise<string> => {
+        const result = await runCli(asWritten(command, site))
+        assert.equal(result.code, 0, `meshtrain ${command.join(' ')} on ${site}: ${result.stderr}`)
+        return result.stdout
+      }
+      const [propose, sign, publish, show] = governance as [string[], string[], string[], string[]]
+      await run(propose, 'E')
+      assert.match(await run(sign, 'A'), /1 signature, 2 needed/)
+      // One signature is not enough to publish.
+      const early = await runCli(asWritten(publish, 'B'))
+      assert.equal(early.code, 2)
+      assert.match(early.stderr, /has 1 valid admin signature, needs 2 of the 3 admins of version 0/)
+      assert.match(await run(sign, 'B'), /ready/)
+      for (const site of ['A', 'B', 'D', 'E']) assert.match(await run(publish, site), /adopted manifest version 1/)
+      const shown = await run(show, 'D')
+      assert.match(shown, /manifest version 1 /)
+      assert.match(shown, new RegExp(`members \\(4\\): ${['A', 'B', 'D', 'E'].map(peer).sort().join(', ')}`))
     } finally {
       await dir.remove()
     }
