@@ -18,6 +18,7 @@ import { RoundLoop } from '../../src/round/index.ts'
 import type { LocalTrainer, RoundSummary } from '../../src/round/index.ts'
 import { DEFAULT_MANIFEST, networkId } from '../../src/protocol/index.ts'
 import type { AggregationSpec, NetworkManifest } from '../../src/protocol/index.ts'
+import { computeEpsilon, smallestNoiseMultiplier } from '../../src/privacy/index.ts'
 import { BATCH_SIZE, EVAL_EVERY, LEARNING_RATE, LOCAL_STEPS, NODES } from './scenarios.ts'
 import type { Scenario } from './scenarios.ts'
 
@@ -51,6 +52,22 @@ export interface ScenarioResult {
   /** Honest nodes that did not finish every round. */
   readonly stalledNodes: number
   readonly curve: { round: number, mean: number, worst: number }[]
+  /** With DP-SGD (bench:privacy): the budget, and each honest node's sigma, sampling rate and epsilon recomputed from its steps. */
+  readonly privacy?: PrivacyReport
+}
+
+/** DP-SGD for the honest nodes (scripts/bench-privacy.ts): each takes the smallest sigma that keeps the scenario's rounds within the budget at its own sampling rate. */
+export interface PrivacyRun {
+  readonly epsilon: number
+  readonly delta: number
+  readonly clipNorm: number
+}
+
+export interface PrivacyReport extends PrivacyRun {
+  readonly noiseMultipliers: number[]
+  readonly samplingRates: number[]
+  readonly stepsTaken: number[]
+  readonly epsilonSpent: number[]
 }
 
 /** Fashion-MNIST when Debian's dataset-fashion-mnist is installed, else the built-in MNIST (with a warning). */
@@ -74,7 +91,7 @@ function aggregationSpec (s: Scenario): AggregationSpec {
   return spec(f)
 }
 
-export async function runScenario (s: Scenario, id: string): Promise<ScenarioResult> {
+export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun): Promise<ScenarioResult> {
   const startedAt = Date.now()
   const { source, name } = benchmarkData()
   const dataset = loadDataset(source)
@@ -112,6 +129,7 @@ export async function runScenario (s: Scenario, id: string): Promise<ScenarioRes
     return true
   }
 
+  const privateTraining = privacy === undefined ? undefined : planPrivateTraining(privacy, trainers.slice(0, honestCount), s.rounds * LOCAL_STEPS)
   const summaries: RoundSummary[][] = Array.from({ length: honestCount }, () => [])
   let finals: Float32Array[]
   if (s.rule === 'local') {
@@ -125,7 +143,7 @@ export async function runScenario (s: Scenario, id: string): Promise<ScenarioRes
       finals.push(w)
     }
   } else {
-    finals = await runSwarm(s, manifest, trainers, honestCount, attack, summaries, record, () => { nonFinite = true })
+    finals = await runSwarm(s, manifest, trainers, honestCount, attack, summaries, record, () => { nonFinite = true }, privateTraining, privacy?.clipNorm)
   }
 
   const full = reference.core
@@ -150,14 +168,38 @@ export async function runScenario (s: Scenario, id: string): Promise<ScenarioRes
     nonFinite: nonFinite || finals.some(w => !w.every(Number.isFinite)),
     // A diverged run is stopped at the first non-finite honest model: its nodes did not stall.
     stalledNodes: s.rule === 'local' || nonFinite ? 0 : summaries.filter(list => list.length < s.rounds).length,
-    curve
+    curve,
+    ...(privacy === undefined || privateTraining === undefined ? {} : { privacy: privacyReport(privacy, privateTraining) })
+  }
+}
+
+interface PrivateTrainingState {
+  readonly noiseMultipliers: number[]
+  readonly samplingRates: number[]
+  readonly stepsTaken: number[]
+}
+
+function planPrivateTraining (privacy: PrivacyRun, honest: readonly InProcessTrainer[], steps: number): PrivateTrainingState {
+  const samplingRates = honest.map(t => Math.min(1, BATCH_SIZE / t.core.shard.train.count))
+  return {
+    samplingRates,
+    noiseMultipliers: samplingRates.map(q => smallestNoiseMultiplier(privacy.epsilon, q, steps, privacy.delta)),
+    stepsTaken: honest.map(() => 0)
+  }
+}
+
+function privacyReport (privacy: PrivacyRun, state: PrivateTrainingState): PrivacyReport {
+  return {
+    ...privacy,
+    ...state,
+    epsilonSpent: state.stepsTaken.map((steps, i) => computeEpsilon({ samplingRate: state.samplingRates[i] as number, noiseMultiplier: state.noiseMultipliers[i] as number, steps }, privacy.delta).epsilon)
   }
 }
 
 async function runSwarm (
   s: Scenario, manifest: NetworkManifest, trainers: InProcessTrainer[], honestCount: number,
   attack: ReturnType<typeof parseAttack> | undefined, summaries: RoundSummary[][], record: (round: number, w: Float32Array) => boolean,
-  onDiverged: () => void
+  onDiverged: () => void, privateTraining?: PrivateTrainingState, clipNorm = 1
 ): Promise<Float32Array[]> {
   const controller = new AbortController()
   const network = new InProcessNetwork()
@@ -174,7 +216,8 @@ async function runSwarm (
       // recorded as non-finite: the rule has failed. The round loop would sit the round out and
       // the swarm wait out deadlines, which would only cost time.
       train: async w => {
-        const trained = await trainer.train(w)
+        const noiseMultiplier = honest ? privateTraining?.noiseMultipliers[i] : undefined
+        const trained = noiseMultiplier === undefined ? await trainer.train(w) : trainPrivately(trainer, w, { clipNorm, noiseMultiplier }, privateTraining as PrivateTrainingState, i)
         if (honest && !trained.weights.every(Number.isFinite)) { onDiverged(); controller.abort() }
         return trained
       },
@@ -206,6 +249,13 @@ async function runSwarm (
   return finals.slice(0, honestCount)
 }
 
+/** One round of DP-SGD for an honest node; the loss and sample count announced in-process are placeholders (a private node would not publish them). */
+function trainPrivately (trainer: InProcessTrainer, w: Float32Array, options: { clipNorm: number, noiseMultiplier: number }, state: PrivateTrainingState, node: number): { weights: Float32Array, loss: number, sampleCount: number } {
+  const result = trainer.core.trainPrivately(w, options, LOCAL_STEPS)
+  state.stepsTaken[node] = (state.stepsTaken[node] as number) + result.steps
+  return { weights: result.weights, loss: 0, sampleCount: result.steps * BATCH_SIZE }
+}
+
 /** A core over the reference shard whose test part is the first `count` test examples. */
 function evaluator (reference: InProcessTrainer, dataset: Dataset, count: number): TrainingCore {
   const shard: TrainingShard = reference.core.shard
@@ -233,8 +283,8 @@ function avg (xs: readonly number[]): number {
 if (import.meta.main) {
   const [json, out] = process.argv.slice(2)
   if (json === undefined || out === undefined) throw new Error('usage: simulate.ts SCENARIO_JSON OUT_FILE')
-  const { scenario, id } = JSON.parse(json) as { scenario: Scenario, id: string }
-  const result = await runScenario(scenario, id)
+  const { scenario, id, privacy } = JSON.parse(json) as { scenario: Scenario, id: string, privacy?: PrivacyRun }
+  const result = await runScenario(scenario, id, privacy)
   await writeFile(out, JSON.stringify(result) + '\n')
   process.exit(0)
 }

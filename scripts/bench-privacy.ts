@@ -1,0 +1,96 @@
+/**
+ * `node scripts/bench-privacy.ts [--quick] [--json] [--only TEXT]`: record-level DP (DP-SGD on
+ * every honest node) together with the default robust rule, on the robustness benchmark's setup
+ * (16 nodes, Fashion-MNIST, dense 784-64-10, 5 local steps of batch 32 per round, IID shards):
+ * the worst and mean honest accuracy at epsilon 8, 4 and 1 (delta 1e-5, clipping norm 1) against
+ * the same non-private swarm, and at epsilon 4 with 3 of 16 attackers; plus the DP-SGD step's
+ * cost over a plain step on wasm (scripts/bench-dp-step.ts). Each honest node takes the smallest
+ * sigma that keeps all the rounds within the budget at its own sampling rate (the manifest's
+ * noiseMultiplier "auto"), and its epsilon is recomputed from the steps it took.
+ * Runs one scenario at a time in a child process; finished runs are cached under bench/cache/
+ * (the non-private baseline is the robustness benchmark's own cached run when present).
+ * --quick: 100 rounds, one attack (alie); the full run: 200 rounds, attacks alie and alie-opt
+ * (the worst against the non-private default rule in bench/robustness.md).
+ * With --json, one JSON object (dpStepRatio, rows) on stdout; the table goes to stderr.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rename } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { scenarioId } from './robustness/scenarios.ts'
+import type { Scenario } from './robustness/scenarios.ts'
+import type { PrivacyRun, ScenarioResult } from './robustness/simulate.ts'
+import { benchmarkData } from './robustness/simulate.ts'
+
+const CACHE_DIR = fileURLToPath(new URL('../bench/cache/', import.meta.url))
+const SIMULATE = fileURLToPath(new URL('./robustness/simulate.ts', import.meta.url))
+const DP_STEP = fileURLToPath(new URL('./bench-dp-step.ts', import.meta.url))
+const RULE = 'median+nnm'
+const DELTA = 1e-5
+const CLIP_NORM = 1
+const EPSILONS = [8, 4, 1] as const
+const ATTACKERS = 3
+
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' } } })
+const quick = flags.quick === true
+const rounds = quick ? 100 : 200
+const attacks = quick ? ['alie'] : ['alie', 'alie-opt']
+const out = (line: string): void => { (flags.json === true ? process.stderr : process.stdout).write(line + '\n') }
+
+interface Row { readonly label: string, readonly scenario: Scenario, readonly privacy?: PrivacyRun }
+const base = (attack: string, byzantine: number): Scenario => ({ group: byzantine === 0 ? 'S0' : 'S1', rule: RULE, attack, byzantine, partition: 'iid', fanout: 0, seed: 1, rounds })
+const privacy = (epsilon: number): PrivacyRun => ({ epsilon, delta: DELTA, clipNorm: CLIP_NORM })
+const rows: Row[] = [
+  { label: 'non-private', scenario: base('none', 0) },
+  ...EPSILONS.map(e => ({ label: `epsilon ${e}`, scenario: base('none', 0), privacy: privacy(e) })),
+  ...attacks.map(a => ({ label: 'non-private, attacked', scenario: base(a, ATTACKERS) })),
+  ...attacks.map(a => ({ label: 'epsilon 4, attacked', scenario: base(a, ATTACKERS), privacy: privacy(4) }))
+].filter(r => typeof flags.only !== 'string' || `${r.label} ${r.scenario.attack}`.includes(flags.only))
+
+const idOf = (r: Row): string => scenarioId(r.scenario) + (r.privacy === undefined ? '' : `_dp-eps${r.privacy.epsilon}-d${r.privacy.delta}-c${r.privacy.clipNorm}`)
+
+async function run (r: Row): Promise<ScenarioResult> {
+  const file = `${CACHE_DIR}${idOf(r)}.json`
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as ScenarioResult
+  const tmp = `${file}.tmp`
+  const started = Date.now()
+  const code = await new Promise<number | null>(resolve => {
+    const child = spawn(process.execPath, [SIMULATE, JSON.stringify({ scenario: r.scenario, id: idOf(r), privacy: r.privacy }), tmp], { stdio: ['ignore', 'ignore', 'inherit'] })
+    child.on('exit', resolve)
+  })
+  if (code !== 0) throw new Error(`${idOf(r)} exited ${code}`)
+  await rename(tmp, file)
+  out(`  ran ${idOf(r)} in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  return JSON.parse(await readFile(file, 'utf8')) as ScenarioResult
+}
+
+await mkdir(CACHE_DIR, { recursive: true })
+out(`privacy benchmark: ${rows.length} runs, 16 nodes, data ${benchmarkData().name}, ${rounds} rounds, rule ${RULE}, delta ${DELTA}, clipping norm ${CLIP_NORM}`)
+const dpStep = spawnSync(process.execPath, [DP_STEP, '--json'], { encoding: 'utf8' })
+if (dpStep.status !== 0) throw new Error(`bench-dp-step.ts exited ${dpStep.status}: ${dpStep.stderr}`)
+const { dpStepRatio } = JSON.parse(dpStep.stdout) as { dpStepRatio: number }
+out(`DP-SGD step over a plain step (wasm): ${dpStepRatio.toFixed(2)} (target at most 2)`)
+
+const results: { label: string, attack: string, attackers: number, epsilon: number | null, worstAccuracy: number, meanAccuracy: number, noiseMultiplier: number | null, epsilonSpentMax: number | null, wallSeconds: number }[] = []
+for (const r of rows) {
+  const result = await run(r)
+  const p = result.privacy
+  results.push({
+    label: r.label, attack: r.scenario.attack, attackers: r.scenario.byzantine, epsilon: r.privacy?.epsilon ?? null,
+    worstAccuracy: result.worstAccuracy, meanAccuracy: result.meanAccuracy,
+    noiseMultiplier: p === undefined ? null : Math.max(...p.noiseMultipliers),
+    epsilonSpentMax: p === undefined ? null : Math.max(...p.epsilonSpent),
+    wallSeconds: result.wallSeconds
+  })
+}
+const baseline = results.find(r => r.label === 'non-private')?.worstAccuracy
+const pct = (x: number): string => (100 * x).toFixed(2)
+out('\n| run | attack | epsilon (budget) | sigma | epsilon spent (max over nodes) | worst honest | mean honest | worst vs non-private, points |')
+out('| --- | --- | --- | --- | --- | --- | --- | --- |')
+for (const r of results) {
+  const gap = baseline === undefined ? '' : (100 * (r.worstAccuracy - baseline)).toFixed(2)
+  out(`| ${r.label} | ${r.attack === 'none' ? 'none' : `${r.attack}, ${r.attackers} of 16`} | ${r.epsilon ?? '-'} | ${r.noiseMultiplier?.toFixed(4) ?? '-'} | ${r.epsilonSpentMax?.toFixed(4) ?? '-'} | ${pct(r.worstAccuracy)} | ${pct(r.meanAccuracy)} | ${gap} |`)
+}
+if (flags.json === true) console.log(JSON.stringify({ command: `node scripts/bench-privacy.ts${quick ? ' --quick' : ''}`, rounds, rule: RULE, delta: DELTA, clipNorm: CLIP_NORM, dpStepRatio, rows: results }))
+process.exit(0)
