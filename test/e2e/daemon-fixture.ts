@@ -31,10 +31,13 @@ export class DaemonProcess {
   readonly exited: Promise<number | null>
   readonly #waiters = new Set<() => void>()
 
-  /** @param wrapper a command the daemon runs under, e.g. `['ip', 'netns', 'exec', NAME]`. */
-  constructor (dataDir: string, wrapper: readonly string[] = []) {
+  /**
+   * @param wrapper a command the daemon runs under, e.g. `['ip', 'netns', 'exec', NAME]`.
+   * @param args more flags for `meshtrain start` (they win over the ones given here).
+   */
+  constructor (dataDir: string, wrapper: readonly string[] = [], args: readonly string[] = []) {
     // API on any free port: many daemons share the host, and the default port would collide.
-    const command = [...wrapper, process.execPath, MAIN, 'start', '--data-dir', dataDir, '--log-format', 'json', '--api', '127.0.0.1:0']
+    const command = [...wrapper, process.execPath, MAIN, 'start', '--data-dir', dataDir, '--log-format', 'json', '--api', '127.0.0.1:0', ...args]
     this.child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     let buffered = ''
     this.child.stdout?.setEncoding('utf8')
