@@ -4,7 +4,7 @@
  * default manifest's model (784-64-10, batch 32) on one backend, and their ratio. Issue 15's
  * target: a DP-SGD step costs at most 2x a plain step on the wasm backend.
  *
- *   node scripts/bench-dp-step.ts [--backend wasm|cpu|tensorflow] [--json]
+ *   npm run bench:dp-step [-- --backend wasm|cpu|tensorflow] [-- --json]
  *
  * The data are seeded random features (timing does not depend on their values): 3,750 training
  * examples, a sixteenth of MNIST's training set, as a node of the 16-node benchmark holds.

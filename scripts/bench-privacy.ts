@@ -1,5 +1,5 @@
 /**
- * `node scripts/bench-privacy.ts [--quick] [--json] [--only TEXT]`: record-level DP (DP-SGD on
+ * `npm run bench:privacy [-- --quick] [-- --json] [-- --only TEXT]`: record-level DP (DP-SGD on
  * every honest node) together with the default robust rule, on the robustness benchmark's setup
  * (16 nodes, Fashion-MNIST, dense 784-64-10, 5 local steps of batch 32 per round, IID shards):
  * the worst and mean honest accuracy at epsilon 8, 4 and 1 (delta 1e-5, clipping norm 1) against
@@ -92,5 +92,5 @@ for (const r of results) {
   const gap = baseline === undefined ? '' : (100 * (r.worstAccuracy - baseline)).toFixed(2)
   out(`| ${r.label} | ${r.attack === 'none' ? 'none' : `${r.attack}, ${r.attackers} of 16`} | ${r.epsilon ?? '-'} | ${r.noiseMultiplier?.toFixed(4) ?? '-'} | ${r.epsilonSpentMax?.toFixed(4) ?? '-'} | ${pct(r.worstAccuracy)} | ${pct(r.meanAccuracy)} | ${gap} |`)
 }
-if (flags.json === true) console.log(JSON.stringify({ command: `node scripts/bench-privacy.ts${quick ? ' --quick' : ''}`, rounds, rule: RULE, delta: DELTA, clipNorm: CLIP_NORM, dpStepRatio, rows: results }))
+if (flags.json === true) console.log(JSON.stringify({ command: `npm run bench:privacy${quick ? ' -- --quick' : ''}`, rounds, rule: RULE, delta: DELTA, clipNorm: CLIP_NORM, dpStepRatio, rows: results }))
 process.exit(0)
