@@ -1,4 +1,4 @@
-import { VALIDATION_CODES } from '../protocol/index.ts'
+import { LEDGER_HEAD_PATTERN, VALIDATION_CODES } from '../protocol/index.ts'
 import type { ValidationCode } from '../protocol/index.ts'
 
 /**
@@ -86,8 +86,8 @@ const HEX32 = /^[0-9a-f]{32}$/
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 // base58btc, as peer ids are written; the decoder does not parse the key (verify does, once per peer).
 const PEER_ID = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
-/** `<size>:<root hex>:<time>:<base64 signature>`, the text form of a checkpoint (checkpoint.ts). */
-export const CHECKPOINT_TEXT_PATTERN = /^(0|[1-9][0-9]{0,15}):[0-9a-f]{64}:(0|[1-9][0-9]{0,15}):[A-Za-z0-9+/]{1,1024}={0,2}$/
+/** `<size>:<root hex>:<time>:<base64 signature>`, the text form of a checkpoint (ledger-checkpoint.ts): what announcements carry as `ledgerHead`. */
+export const CHECKPOINT_TEXT_PATTERN = LEDGER_HEAD_PATTERN
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_ENTRY_COUNT
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_ENTRY_STRING_LENGTH

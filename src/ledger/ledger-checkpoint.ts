@@ -1,4 +1,5 @@
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
+import { MAX_LEDGER_HEAD_LENGTH } from '../protocol/index.ts'
 import { CHECKPOINT_TEXT_PATTERN } from './entry-kinds.ts'
 import { LedgerFormatError } from './ledger-error.ts'
 
@@ -23,8 +24,8 @@ export interface LedgerCheckpoint {
   readonly signature: string
 }
 
-/** Longest checkpoint text, characters. */
-export const MAX_CHECKPOINT_TEXT_LENGTH = 1200
+/** Longest checkpoint text, characters: the announcement's `ledgerHead` limit. */
+export const MAX_CHECKPOINT_TEXT_LENGTH = MAX_LEDGER_HEAD_LENGTH
 
 function signingBytes (peerId: string, c: Omit<LedgerCheckpoint, 'signature'>): Uint8Array {
   return new TextEncoder().encode(`meshtrain/ledger-checkpoint/1\n${peerId}\n${c.size}\n${c.root}\n${c.time}`)

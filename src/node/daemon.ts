@@ -136,6 +136,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
       aggregator,
       log,
+      ledgerHead: () => ledger.head(),
       onRound: async (summary: RoundSummary) => {
         // The ledger commits the round before the model checkpoint names it (docs/design.md, node state).
         await ledger.record(summary)

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto'
 import { open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import {
-  AuditLedger, CHECKPOINT_TEXT_PATTERN, contributionScores, dataCommitment, formatCheckpoint, ledgerPaths, newDataSalt
+  AuditLedger, CHECKPOINT_TEXT_PATTERN, contributionScores, dataCommitment, formatCheckpoint, ledgerPaths, newDataSalt, parseCheckpoint,
+  verifyCheckpoint
 } from '../ledger/index.ts'
-import type { Verdict } from '../ledger/index.ts'
+import type { LedgerCheckpoint, Verdict } from '../ledger/index.ts'
 import { canonicalJson } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
 import type { Logger, PeerInput, RoundSummary } from '../round/index.ts'
@@ -38,11 +40,17 @@ export class RoundRecorder {
   readonly #init: RoundRecorderInit
   readonly #commitment: string
   readonly #inputsByRound = new Map<number, string[]>()
+  /** The largest checkpoint each peer has shown this node, to catch a peer whose log forked. */
+  readonly #peerHeads = new Map<string, LedgerCheckpoint>()
+  readonly #forksReported = new Set<string>()
 
   private constructor (ledger: AuditLedger, init: RoundRecorderInit, commitment: string) {
     this.ledger = ledger
     this.#init = init
     this.#commitment = commitment
+    for (const { entry } of ledger.entries) {
+      if (entry.kind === 'peer-input' && entry.body.checkpoint !== '') this.#remember(entry.body.peer, parseCheckpoint(entry.body.checkpoint))
+    }
   }
 
   /** Open the log; on first use (or a new manifest or data set) record the manifest and the data commitment. */
@@ -89,10 +97,12 @@ export class RoundRecorder {
       if (input.weights !== undefined) inputs.push(await ledger.models.put(input.weights))
       const scores = input.weights === undefined ? { distance: null, cosine: null } : contributionScores(input.weights, summary.weights, trace.start)
       const { announcement: a } = input
+      const head = await this.#verifiedHead(a.peerId, a.ledgerHead)
       await ledger.append('peer-input', {
-        round, peer: a.peerId, signature: a.signature, model: a.modelHash, checkpoint: CHECKPOINT_TEXT_PATTERN.test(a.ledgerHead) ? a.ledgerHead : '',
+        round, peer: a.peerId, signature: a.signature, model: a.modelHash, checkpoint: head === undefined ? '' : a.ledgerHead,
         verdict: verdictOf(input), used: input.used, distance: finiteOrNull(scores.distance), cosine: finiteOrNull(scores.cosine)
       })
+      if (head !== undefined) await this.#checkFork(round, a.peerId, head)
     }
     let output = trained
     if (!summary.keptOwn) {
@@ -107,6 +117,36 @@ export class RoundRecorder {
     }
     await ledger.commit()
     await this.#retire(round, inputs.filter(h => h !== output))
+  }
+
+  /** A peer's checkpoint when it is well formed and signed by the peer; undefined otherwise (not recorded). */
+  async #verifiedHead (peer: string, text: string): Promise<LedgerCheckpoint | undefined> {
+    if (!CHECKPOINT_TEXT_PATTERN.test(text)) return undefined
+    const checkpoint = parseCheckpoint(text)
+    const publicKey = peerIdFromString(peer).publicKey
+    return publicKey !== undefined && await verifyCheckpoint(peer, checkpoint, publicKey) ? checkpoint : undefined
+  }
+
+  /**
+   * Two checkpoints of one peer that cannot both be true of an append-only log (docs/wire.md
+   * §10.3): the same size with another root, or fewer entries than it signed before. Kept as
+   * evidence once per pair and reported.
+   */
+  async #checkFork (round: number, peer: string, head: LedgerCheckpoint): Promise<void> {
+    const seen = this.#peerHeads.get(peer)
+    this.#remember(peer, head)
+    if (seen === undefined) return
+    const forked = head.size < seen.size || (head.size === seen.size && head.root !== seen.root)
+    const key = `${peer}/${seen.root}/${head.root}`
+    if (!forked || this.#forksReported.has(key)) return
+    this.#forksReported.add(key)
+    this.#init.log.warn(`peer ${peer}'s ledger forked: it signed ${seen.size} entries (root ${seen.root.slice(0, 12)}), now ${head.size} (root ${head.root.slice(0, 12)}); kept as evidence`)
+    await this.ledger.append('evidence', { round, peer, reason: 'forked-log', first: formatCheckpoint(seen), second: formatCheckpoint(head) })
+  }
+
+  #remember (peer: string, head: LedgerCheckpoint): void {
+    const seen = this.#peerHeads.get(peer)
+    if (seen === undefined || head.size > seen.size) this.#peerHeads.set(peer, head)
   }
 
   /** Drop the input models of the round {@link RETAINED_INPUT_ROUNDS} ago that no later entry needs as an aggregate output. */

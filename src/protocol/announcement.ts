@@ -19,6 +19,15 @@ export const MAX_ANNOUNCEMENT_COUNT = 2 ** 40
 /** Longest `signature` of an announcement, base64 characters. */
 export const MAX_SIGNATURE_LENGTH = 1024
 
+/** Longest `ledgerHead`, characters: a ledger checkpoint's text form is about 170 (docs/wire.md §10.3). */
+export const MAX_LEDGER_HEAD_LENGTH = 256
+
+/**
+ * A ledger checkpoint's text form, `<size>:<root hex>:<time ms>:<base64 signature>` (docs/wire.md
+ * §10.3): what `ledgerHead` carries when it is not empty. Numbers in decimal without leading zeros.
+ */
+export const LEDGER_HEAD_PATTERN = /^(0|[1-9][0-9]{0,15}):[0-9a-f]{64}:(0|[1-9][0-9]{0,15}):[A-Za-z0-9+/]{1,1024}={0,2}$/
+
 /** How a model payload is laid out: little-endian float32, in the model's parameter order. */
 export const PAYLOAD_ENCODING = 'f32le' as const
 
@@ -37,7 +46,7 @@ export interface AnnouncementFields {
   /** Mean training loss of the round's local steps. */
   readonly loss: number
   readonly datasetFingerprint: string
-  /** Hash of the head of the announcer's ledger ('' when it keeps none yet). */
+  /** The announcer's signed ledger checkpoint, text form ({@link LEDGER_HEAD_PATTERN}); '' when it keeps no ledger. */
   readonly ledgerHead: string
 }
 
@@ -98,7 +107,7 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   field(isCount(o.sampleCount, MAX_ANNOUNCEMENT_COUNT), 'sampleCount')
   field(typeof o.loss === 'number' && Number.isFinite(o.loss), 'loss')
   field(typeof o.datasetFingerprint === 'string' && o.datasetFingerprint.length <= MAX_ANNOUNCEMENT_STRING_LENGTH, 'datasetFingerprint')
-  field(typeof o.ledgerHead === 'string' && (o.ledgerHead === '' || SHA256_HEX_PATTERN.test(o.ledgerHead)), 'ledgerHead')
+  field(typeof o.ledgerHead === 'string' && (o.ledgerHead === '' || (o.ledgerHead.length <= MAX_LEDGER_HEAD_LENGTH && LEDGER_HEAD_PATTERN.test(o.ledgerHead))), 'ledgerHead')
   field(typeof o.signature === 'string' && o.signature.length <= MAX_SIGNATURE_LENGTH && BASE64.test(o.signature), 'signature')
   const announcement = o as unknown as UpdateAnnouncement
 

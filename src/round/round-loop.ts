@@ -94,6 +94,8 @@ export interface RoundLoopComponents {
   readonly log: Logger
   /** Called after every round, before the next starts (the daemon prints and checkpoints here). */
   readonly onRound: (summary: RoundSummary) => Promise<void> | void
+  /** The node's signed ledger checkpoint for its next announcement (text form); no ledger announces ''. */
+  readonly ledgerHead?: () => string
 }
 
 /** How often a node repeats its announcement while it waits for a round's quorum. */
@@ -184,7 +186,7 @@ export class RoundLoop {
       sampleCount: trained.sampleCount,
       loss: trained.loss,
       datasetFingerprint,
-      ledgerHead: ''
+      ledgerHead: this.#c.ledgerHead?.() ?? ''
     }, privateKey)
     const repeat = async (): Promise<void> => this.#c.network.announce(announcement, payload, this.#signal)
     await repeat()

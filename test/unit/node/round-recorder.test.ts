@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { AuditLedger, modelLineage, parseCheckpoint, verifyLedgerDirectory } from '../../../src/ledger/index.ts'
+import { AuditLedger, formatCheckpoint, modelLineage, parseCheckpoint, signCheckpoint, verifyLedgerDirectory } from '../../../src/ledger/index.ts'
 import type { LineageNode } from '../../../src/ledger/index.ts'
 import { RoundRecorder } from '../../../src/node/round-recorder.ts'
 import { DEFAULT_MANIFEST, encodeModelPayload, networkId, payloadHash, signAnnouncement } from '../../../src/protocol/index.ts'
@@ -55,9 +55,11 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     assert.deepEqual(recorder.ledger.entries.map(e => e.entry.kind), ['manifest', 'data'])
     const firstHead = recorder.head()
     assert.equal(parseCheckpoint(firstHead).size, 2)
+    const peerKey = await testKey(2)
+    const peerHead = formatCheckpoint(await signCheckpoint(peerIdFromPrivateKey(peerKey).toString(), { size: 5, root: 'e'.repeat(64), time: 1_700_000_000_000 }, peerKey))
     let start: Float32Array = new Float32Array([0, 0, 0])
     for (let round = 0; round < 2; round++) {
-      const s = await summary(round, start, firstHead)
+      const s = await summary(round, start, peerHead)
       await recorder.record(s)
       start = s.weights
     }
@@ -66,7 +68,7 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     assert.deepEqual(kinds, ['training', 'announcement', 'peer-input', 'peer-input', 'peer-input', 'aggregate', 'evaluation', 'evidence', 'training'])
     const inputs = recorder.ledger.entries.filter(e => e.entry.kind === 'peer-input').slice(0, 3).map(e => e.entry.body)
     assert.deepEqual(inputs.map(b => 'verdict' in b && b.verdict), ['accept', 'hash-mismatch', 'equivocation'])
-    assert.deepEqual(inputs.map(b => 'checkpoint' in b && b.checkpoint), [firstHead, '', ''])
+    assert.deepEqual(inputs.map(b => 'checkpoint' in b && b.checkpoint), [peerHead, '', ''])
     await recorder.close()
 
     // Reopening does not record the manifest and data again; the log verifies with its models.
@@ -81,5 +83,32 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     const ledger = await AuditLedger.open({ dataDir: temp.dir, privateKey, warn: () => {} })
     assert.ok(await ledger.models.get(lineage.model) !== undefined, 'the aggregate output is held')
     await ledger.close()
+  })
+
+  it('keeps evidence when a peer shows a checkpoint of a shorter log, or another root at the same size, and not otherwise', async () => {
+    const privateKey = await testKey(1)
+    const warnings: string[] = []
+    const recorder = await RoundRecorder.open({
+      dataDir: temp.dir, privateKey, manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', seed: 7, log: { ...silent, warn: (line: string) => { warnings.push(line) } }
+    })
+    const peerKey = await testKey(2)
+    const peer = peerIdFromPrivateKey(peerKey).toString()
+    const head = async (size: number, root: string): Promise<string> => formatCheckpoint(await signCheckpoint(peer, { size, root: root.repeat(64), time: 1_700_000_000_000 + size }, peerKey))
+    const forged = formatCheckpoint(await signCheckpoint(peer, { size: 99, root: 'f'.repeat(64), time: 1 }, await testKey(3)))
+    const heads = [await head(10, 'a'), await head(20, 'b'), forged, await head(12, 'c'), await head(20, 'd'), await head(30, 'e')]
+    let start: Float32Array = new Float32Array([0, 0, 0])
+    for (const [round, h] of heads.entries()) {
+      const s = await summary(round, start, h)
+      await recorder.record({ ...s, trace: { ...s.trace, evidence: [], peerInputs: s.trace.peerInputs.slice(0, 1) } })
+      start = s.weights
+    }
+    const forks = recorder.ledger.entries.flatMap(e => (e.entry.kind === 'evidence' ? [e.entry.body] : []))
+    // 20 then 12 (shorter), 20 then another root at 20; the forged checkpoint is not recorded at all.
+    assert.deepEqual(forks.map(f => [f.round, f.reason, parseCheckpoint(f.first).size, parseCheckpoint(f.second).size]), [[3, 'forked-log', 20, 12], [4, 'forked-log', 20, 20]])
+    assert.equal(warnings.filter(w => /ledger forked/.test(w)).length, 2)
+    const recorded = recorder.ledger.entries.flatMap(e => (e.entry.kind === 'peer-input' ? [e.entry.body.checkpoint] : []))
+    assert.equal(recorded[2], '', 'a checkpoint not signed by the peer is not recorded')
+    await recorder.close()
   })
 })
