@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
+import { DaemonProcess, freePorts, runCli, tempDir } from './daemon-fixture.ts'
+
+/**
+ * A closed network changes its members by signed vote while it trains: four members (three of
+ * them admins, two signatures needed), then a version that adds a fifth site and removes one,
+ * published into each remaining member's data directory with `meshtrain manifest publish`.
+ */
+describe('governance: members change by a signed manifest version while the network trains', function () {
+  this.timeout(240_000)
+  const started: DaemonProcess[] = []
+  let temp: Awaited<ReturnType<typeof tempDir>>
+
+  beforeEach(async () => { temp = await tempDir() })
+  afterEach(async () => {
+    for (const d of started.splice(0)) d.stop()
+    await temp.remove()
+  })
+
+  it('no member loses its round count or its model; the new site trains with them; the removed one is cut off', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e'] as const
+    const ports = await freePorts(names.length)
+    const sites = []
+    for (const [i, name] of names.entries()) {
+      const dir = join(temp.path, name)
+      const made = await runCli(['init', '--data-dir', dir])
+      assert.equal(made.code, 0, made.stderr)
+      sites.push({ name, dir, port: ports[i] as number, peerId: /created node (\S+)/.exec(made.stdout)?.[1] as string })
+    }
+    const [a, b, c, d, e] = sites as [typeof sites[0], typeof sites[0], typeof sites[0], typeof sites[0], typeof sites[0]]
+    const genesis = {
+      ...DEFAULT_MANIFEST,
+      name: 'governed',
+      training: { ...DEFAULT_MANIFEST.training, localSteps: 10 },
+      rounds: { quorum: 2, deadlineMs: 4_000, window: 2 },
+      members: [a, b, c, d].map(s => s.peerId),
+      admins: [a, b, c].map(s => s.peerId),
+      threshold: 2
+    }
+    for (const [i, site] of sites.entries()) {
+      await writeFile(join(site.dir, 'manifest.json'), JSON.stringify(genesis))
+      await writeFile(join(site.dir, 'config.json'), JSON.stringify({
+        listen: [`/ip4/127.0.0.1/tcp/${site.port}`],
+        bootstrap: sites.filter(s => s !== site).map(s => `/ip4/127.0.0.1/tcp/${s.port}/p2p/${s.peerId}`),
+        mdns: false,
+        api: '127.0.0.1:0',
+        shard: `${i}/${sites.length}`
+      }))
+    }
+    // The fifth site is not a member yet: its node refuses to start.
+    const early = await runCli(['start', '--data-dir', e.dir])
+    assert.equal(early.code, 2)
+    assert.match(early.stderr, /not in the manifest's members list/)
+
+    const [da, db, dc, dd] = [a, b, c, d].map(s => new DaemonProcess(s.dir))as [DaemonProcess, DaemonProcess, DaemonProcess, DaemonProcess]
+    started.push(da, db, dc, dd)
+    for (const daemon of [da, db, dc]) await daemon.waitFor(() => daemon.rounds.some(r => r.round >= 2 && r.used >= 2), 'rounds aggregated by the founding members', 120_000)
+
+    // The vote: d leaves, e joins. Proposed on c, signed by a and b, published on a, b, c and e.
+    const version = join(temp.path, 'v1.json')
+    const ok = async (args: string[]): Promise<string> => {
+      const result = await runCli(args)
+      assert.equal(result.code, 0, `meshtrain ${args.join(' ')}: ${result.stderr}`)
+      return result.stdout
+    }
+    await ok(['manifest', 'propose', '--data-dir', c.dir, '--add-member', e.peerId, '--remove-member', d.peerId, '--out', version])
+    await ok(['manifest', 'sign', version, '--data-dir', a.dir])
+    await ok(['manifest', 'sign', version, '--data-dir', b.dir])
+    const before = new Map([da, db, dc].map(daemon => [daemon, daemon.rounds.at(-1) as { round: number, accuracy: number }]))
+    for (const site of [a, b, c, e]) assert.match(await ok(['manifest', 'publish', version, '--data-dir', site.dir]), /adopted manifest version 1/)
+    const de = new DaemonProcess(e.dir)
+    started.push(de)
+
+    await de.waitFor(() => de.rounds.some(r => r.used >= 2), 'the new member aggregating with the others', 120_000)
+    const ready = de.events.find(ev => ev.event === 'ready')
+    assert.equal(ready?.event === 'ready' ? ready.manifestVersion : undefined, 1)
+    for (const daemon of [da, db, dc]) {
+      await daemon.waitFor(() => /adopted manifest version 1/.test(daemon.stderr), 'the running member following version 1')
+      const mark = before.get(daemon) as { round: number, accuracy: number }
+      await daemon.waitFor(() => (daemon.lastRound) >= mark.round + 3, 'three rounds after the vote', 120_000)
+      // Round numbers only go up: nobody started again at round 0.
+      const rounds = daemon.rounds.map(r => r.round)
+      assert.ok(rounds.every((r, i) => i === 0 || r > (rounds[i - 1] as number)), `rounds ${rounds.join(',')}`)
+      // The model carried over: accuracy after the vote stays near where it was, far above an untrained model's.
+      const after = daemon.rounds.filter(r => r.round > mark.round)
+      assert.ok(after.every(r => r.accuracy >= Math.min(0.8, mark.accuracy) - 0.1), `accuracy before ${mark.accuracy}, after ${after.map(r => r.accuracy).join(',')}`)
+    }
+    // The removed member is cut off: the others closed its connections and refuse it, so it hears
+    // no one and keeps its own model, round after round.
+    const cutAt = dd.lastRound
+    await dd.waitFor(() => dd.rounds.filter(r => r.round > cutAt + 1).length >= 2, 'two rounds of the removed member after the vote', 120_000)
+    const lonely = dd.rounds.filter(r => r.round > cutAt + 1)
+    assert.ok(lonely.every(r => r.used === 0 && r.keptOwn), JSON.stringify(lonely))
+    assert.ok(!da.stderr.includes(`announcement from ${d.peerId} round ${cutAt + 2}: accept`))
+  })
+})
