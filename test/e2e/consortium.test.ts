@@ -72,4 +72,45 @@ describe('consortium commands', function () {
       await dir.remove()
     }
   })
+
+  it('manifest versions from the command line: a non-admin cannot sign, a wrong previous hash and a rival version are refused with a message', async () => {
+    const dir = await tempDir()
+    try {
+      const sites: { dir: string, peerId: string }[] = []
+      for (const name of ['a', 'b', 'c', 'd']) {
+        const site = join(dir.path, name)
+        const made = await runCli(['init', '--data-dir', site])
+        sites.push({ dir: site, peerId: /created node (\S+)/.exec(made.stdout)?.[1] ?? '' })
+      }
+      const [a, b, c, d] = sites as [typeof sites[0], typeof sites[0], typeof sites[0], typeof sites[0]]
+      const genesis = { ...DEFAULT_MANIFEST, members: sites.map(s => s.peerId), admins: [a, b, c].map(s => s.peerId) }
+      for (const site of sites) await writeFile(join(site.dir, 'manifest.json'), JSON.stringify(genesis))
+      const cli = async (...args: string[]) => runCli(args)
+      const v1 = join(dir.path, 'v1.json')
+      const rival = join(dir.path, 'rival.json')
+      assert.equal((await cli('manifest', 'propose', '--data-dir', a.dir, '--set', 'rounds.deadlineMs=20000', '--out', v1)).code, 0)
+      assert.equal((await cli('manifest', 'propose', '--data-dir', a.dir, '--set', 'rounds.deadlineMs=30000', '--out', rival)).code, 0)
+      // d is a member but not an admin.
+      const notAdmin = await cli('manifest', 'sign', v1, '--data-dir', d.dir)
+      assert.equal(notAdmin.code, 2)
+      assert.match(notAdmin.stderr, new RegExp(`^meshtrain: this node \\(${d.peerId}\\) is not an admin of version 0`))
+      for (const [file, signers] of [[v1, [a, b]], [rival, [b, c]]] as const) {
+        for (const signer of signers) assert.equal((await cli('manifest', 'sign', file, '--data-dir', signer.dir)).code, 0)
+      }
+      // A version that names another previous version is refused before its signatures are read.
+      const forged = join(dir.path, 'forged.json')
+      const text = await readFile(v1, 'utf8')
+      await writeFile(forged, text.replace(/"previous": "[0-9a-f]{64}"/, `"previous": "${'0'.repeat(64)}"`))
+      const wrongPrevious = await cli('manifest', 'publish', forged, '--data-dir', a.dir)
+      assert.equal(wrongPrevious.code, 2)
+      assert.match(wrongPrevious.stderr, /names previous 0{64}, but version 0 is [0-9a-f]{64}/)
+      assert.equal((await cli('manifest', 'publish', v1, '--data-dir', a.dir)).code, 0)
+      const evidence = await cli('manifest', 'publish', rival, '--data-dir', a.dir)
+      assert.equal(evidence.code, 2)
+      assert.match(evidence.stderr, /^meshtrain: manifest version 1: two different versions signed with this number \([0-9a-f]{64} held, [0-9a-f]{64} offered\): evidence of a compromised admin set; refused\n$/)
+      assert.match((await cli('manifest', 'show', '--data-dir', a.dir)).stdout, /rounds: quorum 2, deadline 20000 ms/)
+    } finally {
+      await dir.remove()
+    }
+  })
 })
