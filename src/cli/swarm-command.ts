@@ -18,6 +18,7 @@ import { freePorts } from '../network/index.ts'
 import { MAX_SEED, aggregatorFor, boolean, dataDirPaths, initDataDir, integerIn, loadCheckpoint, resolveSettings, settingsHelp } from '../node/index.ts'
 import type { Setting, SettingsOf, StatusEvent } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
+import { verifySwarmLedgers } from './swarm-ledgers.ts'
 import { launcherPids, watchProcesses } from './parent-watch.ts'
 import { STOP_DEADLINE_MS, stopOnSignals, stopWithin } from './signals.ts'
 import { stderrLogger } from './stderr-logger.ts'
@@ -211,6 +212,8 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
     const honest = swarm.filter(n => !n.byzantine).map(n => accuracies[n.index] as number)
     console.log(`honest nodes: ${honest.length}, test accuracy min ${Math.min(...honest).toFixed(4)} mean ${(honest.reduce((a, b) => a + b, 0) / honest.length).toFixed(4)}`)
     console.log(`wall time ${wallSeconds.toFixed(1)} s`)
+    const ledgers = await verifySwarmLedgers(swarm)
+    for (const line of ledgers.lines) console.log(line)
     if (report !== undefined) {
       await writeFile(report, JSON.stringify({
         rounds,
@@ -220,6 +223,7 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
       }, null, 2) + '\n')
       console.log(`report written to ${report}`)
     }
+    if (ledgers.failed > 0) throw new RuntimeFailure('ledger-invalid', `${ledgers.failed} of ${nodes} nodes' ledgers do not verify (see above)`)
   } finally {
     stopAll()
     signal.removeEventListener('abort', stopAll)
