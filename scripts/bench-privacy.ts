@@ -11,11 +11,13 @@
  * (the non-private baseline is the robustness benchmark's own cached run when present).
  * --quick: 100 rounds, one attack (alie); the full run: 200 rounds, attacks alie and alie-opt
  * (the worst against the non-private default rule in bench/robustness.md).
- * With --json, one JSON object (dpStepRatio, rows) on stdout; the table goes to stderr.
+ * With --json, one JSON object (dpStepRatio, rows) on stdout; the table goes to stderr. Either way
+ * the table and the object are written to bench/privacy.md and bench/privacy.json (with --quick:
+ * bench/privacy-quick.*).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { scenarioId } from './robustness/scenarios.ts'
@@ -23,7 +25,8 @@ import type { Scenario } from './robustness/scenarios.ts'
 import type { PrivacyRun, ScenarioResult } from './robustness/simulate.ts'
 import { benchmarkData } from './robustness/simulate.ts'
 
-const CACHE_DIR = fileURLToPath(new URL('../bench/cache/', import.meta.url))
+const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url))
+const CACHE_DIR = `${BENCH_DIR}cache/`
 const SIMULATE = fileURLToPath(new URL('./robustness/simulate.ts', import.meta.url))
 const DP_STEP = fileURLToPath(new URL('./bench-dp-step.ts', import.meta.url))
 const RULE = 'median+nnm'
@@ -86,11 +89,24 @@ for (const r of rows) {
 }
 const baseline = results.find(r => r.label === 'non-private')?.worstAccuracy
 const pct = (x: number): string => (100 * x).toFixed(2)
-out('\n| run | attack | epsilon (budget) | sigma | epsilon spent (max over nodes) | worst honest | mean honest | worst vs non-private, points |')
-out('| --- | --- | --- | --- | --- | --- | --- | --- |')
-for (const r of results) {
-  const gap = baseline === undefined ? '' : (100 * (r.worstAccuracy - baseline)).toFixed(2)
-  out(`| ${r.label} | ${r.attack === 'none' ? 'none' : `${r.attack}, ${r.attackers} of 16`} | ${r.epsilon ?? '-'} | ${r.noiseMultiplier?.toFixed(4) ?? '-'} | ${r.epsilonSpentMax?.toFixed(4) ?? '-'} | ${pct(r.worstAccuracy)} | ${pct(r.meanAccuracy)} | ${gap} |`)
-}
-if (flags.json === true) console.log(JSON.stringify({ command: `npm run bench:privacy${quick ? ' -- --quick' : ''}`, rounds, rule: RULE, delta: DELTA, clipNorm: CLIP_NORM, dpStepRatio, rows: results }))
+const command = `npm run bench:privacy${quick ? ' -- --quick' : ''}`
+const table = [
+  '| run | attack | epsilon (budget) | sigma | epsilon spent (max over nodes) | worst honest % | mean honest % | worst vs non-private unattacked, points |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...results.map(r => {
+    const gap = baseline === undefined ? '' : (100 * (r.worstAccuracy - baseline)).toFixed(2)
+    return `| ${r.label} | ${r.attack === 'none' ? 'none' : `${r.attack}, ${r.attackers} of 16`} | ${r.epsilon ?? '-'} | ${r.noiseMultiplier?.toFixed(4) ?? '-'} | ${r.epsilonSpentMax?.toFixed(4) ?? '-'} | ${pct(r.worstAccuracy)} | ${pct(r.meanAccuracy)} | ${gap} |`
+  })
+]
+out('\n' + table.join('\n'))
+const json = { command, rounds, rule: RULE, delta: DELTA, clipNorm: CLIP_NORM, dpStepRatio, rows: results }
+const prefix = `${BENCH_DIR}privacy${quick ? '-quick' : ''}`
+await writeFile(`${prefix}.md`, [
+  `# Privacy benchmark (\`${command}\`)`, '',
+  `16 nodes, ${benchmarkData().name}, dense 784-64-10, ${rounds} rounds of 5 local steps (batch 32), IID shards, rule ${RULE}; DP-SGD on every honest node with clipping norm ${CLIP_NORM}, delta ${DELTA}, and the smallest sigma that keeps the ${rounds} rounds within the budget at the node's sampling rate. Attackers (3 of 16) train without DP. Accuracy on the whole test set, seed 1.`, '',
+  `DP-SGD step over a plain step on wasm: ${dpStepRatio.toFixed(2)} (\`npm run bench:dp-step\`).`, '',
+  ...table, ''
+].join('\n'))
+await writeFile(`${prefix}.json`, JSON.stringify(json, null, 2) + '\n')
+if (flags.json === true) console.log(JSON.stringify(json))
 process.exit(0)
