@@ -1,0 +1,189 @@
+/**
+ * Audit ledger benchmark (issue 13's figures), printing each figure with its target and their
+ * ratio; with --json, one JSON object.
+ *
+ *   npm run bench:ledger [-- --json] [-- --backend wasm|cpu|tensorflow]
+ *
+ * - verifyEntriesPerSecond: `verifyRecords` (strict decode, position, chain, Ed25519 signature,
+ *   then the Merkle root) over a log of at least 5,000 entries written by RoundRecorder, one core.
+ * - bytesPerRound, bytesPerPeerInput: growth of entries.log per round recorded by RoundRecorder,
+ *   with real signatures, peer ids and peer checkpoints: the fixed part (a round with no peer
+ *   input: training, announcement, aggregate, evaluation) and the cost of each peer input.
+ * - announcementGrowthBytes: an announcement carrying a checkpoint of a 10^6-entry log minus the
+ *   same announcement with an empty ledgerHead.
+ * - consistencyProofHashesAt1M: the longest RFC 9162 consistency proof from old sizes 3, 2^19 + 1
+ *   and 999,999 to 1,000,000 entries.
+ * - roundOverheadRatio: milliseconds RoundRecorder.record takes per round (the default model,
+ *   784-64-10, three peers' inputs, models written, fsync and a signed checkpoint) over the
+ *   milliseconds of the round's local training alone (20 steps of 32 on seeded data). A round
+ *   also waits for its peers, so this over-states the overhead on a real round.
+ */
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { consistencyProof, formatCheckpoint, leafHash, ledgerPaths, parseLedgerFile, signCheckpoint, verifyRecords } from '../src/ledger/index.ts'
+import { TrainingCore, createRng, datasetFingerprint, parseBackendChoice, useBackend } from '../src/model/index.ts'
+import { RoundRecorder } from '../src/node/round-recorder.ts'
+import { DEFAULT_MANIFEST, encodeAnnouncement, encodeModelPayload, networkId, parameterCount, payloadHash, signAnnouncement } from '../src/protocol/index.ts'
+import type { UpdateAnnouncement } from '../src/protocol/index.ts'
+import type { RoundSummary } from '../src/round/index.ts'
+
+/** Issue 13's targets. */
+const TARGETS = {
+  verifyEntriesPerSecond: 5000,
+  bytesPerRound: 1536,
+  bytesPerPeerInput: 200,
+  announcementGrowthBytes: 200,
+  consistencyProofHashesAt1M: 21,
+  roundOverheadRatio: 0.05
+} as const
+
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, backend: { type: 'string', default: 'wasm' } } })
+const key = async (seed: number) => generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
+const nodeKey = await key(1)
+const peerKeys = await Promise.all(Array.from({ length: 8 }, (_, i) => key(10 + i)))
+const id = networkId(DEFAULT_MANIFEST)
+const silent = { debug: () => {}, info: () => {}, warn: () => {} }
+
+async function announce (k: typeof nodeKey, round: number, weights: Float32Array, ledgerHead: string): Promise<UpdateAnnouncement> {
+  const payload = encodeModelPayload(weights)
+  return signAnnouncement({
+    networkId: id, peerId: peerIdFromPrivateKey(k).toString(), round, modelHash: payloadHash(payload), byteLength: payload.byteLength,
+    encoding: 'f32le', sampleCount: 640, loss: 0.4321, datasetFingerprint: payloadHash(new Uint8Array(8)), ledgerHead
+  }, k)
+}
+
+/** A round of a node with `peers` peer inputs, all used, each carrying its signed checkpoint. */
+async function summary (round: number, start: Float32Array, peers: number): Promise<RoundSummary> {
+  const trained = start.map((w, i) => w + 1e-3 * ((i % 7) + 1))
+  const inputs = await Promise.all(peerKeys.slice(0, peers).map(async (k, p) => {
+    const weights = start.map((w, i) => w + 1e-3 * ((i + p) % 5))
+    const head = formatCheckpoint(await signCheckpoint(peerIdFromPrivateKey(k).toString(), { size: 1000 + 12 * round, root: payloadHash(encodeModelPayload(weights)), time: Date.now() }, k))
+    return { announcement: await announce(k, round, weights, head), weights, verdict: 'accept' as const, used: true }
+  }))
+  const weights = start.map((w, i) => w + 2e-3 * ((i % 3) + 1))
+  return {
+    round, peers, used: peers, refused: 0, keptOwn: false, inputs: 1 + peers, needed: 1, heard: [], loss: 0.4321, accuracy: 0.9, weights,
+    durationMs: 0, aggregationMs: 1.5, bytesFetched: 0,
+    trace: { start, trained, announcement: await announce(nodeKey, round, trained, ''), peerInputs: inputs, evidence: [] }
+  }
+}
+
+async function withRecorder<T> (run: (recorder: RoundRecorder, dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshtrain-bench-ledger-'))
+  const recorder = await RoundRecorder.open({
+    dataDir: dir, privateKey: nodeKey, manifest: DEFAULT_MANIFEST, networkId: id, datasetFingerprint: payloadHash(new Uint8Array(1)),
+    examples: { train: 3750, holdout: 375 }, backend: 'wasm', seed: 1, log: silent
+  })
+  try {
+    return await run(recorder, dir)
+  } finally {
+    await recorder.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Bytes entries.log grows by per round, over `rounds` rounds of `peers` peer inputs (small models: model files are not counted). */
+async function bytesPerRoundWith (peers: number, rounds = 10): Promise<number> {
+  return withRecorder(async (recorder, dir) => {
+    const before = (await stat(ledgerPaths(dir).entries)).size
+    let start = new Float32Array(16) as Float32Array
+    for (let r = 0; r < rounds; r++) {
+      const s = await summary(r, start, peers)
+      await recorder.record(s)
+      start = s.weights
+    }
+    return ((await stat(ledgerPaths(dir).entries)).size - before) / rounds
+  })
+}
+
+const fixedBytes = await bytesPerRoundWith(0)
+const withPeers = await bytesPerRoundWith(8)
+const bytesPerPeerInput = (withPeers - fixedBytes) / 8
+
+// Verification speed: a log of at least 5,000 entries (rounds of 8 peers: 12 entries each).
+const verifyEntriesPerSecond = await withRecorder(async (recorder, dir) => {
+  let start = new Float32Array(16) as Float32Array
+  for (let r = 0; recorder.ledger.size < 5000; r++) {
+    const s = await summary(r, start, 8)
+    await recorder.record(s)
+    start = s.weights
+  }
+  const { records } = parseLedgerFile(await readFile(ledgerPaths(dir).entries))
+  const owner = peerIdFromPrivateKey(nodeKey).toString()
+  let best = Infinity
+  for (let rep = 0; rep < 3; rep++) {
+    const t = performance.now()
+    const report = await verifyRecords(records, owner, nodeKey.publicKey)
+    if (report.failure !== undefined) throw new Error(`bench log does not verify: ${report.failure.message}`)
+    best = Math.min(best, performance.now() - t)
+  }
+  return records.length / (best / 1000)
+})
+
+const plainAnnouncement = encodeAnnouncement(await announce(nodeKey, 7, new Float32Array(16), ''))
+const bigHead = formatCheckpoint(await signCheckpoint(peerIdFromPrivateKey(nodeKey).toString(), { size: 1_000_000, root: payloadHash(new Uint8Array(2)), time: Date.now() }, nodeKey))
+const announcementGrowthBytes = encodeAnnouncement(await announce(nodeKey, 7, new Float32Array(16), bigHead)).byteLength - plainAnnouncement.byteLength
+
+const million = new Array<Uint8Array>(1_000_000).fill(leafHash(new Uint8Array([1])))
+const consistencyProofHashesAt1M = Math.max(...[3, 524_289, 999_999].map(old => consistencyProof(million, old).length))
+
+// Round overhead at the default model's size, against the local training of one round.
+const backend = await useBackend(parseBackendChoice(values.backend))
+const { model, training } = DEFAULT_MANIFEST
+const rng = createRng(1)
+const examples = (count: number) => ({ x: Float32Array.from({ length: count * model.inputSize }, () => rng.next()), y: Int32Array.from({ length: count }, () => rng.int(model.classes)), count })
+const train = examples(3750)
+const core = new TrainingCore(model, training, { features: model.inputSize, classes: model.classes, train, holdout: examples(10), test: examples(10), fingerprint: datasetFingerprint(train, model.inputSize) }, 1)
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+let weights = core.train(core.initialWeights()).weights
+const trainingMs: number[] = []
+for (let r = 0; r < 5; r++) {
+  const t = performance.now()
+  weights = core.train(weights).weights
+  trainingMs.push(performance.now() - t)
+}
+const recordMs = await withRecorder(async recorder => {
+  const times: number[] = []
+  let start = weights
+  for (let r = 0; r < 6; r++) {
+    const s = await summary(r, start, 3)
+    const t = performance.now()
+    await recorder.record(s)
+    if (r > 0) times.push(performance.now() - t)
+    start = s.weights
+  }
+  return median(times)
+})
+const roundOverheadRatio = recordMs / median(trainingMs)
+
+const result = {
+  verifyEntriesPerSecond: Math.round(verifyEntriesPerSecond),
+  bytesPerRound: Math.round(fixedBytes),
+  bytesPerPeerInput: Math.round(bytesPerPeerInput),
+  announcementGrowthBytes,
+  consistencyProofHashesAt1M,
+  roundOverheadRatio: Number(roundOverheadRatio.toFixed(4)),
+  recordMsPerRound: Number(recordMs.toFixed(2)),
+  trainingMsPerRound: Number(median(trainingMs).toFixed(2)),
+  parameters: parameterCount(model),
+  backend,
+  targets: TARGETS
+}
+if (values.json) {
+  console.log(JSON.stringify(result))
+} else {
+  const line = (name: keyof typeof TARGETS, value: number, unit: string, atLeast = false): string =>
+    `${name.padEnd(28)} ${String(value).padStart(10)} ${unit.padEnd(12)} target ${atLeast ? 'at least' : 'at most'} ${TARGETS[name]}: ratio ${(value / TARGETS[name]).toFixed(2)} ${(atLeast ? value >= TARGETS[name] : value <= TARGETS[name]) ? 'met' : 'NOT met'}`
+  console.log(line('verifyEntriesPerSecond', result.verifyEntriesPerSecond, 'entries/s', true))
+  console.log(line('bytesPerRound', result.bytesPerRound, 'bytes'))
+  console.log(line('bytesPerPeerInput', result.bytesPerPeerInput, 'bytes'))
+  console.log(line('announcementGrowthBytes', result.announcementGrowthBytes, 'bytes'))
+  console.log(line('consistencyProofHashesAt1M', result.consistencyProofHashesAt1M, 'hashes'))
+  console.log(line('roundOverheadRatio', result.roundOverheadRatio, ''))
+  console.log(`  (record ${result.recordMsPerRound} ms per round with 3 peers and a ${result.parameters}-parameter model; local training ${result.trainingMsPerRound} ms on ${backend})`)
+}
+process.exit(0)
