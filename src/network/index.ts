@@ -9,8 +9,11 @@ export {
   APP_SPECIFIC_WEIGHT, BEHAVIOUR_PENALTY_THRESHOLD, DECODE_RPC_LIMITS, INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, INVALID_PAYLOAD_DECAY,
   INVALID_PAYLOAD_WEIGHT, LOOPBACK_ALLOW, LOOPBACK_IPS, MAX_GOSSIP_RPC_BYTES, SCORE_THRESHOLDS, UPDATE_TOPIC_SCORE_PARAMS, gossipScoreParams
 } from './gossip-scoring.ts'
-export { PayloadPenalties } from './payload-penalties.ts'
-export { PeerBans } from './peer-bans.ts'
+export { MAX_PENALISED_PEERS, OFFENCE_WEIGHTS, PENALTY_DECAY, PeerPenalties } from './peer-penalties.ts'
+export type { Offence } from './peer-penalties.ts'
+export { BAN_MEMORY_MS, GRAYLIST_BAN_MS, MAX_BAN_MS, PeerBans } from './peer-bans.ts'
+export { BAN_CHECK_INTERVAL_MS, BanEnforcement } from './ban-enforcement.ts'
+export type { BanEnforcementInit } from './ban-enforcement.ts'
 export { memberGater } from './connection-gater.ts'
 export type { BanList, GaterHook } from './connection-gater.ts'
 export { KeyMismatchReporter } from './key-mismatch.ts'
@@ -23,6 +26,6 @@ export type { BootstrapRedialComponents, BootstrapRedialInit } from './bootstrap
 export * from './model-transfer.ts'
 export { FetchSlots, QueueFullError } from './fetch-slots.ts'
 export type { FetchSlotsInit } from './fetch-slots.ts'
-export { GRAYLIST_BAN_MS, Libp2pRoundNetwork, MAX_VALIDATIONS_PER_PEER, MAX_VALIDATIONS_TOTAL } from './libp2p-round-network.ts'
+export { Libp2pRoundNetwork, MAX_VALIDATIONS_PER_PEER, MAX_VALIDATIONS_TOTAL } from './libp2p-round-network.ts'
 export type { Libp2pRoundNetworkInit, RefusingPeer, RoundNetworkStats, ValidationOutcome } from './libp2p-round-network.ts'
 export { freePorts } from './free-ports.ts'

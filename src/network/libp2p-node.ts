@@ -8,6 +8,7 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { mdns } from '@libp2p/mdns'
 import { gossipsub, StrictSign } from '@libp2p/gossipsub'
 import { preSharedKey } from '@libp2p/pnet'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { updateTopic } from '../protocol/index.ts'
 import { silentLogger } from '../round/index.ts'
 import type { Logger as OperatorLogger } from '../round/index.ts'
@@ -18,7 +19,8 @@ import { modelTransfer } from './model-transfer.ts'
 import type { ModelTransfer, ModelTransferInit } from './model-transfer.ts'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/index.ts'
 import { DECODE_RPC_LIMITS, LOOPBACK_ALLOW, MAX_GOSSIP_RPC_BYTES, SCORE_THRESHOLDS, gossipScoreParams } from './gossip-scoring.ts'
-import { PayloadPenalties } from './payload-penalties.ts'
+import { BanEnforcement } from './ban-enforcement.ts'
+import { PeerPenalties } from './peer-penalties.ts'
 import { PeerBans } from './peer-bans.ts'
 import type { NetworkKey } from './network-key.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -87,8 +89,10 @@ export type MeshtrainServices = {
   pubsub: GossipSub
   /** Peers refused for a while (graylisted ones); the connection gater consults it. */
   peerBans: PeerBans
-  /** Invalid payloads by peer, which lower its gossipsub score. */
-  payloadPenalties: PayloadPenalties
+  /** Offences by peer (payloads, equivocation, model-stream abuse): gossipsub's application-specific score. */
+  peerPenalties: PeerPenalties
+  /** Bans and disconnects every peer whose score falls below the graylist threshold, with growing back-off. */
+  banEnforcement: BanEnforcement
   /** The model-transfer protocol: payloads by hash. */
   modelTransfer: ModelTransfer
   /** Present when the bootstrap list is non-empty. */
@@ -127,7 +131,17 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     closed.connectionProtector = mismatch === undefined ? protector : () => mismatch.watch(protector())
   }
   const bans = new PeerBans()
-  const penalties = new PayloadPenalties()
+  const penalties = new PeerPenalties()
+  // Reads the node once it exists; libp2p starts it with the node, after gossipsub.
+  const assembled: { node?: MeshtrainLibp2p } = {}
+  const enforcement = new BanEnforcement({
+    bans,
+    penalties,
+    gossipScore: peerId => (assembled.node === undefined ? 0 : gossipScore(assembled.node, peerId)),
+    gossipPeers: () => assembled.node?.services.pubsub.getPeers().map(String) ?? [],
+    hangUp: async peerId => { await assembled.node?.hangUp(peerIdFromString(peerId)) },
+    log: operatorLog
+  })
   closed.connectionGater = memberGater(members, bans, (peer, hook, maConn) => {
     mismatch?.gated(maConn)
     if (hook !== 'dial') operatorLog.debug(`refused ${hook} connection of ${bans.isBanned(peer.toString()) ? 'banned peer' : 'non-member'} ${peer.toString()}`)
@@ -156,8 +170,8 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
       identify: identify(),
       ping: ping(),
       peerBans: () => bans,
-      payloadPenalties: () => penalties,
-      modelTransfer: modelTransfer({ ...init.modelTransfer, networkId: init.networkId, maxPayloadBytes }),
+      peerPenalties: () => penalties,
+      modelTransfer: modelTransfer({ onOffence: (peer, offence) => { penalties.add(peer, offence) }, ...init.modelTransfer, networkId: init.networkId, maxPayloadBytes }),
       pubsub: gossipsub({
         globalSignaturePolicy: StrictSign,
         emitSelf: false,
@@ -171,9 +185,11 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
         scoreParams: gossipScoreParams(topic, peerId => penalties.score(peerId)),
         ...(init.gossipsubMetrics == null ? {} : { metricsRegister: init.gossipsubMetrics, metricsTopicStrToLabel: new Map([[topic, 'updates']]) })
       }),
-      ...(init.bootstrap.length > 0 ? { bootstrapRedial: bootstrapRedial({ list: [...init.bootstrap] }) } : {})
+      ...(init.bootstrap.length > 0 ? { bootstrapRedial: bootstrapRedial({ list: [...init.bootstrap] }) } : {}),
+      banEnforcement: () => enforcement
     }
   })
+  assembled.node = node
 
   if (mismatch !== undefined) {
     node.addEventListener('connection:open', (evt) => { mismatch.opened(evt.detail.remoteAddr.toString()) })

@@ -9,6 +9,7 @@ import type { Logger, PeerId, Startable } from '@libp2p/interface'
 import type { UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import type { ModelTransfer, TransferRequestOutcome } from './model-transfer.ts'
 import { SCORE_THRESHOLDS } from './gossip-scoring.ts'
+import type { Offence } from './peer-penalties.ts'
 import { gossipScore } from './libp2p-node.ts'
 import type { MeshtrainLibp2p } from './libp2p-node.ts'
 import type { AnnouncementOutcome, RoundNetwork } from '../round/index.ts'
@@ -31,12 +32,6 @@ export const MAX_VALIDATIONS_PER_PEER = 16
 /** Announcements validated at once in total; more are dropped unread (`overloaded`). */
 export const MAX_VALIDATIONS_TOTAL = 256
 
-/**
- * How long a graylisted peer is disconnected and refused, ms. Its invalid-message counter halves
- * in about 70 s (INVALID_MESSAGE_DECAY), so after a storm of a few hundred invalid messages its
- * score would stay below the graylist threshold for several minutes anyway.
- */
-export const GRAYLIST_BAN_MS = 10 * 60_000
 
 /** Most propagation sources whose refusals are remembered for the graylist report. */
 const MAX_TRACKED_SOURCES = 1024
@@ -213,7 +208,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   /** Outcome counters and the peers gossipsub currently graylists. */
   penalise (peerId: string, code: ValidationCode): void {
     this.counts.set(code, (this.counts.get(code) ?? 0) + 1)
-    this.node.services.payloadPenalties.add(peerId)
+    this.node.services.peerPenalties.add(peerId, offenceOf(code))
     this.log('payload from %s refused - %s', peerId, code)
   }
 
@@ -250,10 +245,12 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
       record.graylistedAt = Date.now()
       record.rejectedBeforeGraylist = record.rejected
       const afterMs = record.graylistedAt - (record.firstRejectedAt ?? record.graylistedAt)
-      this.logger.warn(`peer ${peerId} graylisted (gossip score ${score.toFixed(1)}) after ${record.rejected} rejected messages in ${afterMs} ms: disconnected and refused for ${GRAYLIST_BAN_MS / 60_000} min`)
-      // Gossipsub starts a reconnecting peer with a clean score: ban it, then hang up.
-      this.node.services.peerBans.ban(peerId, GRAYLIST_BAN_MS)
-      this.node.hangUp(peerIdFromString(peerId)).catch((err: unknown) => { this.logger.debug(`hanging up on ${peerId} failed: ${String(err)}`) })
+      // Gossipsub starts a reconnecting peer with a clean score: ban it (growing back-off), then
+      // hang up, unless the ban enforcement (network/ban-enforcement.ts) got there first.
+      const bans = this.node.services.peerBans
+      const ms = bans.isBanned(peerId) ? undefined : bans.banWithBackoff(peerId)
+      this.logger.warn(`peer ${peerId} graylisted (gossip score ${score.toFixed(1)}) after ${record.rejected} rejected messages in ${afterMs} ms${ms === undefined ? '' : `: disconnected and refused for ${ms / 60_000} min`}`)
+      if (ms !== undefined) this.node.hangUp(peerIdFromString(peerId)).catch((err: unknown) => { this.logger.debug(`hanging up on ${peerId} failed: ${String(err)}`) })
     }
   }
 
@@ -304,6 +301,8 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     try {
       const { verdict, code } = this.handler(announcement)
       if (verdict === 'accept') return { code: 'accept', detail: `round ${announcement.round}` }
+      // Two signed models for one round: the signer's offence, whoever relayed the second.
+      if (code === 'equivocation') this.node.services.peerPenalties.add(announcement.peerId, 'equivocation')
       return { code: code ?? 'internal-error', detail: `round ${announcement.round} from ${announcement.peerId}` }
     } catch (err) {
       if (err instanceof ValidationError) return { code: err.code, detail: err.message }
@@ -338,4 +337,9 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     record.rejected++
     record.firstRejectedAt ??= Date.now()
   }
+}
+
+/** The offence a provably bad payload (or announcement) counts as in the one penalty score. */
+function offenceOf (code: ValidationCode): Offence {
+  return code === 'equivocation' ? 'equivocation' : 'invalid-payload'
 }

@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_PAYLOAD_BYTES, MODEL_REQUEST_BYTES, TRANSFER_STATUS, SHA256_HEX_PATTERN, TransferError, ValidationError, decodeModelRequest, modelProtocol, payloadHash
 } from '../protocol/index.ts'
 import type { ValidationCode } from '../protocol/index.ts'
+import type { Offence } from './peer-penalties.ts'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
 /**
@@ -29,7 +30,9 @@ export interface ModelTransferInit {
    */
   requestTimeoutMs?: number
   /**
-   * Concurrent inbound requests served per peer; more are answered `busy`.
+   * Concurrent inbound streams per peer (honest nodes open at most 2); a stream beyond it is reset
+   * at once, unread, and counted against the peer (`stream-flood`). It never takes a slot of the
+   * total, so one peer cannot make the node answer others `busy`.
    * @default 4
    */
   maxInboundPerPeer?: number
@@ -39,11 +42,17 @@ export interface ModelTransferInit {
    */
   maxInboundTotal?: number
   /**
-   * Deadline for an inbound stream's 32-byte request to arrive, ms: a peer that opens streams
-   * and sends nothing holds a slot for this long at most.
-   * @default 5_000
+   * Deadline for an inbound stream's 32-byte request to arrive, ms: a peer that opens streams and
+   * trickles or sends nothing holds a slot this long at most, and is counted against
+   * (`slow-request`). Honest peers send the request with the stream.
+   * @default 2_000
    */
   requestReadTimeoutMs?: number
+  /**
+   * Told of every offence a peer commits on this protocol (the node's one penalty score).
+   * @default ignore them
+   */
+  onOffence?: (peerId: string, offence: Extract<Offence, 'stream-flood' | 'slow-request'>) => void
   /**
    * Concurrent outbound fetches per peer; more wait in the queue.
    * @default 2
@@ -87,7 +96,7 @@ export interface PayloadSource {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
 export const DEFAULT_MAX_INBOUND_PER_PEER = 4
 export const DEFAULT_MAX_INBOUND_TOTAL = 32
-export const DEFAULT_REQUEST_READ_TIMEOUT_MS = 5_000
+export const DEFAULT_REQUEST_READ_TIMEOUT_MS = 2_000
 export const DEFAULT_MAX_OUTBOUND_PER_PEER = 2
 export const DEFAULT_MAX_OUTBOUND_TOTAL = 8
 export const DEFAULT_MAX_QUEUED_FETCHES = 256
@@ -117,6 +126,7 @@ export class ModelTransfer implements Startable {
   private readonly maxInboundPerPeer: number
   private readonly maxInboundTotal: number
   private readonly requestReadTimeoutMs: number
+  private readonly onOffence: NonNullable<ModelTransferInit['onOffence']>
   private readonly outbound: FetchSlots
   private readonly inboundByPeer = new Map<string, number>()
   private inboundTotal = 0
@@ -132,6 +142,7 @@ export class ModelTransfer implements Startable {
     this.maxInboundPerPeer = positive('maxInboundPerPeer', init.maxInboundPerPeer ?? DEFAULT_MAX_INBOUND_PER_PEER)
     this.maxInboundTotal = positive('maxInboundTotal', init.maxInboundTotal ?? DEFAULT_MAX_INBOUND_TOTAL)
     this.requestReadTimeoutMs = positive('requestReadTimeoutMs', init.requestReadTimeoutMs ?? DEFAULT_REQUEST_READ_TIMEOUT_MS)
+    this.onOffence = init.onOffence ?? (() => {})
     this.outbound = new FetchSlots({
       perKey: positive('maxOutboundPerPeer', init.maxOutboundPerPeer ?? DEFAULT_MAX_OUTBOUND_PER_PEER),
       total: positive('maxOutboundTotal', init.maxOutboundTotal ?? DEFAULT_MAX_OUTBOUND_TOTAL),
@@ -215,9 +226,17 @@ export class ModelTransfer implements Startable {
       return
     }
     const perPeer = this.inboundByPeer.get(peer) ?? 0
-    const busy = perPeer >= this.maxInboundPerPeer || this.inboundTotal >= this.maxInboundTotal
+    if (perPeer >= this.maxInboundPerPeer) {
+      // One peer's excess streams are its own problem: reset unread, never holding a shared slot.
+      stream.abort(new Error(`more than ${this.maxInboundPerPeer} concurrent model streams`))
+      this.onOffence(peer, 'stream-flood')
+      this.source?.onRequest?.(connection.remotePeer, 'overloaded')
+      return
+    }
+    // `busy` only when the node as a whole is full; such a stream holds no slot of the total.
+    const busy = this.inboundTotal >= this.maxInboundTotal
     this.inboundByPeer.set(peer, perPeer + 1)
-    this.inboundTotal++
+    if (!busy) this.inboundTotal++
     const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)])
     const readSignal = AbortSignal.any([signal, AbortSignal.timeout(this.requestReadTimeoutMs)])
     let outcome: TransferRequestOutcome = 'accept'
@@ -226,13 +245,15 @@ export class ModelTransfer implements Startable {
       await stream.close({ signal })
     } catch (err) {
       outcome = err instanceof ValidationError ? err.code : readSignal.aborted && !run.signal.aborted ? 'timeout' : 'stream-error'
+      // The request did not arrive in time: the peer holds a stream without asking (slow-loris).
+      if (err instanceof ValidationError && err.code === 'timeout') this.onOffence(peer, 'slow-request')
       this.log('serving %p failed - %s', connection.remotePeer, err instanceof Error ? err.message : String(err))
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
       const left = (this.inboundByPeer.get(peer) ?? 1) - 1
       if (left === 0) this.inboundByPeer.delete(peer)
       else this.inboundByPeer.set(peer, left)
-      this.inboundTotal--
+      if (!busy) this.inboundTotal--
       this.source?.onRequest?.(connection.remotePeer, outcome)
     }
   }
@@ -251,7 +272,8 @@ export function modelTransfer (init: ModelTransferInit): (components: ModelTrans
  * the lookup returns, `not-found`, or `busy` when the lookup says so. Does not close the stream.
  * @param options.readSignal bounds the wait for the request; `signal` the whole exchange.
  * @returns `accept` when the payload was sent, else the code of the refusal.
- * @throws ValidationError `too-large` or `malformed` for a bad request; stream and abort errors
+ * @throws ValidationError `too-large` or `malformed` for a bad request, `timeout` when it has not
+ * arrived when `readSignal` aborts (and `signal` has not); stream and abort errors
  * pass through. The caller aborts the stream.
  */
 export async function serveModelRequest (
@@ -266,6 +288,7 @@ export async function serveModelRequest (
   } catch (err) {
     if (err instanceof InvalidDataLengthError) throw new ValidationError('too-large', `request frame longer than ${MODEL_REQUEST_BYTES} bytes`)
     if (err instanceof UnexpectedEOFError) throw new ValidationError('malformed', 'stream ended before the request')
+    if (options.readSignal?.aborted === true && !options.signal.aborted) throw new ValidationError('timeout', 'no complete request within the read deadline')
     throw err
   }
   const found = lookup(decodeModelRequest(request.subarray()))

@@ -9,7 +9,7 @@ import { decodeModelPayload, encodeModelPayload, payloadHash } from '../../src/p
 import { modelProtocol } from '../../src/protocol/index.ts'
 import { TransferError } from '../../src/protocol/index.ts'
 import { bootstrapAddress, createMeshtrainLibp2p } from '../../src/network/index.ts'
-import { Libp2pRoundNetwork } from '../../src/network/index.ts'
+import { Libp2pRoundNetwork, OFFENCE_WEIGHTS } from '../../src/network/index.ts'
 import type { PrivateKey, Stream } from '@libp2p/interface'
 import type { UpdateAnnouncement } from '../../src/protocol/index.ts'
 import type { MeshtrainLibp2p } from '../../src/network/index.ts'
@@ -230,7 +230,7 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     await rejectsWith(client.network.fetchPayload(announcement, AbortSignal.timeout(10_000)), 'hash-mismatch')
   })
 
-  it('answers busy beyond the per-peer limit of concurrent requests', async function () {
+  it('resets a stream beyond the per-peer limit unread and counts it against the peer (one peer never takes the shared slots)', async function () {
     const server = await startMember()
     const client = await startMember({ bootstrap: [address(server.node)] })
     const payload = encodeModelPayload(randomWeights(1_000, 5))
@@ -239,18 +239,21 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     // Four streams that never send their request hold all four per-peer slots until they close.
     const idle = await Promise.all([1, 2, 3, 4].map(async () =>
       await client.node.dialProtocol(server.node.peerId, modelProtocol(NETWORK_ID), { negotiateFully: true })))
-    await rejectsWith(client.network.fetchPayload(announcement, AbortSignal.timeout(10_000)), 'busy')
+    await rejectsWith(client.network.fetchPayload(announcement, AbortSignal.timeout(10_000)), 'stream-error')
+    // One offence, decayed by 0.99 a second for the few ms since.
+    assert.ok(Math.abs(server.node.services.peerPenalties.score(client.node.peerId.toString()) - OFFENCE_WEIGHTS['stream-flood']) < 0.01)
     for (const stream of idle) stream.abort(new Error('test done'))
     // Slots free up as the server sees the resets; the next fetches succeed once one is free.
     let fetched: Uint8Array | undefined
     for (let attempt = 0; fetched === undefined; attempt++) {
       assert.ok(attempt < 100, 'a slot frees up after the idle streams are reset')
       fetched = await client.network.fetchPayload(announcement, AbortSignal.timeout(10_000)).catch((err: unknown) => {
-        if (err instanceof TransferError && err.code === 'busy') return undefined
+        if (err instanceof TransferError && err.code === 'stream-error') return undefined
         throw err
       })
     }
     assert.equal(payloadHash(fetched), announcement.modelHash)
+    assert.ok(!server.node.services.peerBans.isBanned(client.node.peerId.toString()))
   })
 
   it('connects to a bootstrap peer that comes up after the node started', async function () {
