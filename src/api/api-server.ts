@@ -34,6 +34,8 @@ export const EVENT_STREAM_KEEPALIVE_MS = 15_000
 export interface StaticPage {
   readonly contentType: string
   readonly body: string | Buffer
+  /** Its Content-Security-Policy header, if any. */
+  readonly csp?: string
 }
 
 export interface ApiServerInit {
@@ -102,7 +104,12 @@ export class ApiServer implements Startable {
     ])
     for (const [path, page] of components.pages ?? []) {
       routes.set(path, (_url, _req, res) => {
-        res.writeHead(200, { 'content-type': page.contentType, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' })
+        res.writeHead(200, {
+          'content-type': page.contentType,
+          'cache-control': 'no-cache',
+          'x-content-type-options': 'nosniff',
+          ...(page.csp === undefined ? {} : { 'content-security-policy': page.csp })
+        })
         res.end(page.body)
       })
     }
@@ -199,6 +206,7 @@ export class ApiServer implements Startable {
   #status (): unknown {
     const { state } = this.#c
     const latest = state.latest
+    const readiness = state.readiness()
     return {
       round: latest?.round ?? null,
       phase: state.phase,
@@ -209,7 +217,8 @@ export class ApiServer implements Startable {
       refused: latest?.refused ?? null,
       keptOwn: latest?.keptOwn ?? null,
       privacy: this.#init.privacy?.() ?? null,
-      ready: state.readiness().ready,
+      ready: readiness.ready,
+      reasons: readiness.reasons,
       uptimeSeconds: Math.round((Date.now() - state.startedAt) / 1000)
     }
   }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { ApiServer, MeshtrainMetrics, NodeState, ObservedRoundNetwork, formatApiAddress, gossipsubMetricsRegister, isLoopbackHost, libp2pMetrics, libp2pPeerViews, readApiToken } from '../api/index.ts'
+import { ApiServer, MeshtrainMetrics, dashboardPages, NodeState, ObservedRoundNetwork, formatApiAddress, gossipsubMetricsRegister, isLoopbackHost, libp2pMetrics, libp2pPeerViews, readApiToken } from '../api/index.ts'
 import type { ApiAddress, NodePhase } from '../api/index.ts'
 import { ConfigError } from '../errors/index.ts'
 import type { Libp2pRoundNetwork, MeshtrainLibp2p, MeshtrainLibp2pInit } from '../network/index.ts'
@@ -80,7 +80,7 @@ export class OperatorSurface {
     if (this.#address === undefined) return
     this.#server = new ApiServer(
       { address: this.#address, token: this.#token, dataDir: this.#dataDir },
-      { state: this.state, metrics: this.metrics, peers: () => libp2pPeerViews(libp2p, network, observed) }
+      { state: this.state, metrics: this.metrics, peers: () => libp2pPeerViews(libp2p, network, observed), pages: await dashboardPages() }
     )
     await this.#server.start()
   }

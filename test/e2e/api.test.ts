@@ -1,58 +1,15 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { request } from 'node:http'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { METRIC_HELP } from '../../src/api/index.ts'
 import type { PeerView, RoundRecord } from '../../src/api/index.ts'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
-import type { NetworkManifest } from '../../src/protocol/index.ts'
-import { DaemonProcess, MAIN, freePorts, runCli, tempDir, writeManifest } from './daemon-fixture.ts'
+import { DaemonProcess, MAIN, runCli, tempDir } from './daemon-fixture.ts'
+import { apiAddressText, apiUrl, initMesh } from './mesh-fixture.ts'
+import type { NodeDir } from './mesh-fixture.ts'
 import { parsePrometheusText } from './prometheus-text.ts'
-
-interface NodeDir { readonly dir: string, readonly peerId: string, readonly port: number }
-
-/** `meshtrain init` `count` nodes that bootstrap to each other over loopback, mDNS off, running until stopped. */
-async function initNodes (base: string, manifest: NetworkManifest, count: number): Promise<NodeDir[]> {
-  const manifestPath = await writeManifest(base, manifest)
-  const ports = await freePorts(count)
-  const nodes: NodeDir[] = []
-  for (let i = 0; i < count; i++) {
-    const dir = join(base, `node-${i}`)
-    const { code, stdout, stderr } = await runCli(['init', '--data-dir', dir, '--manifest', manifestPath])
-    assert.equal(code, 0, stderr)
-    const peerId = /created node (\S+)/.exec(stdout)?.[1]
-    assert.ok(peerId !== undefined, stdout)
-    nodes.push({ dir, peerId, port: ports[i] as number })
-  }
-  for (const [i, node] of nodes.entries()) {
-    await writeFile(join(node.dir, 'config.json'), JSON.stringify({
-      listen: [`/ip4/127.0.0.1/tcp/${node.port}`],
-      bootstrap: nodes.filter(n => n !== node).map(n => `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.peerId}`),
-      mdns: false,
-      shard: `${i}/${count}`
-    }))
-  }
-  return nodes
-}
-
-/** The text of `<dir>/api` once the daemon has written it. */
-async function apiAddressText (daemon: DaemonProcess, dir: string): Promise<string> {
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    const text = (await readFile(join(dir, 'api'), 'utf8').catch(() => '')).trim()
-    if (text !== '') return text
-    if (Date.now() > deadline || daemon.child.exitCode !== null) throw new Error(`no ${dir}/api; stderr:\n${daemon.stderr.slice(-2000)}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
-
-/** The API's base URL: a loopback address, as the daemon was started with 127.0.0.1:0. */
-async function apiUrl (daemon: DaemonProcess, dir: string): Promise<string> {
-  const text = await apiAddressText(daemon, dir)
-  assert.match(text, /^127\.0\.0\.1:\d+$/)
-  return `http://${text}`
-}
 
 /** A raw HTTP request (fetch cannot send a body with GET). */
 function raw (url: string, method: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number, headers: Record<string, unknown>, body: string }> {
@@ -85,7 +42,7 @@ describe('the HTTP API of real daemons, and the commands that use it', function 
 
   before(async () => {
     temp = await tempDir()
-    nodes = await initNodes(temp.path, { ...DEFAULT_MANIFEST, rounds: { quorum: 2, deadlineMs: 3000, window: 2 } }, 3)
+    nodes = await initMesh(temp.path, { ...DEFAULT_MANIFEST, rounds: { quorum: 2, deadlineMs: 3000, window: 2 } }, 3)
     started.push(...nodes.map(n => new DaemonProcess(n.dir)))
     const a = started[0] as DaemonProcess
     url = await apiUrl(a, nodes[0]?.dir as string)
@@ -116,7 +73,7 @@ describe('the HTTP API of real daemons, and the commands that use it', function 
     assert.doesNotMatch(JSON.stringify(node), /key|secret|private/i)
 
     const status = (await getJson<Record<string, unknown>>(`${url}/api/v1/status`)).body
-    assert.deepEqual(Object.keys(status).sort(), ['accuracy', 'keptOwn', 'loss', 'peers', 'phase', 'privacy', 'ready', 'refused', 'round', 'uptimeSeconds', 'used'])
+    assert.deepEqual(Object.keys(status).sort(), ['accuracy', 'keptOwn', 'loss', 'peers', 'phase', 'privacy', 'ready', 'reasons', 'refused', 'round', 'uptimeSeconds', 'used'])
     assert.ok(typeof status.round === 'number' && status.round >= 1 && status.round <= a.lastRound + 1, `status round ${String(status.round)}, stdout says ${a.lastRound}`)
     const stdoutRound = a.rounds.find(r => r.round === status.round)
     if (stdoutRound !== undefined) {
@@ -126,6 +83,7 @@ describe('the HTTP API of real daemons, and the commands that use it', function 
     assert.ok(['training', 'waiting', 'evaluating'].includes(status.phase as string), String(status.phase))
     assert.equal(status.peers, 2)
     assert.equal(status.ready, true)
+    assert.deepEqual(status.reasons, [])
 
     const { peers } = (await getJson<{ peers: PeerView[] }>(`${url}/api/v1/peers`)).body
     assert.deepEqual(peers.map(p => p.peerId).sort(), [nodes[1]?.peerId, nodes[2]?.peerId].sort())

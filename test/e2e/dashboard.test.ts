@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
+import { DaemonProcess, tempDir } from './daemon-fixture.ts'
+import { apiUrl, initMesh } from './mesh-fixture.ts'
+
+/** Debian's chromium (scripts/install-system-deps.sh installs it), or MESHTRAIN_CHROMIUM. */
+const CHROMIUM = process.env.MESHTRAIN_CHROMIUM ?? '/usr/bin/chromium'
+const SCREENSHOT = new URL('../../docs/dashboard-node.png', import.meta.url)
+
+describe('the dashboard in a real browser', function () {
+  this.timeout(240_000)
+  const started: DaemonProcess[] = []
+  let browser: Browser | undefined
+  let temp: Awaited<ReturnType<typeof tempDir>> | undefined
+
+  before(function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      skipped: no chromium at ${CHROMIUM} (run scripts/install-system-deps.sh, or set MESHTRAIN_CHROMIUM)`)
+      this.skip()
+    }
+  })
+  after(async () => {
+    await browser?.close()
+    for (const d of started.splice(0)) d.stop()
+    await temp?.remove()
+  })
+
+  it('draws a node\'s charts and peers while 3 daemons train, showing the round the API reports', async () => {
+    temp = await tempDir()
+    const nodes = await initMesh(temp.path, { ...DEFAULT_MANIFEST, rounds: { quorum: 2, deadlineMs: 3000, window: 2 } }, 3)
+    started.push(...nodes.map(n => new DaemonProcess(n.dir)))
+    const watched = started[0] as DaemonProcess
+    const url = await apiUrl(watched, nodes[0]?.dir as string)
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] })
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
+    const problems: string[] = []
+    page.on('pageerror', err => problems.push(`page error: ${err.message}`))
+    page.on('console', msg => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`) })
+    page.on('requestfailed', req => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`))
+    const origins = new Set<string>()
+    page.on('request', req => { origins.add(new URL(req.url()).origin) })
+
+    // Opened while the swarm is still early: the page must follow the rounds live.
+    await page.goto(`${url}/`)
+    await watched.waitFor(() => watched.lastRound >= 3, 'round 3')
+
+    // The round shown is the round the API reports (a round may close between the two reads: retry).
+    let shown = ''
+    let reported: unknown
+    for (let tries = 0; tries < 50; tries++) {
+      shown = (await page.locator('#round').textContent()) ?? ''
+      reported = ((await (await fetch(`${url}/api/v1/status`)).json()) as { round: unknown }).round
+      if (shown === String(reported)) break
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+    assert.equal(shown, String(reported), 'the dashboard shows the API\'s round')
+    assert.ok(Number(shown) >= 3, `round shown ${shown}`)
+
+    // Four uPlot charts, each with something drawn on its canvas.
+    // (Browser-side code as text: the project's TypeScript has no DOM types.)
+    const inked = await page.evaluate(`[...document.querySelectorAll('.chart canvas')].map(canvas => {
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data
+      let ink = 0
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) ink++
+      return { width: canvas.width, ink }
+    })`) as Array<{ width: number, ink: number }>
+    assert.equal(inked.length, 4, JSON.stringify(inked))
+    for (const c of inked) assert.ok(c.width > 200 && c.ink > 500, `a chart drew nothing: ${JSON.stringify(inked)}`)
+    const series = await page.evaluate("document.querySelectorAll('.u-legend .u-series').length") as number
+    assert.ok(series >= 4 + 4, `legend series ${series}`)
+
+    // The peer table lists the two other nodes.
+    await page.waitForFunction("document.querySelectorAll('#peers-table tbody tr').length === 2", undefined, { timeout: 10_000 })
+    const titles = await page.evaluate("[...document.querySelectorAll('#peers-table tbody tr')].map(r => r.title)") as string[]
+    assert.deepEqual(titles.sort(), [nodes[1]?.peerId, nodes[2]?.peerId].sort())
+    assert.equal(await page.locator('#live').textContent(), 'live')
+    await page.waitForFunction("document.getElementById('ready').textContent === 'ready'", undefined, { timeout: 10_000 })
+
+    await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true })
+    assert.deepEqual(problems, [])
+    assert.deepEqual([...origins], [new URL(url).origin], 'everything comes from the node itself')
+  })
+})
