@@ -41,7 +41,11 @@ export const ENTRY_KINDS = {
     round: 'count', peer: 'peer-id', signature: 'base64', model: 'hex64', checkpoint: 'checkpoint-or-empty',
     verdict: 'verdict', used: 'boolean', distance: 'finite-or-null', cosine: 'finite-or-null'
   },
-  /** The round's aggregate: the rule and its options, the input hashes in canonical (sorted) order, the output, the time taken. */
+  /**
+   * The round's aggregate: the rule and its options, the input hashes in the canonical order the
+   * rule took them (the node's own model first, then the used peers' models in peer id order), the
+   * output, the time taken.
+   */
   aggregate: { round: 'count', rule: 'string', options: 'json', inputs: 'hex64-list', output: 'hex64', ms: 'number' },
   /** The evaluation of a model on the node's held-out examples. */
   evaluation: { round: 'count', model: 'hex64', accuracy: 'finite-or-null', loss: 'finite-or-null', examples: 'count' },

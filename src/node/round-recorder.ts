@@ -109,7 +109,8 @@ export class RoundRecorder {
       output = await ledger.models.put(summary.weights)
       const { rule, ...options } = aggregation
       const used = trace.peerInputs.filter(i => i.used).map(i => i.announcement.modelHash)
-      await ledger.append('aggregate', { round, rule, options, inputs: [trained, ...used].sort(), output, ms: summary.aggregationMs })
+      // The order the round loop aggregated them in: its own model, then the peers' by peer id.
+      await ledger.append('aggregate', { round, rule, options, inputs: [trained, ...used], output, ms: summary.aggregationMs })
     }
     await ledger.append('evaluation', { round, model: output, accuracy: finiteOrNull(summary.accuracy), loss: null, examples: this.#init.examples.holdout })
     for (const e of trace.evidence) {

@@ -13,7 +13,8 @@ import type { Logger } from './logger.ts'
 
 /** The local training a round needs; the daemon runs it in a worker thread. */
 export interface LocalTrainer {
-  train (weights: Float32Array): Promise<{ weights: Float32Array, loss: number, sampleCount: number }>
+  /** Train from `weights`; `round` is the round it trains for (a restarted node's journal uses it). */
+  train (weights: Float32Array, round?: number): Promise<{ weights: Float32Array, loss: number, sampleCount: number }>
   /** Accuracy on the node's own held-out examples. */
   evaluateHoldout (weights: Float32Array): Promise<{ accuracy: number, loss: number }>
 }
@@ -169,7 +170,7 @@ export class RoundLoop {
   async #runRound (round: number, start: Float32Array): Promise<RoundSummary | undefined> {
     const startedAt = Date.now()
     const { networkId, privateKey, peerId, datasetFingerprint } = this.#init
-    const trained = await this.#c.trainer.train(start)
+    const trained = await this.#c.trainer.train(start, round)
     if (!Number.isFinite(trained.loss) || !trained.weights.every(Number.isFinite)) {
       // Peers would refuse such a model (and count it against this node): say so and sit the round out.
       this.#c.log.warn(`round ${round}: local training diverged (non-finite loss or weights): not announcing; aggregating from the model it started with`)
@@ -367,10 +368,11 @@ export class RoundLoop {
     }
   }
 
+  /** The round's verified peer models in peer id order: the order they are aggregated in, so the ledger can reproduce the aggregate bit for bit. */
   #peerModels (round: number): FetchedModel[] {
     const models = this.#models.get(round)
     if (models === undefined) return []
-    return [...models].filter(([peerId]) => !this.#inbox.isEquivocator(peerId, round)).map(([peerId, weights]) => ({ peerId, weights }))
+    return [...models].filter(([peerId]) => !this.#inbox.isEquivocator(peerId, round)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([peerId, weights]) => ({ peerId, weights }))
   }
 
   #dropModel (round: number, peerId: string): void {

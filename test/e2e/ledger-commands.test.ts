@@ -100,6 +100,6 @@ describe('meshtrain ledger commands', function () {
     assert.match(exists.stderr, /--out .* exists already/)
     const unknown = await runCli(['ledger', 'audit'])
     assert.equal(unknown.code, 2)
-    assert.match(unknown.stderr, /unknown ledger command "audit"; ledger commands: verify, export, lineage, contributions/)
+    assert.match(unknown.stderr, /unknown ledger command "audit"; ledger commands: verify, export, lineage, contributions, reproduce/)
   })
 })

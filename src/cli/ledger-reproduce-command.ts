@@ -1,0 +1,87 @@
+import { createAggregator } from '../aggregation/index.ts'
+import { ConfigError, InputError, RuntimeFailure } from '../errors/index.ts'
+import { ModelStore, ledgerPaths } from '../ledger/index.ts'
+import type { AnyLedgerEntry, LedgerEntry } from '../ledger/index.ts'
+import { integerIn, resolveSettings, settingsHelp } from '../node/index.ts'
+import { encodeModelPayload, payloadHash } from '../protocol/index.ts'
+import { parseCommandLine } from './args.ts'
+import { DATA_DIR_OPTION, requireDataDir } from './data-dir-option.ts'
+import { verifiedEntries } from './ledger-entries.ts'
+import { JSON_OPTION } from './ledger-options.ts'
+
+/** The settings of `meshtrain ledger reproduce` (flags only). */
+export const LEDGER_REPRODUCE_SETTINGS = {
+  dataDir: DATA_DIR_OPTION,
+  round: {
+    kind: 'integer', default: undefined as number | undefined, defaultText: 'required', arg: 'R', allowed: `a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`,
+    help: 'the round whose aggregate to recompute', parse: integerIn(0, Number.MAX_SAFE_INTEGER), persistent: false
+  },
+  json: JSON_OPTION
+} as const
+
+const HELP = `usage: meshtrain ledger reproduce --data-dir DIR --round R [--json]
+
+Recomputes round R's aggregate from the input models held in DIR/models/ (the node's own model
+first, then the peers' in peer id order, as the round took them) with the rule and options the
+log recorded, and compares the output's SHA-256 with the recorded one, bit for bit. Exit 0 when
+they match, 1 when they differ or an input is no longer held (inputs are kept 100 rounds).
+Re-running the round's local training is not done yet.
+
+`
+
+/** What reproducing a round's aggregate found. */
+export interface ReproducedAggregate {
+  readonly round: number
+  readonly entry: number
+  readonly rule: string
+  readonly inputs: number
+  readonly recorded: string
+  readonly recomputed: string
+  readonly match: boolean
+  /** Largest absolute difference between the recomputed and the recorded output, when the latter is held. */
+  readonly maxDifference: number | null
+}
+
+/**
+ * Recompute the last aggregate the log recorded for `round`.
+ * @throws ConfigError when the round has no aggregate; RuntimeFailure when an input is not held or does not match its hash.
+ */
+export async function reproduceAggregate (entries: readonly AnyLedgerEntry[], models: ModelStore, round: number): Promise<ReproducedAggregate> {
+  const entry = entries.findLast((e): e is LedgerEntry<'aggregate'> => e.kind === 'aggregate' && e.body.round === round)
+  if (entry === undefined) throw new ConfigError('round', `--round ${round}: no aggregate recorded for that round (the node kept its own model, caught up past it, or has not run it)`)
+  const { rule, options, inputs, output } = entry.body
+  const weights: Float32Array[] = []
+  for (const [i, hash] of inputs.entries()) {
+    const model = await models.get(hash)
+    if (model === undefined) throw new RuntimeFailure('model-missing', `round ${round}: input ${i} (model ${hash}) is no longer held in models/`)
+    if (payloadHash(encodeModelPayload(model)) !== hash) throw new RuntimeFailure('model-corrupt', `round ${round}: models/${hash} does not hash to its name`)
+    weights.push(model)
+  }
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InputError('bad-ledger', `entry ${entry.seq}: aggregate options are not an object`)
+  const aggregator = createAggregator({ ...(options as Record<string, unknown>), rule })
+  const [own, ...peers] = weights as [Float32Array, ...Float32Array[]]
+  const result = aggregator.aggregate(own, peers)
+  const recomputed = payloadHash(encodeModelPayload(result))
+  const held = await models.get(output)
+  let maxDifference: number | null = null
+  if (held !== undefined && held.length === result.length) {
+    maxDifference = 0
+    for (let i = 0; i < held.length; i++) maxDifference = Math.max(maxDifference, Math.abs((held[i] as number) - (result[i] as number)))
+  }
+  return { round, entry: entry.seq, rule, inputs: inputs.length, recorded: output, recomputed, match: recomputed === output, maxDifference }
+}
+
+/** `meshtrain ledger reproduce --round R`. */
+export async function ledgerReproduceCommand (argv: string[]): Promise<void> {
+  const { flags, help } = parseCommandLine(argv, LEDGER_REPRODUCE_SETTINGS)
+  if (help) return void process.stdout.write(`${HELP}${settingsHelp(LEDGER_REPRODUCE_SETTINGS)}\n`)
+  const options = resolveSettings(LEDGER_REPRODUCE_SETTINGS, { flags })
+  if (options.round === undefined) throw new ConfigError('round', '--round R is required')
+  const dataDir = requireDataDir(flags)
+  const result = await reproduceAggregate(await verifiedEntries(dataDir), new ModelStore(ledgerPaths(dataDir).models), options.round)
+  if (options.json) process.stdout.write(JSON.stringify(result) + '\n')
+  if (!result.match) {
+    throw new RuntimeFailure('not-reproduced', `round ${result.round}: ${result.rule} over ${result.inputs} inputs gives ${result.recomputed}, the log recorded ${result.recorded}${result.maxDifference === null ? '' : ` (largest difference ${result.maxDifference})`}`)
+  }
+  if (!options.json) process.stdout.write(`round ${result.round}: ${result.rule} over ${result.inputs} inputs (entry ${result.entry}) reproduces ${result.recorded} bit for bit\n`)
+}
