@@ -6,6 +6,7 @@ import { ModelTrainer } from '../model/index.ts'
 import { BYTES_PER_PARAMETER, networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
 import { Adversary } from '../adversary/index.ts'
+import { AnnouncementJournal } from './announcement-journal.ts'
 import { loadCheckpoint, saveCheckpointOrWarn } from './checkpoint.ts'
 import type { NodeConfig } from './config.ts'
 import { dataDirPaths, readManifestFile } from './data-dir.ts'
@@ -62,6 +63,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   const members = new Set(manifest.members)
   const parameters = parameterCount(manifest.model)
   const checkpoint = await loadCheckpoint(paths.checkpoints, id, parameters)
+  // What this node announced before a restart: announced again unchanged, never a second model.
+  const journal = await AnnouncementJournal.open(paths.checkpoints, id, parameters, log)
   const surface = await OperatorSurface.create(config)
 
   const trainer = await ModelTrainer.start({
@@ -132,8 +135,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       ...(config.rounds > 0 ? { rounds: config.rounds } : {})
     }, {
       // An attacker runs the honest loop; the attack wraps what it announces (and how it trains).
-      network: adversary?.wrapNetwork(observed, { manifest, privateKey, parameterCount: parameters, log }) ?? observed,
-      trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
+      network: journal.wrapNetwork(adversary?.wrapNetwork(observed, { manifest, privateKey, parameterCount: parameters, log }) ?? observed),
+      trainer: journal.wrapTrainer(adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer),
       aggregator,
       log,
       ledgerHead: () => ledger.head(),

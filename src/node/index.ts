@@ -14,6 +14,8 @@ export { dataDirPaths, initDataDir, readConfigFile, readManifestFile } from './d
 export { IDENTITY_FILE, createIdentity, loadIdentity } from './identity.ts'
 export { CheckpointError, CheckpointWriteError, MAX_CHECKPOINT_ROUND, loadCheckpoint, saveCheckpoint, saveCheckpointOrWarn } from './checkpoint.ts'
 export type { Checkpoint } from './checkpoint.ts'
+export { ANNOUNCED_FILE, AnnouncementJournal } from './announcement-journal.ts'
+export type { AnnouncedModel } from './announcement-journal.ts'
 export { DataDirLockedError, LOCK_FILE, lockDataDir } from './data-dir-lock.ts'
 export type { DataDirLock } from './data-dir-lock.ts'
 export { createStatusOutput } from './status-output.ts'
