@@ -16,6 +16,8 @@ import { bootstrapRedial } from './bootstrap-redial.ts'
 import { memberGater } from './connection-gater.ts'
 import { KeyMismatchReporter } from './key-mismatch.ts'
 import { modelTransfer } from './model-transfer.ts'
+import { networkSync } from './network-sync.ts'
+import type { NetworkSync, NetworkSyncInit } from './network-sync.ts'
 import type { ModelTransfer, ModelTransferInit } from './model-transfer.ts'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/index.ts'
 import { DECODE_RPC_LIMITS, LOOPBACK_ALLOW, MAX_GOSSIP_RPC_BYTES, SCORE_THRESHOLDS, gossipScoreParams } from './gossip-scoring.ts'
@@ -65,6 +67,11 @@ export interface MeshtrainLibp2pInit {
    */
   readonly modelTransfer?: Omit<ModelTransferInit, 'networkId' | 'maxPayloadBytes'>
   /**
+   * Options of the peer and manifest-version exchange (its `networkId` comes from above).
+   * @default the defaults of NetworkSyncInit
+   */
+  readonly networkSync?: Omit<NetworkSyncInit, 'networkId'>
+  /**
    * Operator log sink: likely key mismatches and refused non-members are reported here.
    * @default a sink that drops everything
    */
@@ -97,6 +104,8 @@ export type MeshtrainServices = {
   modelTransfer: ModelTransfer
   /** Present when the bootstrap list is non-empty. */
   bootstrapRedial?: BootstrapRedial
+  /** Peer and manifest-version exchange: one bootstrap address finds every member. */
+  networkSync: NetworkSync
 }
 
 /** A libp2p node assembled by {@link createMeshtrainLibp2p}. */
@@ -185,6 +194,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
         scoreParams: gossipScoreParams(topic, peerId => penalties.score(peerId)),
         ...(init.gossipsubMetrics == null ? {} : { metricsRegister: init.gossipsubMetrics, metricsTopicStrToLabel: new Map([[topic, 'updates']]) })
       }),
+      networkSync: networkSync({ ...init.networkSync, networkId: init.networkId }),
       ...(init.bootstrap.length > 0 ? { bootstrapRedial: bootstrapRedial({ list: [...init.bootstrap] }) } : {}),
       banEnforcement: () => enforcement
     }

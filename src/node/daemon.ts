@@ -21,6 +21,8 @@ import { checkReachable } from './preconditions.ts'
 import { KeptOwnStreak, stallText } from './kept-own-streak.ts'
 import { loadManifestChain } from './manifest-chain.ts'
 import { followChain } from './follow-chain.ts'
+import { spreadVersions } from './version-spread.ts'
+import { connectedPeers, loadKnownPeers, saveKnownPeers } from './known-peers.ts'
 import { RoundRecorder } from './round-recorder.ts'
 
 /**
@@ -80,7 +82,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   const libp2p = await createMeshtrainLibp2p({
     privateKey,
     listen: config.listen.map(String),
-    bootstrap: config.bootstrap.map(String),
+    // With the peers met before (<data-dir>/peers.json): a node whose bootstrap peers are gone reconnects through them.
+    bootstrap: [...new Set([...config.bootstrap.map(String), ...await loadKnownPeers(config.dataDir, peer => members.size === 0 || members.has(peer))])],
     mdns: config.mdns,
     networkId: id,
     maxPayloadBytes: parameters * BYTES_PER_PARAMETER,
@@ -97,6 +100,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     await startListening(libp2p, config.listen.map(String))
     const network = new Libp2pRoundNetwork({ libp2p, networkId: id, log, members })
     await network.start()
+    // Serve this node's manifest versions to peers and take theirs (they land in <data-dir>/manifests/).
+    libp2p.services.networkSync.serveVersions(spreadVersions(config.dataDir, genesis, () => chain, log))
     output.ready({
       peerId,
       networkId: id,
@@ -146,6 +151,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
         await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }, log)
         output.round(summary)
         chain = await followChain(config.dataDir, genesis, chain, { peerId, members, log, hangUp: async peer => libp2p.hangUp(peerIdFromString(peer)) })
+        await saveKnownPeers(config.dataDir, await connectedPeers(libp2p)).catch((err: unknown) => { log.warn(`saving known peers failed: ${String(err)}`) })
         surface.recordRound(summary, localTrainer.timing)
         const stall = streak.observe(summary)
         if (stall !== undefined) {

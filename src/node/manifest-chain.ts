@@ -11,6 +11,8 @@ export interface ManifestChain {
   readonly states: readonly ManifestState[]
   /** The latest adopted state, the one the node runs under. */
   readonly current: ManifestState
+  /** The signed versions 1..n, as stored (served to peers that are behind). */
+  readonly versions: readonly ManifestVersion[]
 }
 
 /**
@@ -34,7 +36,7 @@ export async function loadManifestChain (dataDir: string, genesis: NetworkManife
     if (err instanceof ManifestVersionError) throw new ManifestVersionError(err.reason, `${dir}: ${err.message.replace(/^manifest version: /, '')}`, { cause: err })
     throw err
   }
-  return { states, current: states.at(-1) as ManifestState }
+  return { states, current: states.at(-1) as ManifestState, versions }
 }
 
 /**
@@ -47,7 +49,7 @@ export async function adoptVersion (dataDir: string, chain: ManifestChain, versi
   if (state === undefined) return chain
   await writeVersionFile(dataDir, version)
   const states = [...chain.states, state]
-  return { states, current: state }
+  return { states, current: state, versions: [...chain.versions, version] }
 }
 
 /**

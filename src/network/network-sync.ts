@@ -1,0 +1,205 @@
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import {
+  MAX_SYNC_ADDRESSES, MAX_SYNC_PEERS, MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse,
+  syncProtocol
+} from '../protocol/index.ts'
+import type { ManifestVersion, SyncPeer } from '../protocol/index.ts'
+
+/**
+ * Peer and manifest-version exchange as a libp2p service (wire: src/protocol/sync-wire.ts and
+ * docs/wire.md). Every `intervalMs`, and as soon as a peer is identified, the node asks one
+ * connected peer which peers it is connected to (with their listen addresses) and for the
+ * manifest versions after its own; it dials the peers it is not connected to (the connection
+ * gater still refuses non-members) and hands the versions to the node, which verifies them. So a
+ * member given one bootstrap address finds every member, and a version published on one node
+ * reaches all of them.
+ */
+
+/** Options of the sync service. */
+export interface NetworkSyncInit {
+  /** The network whose protocol id (`/meshtrain/<network-id>/sync/1.0.0`) is served and dialled. */
+  networkId: string
+  /**
+   * How often one connected peer (picked at random) is asked, ms.
+   * @default 5_000
+   */
+  intervalMs?: number
+  /**
+   * Deadline of one exchange, on either side, ms.
+   * @default 10_000
+   */
+  requestTimeoutMs?: number
+  /**
+   * Most peers dialled after one answer.
+   * @default 16
+   */
+  maxDialsPerAnswer?: number
+}
+
+/** What the node serves and takes: its manifest versions. */
+export interface VersionSource {
+  /** The number of the last version this node holds (0: the genesis only). */
+  current (): number
+  /** Versions after `n`, in order. */
+  after (n: number): readonly ManifestVersion[]
+  /** Versions a peer sent (not yet verified: the node checks them against its chain). */
+  offer (versions: readonly ManifestVersion[], from: string): Promise<void>
+}
+
+/** The narrow set of libp2p components the service needs. */
+export interface NetworkSyncComponents {
+  readonly peerId: PeerId
+  readonly logger: ComponentLogger
+  readonly registrar: {
+    handle (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+    unhandle (protocol: string): Promise<void>
+  }
+  readonly connectionManager: {
+    openStream (peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
+    openConnection (peer: Multiaddr, options?: AbortOptions): Promise<Connection>
+    getConnections (peerId?: PeerId): Connection[]
+  }
+  readonly peerStore: {
+    get (peerId: PeerId): Promise<{ addresses: ReadonlyArray<{ multiaddr: Multiaddr }> }>
+  }
+  readonly events: EventTarget
+}
+
+/** See {@link NetworkSyncInit}. Started and stopped with the libp2p node. */
+export class NetworkSync implements Startable {
+  private readonly components: NetworkSyncComponents
+  private readonly log: Logger
+  private readonly protocol: string
+  private readonly intervalMs: number
+  private readonly requestTimeoutMs: number
+  private readonly maxDialsPerAnswer: number
+  private source: VersionSource | undefined
+  private run: AbortController | undefined
+  private timer: ReturnType<typeof setInterval> | undefined
+  private readonly onIdentify = (event: Event): void => {
+    const peer = (event as CustomEvent<{ peerId: PeerId }>).detail?.peerId
+    if (peer !== undefined) this.syncWith(peer)
+  }
+
+  constructor (components: NetworkSyncComponents, init: NetworkSyncInit) {
+    this.components = components
+    this.log = components.logger.forComponent('meshtrain:network-sync')
+    this.protocol = syncProtocol(init.networkId)
+    this.intervalMs = init.intervalMs ?? 5_000
+    this.requestTimeoutMs = init.requestTimeoutMs ?? 10_000
+    this.maxDialsPerAnswer = init.maxDialsPerAnswer ?? 16
+  }
+
+  readonly [Symbol.toStringTag] = 'meshtrain:network-sync'
+
+  /** Serve and take manifest versions through `source` from now on; undefined: none. */
+  serveVersions (source: VersionSource | undefined): void {
+    this.source = source
+  }
+
+  /** Register the handler and start asking. Idempotent. */
+  async start (): Promise<void> {
+    if (this.run !== undefined) return
+    this.run = new AbortController()
+    await this.components.registrar.handle(this.protocol, async (stream, connection) => { await this.serve(stream, connection) }, { maxInboundStreams: 4 })
+    this.components.events.addEventListener('peer:identify', this.onIdentify)
+    this.timer = setInterval(() => { this.syncWithRandomPeer() }, this.intervalMs)
+  }
+
+  /** Idempotent. */
+  async stop (): Promise<void> {
+    if (this.run === undefined) return
+    clearInterval(this.timer)
+    this.components.events.removeEventListener('peer:identify', this.onIdentify)
+    this.run.abort(new Error('network sync stopped'))
+    this.run = undefined
+    await this.components.registrar.unhandle(this.protocol)
+  }
+
+  /** Ask `peer` now (fire and forget: failures are logged). */
+  syncWith (peer: PeerId): void {
+    this.exchange(peer).catch((err: unknown) => { this.log('sync with %p failed - %s', peer, err instanceof Error ? err.message : String(err)) })
+  }
+
+  private syncWithRandomPeer (): void {
+    const peers = [...new Set(this.components.connectionManager.getConnections().map(c => c.remotePeer.toString()))]
+    const pick = peers[Math.floor(Math.random() * peers.length)]
+    const connection = this.components.connectionManager.getConnections().find(c => c.remotePeer.toString() === pick)
+    if (connection !== undefined) this.syncWith(connection.remotePeer)
+  }
+
+  private async exchange (peer: PeerId): Promise<void> {
+    const run = this.run
+    if (run === undefined) return
+    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)])
+    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
+    let answer
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES })
+      await lp.write(encodeSyncRequest(this.source?.current() ?? 0), { signal })
+      answer = decodeSyncResponse((await lp.read({ signal })).subarray())
+      await stream.close({ signal })
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    }
+    if (answer.versions.length > 0 && this.source !== undefined) await this.source.offer(answer.versions, peer.toString())
+    await this.dialNew(answer.peers, signal)
+  }
+
+  private async dialNew (peers: readonly SyncPeer[], signal: AbortSignal): Promise<void> {
+    const self = this.components.peerId.toString()
+    const connected = new Set(this.components.connectionManager.getConnections().map(c => c.remotePeer.toString()))
+    const targets = peers.filter(p => p.id !== self && !connected.has(p.id) && p.addrs.length > 0).slice(0, this.maxDialsPerAnswer)
+    await Promise.all(targets.map(async p => {
+      for (const text of p.addrs) {
+        try {
+          const address = multiaddr(text.includes('/p2p/') ? text : `${text}/p2p/${p.id}`)
+          await this.components.connectionManager.openConnection(address, { signal })
+          this.log('connected to %s found through a peer', p.id)
+          return
+        } catch (err) {
+          this.log('dial of %s at %s failed - %s', p.id, text, err instanceof Error ? err.message : String(err))
+        }
+      }
+    }))
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const run = this.run
+    if (run === undefined) return stream.abort(new Error('network sync stopped'))
+    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)])
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_SYNC_REQUEST_BYTES })
+      const after = decodeSyncRequest((await lp.read({ signal })).subarray())
+      const peers = await this.knownPeers(connection.remotePeer)
+      await lp.write(encodeSyncResponse({ peers, versions: this.source?.after(after) ?? [] }), { signal })
+      await stream.close({ signal })
+    } catch (err) {
+      this.log('serving sync to %p failed - %s', connection.remotePeer, err instanceof Error ? err.message : String(err))
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  /** The peers this node is connected to, but the asker, with the addresses they listen on. */
+  private async knownPeers (asker: PeerId): Promise<SyncPeer[]> {
+    const peers = new Map<string, PeerId>()
+    for (const c of this.components.connectionManager.getConnections()) {
+      if (!c.remotePeer.equals(asker)) peers.set(c.remotePeer.toString(), c.remotePeer)
+    }
+    const known = await Promise.all([...peers.values()].slice(0, MAX_SYNC_PEERS).map(async peer => {
+      const stored = await this.components.peerStore.get(peer).catch(() => ({ addresses: [] }))
+      const addrs = stored.addresses.map(a => a.multiaddr.toString()).filter(a => !a.includes('/p2p-circuit')).slice(0, MAX_SYNC_ADDRESSES)
+      return { id: peer.toString(), addrs }
+    }))
+    return known.filter(p => p.addrs.length > 0)
+  }
+}
+
+/** The sync service factory for libp2p's `services` map. */
+export function networkSync (init: NetworkSyncInit): (components: NetworkSyncComponents) => NetworkSync {
+  return components => new NetworkSync(components, init)
+}
