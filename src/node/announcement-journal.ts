@@ -87,7 +87,8 @@ export class AnnouncementJournal {
       await writeAtomically(join(this.#dir, ANNOUNCED_FILE), Buffer.from(JSON.stringify(record)))
     } catch (err) {
       await rm(join(this.#dir, ANNOUNCED_FILE), { force: true }).catch(() => undefined)
-      this.#log.warn(`round ${announcement.round}: cannot keep the announced model in ${this.#dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); announcing anyway, but a restart in this round would announce another model`)
+      const code = (err as NodeJS.ErrnoException).code
+      this.#log.warn(`round ${announcement.round}: cannot keep the announced model in ${this.#dir} (${code === 'ENOSPC' ? 'no space left on device' : code ?? (err as Error).message}); announcing anyway, but a restart in this round would announce another model`)
     }
   }
 
