@@ -1,10 +1,7 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { createAggregator } from '../aggregation/index.ts'
-import type { Aggregator } from '../aggregation/index.ts'
 import { RuntimeFailure, ConfigError } from '../errors/index.ts'
 import { ModelTrainer } from '../model/index.ts'
 import { BYTES_PER_PARAMETER, networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
-import type { NetworkManifest } from '../protocol/index.ts'
 import { Adversary } from '../adversary/index.ts'
 import { AnnouncementJournal } from './announcement-journal.ts'
 import { loadCheckpoint, saveCheckpointOrWarn } from './checkpoint.ts'
@@ -17,27 +14,13 @@ import { formatApiAddress } from '../api/index.ts'
 import { OperatorSurface } from './operator-surface.ts'
 import type { Logger, RoundSummary } from '../round/index.ts'
 import type { StatusOutput } from './status-output.ts'
-import { checkReachable } from './preconditions.ts'
+import { aggregatorFor } from './preconditions.ts'
 import { KeptOwnStreak, stallText } from './kept-own-streak.ts'
 import { loadManifestChain } from './manifest-chain.ts'
 import { followChain } from './follow-chain.ts'
 import { spreadVersions } from './version-spread.ts'
 import { connectedPeers, loadKnownPeers, saveKnownPeers } from './known-peers.ts'
 import { RoundRecorder } from './round-recorder.ts'
-
-/**
- * The network's rule, checked against the round quorum: a round closed at quorum must have
- * enough inputs (the node's own model plus `quorum` peers') for the rule's precondition.
- * @throws AggregationSpecError for an unknown rule or bad option; ConfigError for a short quorum.
- */
-export function aggregatorFor (manifest: NetworkManifest): Aggregator {
-  const aggregator = createAggregator(manifest.aggregation)
-  if (1 + manifest.rounds.quorum < aggregator.minInputs) {
-    throw new ConfigError('rounds.quorum', `manifest: rounds.quorum is ${manifest.rounds.quorum}, too small for aggregation.rule "${aggregator.name}" with f=${aggregator.f}: it needs at least ${aggregator.minInputs} inputs, so rounds.quorum >= ${aggregator.minInputs - 1}`)
-  }
-  checkReachable(manifest, aggregator)
-  return aggregator
-}
 
 /**
  * Run a node until `config.rounds` are done or `signal` aborts: load identity, manifest and

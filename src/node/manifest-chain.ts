@@ -2,6 +2,8 @@ import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ManifestVersionError, decodeManifestVersionBytes, offerVersion, verifyChain } from '../protocol/index.ts'
 import type { ManifestState, ManifestVersion, NetworkManifest } from '../protocol/index.ts'
+import { MeshtrainError } from '../errors/index.ts'
+import { aggregatorFor } from './preconditions.ts'
 
 /** Directory of a node's adopted manifest versions, one file per version: `<n>.json`. */
 export const MANIFESTS_DIR = 'manifests'
@@ -32,6 +34,7 @@ export async function loadManifestChain (dataDir: string, genesis: NetworkManife
   let states: ManifestState[]
   try {
     states = await verifyChain(genesis, versions)
+    for (const state of states.slice(1)) checkRunnable(state)
   } catch (err) {
     if (err instanceof ManifestVersionError) throw new ManifestVersionError(err.reason, `${dir}: ${err.message.replace(/^manifest version: /, '')}`, { cause: err })
     throw err
@@ -47,6 +50,7 @@ export async function loadManifestChain (dataDir: string, genesis: NetworkManife
 export async function adoptVersion (dataDir: string, chain: ManifestChain, version: ManifestVersion): Promise<ManifestChain> {
   const state = await offerVersion(chain.states, version)
   if (state === undefined) return chain
+  checkRunnable(state)
   await writeVersionFile(dataDir, version)
   const states = [...chain.states, state]
   return { states, current: state, versions: [...chain.versions, version] }
@@ -82,6 +86,20 @@ export async function writeJsonAtomically (path: string, value: unknown): Promis
     await file.close()
   }
   await rename(temp, path)
+}
+
+/**
+ * A version whose signatures hold may still name a rule its network cannot run (an unknown rule,
+ * f too large for the quorum or the members): adopting it would stop every node at its next start.
+ * @throws ManifestVersionError `bad-change` with the reason.
+ */
+function checkRunnable (state: ManifestState): void {
+  try {
+    aggregatorFor(state.manifest)
+  } catch (err) {
+    if (err instanceof MeshtrainError) throw new ManifestVersionError('bad-change', `version ${state.version}: ${err.message.replace(/^manifest: /, '')}`, { cause: err })
+    throw err
+  }
 }
 
 /** A short name for a version in logs: `version 2 (3f9c0e1a5b7d)`. */

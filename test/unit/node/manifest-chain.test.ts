@@ -56,6 +56,24 @@ describe('manifest chain in the data directory', () => {
     await assert.rejects(loadManifestChain(dir, genesis), /1\.json: not UTF-8 JSON/)
   })
 
+  it('refuses a well-signed version whose rule the network cannot run (it would stop every node at its next start)', async () => {
+    const chain = await loadManifestChain(dir, genesis)
+    const refused = async (changes: Parameters<typeof proposeVersion>[1]): Promise<string> => {
+      const version = await signed(proposeVersion(chain.current, changes, 0), [0, 1])
+      try {
+        await adoptVersion(dir, chain, version)
+      } catch (err) {
+        assert.ok(err instanceof ManifestVersionError && err.reason === 'bad-change', String(err))
+        return err.message
+      }
+      return assert.fail('adopted')
+    }
+    assert.match(await refused({ aggregation: { rule: 'krum', f: 1 } }), /rounds\.quorum is 2, too small for aggregation\.rule "krum"/)
+    assert.match(await refused({ members: ids.slice(0, 2) }), /2 members, but aggregation\.rule "median" with f=1 needs 3 inputs/)
+    assert.match(await refused({ aggregation: { rule: 'no-such-rule' } }), /no-such-rule/)
+    assert.equal((await loadManifestChain(dir, genesis)).current.version, 0)
+  })
+
   it('a running node follows a newly stored version: members change in place, removed members are hung up', async () => {
     const chain = await loadManifestChain(dir, genesis)
     const members = new Set(genesis.members)
