@@ -129,8 +129,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       log,
       ledgerHead: () => ledger.head(),
       onRound: async (summary: RoundSummary) => {
-        // The ledger commits the round before the model checkpoint names it (docs/design.md, node state).
-        await ledger.record(summary)
+        // The ledger commits the round before the model checkpoint names it (docs/design.md, node
+        // state); a peer found with a forked ledger is charged as an equivocator.
+        for (const peer of await ledger.record(summary)) observed.penalise(peer, 'equivocation')
         await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }, log)
         output.round(summary)
         chain = await followChain(config.dataDir, genesis, chain, { peerId, members, log, hangUp: async peer => libp2p.hangUp(peerIdFromString(peer)) })

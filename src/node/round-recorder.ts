@@ -78,8 +78,8 @@ export class RoundRecorder {
     return checkpoint === undefined ? '' : formatCheckpoint(checkpoint)
   }
 
-  /** Record one round and commit it. */
-  async record (summary: RoundSummary): Promise<void> {
+  /** Record one round and commit it; returns the peers found this round with a forked ledger. */
+  async record (summary: RoundSummary): Promise<string[]> {
     const { ledger } = this
     const { trace, round } = summary
     const { training, aggregation } = this.#init.manifest
@@ -93,6 +93,7 @@ export class RoundRecorder {
       await ledger.append('announcement', { round, model: trace.announcement.modelHash, signature: trace.announcement.signature, checkpointSize: ledger.checkpoint?.size ?? 0 })
     }
     const inputs: string[] = []
+    const forked: string[] = []
     for (const input of trace.peerInputs) {
       if (input.weights !== undefined) inputs.push(await ledger.models.put(input.weights))
       const scores = input.weights === undefined ? { distance: null, cosine: null } : contributionScores(input.weights, summary.weights, trace.start)
@@ -102,7 +103,7 @@ export class RoundRecorder {
         round, peer: a.peerId, signature: a.signature, model: a.modelHash, checkpoint: head === undefined ? '' : a.ledgerHead,
         verdict: verdictOf(input), used: input.used, distance: finiteOrNull(scores.distance), cosine: finiteOrNull(scores.cosine)
       })
-      if (head !== undefined) await this.#checkFork(round, a.peerId, head)
+      if (head !== undefined && await this.#checkFork(round, a.peerId, head)) forked.push(a.peerId)
     }
     let output = trained
     if (!summary.keptOwn) {
@@ -118,6 +119,7 @@ export class RoundRecorder {
     }
     await ledger.commit()
     await this.#retire(round, inputs.filter(h => h !== output))
+    return forked
   }
 
   /** A peer's checkpoint when it is well formed and signed by the peer; undefined otherwise (not recorded). */
@@ -131,18 +133,19 @@ export class RoundRecorder {
   /**
    * Two checkpoints of one peer that cannot both be true of an append-only log (docs/wire.md
    * §10.3): the same size with another root, or fewer entries than it signed before. Kept as
-   * evidence once per pair and reported.
+   * evidence once per pair and reported; true when this is a new fork.
    */
-  async #checkFork (round: number, peer: string, head: LedgerCheckpoint): Promise<void> {
+  async #checkFork (round: number, peer: string, head: LedgerCheckpoint): Promise<boolean> {
     const seen = this.#peerHeads.get(peer)
     this.#remember(peer, head)
-    if (seen === undefined) return
+    if (seen === undefined) return false
     const forked = head.size < seen.size || (head.size === seen.size && head.root !== seen.root)
     const key = `${peer}/${seen.root}/${head.root}`
-    if (!forked || this.#forksReported.has(key)) return
+    if (!forked || this.#forksReported.has(key)) return false
     this.#forksReported.add(key)
     this.#init.log.warn(`peer ${peer}'s ledger forked: it signed ${seen.size} entries (root ${seen.root.slice(0, 12)}), now ${head.size} (root ${head.root.slice(0, 12)}); kept as evidence`)
     await this.ledger.append('evidence', { round, peer, reason: 'forked-log', first: formatCheckpoint(seen), second: formatCheckpoint(head) })
+    return true
   }
 
   #remember (peer: string, head: LedgerCheckpoint): void {

@@ -98,11 +98,14 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     const forged = formatCheckpoint(await signCheckpoint(peer, { size: 99, root: 'f'.repeat(64), time: 1 }, await testKey(3)))
     const heads = [await head(10, 'a'), await head(20, 'b'), forged, await head(12, 'c'), await head(20, 'd'), await head(30, 'e')]
     let start: Float32Array = new Float32Array([0, 0, 0])
+    const caught: string[][] = []
     for (const [round, h] of heads.entries()) {
       const s = await summary(round, start, h)
-      await recorder.record({ ...s, trace: { ...s.trace, evidence: [], peerInputs: s.trace.peerInputs.slice(0, 1) } })
+      caught.push(await recorder.record({ ...s, trace: { ...s.trace, evidence: [], peerInputs: s.trace.peerInputs.slice(0, 1) } }))
       start = s.weights
     }
+    // The daemon charges these peers as equivocators.
+    assert.deepEqual(caught, [[], [], [], [peer], [peer], []])
     const forks = recorder.ledger.entries.flatMap(e => (e.entry.kind === 'evidence' ? [e.entry.body] : []))
     // 20 then 12 (shorter), 20 then another root at 20; the forged checkpoint is not recorded at all.
     assert.deepEqual(forks.map(f => [f.round, f.reason, parseCheckpoint(f.first).size, parseCheckpoint(f.second).size]), [[3, 'forked-log', 20, 12], [4, 'forked-log', 20, 20]])
