@@ -12,8 +12,8 @@ const CSV_SPLIT_SEED = 0x63737631
 
 /**
  * Load a CSV data set: a header row of column names, then one example per row. The label column
- * holds integer classes 0..C-1; every other column is a numeric feature, used as it is (scale
- * features yourself: every member must scale them the same way). Cells are separated by commas
+ * holds integer classes 0..C-1; every other column is a numeric feature, loaded as it is (the
+ * node standardises features from its own train rows, TrainerOptions.standardize). Cells are separated by commas
  * and may be wrapped in double quotes; blank lines are skipped. Rows are shuffled with a fixed
  * seed and split 80/20 into train and test parts.
  * @throws DatasetError naming the file, row (1-based line number) and column of a bad value, or

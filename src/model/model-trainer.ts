@@ -5,6 +5,8 @@ import { TrainerStoppedError } from './trainer.ts'
 import type { WorkerHello, WorkerReply, WorkerRequest } from './worker-messages.ts'
 import { deserializeError } from './worker-messages.ts'
 import { initialWeights } from './dense-model.ts'
+import { formatDataSource } from './data-source.ts'
+import { describeShard } from './training-shard.ts'
 
 interface Pending {
   resolve: (value: TrainResult | EvaluationResult) => void
@@ -25,6 +27,10 @@ export class ModelTrainer implements Trainer {
   readonly parameterCount: number
   readonly datasetFingerprint: string
   readonly shardSize: { readonly train: number, readonly holdout: number }
+  /** Rows of the data set's common test part. */
+  readonly testSize: number
+  /** Whether the features were standardised from this node's train rows (CSV data). */
+  readonly standardized: boolean
   readonly #options: TrainerOptions
   readonly #worker: Worker
   readonly #pending = new Map<number, Pending>()
@@ -82,9 +88,16 @@ export class ModelTrainer implements Trainer {
     this.parameterCount = hello.parameterCount
     this.datasetFingerprint = hello.datasetFingerprint
     this.shardSize = hello.shardSize
+    this.testSize = hello.testSize
+    this.standardized = hello.standardized
     worker.on('message', (reply: WorkerReply) => { this.#settle(reply) })
     worker.on('error', err => { this.#stop(new TrainerStoppedError(`trainer worker crashed: ${err.message}`, { cause: err })) })
     worker.on('exit', code => { this.#stop(new TrainerStoppedError(`trainer worker exited with code ${code}`)) })
+  }
+
+  /** What the node trains on, in one line (see describeShard). */
+  get dataSummary (): string {
+    return describeShard(formatDataSource(this.#options.data), this.#options.shard, { ...this.shardSize, test: this.testSize, standardized: this.standardized })
   }
 
   /** The manifest's starting weights (computed in this thread: it is cheap and deterministic). */

@@ -34,7 +34,9 @@ try {
     backend,
     parameterCount: core.parameterCount,
     datasetFingerprint: shard.fingerprint,
-    shardSize: { train: shard.train.count, holdout: shard.holdout.count }
+    shardSize: { train: shard.train.count, holdout: shard.holdout.count },
+    testSize: shard.test.count,
+    standardized: shard.standardized === true
   }
   port.postMessage(hello)
 } catch (err) {

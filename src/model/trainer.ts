@@ -28,6 +28,13 @@ export interface TrainerOptions {
   readonly backend?: BackendChoice
   /** Applied to the shard's train and held-out labels, never to the common test part. @default 'identity' */
   readonly labelMap?: LabelMap
+  /**
+   * CSV data only: scale every feature to mean 0 and standard deviation 1, with the mean and
+   * deviation of this node's own train rows (applied to its train, held-out and test rows alike).
+   * Unscaled features (a column in the thousands beside one in units) otherwise train to chance.
+   * @default true
+   */
+  readonly standardize?: boolean
 }
 
 /** The outcome of one call to {@link Trainer.train}. */

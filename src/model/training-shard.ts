@@ -5,7 +5,7 @@ import type { Dataset, Examples } from './examples.ts'
 import { selectExamples } from './examples.ts'
 import { DatasetError } from './dataset-error.ts'
 import { formatDataSource } from './data-source.ts'
-import { partition, splitHoldout } from './partition.ts'
+import { HOLDOUT_FRACTION, partition, splitHoldout } from './partition.ts'
 import { deriveSeed } from './random.ts'
 import type { LabelMap, TrainerOptions } from './trainer.ts'
 
@@ -16,8 +16,10 @@ export interface TrainingShard {
   readonly train: Examples
   readonly holdout: Examples
   readonly test: Examples
-  /** {@link datasetFingerprint} of `train`. */
+  /** {@link datasetFingerprint} of `train`, before any scaling. */
   readonly fingerprint: string
+  /** Whether the features were standardised from `train` (CSV data, {@link TrainerOptions.standardize}); absent: no. */
+  readonly standardized?: boolean
 }
 
 /**
@@ -47,14 +49,62 @@ export function trainingShardOf (dataset: Dataset, options: TrainerOptions): Tra
   const { train, holdout } = splitHoldout(shards[index] as Int32Array, deriveSeed(seed, index))
   const labelMap = options.labelMap ?? 'identity'
   const trainExamples = mapLabels(selectExamples(dataset.train, dataset.features, train), labelMap, options.model.classes)
+  const holdoutExamples = mapLabels(selectExamples(dataset.train, dataset.features, holdout), labelMap, options.model.classes)
+  const fingerprint = datasetFingerprint(trainExamples, dataset.features)
+  if (options.data.kind !== 'csv' || options.standardize === false) {
+    return { features: dataset.features, classes: options.model.classes, train: trainExamples, holdout: holdoutExamples, test: dataset.test, fingerprint, standardized: false }
+  }
+  const scale = standardizer(trainExamples, dataset.features)
   return {
     features: dataset.features,
     classes: options.model.classes,
-    train: trainExamples,
-    holdout: mapLabels(selectExamples(dataset.train, dataset.features, holdout), labelMap, options.model.classes),
-    test: dataset.test,
-    fingerprint: datasetFingerprint(trainExamples, dataset.features)
+    train: scale(trainExamples),
+    holdout: scale(holdoutExamples),
+    test: scale(dataset.test),
+    fingerprint,
+    standardized: true
   }
+}
+
+/**
+ * Feature-wise standardisation fitted on `reference`: x -> (x - mean) / sd, per feature, with the
+ * population standard deviation; a constant feature (sd 0) is only centred.
+ * @returns a function that scales a copy of any examples of the same feature count.
+ */
+export function standardizer (reference: Examples, features: number): (examples: Examples) => Examples {
+  const mean = new Float64Array(features)
+  const square = new Float64Array(features)
+  for (let i = 0; i < reference.count; i++) {
+    for (let f = 0; f < features; f++) {
+      const v = reference.x[i * features + f] as number
+      mean[f] = (mean[f] as number) + v
+      square[f] = (square[f] as number) + v * v
+    }
+  }
+  const n = Math.max(1, reference.count)
+  const sd = new Float64Array(features)
+  for (let f = 0; f < features; f++) {
+    mean[f] = (mean[f] as number) / n
+    const variance = Math.max(0, (square[f] as number) / n - (mean[f] as number) ** 2)
+    sd[f] = variance > 0 ? Math.sqrt(variance) : 1
+  }
+  return examples => {
+    const x = new Float32Array(examples.x.length)
+    for (let i = 0; i < x.length; i++) {
+      const f = i % features
+      x[i] = ((examples.x[i] as number) - (mean[f] as number)) / (sd[f] as number)
+    }
+    return { ...examples, x }
+  }
+}
+
+/**
+ * What a node trains on, in one line for its start-up log: the data set's rows, its common test
+ * part, this node's shard, its train and held-out rows, and whether features were standardised.
+ */
+export function describeShard (source: string, shard: { readonly index: number, readonly count: number }, sizes: { readonly train: number, readonly holdout: number, readonly test: number, readonly standardized: boolean }): string {
+  const scaling = sizes.standardized ? `; features standardised (mean 0, sd 1) from this node's ${sizes.train} train rows` : ''
+  return `data ${source}: shard ${shard.index}/${shard.count}: ${sizes.train} rows train, ${sizes.holdout} held out to measure this node's model (${Math.round(HOLDOUT_FRACTION * 100)}%), ${sizes.test} in the data set's common test part (never trained on)${scaling}`
 }
 
 /** The seed of a node's mini-batch order: the swarm seed mixed with its shard index. */

@@ -23,6 +23,10 @@ export type WorkerHello =
     readonly parameterCount: number
     readonly datasetFingerprint: string
     readonly shardSize: { readonly train: number, readonly holdout: number }
+    /** Rows of the data set's common test part. */
+    readonly testSize: number
+    /** Whether the features were standardised from the node's train rows. */
+    readonly standardized: boolean
   }
   | { readonly kind: 'failed', readonly error: SerializedError }
 

@@ -94,6 +94,10 @@ export const SETTINGS = {
     allowed: DATA_SOURCE_FORMS.join(', '), help: 'training data: the built-in MNIST digits, IDX files (gzipped or not) or a CSV file',
     parse: parseDataSource
   },
+  standardize: {
+    kind: 'boolean', default: true, defaultText: 'on', allowed: 'on or off',
+    help: 'CSV data: scale every feature to mean 0 and standard deviation 1 using this node\'s own train rows (off: use the values as they are)', parse: boolean
+  },
   shard: {
     kind: 'string', default: Object.freeze({ index: 0, count: 1 }) as Shard, defaultText: '0/1', arg: 'INDEX/COUNT',
     allowed: `INDEX/COUNT with 0 <= INDEX < COUNT <= ${MAX_SHARDS}, e.g. 0/1 or 2/4`, help: 'train on part INDEX of COUNT of the data (for swarms and experiments)',

