@@ -32,7 +32,7 @@ describe('the README\'s commands', function () {
 
   it('finds the commands it shows', () => {
     assert.ok(commands.length >= 8, `found ${commands.length}`)
-    assert.deepEqual([...new Set(commands.map(c => c[0]))].sort(), ['api-token', 'id', 'init', 'manifest', 'peers', 'privacy', 'rounds', 'start', 'status', 'swarm'])
+    assert.deepEqual([...new Set(commands.map(c => c[0]))].sort(), ['api-token', 'id', 'init', 'ledger', 'manifest', 'peers', 'privacy', 'rounds', 'start', 'status', 'swarm'])
   })
 
   it('runs every privacy command as written, and prints what the README shows after it', async () => {
