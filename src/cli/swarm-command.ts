@@ -17,6 +17,7 @@ import { ConfigError, RuntimeFailure } from '../errors/index.ts'
 import { freePorts } from '../network/index.ts'
 import { MAX_SEED, aggregatorFor, boolean, dataDirPaths, initDataDir, integerIn, loadCheckpoint, resolveSettings, settingsHelp } from '../node/index.ts'
 import type { Setting, SettingsOf, StatusEvent } from '../node/index.ts'
+import { SwarmDashboard, formatApiAddress, swarmDashboardPages } from '../api/index.ts'
 import { parseCommandLine } from './args.ts'
 import { verifySwarmLedgers } from './swarm-ledgers.ts'
 import { launcherPids, watchProcesses } from './parent-watch.ts'
@@ -38,7 +39,7 @@ export const SWARM_SETTINGS = {
     kind: 'string', default: Object.freeze({ kind: 'mnist' }) as DataSource, defaultText: 'mnist', arg: 'SOURCE', allowed: 'mnist, idx:DIR or csv:FILE:LABELCOLUMN',
     help: 'training data of every node', parse: parseDataSource, persistent: false
   },
-  report: { kind: 'string', default: undefined as string | undefined, defaultText: 'none', arg: 'FILE', allowed: 'a file path', help: 'write a JSON report: rounds, wallSeconds, nodes [{peerId, byzantine, accuracy}]', parse: (raw: string) => raw, persistent: false },
+  report: { kind: 'string', default: undefined as string | undefined, defaultText: 'none', arg: 'FILE', allowed: 'a file path', help: 'write a JSON report: rounds, wallSeconds, nodes [{peerId, byzantine, accuracy, history: [{round, accuracy, loss, used, refused}]}]', parse: (raw: string) => raw, persistent: false },
   dir: { kind: 'string', default: undefined as string | undefined, defaultText: 'a new temporary directory', arg: 'DIR', allowed: 'a directory path', help: 'put the data directories here', parse: (raw: string) => raw, persistent: false },
   keep: { kind: 'boolean', default: undefined as boolean | undefined, defaultText: 'kept only with --dir', allowed: 'on or off', help: 'keep the data directories afterwards', parse: boolean, persistent: false },
   deadlineMs: { kind: 'integer', default: 5000, defaultText: '5000', arg: 'MS', allowed: 'a whole number from 100 to 600000', help: 'round deadline of the swarm\'s network, ms: a dead node costs its peers this much per round', parse: integerIn(100, 600_000), persistent: false },
@@ -161,6 +162,13 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
   if (byzantine > 0) console.log(`swarm: nodes ${swarm.filter(n => n.byzantine).map(n => n.index).join(', ')} are attackers (${attack})`)
   console.log(`swarm: ${nodes} nodes, ${rounds} rounds, ${partition} shards of ${data}, network ${networkId(manifest)}, data in ${baseDir}`)
   let shownRound = -1
+  const dashboard = new SwarmDashboard(await swarmDashboardPages(), rounds)
+  for (const n of swarm) dashboard.addNode(n.index, n.peerId, n.byzantine)
+  // A node writes <data-dir>/api once its API listens, after its ready line: each round retries.
+  const noteApi = (node: SwarmNode): void => void readFile(join(node.dataDir, 'api'), 'utf8').then(
+    text => { if (text.trim() !== '') dashboard.setNodeApi(node.index, `http://${text.trim()}`) },
+    () => { /* not written yet: the next round reads it */ }
+  )
   const onEvent = (node: SwarmNode, event: StatusEvent): void => {
     if (event.event === 'ready') {
       node.backend = event.backend
@@ -171,12 +179,21 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
     if (event.event !== 'round') return
     node.lastRound = event.round
     node.lastAccuracy = event.accuracy
+    dashboard.recordRound(node.index, { round: event.round, peers: event.peers, used: event.used, refused: event.refused, loss: event.loss, accuracy: event.accuracy, durationMs: event.durationMs })
+    if (dashboard.nodes[node.index]?.api === null) noteApi(node)
     const live = swarm.filter(n => n.exitCode === undefined || n.lastRound >= rounds - 1)
     const low = Math.min(...live.map(n => n.lastRound))
     if (low > shownRound) {
       shownRound = low
       const accuracies = live.filter(n => !n.byzantine).map(n => n.lastAccuracy)
-      console.log(`round ${low + 1}/${rounds}  honest held-out accuracy ${Math.min(...accuracies).toFixed(3)}..${Math.max(...accuracies).toFixed(3)}  ${((Date.now() - startedAt) / 1000).toFixed(0)}s`)
+      const seconds = ((Date.now() - startedAt) / 1000).toFixed(0)
+      if (process.stdout.isTTY) {
+        // On a terminal: one progress bar, redrawn in place, with the honest nodes' min and mean.
+        const mean = accuracies.reduce((a, b) => a + b, 0) / accuracies.length
+        process.stdout.write(`\r${progressBar(low + 1, rounds)} round ${low + 1}/${rounds}  honest accuracy min ${Math.min(...accuracies).toFixed(3)} mean ${mean.toFixed(3)}  ${seconds}s\x1b[K${low + 1 >= rounds ? '\n' : ''}`)
+      } else {
+        console.log(`round ${low + 1}/${rounds}  honest held-out accuracy ${Math.min(...accuracies).toFixed(3)}..${Math.max(...accuracies).toFixed(3)}  ${seconds}s`)
+      }
     }
   }
 
@@ -186,6 +203,7 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
   signal.addEventListener('abort', stopAll, { once: true })
   process.once('exit', killAll)
   try {
+    console.log(`swarm: dashboard on http://${formatApiAddress(await dashboard.start())}/`)
     // One node failing fails the swarm: stop the others rather than let them train on without it.
     const exits = swarm.map(node => startNode(node, onEvent).then(code => {
       if (code !== 0) stopAll()
@@ -219,13 +237,17 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
         rounds,
         wallSeconds,
         attack: attack ?? null,
-        nodes: swarm.map(n => ({ peerId: n.peerId, byzantine: n.byzantine, accuracy: accuracies[n.index], rounds: n.lastRound + 1, backend: n.backend }))
+        nodes: swarm.map(n => ({
+          peerId: n.peerId, byzantine: n.byzantine, accuracy: accuracies[n.index], rounds: n.lastRound + 1, backend: n.backend,
+          history: dashboard.roundsOf(n.index).map(r => ({ round: r.round, accuracy: r.accuracy, loss: r.loss, used: r.used, refused: r.refused }))
+        }))
       }, null, 2) + '\n')
       console.log(`report written to ${report}`)
     }
     if (ledgers.failed > 0) throw new RuntimeFailure('ledger-invalid', `${ledgers.failed} of ${nodes} nodes' ledgers do not verify (see above)`)
   } finally {
     stopAll()
+    await dashboard.stop()
     signal.removeEventListener('abort', stopAll)
     process.off('exit', killAll)
     if (!keep) await rm(baseDir, { recursive: true, force: true })
@@ -296,4 +318,11 @@ async function testAccuracies (manifest: NetworkManifest, source: DataSource, sw
   } finally {
     await evaluator.close()
   }
+}
+
+/** `[#########...........]`: `done` of `total`, 20 cells wide. */
+export function progressBar (done: number, total: number): string {
+  const cells = 20
+  const full = total <= 0 ? cells : Math.min(cells, Math.round(cells * done / total))
+  return `[${'#'.repeat(full)}${'.'.repeat(cells - full)}]`
 }
