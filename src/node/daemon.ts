@@ -17,7 +17,7 @@ import type { StatusOutput } from './status-output.ts'
 import { aggregatorFor } from './preconditions.ts'
 import { KeptOwnStreak, stallText } from './kept-own-streak.ts'
 import { loadManifestChain } from './manifest-chain.ts'
-import { followChain } from './follow-chain.ts'
+import { followChain, governanceOf } from './follow-chain.ts'
 import { spreadVersions } from './version-spread.ts'
 import { connectedPeers, loadKnownPeers, saveKnownPeers } from './known-peers.ts'
 import { RoundRecorder } from './round-recorder.ts'
@@ -129,6 +129,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       network: journal.wrapNetwork(adversary?.wrapNetwork(observed, { manifest, privateKey, parameterCount: parameters, log }) ?? observed),
       trainer: journal.wrapTrainer(adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer),
       aggregator,
+      // Rule and round timing follow adopted manifest versions from their fromRound.
+      governance: governanceOf(() => chain),
       log,
       ledgerHead: () => ledger.head(),
       onRound: async (summary: RoundSummary) => {

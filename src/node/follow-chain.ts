@@ -1,6 +1,8 @@
 import { RuntimeFailure } from '../errors/index.ts'
-import { ManifestEquivocationError, ManifestVersionError } from '../protocol/index.ts'
+import type { Aggregator } from '../aggregation/index.ts'
+import { ManifestEquivocationError, ManifestVersionError, manifestAt } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
+import { aggregatorFor } from './preconditions.ts'
 import type { Logger } from '../round/index.ts'
 import { loadManifestChain, versionName } from './manifest-chain.ts'
 import type { ManifestChain } from './manifest-chain.ts'
@@ -50,7 +52,21 @@ export async function followChain (dataDir: string, genesis: NetworkManifest, ch
     await live.hangUp(peer).catch((err: unknown) => { live.log.warn(`closing the connections of removed member ${peer} failed: ${String(err)}`) })
   }
   if (JSON.stringify([before.aggregation, before.rounds]) !== JSON.stringify([after.aggregation, after.rounds])) {
-    live.log.warn(`manifest ${versionName(next.current)} changes the rule or round timing: they apply from this node's next start`)
+    live.log.info(`manifest ${versionName(next.current)} changes the rule or round timing: they apply from round ${next.current.fromRound}`)
   }
   return next
+}
+
+/**
+ * The round loop's governance (RoundLoopComponents.governance): the manifest of the last adopted
+ * version whose `fromRound` has come, and its rule (built once per version).
+ */
+export function governanceOf (chain: () => ManifestChain): (round: number) => { version: number, manifest: NetworkManifest, aggregator: Aggregator } {
+  const aggregators = new Map<string, Aggregator>()
+  return round => {
+    const state = manifestAt(chain().states, round)
+    let aggregator = aggregators.get(state.hash)
+    if (aggregator === undefined) aggregators.set(state.hash, aggregator = aggregatorFor(state.manifest))
+    return { version: state.version, manifest: state.manifest, aggregator }
+  }
 }

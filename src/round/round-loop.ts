@@ -97,6 +97,12 @@ export interface RoundLoopComponents {
   readonly onRound: (summary: RoundSummary) => Promise<void> | void
   /** The node's signed ledger checkpoint for its next announcement (text form); no ledger announces ''. */
   readonly ledgerHead?: () => string
+  /**
+   * The manifest and rule that govern a round, when they may change while the loop runs (adopted
+   * manifest versions from their `fromRound`); asked at every round's start. Absent: the init's
+   * manifest and the aggregator above, always.
+   */
+  readonly governance?: (round: number) => { readonly version: number, readonly manifest: NetworkManifest, readonly aggregator: Aggregator }
 }
 
 /** How often a node repeats its announcement while it waits for a round's quorum. */
@@ -126,10 +132,16 @@ export class RoundLoop {
   readonly #ownAnnouncements = new Map<number, { readonly repeat: () => Promise<void>, repeatedAt: number }>()
   #wake: (() => void) | undefined
   #signal: AbortSignal = new AbortController().signal
+  /** The manifest and rule of the current round (see RoundLoopComponents.governance). */
+  #manifest: NetworkManifest
+  #aggregator: Aggregator
+  #version: number | undefined
 
   constructor (init: RoundLoopInit, components: RoundLoopComponents) {
     this.#init = init
     this.#c = components
+    this.#manifest = init.manifest
+    this.#aggregator = components.aggregator
     this.#inbox = new RoundInbox({
       networkId: init.networkId,
       selfId: init.peerId,
@@ -148,6 +160,7 @@ export class RoundLoop {
     let round = this.#init.startRound
     let weights = this.#init.startWeights
     const lastRound = (this.#init.rounds ?? Infinity) - 1
+    this.#govern(round)
     this.#inbox.setRound(round)
     while (round <= lastRound && !signal.aborted) {
       const caughtUp = await this.#catchUp(weights)
@@ -200,16 +213,16 @@ export class RoundLoop {
     round: number, trained: { weights: Float32Array, loss: number }, startedAt: number, reannounce: () => Promise<void>,
     own: { start: Float32Array, announcement: UpdateAnnouncement | undefined }
   ): Promise<RoundSummary | undefined> {
-    const closed = await this.#waitForQuorum(round, Date.now() + this.#init.manifest.rounds.deadlineMs, reannounce)
+    const closed = await this.#waitForQuorum(round, Date.now() + this.#manifest.rounds.deadlineMs, reannounce)
     if (closed === 'behind' || closed === 'aborted') return undefined
     const peers = this.#peerModels(round)
     let weights = trained.weights
-    const keptOwn = 1 + peers.length < this.#c.aggregator.minInputs
+    const keptOwn = 1 + peers.length < this.#aggregator.minInputs
     const aggregationStart = performance.now()
     if (keptOwn) {
-      this.#c.log.warn(`round ${round}: ${1 + peers.length} inputs, rule ${this.#c.aggregator.name} needs ${this.#c.aggregator.minInputs}: keeping own model`)
+      this.#c.log.warn(`round ${round}: ${1 + peers.length} inputs, rule ${this.#aggregator.name} needs ${this.#aggregator.minInputs}: keeping own model`)
     } else {
-      weights = this.#c.aggregator.aggregate(trained.weights, peers.map(p => p.weights))
+      weights = this.#aggregator.aggregate(trained.weights, peers.map(p => p.weights))
     }
     const aggregationMs = keptOwn ? 0 : performance.now() - aggregationStart
     const { accuracy } = await this.#c.trainer.evaluateHoldout(weights)
@@ -220,7 +233,7 @@ export class RoundLoop {
       refused: (this.#refused.get(round)?.size ?? 0) + this.#inbox.equivocators(round),
       keptOwn,
       inputs: 1 + peers.length,
-      needed: this.#c.aggregator.minInputs,
+      needed: this.#aggregator.minInputs,
       heard: this.#inbox.announcements(round).map(a => a.peerId).sort(),
       loss: trained.loss,
       accuracy,
@@ -248,18 +261,18 @@ export class RoundLoop {
 
   /** Peer models that close the round: the manifest's quorum, or the sample size under `rounds.fanout`. */
   #quorum (round: number): number {
-    const quorum = this.#init.manifest.rounds.quorum
+    const quorum = this.#manifest.rounds.quorum
     const sample = this.#sample(round)
     return sample === undefined ? quorum : Math.min(quorum, sample.size)
   }
 
   /** The round's peer sample, drawn on first use; undefined when every peer is aggregated. */
   #sample (round: number): PeerSample | undefined {
-    const fanout = this.#init.manifest.rounds.fanout ?? 0
+    const fanout = this.#manifest.rounds.fanout ?? 0
     if (fanout === 0) return undefined
     let sample = this.#samples.get(round)
     if (sample === undefined) {
-      const seed = deriveSeed(this.#init.manifest.training.initSeed, round, ...Buffer.from(this.#init.peerId).subarray(-8))
+      const seed = deriveSeed(this.#manifest.training.initSeed, round, ...Buffer.from(this.#init.peerId).subarray(-8))
       this.#samples.set(round, sample = new PeerSample(this.#announcers, fanout, createRng(seed)))
     }
     return sample
@@ -307,13 +320,13 @@ export class RoundLoop {
    * too few arrive for the rule; from the node's own when none does, rather than stall).
    */
   async #catchUp (own: Float32Array): Promise<{ round: number, weights: Float32Array, used: number } | undefined> {
-    const target = this.#inbox.catchUpTarget(this.#init.manifest.rounds.quorum)
+    const target = this.#inbox.catchUpTarget(this.#manifest.rounds.quorum)
     if (target === undefined) return undefined
     const fetched = (await Promise.all(target.announcements.map(a => this.#fetch(a)))).filter(m => m !== undefined)
     const [first, ...rest] = fetched
     const weights = first === undefined
       ? own
-      : fetched.length >= this.#c.aggregator.minInputs ? this.#c.aggregator.aggregate(first.weights, rest.map(m => m.weights)) : first.weights
+      : fetched.length >= this.#aggregator.minInputs ? this.#aggregator.aggregate(first.weights, rest.map(m => m.weights)) : first.weights
     return { round: target.round + 1, weights, used: fetched.length }
   }
 
@@ -350,7 +363,7 @@ export class RoundLoop {
 
   /** Fetch and verify one announced model; failures are recorded, logged and resolve to undefined. */
   async #fetch (a: UpdateAnnouncement): Promise<FetchedModel | undefined> {
-    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#init.manifest.rounds.deadlineMs)])
+    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#manifest.rounds.deadlineMs)])
     try {
       const payload = await this.#c.network.fetchPayload(a, signal)
       this.#bytesFetched.set(a.round, (this.#bytesFetched.get(a.round) ?? 0) + payload.byteLength)
@@ -378,9 +391,22 @@ export class RoundLoop {
     this.#models.get(round)?.delete(peerId)
   }
 
+  /** Take the manifest and rule that govern `round`, saying so when they change. */
+  #govern (round: number): void {
+    const governing = this.#c.governance?.(round)
+    if (governing === undefined || governing.version === this.#version) return
+    const changed = this.#version !== undefined
+    this.#version = governing.version
+    this.#manifest = governing.manifest
+    this.#aggregator = governing.aggregator
+    const r = governing.manifest.rounds
+    if (changed) this.#c.log.info(`round ${round}: now under manifest version ${governing.version}: rule ${governing.aggregator.name} (f=${governing.aggregator.f}), quorum ${r.quorum}, deadline ${r.deadlineMs} ms`)
+  }
+
   #setRound (round: number): void {
+    this.#govern(round)
     this.#inbox.setRound(round)
-    const oldest = round - this.#init.manifest.rounds.window
+    const oldest = round - this.#manifest.rounds.window
     for (const r of this.#models.keys()) if (r < oldest) this.#models.delete(r)
     for (const r of this.#refused.keys()) if (r < oldest) this.#refused.delete(r)
     for (const r of this.#bytesFetched.keys()) if (r < oldest) this.#bytesFetched.delete(r)

@@ -73,6 +73,30 @@ describe('round loop over the in-process network', () => {
     assert.deepEqual(summaries.map(s => [s.round, s.keptOwn, s.used, s.inputs, s.needed, s.heard.length]), [[0, true, 0, 1, 3, 0], [1, true, 0, 1, 3, 0]])
   })
 
+  it('follows the governance: the rule and timing of a later manifest version apply from its round', async () => {
+    const network = new InProcessNetwork()
+    const median = manifestWith(2, 50, { rule: 'median', f: 1 })
+    const mean = manifestWith(2, 50, { rule: 'mean' })
+    const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(7))
+    const peerId = peerIdFromPrivateKey(privateKey).toString()
+    const summaries: RoundSummary[] = []
+    const infos: string[] = []
+    const loop = new RoundLoop({
+      manifest: median, networkId: networkId(median), privateKey, peerId, parameterCount: DIMENSIONS, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(DIMENSIONS), rounds: 4
+    }, {
+      network: network.join(peerId),
+      trainer: pullTowards(1),
+      aggregator: createAggregator(median.aggregation),
+      governance: round => (round < 2 ? { version: 0, manifest: median, aggregator: createAggregator(median.aggregation) } : { version: 1, manifest: mean, aggregator: createAggregator(mean.aggregation) }),
+      log: { ...silentLogger, info: (m: string) => { infos.push(m) } },
+      onRound: s => { summaries.push(s) }
+    })
+    await loop.run(new AbortController().signal)
+    // Alone, the median (3 inputs) keeps the node's own model; the mean (1 input) aggregates it.
+    assert.deepEqual(summaries.map(s => [s.round, s.needed, s.keptOwn]), [[0, 3, true], [1, 3, true], [2, 1, false], [3, 1, false]])
+    assert.deepEqual(infos.filter(m => m.includes('manifest version')), ['round 2: now under manifest version 1: rule mean (f=0), quorum 2, deadline 50 ms'])
+  })
+
   it('a late joiner catches up to the network\'s round instead of starting at round 0', async () => {
     const network = new InProcessNetwork()
     const manifest = manifestWith(1, 10_000, { rule: 'mean' })
