@@ -7,7 +7,8 @@ import { DaemonProcess, freePorts, runCli, tempDir } from './daemon-fixture.ts'
 /**
  * A closed network changes its members by signed vote while it trains: four members (three of
  * them admins, two signatures needed), then a version that adds a fifth site and removes one,
- * published into each remaining member's data directory with `meshtrain manifest publish`.
+ * published into each remaining member's data directory with `meshtrain manifest publish`; the
+ * same version moves the rule from the median to the mean, which the running members switch to.
  */
 describe('governance: members change by a signed manifest version while the network trains', function () {
   this.timeout(240_000)
@@ -66,7 +67,8 @@ describe('governance: members change by a signed manifest version while the netw
       assert.equal(result.code, 0, `meshtrain ${args.join(' ')}: ${result.stderr}`)
       return result.stdout
     }
-    await ok(['manifest', 'propose', '--data-dir', c.dir, '--add-member', e.peerId, '--remove-member', d.peerId, '--out', version])
+    // The same vote moves the network from the median to the mean, from the round after c's checkpoint.
+    await ok(['manifest', 'propose', '--data-dir', c.dir, '--add-member', e.peerId, '--remove-member', d.peerId, '--set', 'aggregation={"rule":"mean"}', '--out', version])
     await ok(['manifest', 'sign', version, '--data-dir', a.dir])
     await ok(['manifest', 'sign', version, '--data-dir', b.dir])
     const before = new Map([da, db, dc].map(daemon => [daemon, daemon.rounds.at(-1) as { round: number, accuracy: number }]))
@@ -79,6 +81,7 @@ describe('governance: members change by a signed manifest version while the netw
     assert.equal(ready?.event === 'ready' ? ready.manifestVersion : undefined, 1)
     for (const daemon of [da, db, dc]) {
       await daemon.waitFor(() => /adopted manifest version 1/.test(daemon.stderr), 'the running member following version 1')
+      await daemon.waitFor(() => /now under manifest version 1: rule mean/.test(daemon.stderr), 'the running member switching to the mean', 120_000)
       const mark = before.get(daemon) as { round: number, accuracy: number }
       await daemon.waitFor(() => (daemon.lastRound) >= mark.round + 3, 'three rounds after the vote', 120_000)
       // Round numbers only go up: nobody started again at round 0.
