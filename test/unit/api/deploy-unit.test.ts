@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { parseCommandLine } from '../../../src/cli/args.ts'
+import { SETTINGS, resolveConfig } from '../../../src/node/index.ts'
+
+const read = (name: string): string => readFileSync(new URL(`../../../deploy/${name}`, import.meta.url), 'utf8')
+const directive = (unit: string, key: string): string[] => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map(m => m[1] as string)
+
+describe('deploy/meshtrain.service', () => {
+  it('starts the node with settings the daemon takes, and stops it with SIGTERM', () => {
+    const unit = read('meshtrain.service')
+    const [exec] = directive(unit, 'ExecStart')
+    const argv = (exec ?? '').split(/\s+/)
+    assert.equal(argv.slice(1, 3).join(' '), '/opt/meshtrain/src/cli/main.ts start')
+    const config = resolveConfig({ flags: parseCommandLine(argv.slice(3), SETTINGS).flags })
+    assert.equal(config.dataDir, '/var/lib/meshtrain')
+    assert.deepEqual(config.api, { host: '127.0.0.1', port: 7172 })
+    assert.deepEqual(directive(unit, 'KillSignal'), ['SIGTERM'])
+    assert.deepEqual(directive(unit, 'RestartPreventExitStatus'), ['2'])
+    assert.match(directive(unit, 'ExecStartPost')[0] ?? '', /\/var\/lib\/meshtrain\/api.*\/livez/)
+  })
+
+  it('checks readiness with /readyz every minute', () => {
+    assert.match(directive(read('meshtrain-health.service'), 'ExecStart')[0] ?? '', /cat \/var\/lib\/meshtrain\/api\).*curl .*--fail-with-body "http:\/\/\$a\/readyz"/)
+    assert.deepEqual(directive(read('meshtrain-health.timer'), 'OnUnitActiveSec'), ['1min'])
+  })
+})
