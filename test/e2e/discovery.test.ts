@@ -5,7 +5,7 @@ import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
 import { DaemonProcess, freePorts, runCli, tempDir } from './daemon-fixture.ts'
 
 /**
- * One bootstrap address is enough: five members of a closed network (network key and member
+ * One bootstrap address is enough: eight members of a closed network (network key and member
  * list), each started with node 0 as its only bootstrap peer, find each other through the sync
  * protocol, go on training when node 0 stops, take a manifest version published on one of them,
  * and a member restarted with only node 0's (dead) address rejoins through the peers it saved.
@@ -21,8 +21,8 @@ describe('discovery and version spreading from one bootstrap address', function 
     await temp.remove()
   })
 
-  it('every member finds every other; they train on without node 0; a version spreads; a restarted member rejoins through saved peers', async () => {
-    const count = 5
+  it('8 members find each other from node 0\'s address; they train on without node 0; a version spreads; a restarted member rejoins through saved peers', async () => {
+    const count = 8
     const ports = await freePorts(count)
     const sites: { dir: string, peerId: string, port: number }[] = []
     for (let i = 0; i < count; i++) {
@@ -36,7 +36,7 @@ describe('discovery and version spreading from one bootstrap address', function 
     const genesis = {
       ...DEFAULT_MANIFEST,
       name: 'discovery',
-      training: { ...DEFAULT_MANIFEST.training, localSteps: 10 },
+      training: { ...DEFAULT_MANIFEST.training, localSteps: 5 },
       rounds: { quorum: 2, deadlineMs: 4_000, window: 2 },
       members: ids,
       admins: ids.slice(1, 4),
@@ -51,13 +51,15 @@ describe('discovery and version spreading from one bootstrap address', function 
     }
     const daemons = sites.map(s => new DaemonProcess(s.dir))
     started.push(...daemons)
-    const [d0, d1, d2, d3, d4] = daemons as [DaemonProcess, DaemonProcess, DaemonProcess, DaemonProcess, DaemonProcess]
+    const [d0, ...others] = daemons as [DaemonProcess, ...DaemonProcess[]]
+    const last = count - 1
+    const dLast = daemons[last] as DaemonProcess
     // Connected to all four others: peers the bootstrap list never named.
     for (const d of daemons) await d.waitFor(() => d.rounds.some(r => r.peers === count - 1), 'a round connected to every other member', 120_000)
 
     d0.stop()
-    const mark = new Map([d1, d2, d3, d4].map(d => [d, d.lastRound]))
-    for (const d of [d1, d2, d3, d4]) {
+    const mark = new Map(others.map(d => [d, d.lastRound]))
+    for (const d of others) {
       await d.waitFor(() => d.rounds.filter(r => r.round > (mark.get(d) as number) && r.used >= 2).length >= 2, 'two aggregated rounds without node 0', 120_000)
     }
 
@@ -71,17 +73,17 @@ describe('discovery and version spreading from one bootstrap address', function 
     await ok(['manifest', 'sign', version, '--data-dir', sites[1]?.dir as string])
     await ok(['manifest', 'sign', version, '--data-dir', sites[2]?.dir as string])
     await ok(['manifest', 'publish', version, '--data-dir', sites[1]?.dir as string])
-    for (const d of [d1, d2, d3, d4]) await d.waitFor(() => /adopted manifest version 1/.test(d.stderr), 'version 1 followed', 120_000)
-    for (const i of [2, 3, 4]) {
+    for (const d of others) await d.waitFor(() => /adopted manifest version 1/.test(d.stderr), 'version 1 followed', 120_000)
+    for (let i = 2; i < count; i++) {
       assert.deepEqual(JSON.parse(await readFile(join(sites[i]?.dir as string, 'manifests', '1.json'), 'utf8')), JSON.parse(await readFile(version, 'utf8')))
     }
 
-    // Node 4 restarts with only the dead bootstrap address: its saved peers bring it back.
-    d4.stop()
-    await d4.exited
-    const saved = JSON.parse(await readFile(join(sites[4]?.dir as string, 'peers.json'), 'utf8')) as { id: string }[]
+    // The last node restarts with only the dead bootstrap address: its saved peers bring it back.
+    dLast.stop()
+    await dLast.exited
+    const saved = JSON.parse(await readFile(join(sites[last]?.dir as string, 'peers.json'), 'utf8')) as { id: string }[]
     assert.ok(saved.some(p => p.id !== ids[0]), JSON.stringify(saved))
-    const again = new DaemonProcess(sites[4]?.dir as string)
+    const again = new DaemonProcess(sites[last]?.dir as string)
     started.push(again)
     await again.waitFor(() => again.rounds.some(r => r.used >= 2), 'the restarted member aggregating again', 120_000)
     const ready = again.events.find(e => e.event === 'ready')
