@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ConfigError, InputError, RuntimeFailure } from '../errors/index.ts'
-import { checkpointFailure, formatLedgerFailure, parseLedgerExport, verifyLedgerDirectory, verifyRecords } from '../ledger/index.ts'
-import type { LedgerReport } from '../ledger/index.ts'
-import { parsePeerId, resolveSettings, settingsHelp } from '../node/index.ts'
+import { formatLedgerFailure, parseLedgerExport, verifyLedgerDirectory, verifyRecords } from '../ledger/index.ts'
+import type { LedgerReport, VerifyOptions } from '../ledger/index.ts'
+import { boolean, parsePeerId, resolveSettings, settingsHelp } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
 import { DATA_DIR_OPTION } from './data-dir-option.ts'
 import { nodeIdentity } from './ledger-options.ts'
@@ -18,15 +18,21 @@ export const LEDGER_VERIFY_SETTINGS = {
   peer: {
     kind: 'string', default: '', defaultText: 'none', arg: 'PEER_ID', allowed: 'a peer id (12D3KooW...)', persistent: false,
     help: 'whose log the export claims to be: its signatures are checked against this peer\'s key', parse: parsePeerId
+  },
+  everySignature: {
+    kind: 'boolean', default: false as boolean, defaultText: 'off', allowed: 'on or off', persistent: false, parse: boolean,
+    help: 'check every entry\'s own signature, also where the signed checkpoint already vouches for the entry'
   }
 } as const
 
 const HELP = `usage: meshtrain ledger verify --data-dir DIR
        meshtrain ledger verify --file FILE --peer PEER_ID
 
-Decodes every entry strictly and checks the chain, each signature, the Merkle root against the
-signed checkpoint and, for a data directory, the models it holds against their hashes. Exit 0
-when all holds; 1 with the first failure (entry number, what is wrong); 2 for bad options.
+Decodes every entry strictly and checks the chain, the Merkle root against the signed checkpoint,
+the signatures and, for a data directory, the models it holds against their hashes. The entries a
+checkpoint covers are authenticated by its one signature (it signs their Merkle root); the entries
+after it, or all of them when anything fails or with --every-signature, by their own. Exit 0 when
+all holds; 1 with the first failure (entry number, what is wrong); 2 for bad options.
 
 `
 
@@ -44,12 +50,12 @@ export async function ledgerVerifyCommand (argv: string[]): Promise<void> {
   if (options.file !== '' && dataDir !== '') throw new ConfigError('file', '--file and --data-dir verify different things: give one of them')
   if (options.file !== '') {
     if (options.peer === '') throw new ConfigError('peer', '--file needs --peer PEER_ID: the peer whose log the export should be')
-    process.stdout.write(await verifyExportFile(options.file, options.peer) + '\n')
+    process.stdout.write(await verifyExportFile(options.file, options.peer, { everySignature: options.everySignature }) + '\n')
     return
   }
   if (dataDir === '') throw new ConfigError('dataDir', '--data-dir DIR is required (or --file FILE --peer PEER_ID)')
   const { key, peerId } = await nodeIdentity(dataDir)
-  const report = await verifyLedgerDirectory(dataDir, peerId, key.publicKey)
+  const report = await verifyLedgerDirectory(dataDir, peerId, key.publicKey, { everySignature: options.everySignature })
   if (report.failure !== undefined) throw new RuntimeFailure('ledger-invalid', `ledger of ${dataDir}: ${formatLedgerFailure(report.failure)}`)
   const checkpoint = await readFile(`${dataDir}/ledger/checkpoint`, 'utf8').then(t => Number(t.split(':')[0]), () => undefined)
   process.stdout.write(verifiedLine(dataDir, report, checkpoint) + '\n')
@@ -60,7 +66,7 @@ export async function ledgerVerifyCommand (argv: string[]): Promise<void> {
  * @returns the line to print.
  * @throws InputError when the file cannot be read or is not an export; RuntimeFailure naming the first failure.
  */
-export async function verifyExportFile (file: string, peer: string): Promise<string> {
+export async function verifyExportFile (file: string, peer: string, options: VerifyOptions = {}): Promise<string> {
   let bytes: Buffer
   try {
     bytes = await readFile(file)
@@ -70,8 +76,8 @@ export async function verifyExportFile (file: string, peer: string): Promise<str
   const exported = parseLedgerExport(bytes)
   const publicKey = peerIdFromString(peer).publicKey
   if (publicKey === undefined) throw new InputError('bad-peer', `--peer ${peer} does not embed its public key`)
-  const report = await verifyRecords(exported.records, peer, publicKey)
-  const failure = report.failure ?? (exported.checkpoint === undefined ? undefined : await checkpointFailure(report.entries, peer, publicKey, exported.checkpoint))
+  const report = await verifyRecords(exported.records, peer, publicKey, exported.checkpoint, options)
+  const failure = report.failure
   if (failure !== undefined) throw new RuntimeFailure('ledger-invalid', `export ${file} of ${peer}: ${formatLedgerFailure(failure)}`)
   return verifiedLine(`export ${file} of ${peer}`, report, exported.checkpoint?.size)
 }

@@ -7,8 +7,8 @@ import { LedgerFormatError } from './ledger-error.ts'
 import { parseLedgerFile } from './ledger-file.ts'
 import { ledgerPaths } from './ledger-paths.ts'
 import { ModelStore } from './model-store.ts'
-import { checkpointFailure, verifyRecords } from './verify-ledger.ts'
-import type { LedgerReport } from './verify-ledger.ts'
+import { verifyRecords } from './verify-ledger.ts'
+import type { LedgerReport, VerifyOptions } from './verify-ledger.ts'
 
 /** The model hashes an entry names. */
 export function modelsNamedBy (entry: AnyLedgerEntry): string[] {
@@ -25,7 +25,7 @@ export function modelsNamedBy (entry: AnyLedgerEntry): string[] {
  * only a starting node cuts it), every entry (verifyRecords), the checkpoint file, and every model
  * held in `<data-dir>/models/` that an entry names, against its hash.
  */
-export async function verifyLedgerDirectory (dataDir: string, owner: string, publicKey: PublicKey): Promise<LedgerReport> {
+export async function verifyLedgerDirectory (dataDir: string, owner: string, publicKey: PublicKey, options: VerifyOptions = {}): Promise<LedgerReport> {
   const paths = ledgerPaths(dataDir)
   const empty = { entries: [], root: '' }
   let bytes: Buffer
@@ -50,14 +50,13 @@ export async function verifyLedgerDirectory (dataDir: string, owner: string, pub
     if (err instanceof LedgerFormatError) return { ...empty, failure: { message: `checkpoint file: ${err.message}` } }
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
-  const report = await verifyRecords(parsed.records, owner, publicKey)
+  // A record cut short comes after every whole entry and before the checkpoint's verdict.
+  const report = await verifyRecords(parsed.records, owner, publicKey, parsed.tornTail === undefined ? checkpoint : undefined, options)
   if (report.failure !== undefined) return report
   if (parsed.tornTail !== undefined) {
     const { have, want } = parsed.tornTail
     return { ...report, failure: { entry: parsed.records.length, message: `truncated: the file ends ${have} bytes into a record of ${want}` } }
   }
-  const failure = checkpoint === undefined ? undefined : await checkpointFailure(report.entries, owner, publicKey, checkpoint)
-  if (failure !== undefined) return { ...report, failure }
   const store = new ModelStore(paths.models)
   const held = new Set(await store.list())
   for (const { entry } of report.entries) {

@@ -29,43 +29,75 @@ export function formatLedgerFailure (failure: LedgerFailure): string {
 
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
+/** How much of a log's per-entry signatures {@link verifyRecords} checks. */
+export interface VerifyOptions {
+  /**
+   * Check every entry's own signature even where a verified checkpoint covers the entry.
+   * @default false: entries inside a checkpoint whose signature verifies and whose root matches
+   * them are authenticated by that one signature (it signs a Merkle root over their bytes, their
+   * own signatures included); only the entries after it are checked one by one.
+   */
+  readonly everySignature?: boolean
+}
+
 /**
- * Verify a log's records in order, stopping at the first failure: each one decodes strictly, says
- * it is entry `i` (so reordered, dropped and inserted entries show), names the hash of entry
- * `i − 1` as `prev`, and is signed by `publicKey` (the log owner's). Then, given the checkpoint the
- * log's owner signed, the checkpoint's signature and that its size and root match the log.
+ * Verify a log's records, reporting the first failure in entry order: each entry decodes
+ * strictly, says it is entry `i` (so reordered, dropped and inserted entries show), names the hash
+ * of entry `i − 1` as `prev`, and is signed by `publicKey` (the log owner's). Then, given the
+ * checkpoint the owner signed, its signature and that its size and root match the log.
+ *
+ * Entry signatures are Ed25519 verifications, the bulk of the cost: with a checkpoint that holds
+ * (signature, size, root), the entries it covers need none of their own (see
+ * {@link VerifyOptions.everySignature}). When anything does not hold, every entry's signature is
+ * checked, so the failure names the first entry at fault.
  * @param owner the peer id whose log this is (part of what a checkpoint signs).
  */
 export async function verifyRecords (
-  records: readonly Uint8Array[], owner: string, publicKey: PublicKey, checkpoint?: LedgerCheckpoint
+  records: readonly Uint8Array[], owner: string, publicKey: PublicKey, checkpoint?: LedgerCheckpoint, options: VerifyOptions = {}
 ): Promise<LedgerReport> {
+  // Pass 1: decode, position and chain, up to the first entry that breaks them.
   const entries: StoredEntry[] = []
-  const fail = (message: string, entry?: number): LedgerReport => ({
-    entries, root: toHex(merkleTreeHash(entries.map(e => e.hash))), failure: entry === undefined ? { message } : { entry, message }
-  })
+  let structural: LedgerFailure | undefined
   let prev = GENESIS_PREV
-  for (let i = 0; i < records.length; i++) {
+  for (let i = 0; i < records.length && structural === undefined; i++) {
     const bytes = records[i] as Uint8Array
     let entry: AnyLedgerEntry
     try {
       entry = decodeEntry(bytes)
     } catch (err) {
-      if (err instanceof LedgerFormatError) return fail(`does not decode: ${err.message}`, i)
-      throw err
+      if (!(err instanceof LedgerFormatError)) throw err
+      structural = { entry: i, message: `does not decode: ${err.message}` }
+      break
     }
-    if (entry.seq !== i) return fail(`says it is entry ${entry.seq} (entries reordered, dropped or inserted)`, i)
-    if (entry.prev !== prev) return fail(`does not chain to entry ${i - 1}: prev is ${entry.prev}, entry ${i - 1} hashes to ${prev}`, i)
-    if (!await verifyEntrySignature(entry, publicKey)) return fail(`signature does not verify with the key of ${owner}`, i)
-    const hash = entryHash(bytes)
-    entries.push({ entry, bytes, hash })
-    prev = toHex(hash)
+    if (entry.seq !== i) structural = { entry: i, message: `says it is entry ${entry.seq} (entries reordered, dropped or inserted)` }
+    else if (entry.prev !== prev) structural = { entry: i, message: `does not chain to entry ${i - 1}: prev is ${entry.prev}, entry ${i - 1} hashes to ${prev}` }
+    else {
+      const hash = entryHash(bytes)
+      entries.push({ entry, bytes, hash })
+      prev = toHex(hash)
+    }
   }
+  // Which entries the checkpoint vouches for: none unless everything holds.
+  let covered = 0
+  let checkpointFault: LedgerFailure | undefined
+  if (checkpoint !== undefined && structural === undefined) {
+    checkpointFault = await checkpointFailure(entries, owner, publicKey, checkpoint)
+    if (checkpointFault === undefined && options.everySignature !== true) covered = checkpoint.size
+  }
+  // Pass 2: the signatures the checkpoint does not vouch for, in order.
+  for (let i = covered; i < entries.length; i++) {
+    const stored = entries[i] as StoredEntry
+    if (!await verifyEntrySignature(stored.entry, publicKey)) {
+      return report(entries.slice(0, i), { entry: i, message: `signature does not verify with the key of ${owner}` })
+    }
+  }
+  if (structural !== undefined) return report(entries, structural)
+  return report(entries, checkpointFault)
+}
+
+function report (entries: StoredEntry[], failure: LedgerFailure | undefined): LedgerReport {
   const root = toHex(merkleTreeHash(entries.map(e => e.hash)))
-  if (checkpoint !== undefined) {
-    const failure = await checkpointFailure(entries, owner, publicKey, checkpoint)
-    if (failure !== undefined) return { entries, root, failure }
-  }
-  return { entries, root }
+  return failure === undefined ? { entries, root } : { entries, root, failure }
 }
 
 /**

@@ -3,8 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
-  AuditLedger, LEDGER_FILE_MAGIC, decodeEntry, encodeEntry, encodeRecord, entryHash, formatLedgerFailure, parseLedgerFile,
-  signEntry, verifyLedgerDirectory
+  AuditLedger, GENESIS_PREV, LEDGER_FILE_MAGIC, decodeEntry, encodeEntry, encodeRecord, entryHash, formatLedgerFailure, merkleTreeHash,
+  parseLedgerFile, signCheckpoint, signEntry, verifyLedgerDirectory, verifyRecords
 } from '../../../src/ledger/index.ts'
 import type { AnyLedgerEntry } from '../../../src/ledger/index.ts'
 import { SAMPLE_BODIES, tempDir, testKey } from './fixtures.ts'
@@ -167,5 +167,27 @@ describe('ledger: verify finds the first tampered entry', () => {
     await writeFile(join(temp.dir, 'models', hash), Buffer.from(new Float32Array([9, 9, 9]).buffer))
     // Round 2's aggregate (entry 7) is the first entry that names its output.
     assert.match(await failureOf(temp.dir), new RegExp(`^entry 7: names model ${hash}, but models/${hash} hashes to [0-9a-f]{64}$`))
+  })
+
+  it('lets a verified checkpoint vouch for the entries it covers, and checks each one with everySignature', async () => {
+    // The owner itself wrote entry 3 with another key's signature and signed a checkpoint over it all.
+    const owner1 = await testKey(1)
+    const records: Uint8Array[] = []
+    let prev = GENESIS_PREV
+    for (let seq = 0; seq < 6; seq++) {
+      const entry = await signEntry({ seq, prev, time: 1_700_000_000_000 + seq, kind: 'evaluation', body: { ...SAMPLE_BODIES.evaluation, round: seq } }, await testKey(seq === 3 ? 2 : 1))
+      const bytes = encodeEntry(entry)
+      records.push(bytes)
+      prev = Buffer.from(entryHash(bytes)).toString('hex')
+    }
+    const root = Buffer.from(merkleTreeHash(records.map(entryHash))).toString('hex')
+    const checkpoint = await signCheckpoint(owner, { size: 6, root, time: 1 }, owner1)
+    assert.equal((await verifyRecords(records, owner, owner1.publicKey, checkpoint)).failure, undefined)
+    const every = await verifyRecords(records, owner, owner1.publicKey, checkpoint, { everySignature: true })
+    assert.equal(every.failure === undefined ? 'ok' : formatLedgerFailure(every.failure), `entry 3: signature does not verify with the key of ${owner}`)
+    // Without the checkpoint, or with one that covers only 2 entries, entry 3 is checked on its own.
+    assert.equal((await verifyRecords(records, owner, owner1.publicKey)).failure?.entry, 3)
+    const early = await signCheckpoint(owner, { size: 2, root: Buffer.from(merkleTreeHash(records.map(entryHash), 0, 2)).toString('hex'), time: 1 }, owner1)
+    assert.equal((await verifyRecords(records, owner, owner1.publicKey, early)).failure?.entry, 3)
   })
 })
