@@ -48,6 +48,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   const members = new Set(manifest.members)
   const parameters = parameterCount(manifest.model)
   const checkpoint = await loadCheckpoint(paths.checkpoints, id, parameters)
+  if ((checkpoint?.manifestVersion ?? 0) > chain.current.version) {
+    log.warn(`the checkpoint was trained under manifest version ${checkpoint?.manifestVersion}, but this data directory holds versions up to ${chain.current.version}: the node takes the missing ones from its peers`)
+  }
   // What this node announced before a restart: announced again unchanged, never a second model.
   const journal = await AnnouncementJournal.open(paths.checkpoints, id, parameters, log)
   const surface = await OperatorSurface.create(config)
