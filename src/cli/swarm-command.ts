@@ -19,6 +19,7 @@ import { MAX_SEED, aggregatorFor, boolean, dataDirPaths, initDataDir, integerIn,
 import type { Setting, SettingsOf, StatusEvent } from '../node/index.ts'
 import { SwarmDashboard, formatApiAddress, swarmDashboardPages } from '../api/index.ts'
 import { parseCommandLine } from './args.ts'
+import { accuracySvg, plotPathFor } from './swarm-plot.ts'
 import { verifySwarmLedgers } from './swarm-ledgers.ts'
 import { launcherPids, watchProcesses } from './parent-watch.ts'
 import { STOP_DEADLINE_MS, stopOnSignals, stopWithin } from './signals.ts'
@@ -39,7 +40,7 @@ export const SWARM_SETTINGS = {
     kind: 'string', default: Object.freeze({ kind: 'mnist' }) as DataSource, defaultText: 'mnist', arg: 'SOURCE', allowed: 'mnist, idx:DIR or csv:FILE:LABELCOLUMN',
     help: 'training data of every node', parse: parseDataSource, persistent: false
   },
-  report: { kind: 'string', default: undefined as string | undefined, defaultText: 'none', arg: 'FILE', allowed: 'a file path', help: 'write a JSON report: rounds, wallSeconds, nodes [{peerId, byzantine, accuracy, history: [{round, accuracy, loss, used, refused}]}]', parse: (raw: string) => raw, persistent: false },
+  report: { kind: 'string', default: undefined as string | undefined, defaultText: 'none', arg: 'FILE', allowed: 'a file path', help: 'write a JSON report (rounds, wallSeconds, nodes [{peerId, byzantine, accuracy, history: [{round, accuracy, loss, used, refused}]}]) and an SVG plot of accuracy per round per node beside it (FILE.svg for FILE.json)', parse: (raw: string) => raw, persistent: false },
   dir: { kind: 'string', default: undefined as string | undefined, defaultText: 'a new temporary directory', arg: 'DIR', allowed: 'a directory path', help: 'put the data directories here', parse: (raw: string) => raw, persistent: false },
   keep: { kind: 'boolean', default: undefined as boolean | undefined, defaultText: 'kept only with --dir', allowed: 'on or off', help: 'keep the data directories afterwards', parse: boolean, persistent: false },
   deadlineMs: { kind: 'integer', default: 5000, defaultText: '5000', arg: 'MS', allowed: 'a whole number from 100 to 600000', help: 'round deadline of the swarm\'s network, ms: a dead node costs its peers this much per round', parse: integerIn(100, 600_000), persistent: false },
@@ -242,7 +243,10 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
           history: dashboard.roundsOf(n.index).map(r => ({ round: r.round, accuracy: r.accuracy, loss: r.loss, used: r.used, refused: r.refused }))
         }))
       }, null, 2) + '\n')
-      console.log(`report written to ${report}`)
+      const plot = plotPathFor(report)
+      const title = `held-out accuracy per round: ${nodes} nodes${byzantine > 0 ? `, ${byzantine} attacking (${attack ?? ''})` : ''}`
+      await writeFile(plot, accuracySvg(swarm.map(n => ({ index: n.index, byzantine: n.byzantine, history: dashboard.roundsOf(n.index) })), title))
+      console.log(`report written to ${report}, accuracy plot to ${plot}`)
     }
     if (ledgers.failed > 0) throw new RuntimeFailure('ledger-invalid', `${ledgers.failed} of ${nodes} nodes' ledgers do not verify (see above)`)
   } finally {
