@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
+import type { PublicKey } from '@libp2p/interface'
 import { ConfigError, InputError, RuntimeFailure } from '../errors/index.ts'
-import { formatLedgerFailure, parseLedgerExport, verifyLedgerDirectory, verifyRecords } from '../ledger/index.ts'
+import { formatLedgerFailure, parseLedgerExport, verifyLedgerDirectory, verifyRecords, witnessedCheckpointFailure } from '../ledger/index.ts'
 import type { LedgerReport, VerifyOptions } from '../ledger/index.ts'
-import { boolean, parsePeerId, resolveSettings, settingsHelp } from '../node/index.ts'
+import { boolean, listOf, parsePeerId, resolveSettings, settingsHelp } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
 import { DATA_DIR_OPTION } from './data-dir-option.ts'
 import { nodeIdentity } from './ledger-options.ts'
@@ -19,13 +20,17 @@ export const LEDGER_VERIFY_SETTINGS = {
     kind: 'string', default: '', defaultText: 'none', arg: 'PEER_ID', allowed: 'a peer id (12D3KooW...)', persistent: false,
     help: 'whose log the export claims to be: its signatures are checked against this peer\'s key', parse: parsePeerId
   },
+  peerExport: {
+    kind: 'list', default: Object.freeze([]) as readonly string[], defaultText: 'none', arg: 'FILE', allowed: 'files written by meshtrain ledger export on other nodes', persistent: false,
+    help: 'with --data-dir: check the checkpoints this node recorded from that peer against the peer\'s exported log (a fork shows)', parse: listOf((raw: string) => raw)
+  },
   everySignature: {
     kind: 'boolean', default: false as boolean, defaultText: 'off', allowed: 'on or off', persistent: false, parse: boolean,
     help: 'check every entry\'s own signature, also where the signed checkpoint already vouches for the entry'
   }
 } as const
 
-const HELP = `usage: meshtrain ledger verify --data-dir DIR
+const HELP = `usage: meshtrain ledger verify --data-dir DIR [--peer-export FILE ...]
        meshtrain ledger verify --file FILE --peer PEER_ID
 
 Decodes every entry strictly and checks the chain, the Merkle root against the signed checkpoint,
@@ -33,6 +38,9 @@ the signatures and, for a data directory, the models it holds against their hash
 checkpoint covers are authenticated by its one signature (it signs their Merkle root); the entries
 after it, or all of them when anything fails or with --every-signature, by their own. Exit 0 when
 all holds; 1 with the first failure (entry number, what is wrong); 2 for bad options.
+With --peer-export, also checks the checkpoints this node recorded from each exporting peer
+against that peer's log: a peer that showed this node one history and its export another is
+named with the entry that witnessed it.
 
 `
 
@@ -59,6 +67,30 @@ export async function ledgerVerifyCommand (argv: string[]): Promise<void> {
   if (report.failure !== undefined) throw new RuntimeFailure('ledger-invalid', `ledger of ${dataDir}: ${formatLedgerFailure(report.failure)}`)
   const checkpoint = await readFile(`${dataDir}/ledger/checkpoint`, 'utf8').then(t => Number(t.split(':')[0]), () => undefined)
   process.stdout.write(verifiedLine(dataDir, report, checkpoint) + '\n')
+  for (const file of options.peerExport) {
+    const exported = await readExport(file)
+    const peerLog = await verifyRecords(exported.records, exported.peerId, publicKeyOf(exported.peerId), exported.checkpoint, { everySignature: options.everySignature })
+    if (peerLog.failure !== undefined) throw new RuntimeFailure('ledger-invalid', `export ${file} of ${exported.peerId}: ${formatLedgerFailure(peerLog.failure)}`)
+    const witnessed = witnessedCheckpointFailure(report.entries, exported.peerId, peerLog.entries, exported.checkpoint?.time)
+    if (witnessed.failure !== undefined) throw new RuntimeFailure('ledger-fork', `ledger of ${dataDir}: ${formatLedgerFailure(witnessed.failure)}`)
+    process.stdout.write(`witnessed ok: ${witnessed.checked} checkpoints of ${exported.peerId} recorded here match its export ${file}${witnessed.unchecked > 0 ? ` (${witnessed.unchecked} signed after the export, not checked)` : ''}\n`)
+  }
+}
+
+async function readExport (file: string): Promise<ReturnType<typeof parseLedgerExport>> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(file)
+  } catch (err) {
+    throw new ConfigError('file', `${file}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`, { cause: err })
+  }
+  return parseLedgerExport(bytes)
+}
+
+function publicKeyOf (peer: string): PublicKey {
+  const publicKey = peerIdFromString(peer).publicKey
+  if (publicKey === undefined) throw new InputError('bad-peer', `peer ${peer} does not embed its public key`)
+  return publicKey
 }
 
 /**
@@ -67,15 +99,8 @@ export async function ledgerVerifyCommand (argv: string[]): Promise<void> {
  * @throws InputError when the file cannot be read or is not an export; RuntimeFailure naming the first failure.
  */
 export async function verifyExportFile (file: string, peer: string, options: VerifyOptions = {}): Promise<string> {
-  let bytes: Buffer
-  try {
-    bytes = await readFile(file)
-  } catch (err) {
-    throw new ConfigError('file', `--file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`, { cause: err })
-  }
-  const exported = parseLedgerExport(bytes)
-  const publicKey = peerIdFromString(peer).publicKey
-  if (publicKey === undefined) throw new InputError('bad-peer', `--peer ${peer} does not embed its public key`)
+  const exported = await readExport(file)
+  const publicKey = publicKeyOf(peer)
   const report = await verifyRecords(exported.records, peer, publicKey, exported.checkpoint, options)
   const failure = report.failure
   if (failure !== undefined) throw new RuntimeFailure('ledger-invalid', `export ${file} of ${peer}: ${formatLedgerFailure(failure)}`)
