@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createMeshtrainLibp2p } from '../../src/network/index.ts'
+import type { MeshtrainLibp2p, VersionSource } from '../../src/network/index.ts'
+import { DEFAULT_MANIFEST, genesisState, networkId, parseManifest, proposeVersion, signVersion } from '../../src/protocol/index.ts'
+import type { ManifestVersion } from '../../src/protocol/index.ts'
+
+const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
+
+/** Real libp2p nodes on 127.0.0.1 running the sync service, without the round loop or tfjs. */
+describe('the sync service between real libp2p nodes', function () {
+  this.timeout(60_000)
+  const running: MeshtrainLibp2p[] = []
+  afterEach(async () => { await Promise.all(running.splice(0).map(async n => n.stop())) })
+
+  async function node (id: string, bootstrap: string[] = [], members: string[] = []): Promise<MeshtrainLibp2p> {
+    const privateKey = await generateKeyPair('Ed25519')
+    const n = await createMeshtrainLibp2p({
+      privateKey, listen: [LOOPBACK], bootstrap, mdns: false, networkId: id, maxPayloadBytes: 1024, members, networkSync: { intervalMs: 500 }
+    })
+    running.push(n)
+    await n.start()
+    return n
+  }
+
+  async function until (predicate: () => boolean, what: string, ms = 20_000): Promise<void> {
+    const deadline = Date.now() + ms
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  }
+
+  const address = (n: MeshtrainLibp2p): string => n.getMultiaddrs()[0]?.toString() ?? ''
+
+  it('a node that knows only a hub meets the hub\'s other peers, and takes the versions the hub serves', async () => {
+    const id = networkId(DEFAULT_MANIFEST)
+    const hub = await node(id)
+    const a = await node(id, [address(hub)])
+    const c = await node(id, [address(hub)])
+    await until(() => a.getConnections(c.peerId).length > 0 && c.getConnections(a.peerId).length > 0, 'a and c connected through the hub')
+
+    // The hub serves one version; a is offered it.
+    const adminKey = await generateKeyPair('Ed25519')
+    const admin = peerIdFromPrivateKey(adminKey).toString()
+    const genesis = parseManifest({ ...DEFAULT_MANIFEST, admins: [admin] })
+    const version = await signVersion(proposeVersion(genesisState(genesis), { threshold: 1 }, 0), adminKey)
+    const offered: Array<{ versions: readonly ManifestVersion[], from: string }> = []
+    const serving: VersionSource = { current: () => 1, after: n => [version].slice(n), offer: async () => {} }
+    const taking: VersionSource = { current: () => 0, after: () => [], offer: async (versions, from) => { offered.push({ versions, from }) } }
+    hub.services.networkSync.serveVersions(serving)
+    a.services.networkSync.serveVersions(taking)
+    a.services.networkSync.syncWith(hub.peerId)
+    await until(() => offered.some(o => o.from === hub.peerId.toString()), 'the version offered to a')
+    assert.deepEqual(offered.find(o => o.from === hub.peerId.toString())?.versions, [version])
+  })
+
+  it('the connection gater still decides: a peer named by the hub but not a member is never connected', async () => {
+    const id = 'cd'.repeat(16)
+    const keys = await Promise.all([0, 1, 2].map(async () => generateKeyPair('Ed25519')))
+    const [hubKey, aKey, outsiderKey] = keys as [Awaited<ReturnType<typeof generateKeyPair>>, Awaited<ReturnType<typeof generateKeyPair>>, Awaited<ReturnType<typeof generateKeyPair>>]
+    const members = [hubKey, aKey].map(k => peerIdFromPrivateKey(k).toString())
+    const make = async (privateKey: typeof hubKey, bootstrap: string[], memberList: string[]): Promise<MeshtrainLibp2p> => {
+      const n = await createMeshtrainLibp2p({ privateKey, listen: [LOOPBACK], bootstrap, mdns: false, networkId: id, maxPayloadBytes: 1024, members: memberList, networkSync: { intervalMs: 300 } })
+      running.push(n)
+      await n.start()
+      return n
+    }
+    // The hub lets the outsider in (its own list is open) and so knows it; a's list is closed.
+    const hub = await make(hubKey, [], [])
+    const outsider = await make(outsiderKey, [address(hub)], [])
+    const a = await make(aKey, [address(hub)], members)
+    await until(() => hub.getConnections(outsider.peerId).length > 0 && a.getConnections(hub.peerId).length > 0, 'hub connected to both')
+    await new Promise(resolve => setTimeout(resolve, 2_000))
+    assert.equal(a.getConnections(outsider.peerId).length, 0)
+    assert.equal(outsider.getConnections(a.peerId).length, 0)
+  })
+})
