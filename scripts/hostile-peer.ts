@@ -16,7 +16,7 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { encodeAnnouncement, encodeModelPayload, modelProtocol, payloadHash, signAnnouncement, updateTopic } from '../src/protocol/index.ts'
 import type { AnnouncementFields, UpdateAnnouncement } from '../src/protocol/index.ts'
-import { createMeshtrainLibp2p } from '../src/network/index.ts'
+import { DEFAULT_MAX_INBOUND_PER_PEER, createMeshtrainLibp2p } from '../src/network/index.ts'
 import type { MeshtrainLibp2p } from '../src/network/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -60,7 +60,6 @@ export interface HostileStormReport {
 }
 
 const GOSSIP_CONCURRENCY = 64
-const TRANSFER_CONCURRENCY = 64
 const STREAM_DEADLINE_MS = 2_000
 
 /** A hostile node, started and connected to its targets; `storm()` attacks, `stop()` leaves. */
@@ -124,8 +123,12 @@ export class HostilePeer {
     // targets hang up on it and refuse it, and nothing more reaches them.
     const targets = this.#init.targets.map(t => multiaddr(t))
     const requests = this.#init.transferRequests ?? 2_000
-    for (let i = 0; i < requests; i += TRANSFER_CONCURRENCY) {
-      await Promise.all(Array.from({ length: Math.min(TRANSFER_CONCURRENCY, requests - i) }, async (_, j) => {
+    // As many streams per target as it serves a peer at once: beyond that each stream is reset
+    // unread and counted against the sender (stream-flood, test/e2e/slow-loris.test.ts), which
+    // would get it banned before the rest of the storm is sent.
+    const concurrency = DEFAULT_MAX_INBOUND_PER_PEER * targets.length
+    for (let i = 0; i < requests; i += concurrency) {
+      await Promise.all(Array.from({ length: Math.min(concurrency, requests - i) }, async (_, j) => {
         // Mostly unknown hashes; the other kinds every tenth request.
         const n = i + j
         const kind = n % 10 === 0 ? TRANSFER_KINDS[1 + (n / 10) % 3] as typeof TRANSFER_KINDS[number] : 'unknown-hash'
