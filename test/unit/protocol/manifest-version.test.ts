@@ -167,6 +167,19 @@ describe('manifest versions', () => {
     assert.throws(() => decodeManifestVersion(noRound), /fromRound: missing/)
   })
 
+  it('is the worked example of docs/wire.md, byte for byte', async () => {
+    const admin = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(1))
+    const example = parseManifest({ ...DEFAULT_MANIFEST, admins: [peerIdFromPrivateKey(admin).toString()] })
+    const state = genesisState(example)
+    const fields = proposeVersion(state, { rounds: { ...example.rounds, deadlineMs: 20_000 } }, 100)
+    const signed = await signVersion(fields, admin)
+    await verifyVersion(state, signed)
+    const wire = readFileSync(new URL('../../../docs/wire.md', import.meta.url), 'utf8')
+    for (const text of [peerIdFromPrivateKey(admin).toString(), canonicalJson(example), state.hash, canonicalJson(fields), manifestHash(fields), signed.signatures[0]?.signature ?? '-']) {
+      assert.ok(wire.includes(text), `docs/wire.md shows ${text.slice(0, 80)}`)
+    }
+  })
+
   it('manifestAt: the last version whose fromRound has come', async () => {
     const states = await verifyChain(genesis, [await signedBy(v1Fields, [0, 1])])
     assert.equal(manifestAt(states, 11).version, 0)
