@@ -116,6 +116,11 @@ export const SETTINGS = {
     kind: 'integer', default: 0, defaultText: '0', arg: 'N', allowed: `a whole number from 0 to ${MAX_ROUNDS}`,
     help: 'stop after this many rounds (0: run until stopped)', parse: integerIn(0, MAX_ROUNDS)
   },
+  ledgerKeepInputs: {
+    kind: 'integer', default: 100, defaultText: '100', arg: 'N', allowed: `a whole number from 0 to ${MAX_ROUNDS}`,
+    help: 'rounds for which <data-dir>/models/ keeps the models of peers\' inputs, for ledger reproduce (aggregate outputs are kept for good; the log itself is never pruned)',
+    parse: integerIn(0, MAX_ROUNDS)
+  },
   backend: {
     kind: 'string', default: 'auto' as BackendChoice, defaultText: 'auto', arg: 'NAME', allowed: `one of ${BACKEND_CHOICES.join(', ')}`,
     help: 'TensorFlow.js backend; auto tries tensorflow, then wasm, then cpu', parse: oneOf(BACKEND_CHOICES)

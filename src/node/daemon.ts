@@ -114,7 +114,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     const streak = new KeptOwnStreak(aggregator.name)
     recorder = await RoundRecorder.open({
       dataDir: config.dataDir, privateKey, manifest, networkId: id, datasetFingerprint: trainer.datasetFingerprint,
-      examples: trainer.shardSize, backend: trainer.backend, seed: config.dataSeed, log
+      examples: trainer.shardSize, backend: trainer.backend, seed: config.dataSeed, keepInputRounds: config.ledgerKeepInputs, log
     })
     const ledger = recorder
     const loop = new RoundLoop({

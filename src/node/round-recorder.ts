@@ -12,7 +12,7 @@ import { canonicalJson } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
 import type { Logger, PeerInput, RoundSummary } from '../round/index.ts'
 
-/** Rounds for which the models of peers' inputs are kept; aggregate outputs are kept for good. */
+/** Default rounds for which the models of peers' inputs are kept; aggregate outputs are kept for good. */
 export const RETAINED_INPUT_ROUNDS = 100
 
 /** What the recorder needs to know of the node beyond each round's summary. */
@@ -26,6 +26,8 @@ export interface RoundRecorderInit {
   readonly backend: string
   /** The node's data seed: with its shard it fixes the order in which training draws examples. */
   readonly seed: number
+  /** Rounds for which peers' input models are kept in `<data-dir>/models/` (the `ledgerKeepInputs` setting). @default RETAINED_INPUT_ROUNDS */
+  readonly keepInputRounds?: number
   readonly log: Logger
 }
 
@@ -153,12 +155,16 @@ export class RoundRecorder {
     if (seen === undefined || head.size > seen.size) this.#peerHeads.set(peer, head)
   }
 
-  /** Drop the input models of the round {@link RETAINED_INPUT_ROUNDS} ago that no later entry needs as an aggregate output. */
+  /**
+   * Drop the input models of the round `keepInputRounds` ago that no entry needs as an aggregate
+   * output. Only rounds recorded since start-up are tracked: inputs of earlier runs stay.
+   */
   async #retire (round: number, inputs: string[]): Promise<void> {
+    const keep = this.#init.keepInputRounds ?? RETAINED_INPUT_ROUNDS
     this.#inputsByRound.set(round, inputs)
-    const old = this.#inputsByRound.get(round - RETAINED_INPUT_ROUNDS)
+    const old = this.#inputsByRound.get(round - keep)
     if (old === undefined) return
-    this.#inputsByRound.delete(round - RETAINED_INPUT_ROUNDS)
+    this.#inputsByRound.delete(round - keep)
     const outputs = new Set(this.ledger.entries.flatMap(e => (e.entry.kind === 'aggregate' ? [e.entry.body.output] : [])))
     for (const hash of old) if (!outputs.has(hash)) await this.ledger.models.remove(hash)
   }

@@ -114,4 +114,25 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     assert.equal(recorded[2], '', 'a checkpoint not signed by the peer is not recorded')
     await recorder.close()
   })
+
+  it('keeps peers\' input models for keepInputRounds rounds and aggregate outputs for good', async () => {
+    const recorder = await RoundRecorder.open({
+      dataDir: temp.dir, privateKey: await testKey(1), manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', seed: 7, keepInputRounds: 1, log: silent
+    })
+    const inputs: string[] = []
+    const outputs: string[] = []
+    let start: Float32Array = new Float32Array([0, 0, 0])
+    for (let round = 0; round < 3; round++) {
+      const s = await summary(round, start, '')
+      await recorder.record(s)
+      inputs.push(payloadHash(encodeModelPayload(s.trace.peerInputs[0]?.weights as Float32Array)))
+      outputs.push(payloadHash(encodeModelPayload(s.weights)))
+      start = s.weights
+    }
+    const held = async (hash: string): Promise<boolean> => (await recorder.ledger.models.get(hash)) !== undefined
+    assert.deepEqual(await Promise.all(inputs.map(held)), [false, false, true])
+    assert.deepEqual(await Promise.all(outputs.map(held)), [true, true, true])
+    await recorder.close()
+  })
 })
