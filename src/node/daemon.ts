@@ -66,8 +66,6 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     labelMap: adversary?.labelMap ?? 'identity',
     standardize: config.standardize
   }, { signal })
-  // Say what the node trains on: rows trained, held out and in the common test part, and the scaling.
-  log.info(trainer.dataSummary)
   const libp2p = await createMeshtrainLibp2p({
     privateKey,
     listen: config.listen.map(String),
@@ -102,6 +100,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       resumedFromRound: checkpoint?.round,
       manifestVersion: chain.current.version
     })
+    // What the node trains on: rows trained, held out and in the common test part, and the scaling.
+    log.info(trainer.dataSummary)
     const observed = surface.observe(network)
     await surface.start(libp2p, network, observed, { peerId, networkId: id, addresses: libp2p.getMultiaddrs().map(a => a.toString()), backend: trainer.backend, rule: aggregator.name, parameters })
     if (surface.apiAddress !== undefined) log.info(`API, metrics and dashboard on http://${formatApiAddress(surface.apiAddress)}/`)

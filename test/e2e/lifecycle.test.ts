@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { initDataDir } from '../../src/node/index.ts'
 import { DEFAULT_MANIFEST, MAX_LOCAL_STEPS } from '../../src/protocol/index.ts'
@@ -85,14 +85,21 @@ describe('lifecycle: lock, SIGTERM, parent death', function () {
     assert.doesNotMatch(daemon.stderr, /AbortError|internal error|\n\s+at /)
   })
 
-  // 1.5 s: modules loaded (./early-signals.ts is in place), libp2p or the trainer starting.
-  // Before the module graph has loaded (the first few hundred ms) SIGTERM's default action applies.
-  for (const delayMs of [1500, 2500]) {
-    it(`SIGTERM ${delayMs} ms after start (still starting) exits 0 within 5 s`, async () => {
-      const dataDir = await node(`early-stop-${delayMs}`)
+  // The lock appears once the command has loaded its modules and parsed its settings, just before
+  // it starts the trainer and libp2p: from then on its own stop handling is in place. (Before the
+  // modules have loaded, the first few hundred ms, SIGTERM's default action applies.)
+  for (const afterLockMs of [0, 1000]) {
+    it(`SIGTERM ${afterLockMs} ms after the data directory is locked (trainer and libp2p starting) exits 0 within 5 s`, async () => {
+      const dataDir = await node(`early-stop-${afterLockMs}`)
       const daemon = new DaemonProcess(dataDir)
       daemons.push(daemon)
-      await new Promise(resolve => setTimeout(resolve, delayMs))
+      // Polled: the lock comes before any output, which is what waitFor wakes on.
+      const deadline = Date.now() + 60_000
+      while (!existsSync(join(dataDir, 'lock'))) {
+        assert.ok(Date.now() < deadline && daemon.child.exitCode === null, `no lock within 60 s; stderr:\n${daemon.stderr}`)
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+      await new Promise(resolve => setTimeout(resolve, afterLockMs))
       const { code, ms } = await sigtermAndTime(daemon)
       assert.equal(code, 0, daemon.stderr)
       assert.ok(ms < STOP_LIMIT_MS, `stopped after ${ms} ms`)
