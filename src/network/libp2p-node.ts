@@ -194,7 +194,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
         scoreParams: gossipScoreParams(topic, peerId => penalties.score(peerId)),
         ...(init.gossipsubMetrics == null ? {} : { metricsRegister: init.gossipsubMetrics, metricsTopicStrToLabel: new Map([[topic, 'updates']]) })
       }),
-      networkSync: networkSync({ ...init.networkSync, networkId: init.networkId }),
+      networkSync: networkSync({ onOffence: (peer, offence) => { penalties.add(peer, offence) }, ...init.networkSync, networkId: init.networkId }),
       ...(init.bootstrap.length > 0 ? { bootstrapRedial: bootstrapRedial({ list: [...init.bootstrap] }) } : {}),
       banEnforcement: () => enforcement
     }

@@ -1,9 +1,9 @@
-import { lpStream } from '@libp2p/utils'
+import { InvalidDataLengthError, lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import {
-  MAX_SYNC_ADDRESSES, MAX_SYNC_PEERS, MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse,
+  ValidationError, MAX_SYNC_ADDRESSES, MAX_SYNC_PEERS, MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse,
   syncProtocol
 } from '../protocol/index.ts'
 import type { ManifestVersion, SyncPeer } from '../protocol/index.ts'
@@ -37,6 +37,11 @@ export interface NetworkSyncInit {
    * @default 16
    */
   maxDialsPerAnswer?: number
+  /**
+   * Told of every peer whose request or answer breaks the format (the node's one penalty score).
+   * @default ignore them
+   */
+  onOffence?: (peerId: string, offence: 'invalid-sync') => void
 }
 
 /** What the node serves and takes: its manifest versions. */
@@ -76,6 +81,7 @@ export class NetworkSync implements Startable {
   private readonly intervalMs: number
   private readonly requestTimeoutMs: number
   private readonly maxDialsPerAnswer: number
+  private readonly onOffence: (peerId: string, offence: 'invalid-sync') => void
   private source: VersionSource | undefined
   private run: AbortController | undefined
   private timer: ReturnType<typeof setInterval> | undefined
@@ -91,6 +97,7 @@ export class NetworkSync implements Startable {
     this.intervalMs = init.intervalMs ?? 5_000
     this.requestTimeoutMs = init.requestTimeoutMs ?? 10_000
     this.maxDialsPerAnswer = init.maxDialsPerAnswer ?? 16
+    this.onOffence = init.onOffence ?? (() => {})
   }
 
   readonly [Symbol.toStringTag] = 'meshtrain:network-sync'
@@ -143,6 +150,7 @@ export class NetworkSync implements Startable {
       answer = decodeSyncResponse((await lp.read({ signal })).subarray())
       await stream.close({ signal })
     } catch (err) {
+      if (err instanceof ValidationError || err instanceof InvalidDataLengthError) this.onOffence(peer.toString(), 'invalid-sync')
       stream.abort(err instanceof Error ? err : new Error(String(err)))
       throw err
     }
@@ -179,6 +187,7 @@ export class NetworkSync implements Startable {
       await lp.write(encodeSyncResponse({ peers, versions: this.source?.after(after) ?? [] }), { signal })
       await stream.close({ signal })
     } catch (err) {
+      if (err instanceof ValidationError || err instanceof InvalidDataLengthError) this.onOffence(connection.remotePeer.toString(), 'invalid-sync')
       this.log('serving sync to %p failed - %s', connection.remotePeer, err instanceof Error ? err.message : String(err))
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     }

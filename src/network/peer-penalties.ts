@@ -20,7 +20,12 @@ export const OFFENCE_WEIGHTS = {
   /** A model stream opened beyond the per-peer limit: honest nodes never have more than 2 open. */
   'stream-flood': INVALID_MESSAGE_WEIGHT,
   /** A model stream whose 32-byte request did not arrive within the read deadline (slow-loris). */
-  'slow-request': INVALID_MESSAGE_WEIGHT
+  'slow-request': INVALID_MESSAGE_WEIGHT,
+  /**
+   * A sync request or answer that breaks its format (size, JSON, a peer id, an address, a
+   * version's shape): a conforming peer never sends one.
+   */
+  'invalid-sync': INVALID_MESSAGE_WEIGHT
 } as const
 
 export type Offence = keyof typeof OFFENCE_WEIGHTS

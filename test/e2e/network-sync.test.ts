@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { lpStream } from '@libp2p/utils'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createMeshtrainLibp2p } from '../../src/network/index.ts'
 import type { MeshtrainLibp2p, VersionSource } from '../../src/network/index.ts'
-import { DEFAULT_MANIFEST, genesisState, networkId, parseManifest, proposeVersion, signVersion } from '../../src/protocol/index.ts'
+import { DEFAULT_MANIFEST, MAX_SYNC_REQUEST_BYTES, genesisState, networkId, parseManifest, proposeVersion, signVersion, syncProtocol } from '../../src/protocol/index.ts'
 import type { ManifestVersion } from '../../src/protocol/index.ts'
 
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
@@ -75,5 +76,20 @@ describe('the sync service between real libp2p nodes', function () {
     await new Promise(resolve => setTimeout(resolve, 2_000))
     assert.equal(a.getConnections(outsider.peerId).length, 0)
     assert.equal(outsider.getConnections(a.peerId).length, 0)
+  })
+
+  it('a malformed or oversized sync request costs its sender score', async () => {
+    const id = networkId(DEFAULT_MANIFEST)
+    const hub = await node(id)
+    const rude = await node(id, [address(hub)])
+    await until(() => rude.getConnections(hub.peerId).length > 0, 'connected')
+    const score = (): number => hub.services.peerPenalties.score(rude.peerId.toString())
+    for (const frame of [new TextEncoder().encode('{"after":"soon"}'), new Uint8Array(MAX_SYNC_REQUEST_BYTES + 1)]) {
+      const before = score()
+      const stream = await rude.dialProtocol(hub.peerId, syncProtocol(id))
+      await lpStream(stream).write(frame)
+      await until(() => score() < before - 5, 'the offence counted')
+      stream.abort(new Error('done'))
+    }
   })
 })
