@@ -260,7 +260,8 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
 
 /** Start one daemon process; resolves with its exit code. */
 function startNode (node: SwarmNode, onEvent: (node: SwarmNode, event: StatusEvent) => void): Promise<number | null> {
-  const main = fileURLToPath(new URL('./main.ts', import.meta.url))
+  // The same extension as this file: .ts from the sources, .js from the packed build (dist/).
+  const main = fileURLToPath(new URL(`./main${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url))
   // The API on any free port: every daemon of the swarm shares the host.
   // Each daemon in its own process group, killed as a group; --parent-pid: a swarm killed with
   // SIGKILL (which it cannot catch) still takes its daemons with it within a second or so.

@@ -14,7 +14,8 @@ interface Pending {
   cleanup: () => void
 }
 
-const WORKER_URL = new URL('./train-worker.ts', import.meta.url)
+// The same extension as this file: .ts from the sources, .js from the packed build (dist/).
+const WORKER_URL = new URL(`./train-worker${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url)
 
 /**
  * A {@link Trainer} that runs tfjs in a worker thread, so that training never blocks the

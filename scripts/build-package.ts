@@ -1,0 +1,14 @@
+/**
+ * Builds what `npm pack` ships: src/ compiled to JavaScript in dist/ (tsconfig.build.json, relative
+ * imports rewritten to .js), plus the files src/ reads at run time (the dashboards' pages).
+ * `npm pack` runs it (prepack).
+ */
+import { execFileSync } from 'node:child_process'
+import { cp, rm } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+await rm(`${root}dist`, { recursive: true, force: true })
+execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], { stdio: 'inherit' })
+await cp(`${root}src/api/dashboard`, `${root}dist/api/dashboard`, { recursive: true })
+console.log('built dist/')
