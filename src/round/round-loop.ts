@@ -381,10 +381,11 @@ export class RoundLoop {
     }
   }
 
+  /** The round's verified peer models in peer id order: the order they are aggregated in, so the ledger can reproduce the aggregate bit for bit. */
   #peerModels (round: number): FetchedModel[] {
     const models = this.#models.get(round)
     if (models === undefined) return []
-    return [...models].filter(([peerId]) => !this.#inbox.isEquivocator(peerId, round)).map(([peerId, weights]) => ({ peerId, weights }))
+    return [...models].filter(([peerId]) => !this.#inbox.isEquivocator(peerId, round)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([peerId, weights]) => ({ peerId, weights }))
   }
 
   #dropModel (round: number, peerId: string): void {

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createAggregator } from '../../../src/aggregation/index.ts'
+import type { Aggregator } from '../../../src/aggregation/index.ts'
+import { InProcessNetwork, RoundLoop, silentLogger } from '../../../src/round/index.ts'
+import type { LocalTrainer, RoundSummary } from '../../../src/round/index.ts'
+import { DEFAULT_MANIFEST, networkId } from '../../../src/protocol/index.ts'
+
+/** Each step moves the model halfway to the node's own optimum. */
+function pullTowards (target: number): LocalTrainer {
+  return {
+    train: async weights => ({ weights: weights.map(w => w + (target - w) / 2), loss: 1, sampleCount: 1 }),
+    evaluateHoldout: async () => ({ accuracy: 1, loss: 0 })
+  }
+}
+
+describe('round loop: the trace the ledger records', () => {
+  it('aggregates peers in peer id order and reports them, with the start model and own announcement, in its trace', async () => {
+    const network = new InProcessNetwork()
+    const manifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 4, deadlineMs: 10_000, window: 2 } }
+    const members = await Promise.all([5, 1, 4, 2, 3].map(async (seed, i) => {
+      const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
+      const peerId = peerIdFromPrivateKey(privateKey).toString()
+      const base = createAggregator(manifest.aggregation)
+      const calls: Float32Array[][] = []
+      // Mean over float32 sums: the order of the inputs can change the last bit, so it is fixed.
+      const aggregator: Aggregator = { ...base, aggregate: (own, peers) => { calls.push([...peers]); return base.aggregate(own, peers) } }
+      const summaries: RoundSummary[] = []
+      const loop = new RoundLoop({
+        manifest, networkId: networkId(manifest), privateKey, peerId, parameterCount: 3, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(3), rounds: 3
+      }, { network: network.join(peerId), trainer: pullTowards(i * 3.7), aggregator, log: silentLogger, onRound: s => { summaries.push(s) } })
+      return { loop, peerId, calls, summaries }
+    }))
+    await Promise.all(members.map(m => m.loop.run(new AbortController().signal)))
+    for (const m of members) {
+      assert.equal(m.summaries.length, 3)
+      for (const [r, s] of m.summaries.entries()) {
+        const peers = s.trace.peerInputs.map(p => p.announcement.peerId)
+        assert.deepEqual(peers, [...peers].sort(), 'peer inputs in peer id order')
+        assert.equal(peers.length, 4)
+        assert.ok(s.trace.peerInputs.every(p => p.verdict === 'accept' && p.used && p.weights !== undefined))
+        // The rule took exactly those models, in that order.
+        assert.deepEqual(m.calls[r], s.trace.peerInputs.map(p => p.weights))
+        assert.equal(s.trace.announcement?.peerId, m.peerId)
+        assert.deepEqual(s.trace.start, r === 0 ? new Float32Array(3) : m.summaries[r - 1]?.weights)
+      }
+    }
+  })
+})
