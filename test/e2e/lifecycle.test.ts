@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { initDataDir } from '../../src/node/index.ts'
 import { DEFAULT_MANIFEST, MAX_LOCAL_STEPS } from '../../src/protocol/index.ts'
 import type { NetworkManifest } from '../../src/protocol/index.ts'
@@ -25,6 +26,32 @@ function processesMentioning (text: string): number[] {
       return false
     }
   }).map(Number).filter(pid => pid !== process.pid)
+}
+
+/** Every process below `root` (Linux /proc), found through their parent pids. */
+function descendants (root: number): number[] {
+  const parents = new Map<number, number>()
+  for (const d of readdirSync('/proc').filter(d => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      parents.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = []
+  const walk = (pid: number): void => { for (const [child, parent] of parents) if (parent === pid) { out.push(child); walk(child) } }
+  walk(root)
+  return out
+}
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 async function sigtermAndTime (daemon: DaemonProcess): Promise<{ code: number | null, ms: number }> {
@@ -106,6 +133,31 @@ describe('lifecycle: lock, SIGTERM, parent death', function () {
       assert.doesNotMatch(daemon.stderr, /internal error|\n\s+at /)
     })
   }
+
+  it('npm start killed with SIGKILL takes its swarm and the swarm\'s daemons with it', async () => {
+    const npm = spawn('npm', ['start', '--', '--nodes', '3', '--rounds', '1000'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    npm.stdout.on('data', (b: Buffer) => { out += b.toString() })
+    const exited = new Promise(resolve => npm.on('exit', resolve))
+    let started: number[] = []
+    try {
+      const deadline = Date.now() + 120_000
+      while (!/all 3 nodes ready/.test(out) && Date.now() < deadline && npm.exitCode === null) await new Promise(resolve => setTimeout(resolve, 200))
+      assert.match(out, /all 3 nodes ready/)
+      started = descendants(npm.pid as number)
+      const baseDir = /data in (\S+)/.exec(out)?.[1] as string
+      assert.equal(processesMentioning(baseDir).length, 3, 'three daemons')
+      npm.kill('SIGKILL')
+      await exited
+      const killedAt = Date.now()
+      while (started.some(alive) && Date.now() - killedAt < 15_000) await new Promise(resolve => setTimeout(resolve, 200))
+      console.log(`      ${started.length} processes under npm (sh, the swarm, 3 daemons) gone ${Date.now() - killedAt} ms after npm's SIGKILL`)
+      assert.deepEqual(started.filter(alive), [], 'nothing npm started outlives it')
+    } finally {
+      npm.kill('SIGKILL')
+      for (const pid of started.filter(alive)) process.kill(pid, 'SIGKILL')
+    }
+  })
 
   it('a swarm killed with SIGKILL takes its daemons with it', async () => {
     const swarm = spawn(process.execPath, [MAIN, 'swarm', '--nodes', '3', '--rounds', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] })
