@@ -5,9 +5,9 @@ import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
 import { DaemonProcess, freePorts, runCli, tempDir } from './daemon-fixture.ts'
 
 /**
- * A closed network changes its members by signed vote while it trains: four members (three of
- * them admins, two signatures needed), then a version that adds a fifth site and removes one,
- * published into each remaining member's data directory with `meshtrain manifest publish`; the
+ * A closed network changes its members by signed vote while it trains: five members (three of
+ * them admins, two signatures needed), then a version that adds a sixth site and removes one,
+ * published with `meshtrain manifest publish` on one member and spread by the others; the
  * same version moves the rule from the median to the mean, which the running members switch to.
  */
 describe('governance: members change by a signed manifest version while the network trains', function () {
@@ -22,7 +22,7 @@ describe('governance: members change by a signed manifest version while the netw
   })
 
   it('no member loses its round count or its model; the new site trains with them; the removed one is cut off', async () => {
-    const names = ['a', 'b', 'c', 'd', 'e'] as const
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'] as const
     const ports = await freePorts(names.length)
     const sites = []
     for (const [i, name] of names.entries()) {
@@ -31,13 +31,14 @@ describe('governance: members change by a signed manifest version while the netw
       assert.equal(made.code, 0, made.stderr)
       sites.push({ name, dir, port: ports[i] as number, peerId: /created node (\S+)/.exec(made.stdout)?.[1] as string })
     }
-    const [a, b, c, d, e] = sites as [typeof sites[0], typeof sites[0], typeof sites[0], typeof sites[0], typeof sites[0]]
+    type Site = typeof sites[0]
+    const [a, b, c, d, e, f] = sites as [Site, Site, Site, Site, Site, Site]
     const genesis = {
       ...DEFAULT_MANIFEST,
       name: 'governed',
       training: { ...DEFAULT_MANIFEST.training, localSteps: 10 },
       rounds: { quorum: 2, deadlineMs: 4_000, window: 2 },
-      members: [a, b, c, d].map(s => s.peerId),
+      members: [a, b, c, d, e].map(s => s.peerId),
       admins: [a, b, c].map(s => s.peerId),
       threshold: 2
     }
@@ -51,16 +52,18 @@ describe('governance: members change by a signed manifest version while the netw
         shard: `${i}/${sites.length}`
       }))
     }
-    // The fifth site is not a member yet: its node refuses to start.
-    const early = await runCli(['start', '--data-dir', e.dir])
+    // The sixth site is not a member yet: its node refuses to start.
+    const early = await runCli(['start', '--data-dir', f.dir])
     assert.equal(early.code, 2)
     assert.match(early.stderr, /not in the manifest's members list/)
 
-    const [da, db, dc, dd] = [a, b, c, d].map(s => new DaemonProcess(s.dir))as [DaemonProcess, DaemonProcess, DaemonProcess, DaemonProcess]
-    started.push(da, db, dc, dd)
-    for (const daemon of [da, db, dc]) await daemon.waitFor(() => daemon.rounds.some(r => r.round >= 2 && r.used >= 2), 'rounds aggregated by the founding members', 120_000)
+    const [da, db, dc, dd, de] = [a, b, c, d, e].map(s => new DaemonProcess(s.dir)) as [DaemonProcess, DaemonProcess, DaemonProcess, DaemonProcess, DaemonProcess]
+    started.push(da, db, dc, dd, de)
+    const staying = [da, db, dc, de]
+    for (const daemon of staying) await daemon.waitFor(() => daemon.rounds.some(r => r.round >= 2 && r.used >= 2), 'rounds aggregated by the founding members', 120_000)
 
-    // The vote: d leaves, e joins. Proposed on c, signed by a and b, published on a, b, c and e.
+    // The vote: d leaves, f joins. Proposed on c, signed by a and b, published on a (the sync
+    // protocol brings it to b, c and e) and on f, whose node needs it to start.
     const version = join(temp.path, 'v1.json')
     const ok = async (args: string[]): Promise<string> => {
       const result = await runCli(args)
@@ -68,18 +71,18 @@ describe('governance: members change by a signed manifest version while the netw
       return result.stdout
     }
     // The same vote moves the network from the median to the mean, from the round after c's checkpoint.
-    await ok(['manifest', 'propose', '--data-dir', c.dir, '--add-member', e.peerId, '--remove-member', d.peerId, '--set', 'aggregation={"rule":"mean"}', '--out', version])
+    await ok(['manifest', 'propose', '--data-dir', c.dir, '--add-member', f.peerId, '--remove-member', d.peerId, '--set', 'aggregation={"rule":"mean"}', '--out', version])
     await ok(['manifest', 'sign', version, '--data-dir', a.dir])
     await ok(['manifest', 'sign', version, '--data-dir', b.dir])
-    const before = new Map([da, db, dc].map(daemon => [daemon, daemon.rounds.at(-1) as { round: number, accuracy: number }]))
-    for (const site of [a, b, c, e]) assert.match(await ok(['manifest', 'publish', version, '--data-dir', site.dir]), /adopted manifest version 1/)
-    const de = new DaemonProcess(e.dir)
-    started.push(de)
+    const before = new Map(staying.map(daemon => [daemon, daemon.rounds.at(-1) as { round: number, accuracy: number }]))
+    for (const site of [a, f]) assert.match(await ok(['manifest', 'publish', version, '--data-dir', site.dir]), /adopted manifest version 1/)
+    const df = new DaemonProcess(f.dir)
+    started.push(df)
 
-    await de.waitFor(() => de.rounds.some(r => r.used >= 2), 'the new member aggregating with the others', 120_000)
-    const ready = de.events.find(ev => ev.event === 'ready')
+    await df.waitFor(() => df.rounds.some(r => r.used >= 2), 'the new member aggregating with the others', 120_000)
+    const ready = df.events.find(ev => ev.event === 'ready')
     assert.equal(ready?.event === 'ready' ? ready.manifestVersion : undefined, 1)
-    for (const daemon of [da, db, dc]) {
+    for (const daemon of staying) {
       await daemon.waitFor(() => /adopted manifest version 1/.test(daemon.stderr), 'the running member following version 1')
       await daemon.waitFor(() => /now under manifest version 1: rule mean/.test(daemon.stderr), 'the running member switching to the mean', 120_000)
       const mark = before.get(daemon) as { round: number, accuracy: number }
