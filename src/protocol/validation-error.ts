@@ -23,7 +23,11 @@ export const VALIDATION_CODES = {
   // The member list is part of the manifest (and so of the network id): an honest relay checks
   // it too and never forwards a non-member's announcement.
   'not-a-member': 'reject',
-  equivocation: 'reject',
+  // Two signed models for one round are the signer's fault, not the relay's: an honest relay that
+  // saw the other one first forwarded this one in good faith. So gossip ignores the second (no
+  // P4 for whoever delivered it) and the signer is charged the equivocation offence instead
+  // (src/network/peer-penalties.ts).
+  equivocation: 'ignore',
   'stale-round': 'ignore',
   'future-round': 'ignore',
   duplicate: 'ignore',

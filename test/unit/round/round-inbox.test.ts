@@ -44,7 +44,8 @@ describe('round inbox', () => {
     const box = inbox()
     box.offer(announcement('a', 1, '01'.repeat(32)))
     const verdict = box.offer(announcement('a', 1, '02'.repeat(32)))
-    assert.deepEqual(verdict, { verdict: 'reject', code: 'equivocation' })
+    // Ignored by gossip (the relay is not at fault); the signer is charged by the network room.
+    assert.deepEqual(verdict, { verdict: 'ignore', code: 'equivocation' })
     assert.equal(box.evidence.length, 1)
     assert.equal(box.evidence[0]?.first.modelHash, '01'.repeat(32))
     assert.equal(box.evidence[0]?.second.modelHash, '02'.repeat(32))
