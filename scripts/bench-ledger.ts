@@ -70,7 +70,7 @@ async function summary (round: number, start: Float32Array, peers: number): Prom
   return {
     round, peers, used: peers, refused: 0, keptOwn: false, inputs: 1 + peers, needed: 1, heard: [], loss: 0.4321, accuracy: 0.9, weights,
     durationMs: 0, aggregationMs: 1.5, bytesFetched: 0,
-    trace: { start, trained, announcement: await announce(nodeKey, round, trained, ''), peerInputs: inputs, evidence: [] }
+    trace: { start, trained, announcement: await announce(nodeKey, round, trained, ''), peerInputs: inputs, evidence: [], aggregation: DEFAULT_MANIFEST.aggregation }
   }
 }
 

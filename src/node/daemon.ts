@@ -136,6 +136,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       governance: governanceOf(() => chain),
       log,
       ledgerHead: () => ledger.head(),
+      onCatchUp: async trace => { await ledger.recordCatchUp(trace) },
       onRound: async (summary: RoundSummary) => {
         // The ledger commits the round before the model checkpoint names it (docs/design.md, node state).
         await ledger.record(summary)

@@ -10,7 +10,7 @@ import {
 import type { LedgerCheckpoint, Verdict } from '../ledger/index.ts'
 import { canonicalJson } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
-import type { Logger, PeerInput, RoundSummary } from '../round/index.ts'
+import type { CatchUpTrace, Logger, PeerInput, RoundSummary } from '../round/index.ts'
 
 /** Default rounds for which the models of peers' inputs are kept; aggregate outputs are kept for good. */
 export const RETAINED_INPUT_ROUNDS = 100
@@ -84,7 +84,7 @@ export class RoundRecorder {
   async record (summary: RoundSummary): Promise<string[]> {
     const { ledger } = this
     const { trace, round } = summary
-    const { training, aggregation } = this.#init.manifest
+    const { training } = this.#init.manifest
     const startModel = await ledger.models.put(trace.start)
     const trained = await ledger.models.put(trace.trained)
     await ledger.append('training', {
@@ -110,7 +110,7 @@ export class RoundRecorder {
     let output = trained
     if (!summary.keptOwn) {
       output = await ledger.models.put(summary.weights)
-      const { rule, ...options } = aggregation
+      const { rule, ...options } = trace.aggregation
       const used = trace.peerInputs.filter(i => i.used).map(i => i.announcement.modelHash)
       // The order the round loop aggregated them in: its own model, then the peers' by peer id.
       await ledger.append('aggregate', { round, rule, options, inputs: [trained, ...used], output, ms: summary.aggregationMs })
@@ -122,6 +122,28 @@ export class RoundRecorder {
     await ledger.commit()
     await this.#retire(round, inputs.filter(h => h !== output))
     return forked
+  }
+
+  /**
+   * Record how the node caught up: each fetched model as a peer input of the peers' round, and the
+   * aggregate when the rule combined them, so the model the next round starts from has a lineage.
+   */
+  async recordCatchUp (trace: CatchUpTrace): Promise<void> {
+    const { ledger } = this
+    const inputs: string[] = []
+    for (const { announcement: a, weights } of trace.inputs) {
+      inputs.push(await ledger.models.put(weights))
+      const head = await this.#verifiedHead(a.peerId, a.ledgerHead)
+      await ledger.append('peer-input', {
+        round: trace.peerRound, peer: a.peerId, signature: a.signature, model: a.modelHash, checkpoint: head === undefined ? '' : a.ledgerHead,
+        verdict: 'accept', used: trace.aggregated || inputs.length === 1, distance: null, cosine: null
+      })
+    }
+    if (trace.aggregated) {
+      const { rule, ...options } = trace.aggregation
+      await ledger.append('aggregate', { round: trace.peerRound, rule, options, inputs, output: await ledger.models.put(trace.weights), ms: 0 })
+    }
+    await ledger.commit()
   }
 
   /** A peer's checkpoint when it is well formed and signed by the peer; undefined otherwise (not recorded). */

@@ -4,7 +4,7 @@
  * No libp2p import in this room: the daemon hands it a RoundNetwork.
  */
 export { RoundLoop } from './round-loop.ts'
-export type { LocalTrainer, PeerInput, RoundLoopComponents, RoundLoopInit, RoundSummary, RoundTrace } from './round-loop.ts'
+export type { CatchUpTrace, LocalTrainer, PeerInput, RoundLoopComponents, RoundLoopInit, RoundSummary, RoundTrace } from './round-loop.ts'
 export { MAX_ANNOUNCERS_PER_ROUND, MAX_EVIDENCE, MAX_TRACKED_PEERS, RoundInbox } from './round-inbox.ts'
 export type { EquivocationEvidence, InboxVerdict, RoundInboxInit } from './round-inbox.ts'
 export { PeerSample } from './peer-sample.ts'

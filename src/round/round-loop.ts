@@ -3,7 +3,7 @@ import type { Aggregator } from '../aggregation/index.ts'
 import {
   BYTES_PER_PARAMETER, PAYLOAD_ENCODING, TransferError, ValidationError, decodeModelPayload, encodeModelPayload, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
-import type { NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
+import type { AggregationSpec, NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { createRng, deriveSeed } from '../model/index.ts'
 import { PeerSample } from './peer-sample.ts'
 import { RoundInbox } from './round-inbox.ts'
@@ -73,6 +73,23 @@ export interface RoundTrace {
   readonly peerInputs: readonly PeerInput[]
   /** Equivocations found in the round. */
   readonly evidence: readonly EquivocationEvidence[]
+  /** The rule and options the round aggregated with (the manifest version in force). */
+  readonly aggregation: AggregationSpec
+}
+
+/** How a node that fell behind caught up: the peers' models it took its weights from. */
+export interface CatchUpTrace {
+  /** The round the node continues at. */
+  readonly round: number
+  /** The peers' round whose latest models it fetched. */
+  readonly peerRound: number
+  /** The models fetched, in the order the rule took them (the first in the node's own place). */
+  readonly inputs: ReadonlyArray<{ readonly announcement: UpdateAnnouncement, readonly weights: Float32Array }>
+  /** Whether the rule combined them; when too few arrived the node took the first, or kept its own when none did. */
+  readonly aggregated: boolean
+  readonly aggregation: AggregationSpec
+  /** The weights it continues from. */
+  readonly weights: Float32Array
 }
 
 export interface RoundLoopInit {
@@ -97,6 +114,8 @@ export interface RoundLoopComponents {
   readonly onRound: (summary: RoundSummary) => Promise<void> | void
   /** The node's signed ledger checkpoint for its next announcement (text form); no ledger announces ''. */
   readonly ledgerHead?: () => string
+  /** Called after the node caught up with the network, before its next round (the daemon records it in the ledger). */
+  readonly onCatchUp?: (trace: CatchUpTrace) => Promise<void> | void
   /**
    * The manifest and rule that govern a round, when they may change while the loop runs (adopted
    * manifest versions from their `fromRound`); asked at every round's start. Absent: the init's
@@ -168,6 +187,7 @@ export class RoundLoop {
         this.#c.log.info(`caught up from round ${round} to round ${caughtUp.round} with ${caughtUp.used} peer models`)
         round = caughtUp.round
         weights = caughtUp.weights
+        await this.#c.onCatchUp?.(caughtUp.trace)
         this.#setRound(round)
         continue
       }
@@ -256,7 +276,7 @@ export class RoundLoop {
       const verdict = this.#inbox.isEquivocator(announcement.peerId, round) ? 'equivocation' : refused?.get(announcement.peerId) ?? 'accept'
       return { announcement, verdict, used: usedPeers.has(announcement.peerId), ...(weights === undefined ? {} : { weights }) }
     })
-    return { start: own.start, trained, ...(own.announcement === undefined ? {} : { announcement: own.announcement }), peerInputs, evidence }
+    return { start: own.start, trained, ...(own.announcement === undefined ? {} : { announcement: own.announcement }), peerInputs, evidence, aggregation: this.#manifest.aggregation }
   }
 
   /** Peer models that close the round: the manifest's quorum, or the sample size under `rounds.fanout`. */
@@ -319,16 +339,22 @@ export class RoundLoop {
    * announced, starting from a robust aggregate of their models (or from the first such model when
    * too few arrive for the rule; from the node's own when none does, rather than stall).
    */
-  async #catchUp (own: Float32Array): Promise<{ round: number, weights: Float32Array, used: number } | undefined> {
+  async #catchUp (own: Float32Array): Promise<{ round: number, weights: Float32Array, used: number, trace: CatchUpTrace } | undefined> {
     const target = this.#inbox.catchUpTarget(this.#manifest.rounds.quorum)
     if (target === undefined) return undefined
-    const fetched = (await Promise.all(target.announcements.map(a => this.#fetch(a)))).filter(m => m !== undefined)
+    const fetched = (await Promise.all(target.announcements.map(async announcement => {
+      const model = await this.#fetch(announcement)
+      return model === undefined ? undefined : { announcement, weights: model.weights }
+    }))).filter(m => m !== undefined)
     const [first, ...rest] = fetched
+    const aggregated = first !== undefined && fetched.length >= this.#aggregator.minInputs
     const weights = first === undefined
       ? own
-      : fetched.length >= this.#aggregator.minInputs ? this.#aggregator.aggregate(first.weights, rest.map(m => m.weights)) : first.weights
-    return { round: target.round + 1, weights, used: fetched.length }
+      : aggregated ? this.#aggregator.aggregate(first.weights, rest.map(m => m.weights)) : first.weights
+    const round = target.round + 1
+    return { round, weights, used: fetched.length, trace: { round, peerRound: target.round, inputs: fetched, aggregated, aggregation: this.#manifest.aggregation, weights } }
   }
+
 
   #onAnnouncement (a: UpdateAnnouncement): AnnouncementOutcome {
     const { verdict, code } = this.#inbox.offer(a)

@@ -35,7 +35,8 @@ async function summary (round: number, start: Float32Array, peerHead: string): P
         { announcement: await announce(3, round, start), verdict: 'hash-mismatch', used: false },
         { announcement: equivocation.first, verdict: 'equivocation', used: false }
       ],
-      evidence: [{ peerId: equivocation.first.peerId, round, ...equivocation }]
+      evidence: [{ peerId: equivocation.first.peerId, round, ...equivocation }],
+      aggregation: DEFAULT_MANIFEST.aggregation
     }
   }
 }
@@ -133,6 +134,26 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     const held = async (hash: string): Promise<boolean> => (await recorder.ledger.models.get(hash)) !== undefined
     assert.deepEqual(await Promise.all(inputs.map(held)), [false, false, true])
     assert.deepEqual(await Promise.all(outputs.map(held)), [true, true, true])
+    await recorder.close()
+  })
+
+  it('records a catch-up so the model the next round starts from has a lineage', async () => {
+    const recorder = await RoundRecorder.open({
+      dataDir: temp.dir, privateKey: await testKey(1), manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', seed: 7, log: silent
+    })
+    const models = [2, 3, 4].map(x => new Float32Array([x, x, x]))
+    const inputs = await Promise.all(models.map(async (m, i) => ({ announcement: await announce(2 + i, 9, m), weights: m })))
+    const weights = new Float32Array([3, 3, 3])
+    await recorder.recordCatchUp({ round: 10, peerRound: 9, inputs, aggregated: true, aggregation: DEFAULT_MANIFEST.aggregation, weights })
+    const s = await summary(10, weights, '')
+    await recorder.record(s)
+    const lineage = modelLineage(recorder.ledger.entries.map(e => e.entry), payloadHash(encodeModelPayload(s.weights))) as Extract<LineageNode, { origin: 'aggregate' }>
+    const own = lineage.inputs.find(i => i.origin === 'training') as Extract<LineageNode, { origin: 'training' }>
+    assert.equal(own.start.origin, 'aggregate')
+    const caughtUp = own.start as Extract<LineageNode, { origin: 'aggregate' }>
+    assert.equal(caughtUp.round, 9)
+    assert.deepEqual(caughtUp.inputs.map(i => i.origin), ['peer', 'peer', 'peer'])
     await recorder.close()
   })
 })

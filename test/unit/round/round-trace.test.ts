@@ -4,7 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator } from '../../../src/aggregation/index.ts'
 import type { Aggregator } from '../../../src/aggregation/index.ts'
 import { InProcessNetwork, RoundLoop, silentLogger } from '../../../src/round/index.ts'
-import type { LocalTrainer, RoundSummary } from '../../../src/round/index.ts'
+import type { CatchUpTrace, LocalTrainer, RoundSummary } from '../../../src/round/index.ts'
 import { DEFAULT_MANIFEST, networkId } from '../../../src/protocol/index.ts'
 
 /** Each step moves the model halfway to the node's own optimum. */
@@ -46,5 +46,33 @@ describe('round loop: the trace the ledger records', () => {
         assert.deepEqual(s.trace.start, r === 0 ? new Float32Array(3) : m.summaries[r - 1]?.weights)
       }
     }
+  })
+
+  it('reports a catch-up: the peers\' round, the models taken in the rule\'s order, and the weights the next round starts from', async () => {
+    const network = new InProcessNetwork()
+    const manifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 1, deadlineMs: 10_000, window: 2 } }
+    const start = async (seed: number, target: number, summaries: RoundSummary[], catchUps: CatchUpTrace[]) => {
+      const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
+      const peerId = peerIdFromPrivateKey(privateKey).toString()
+      return new RoundLoop({
+        manifest, networkId: networkId(manifest), privateKey, peerId, parameterCount: 3, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(3), rounds: 20
+      }, {
+        network: network.join(peerId), trainer: pullTowards(target), aggregator: createAggregator(manifest.aggregation), log: silentLogger,
+        onRound: s => { summaries.push(s) }, onCatchUp: t => { catchUps.push(t) }
+      }).run(new AbortController().signal)
+    }
+    const early: RoundSummary[] = []
+    const running = [start(1, 0, early, []), start(2, 1, [], [])]
+    while (early.length < 8) await new Promise(resolve => setImmediate(resolve))
+    const late: RoundSummary[] = []
+    const catchUps: CatchUpTrace[] = []
+    await Promise.all([...running, start(3, 0.5, late, catchUps)])
+    assert.equal(catchUps.length, 1)
+    const [caught] = catchUps as [CatchUpTrace]
+    assert.ok(caught.peerRound >= 7 && caught.round === caught.peerRound + 1, JSON.stringify({ peerRound: caught.peerRound, round: caught.round }))
+    assert.ok(caught.inputs.length >= 1 && caught.inputs.every(i => i.announcement.round === caught.peerRound))
+    assert.equal(caught.aggregated, true)
+    assert.equal(late[0]?.round, caught.round)
+    assert.deepEqual(late[0]?.trace.start, caught.weights)
   })
 })
