@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
@@ -9,8 +11,13 @@ import { apiUrl, initMesh } from './mesh-fixture.ts'
 
 /** Debian's chromium (scripts/install-system-deps.sh installs it), or MESHTRAIN_CHROMIUM. */
 const CHROMIUM = process.env.MESHTRAIN_CHROMIUM ?? '/usr/bin/chromium'
-const SCREENSHOT = new URL('../../docs/dashboard-node.png', import.meta.url)
-const SWARM_SCREENSHOT = new URL('../../docs/dashboard-swarm.png', import.meta.url)
+/**
+ * Where the screenshots go: a temporary directory, so that a test run leaves the checkout as it
+ * was; `SCREENSHOT_DIR=docs` rewrites the README's (docs/dashboard-node.png, docs/dashboard-swarm.png).
+ */
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'meshtrain-screenshots-'))
+const SCREENSHOT = { pathname: join(SCREENSHOT_DIR, 'dashboard-node.png') }
+const SWARM_SCREENSHOT = { pathname: join(SCREENSHOT_DIR, 'dashboard-swarm.png') }
 
 /**
  * Poll `expression` in the page until it is true. (Playwright's waitForFunction compiles its
