@@ -16,11 +16,11 @@ import type { Logger, RoundSummary } from '../round/index.ts'
 import type { StatusOutput } from './status-output.ts'
 import { aggregatorFor } from './preconditions.ts'
 import { KeptOwnStreak, stallText } from './kept-own-streak.ts'
+import { RoundRecorder } from './round-recorder.ts'
 import { loadManifestChain } from './manifest-chain.ts'
 import { followChain, governanceOf } from './follow-chain.ts'
 import { spreadVersions } from './version-spread.ts'
 import { connectedPeers, loadKnownPeers, saveKnownPeers } from './known-peers.ts'
-import { RoundRecorder } from './round-recorder.ts'
 
 /**
  * Run a node until `config.rounds` are done or `signal` aborts: load identity, manifest and
@@ -138,8 +138,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       ledgerHead: () => ledger.head(),
       onCatchUp: async trace => { await ledger.recordCatchUp(trace) },
       onRound: async (summary: RoundSummary) => {
-        // The ledger commits the round before the model checkpoint names it (docs/design.md, node state).
-        await ledger.record(summary)
+        // The ledger commits the round before the model checkpoint names it (docs/design.md, node
+        // state); a peer found with a forked ledger is charged as an equivocator.
+        for (const peer of await ledger.record(summary)) observed.penalise(peer, 'equivocation')
         await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }, log)
         output.round(summary)
         chain = await followChain(config.dataDir, genesis, chain, { peerId, members, log, hangUp: async peer => libp2p.hangUp(peerIdFromString(peer)) })
