@@ -9,19 +9,30 @@ import { encodeModelPayload } from '../protocol/index.ts'
  */
 export class ModelStore {
   readonly dir: string
+  #made = false
+  #writes = 0
   constructor (dir: string) {
     this.dir = dir
   }
 
-  /** Keep a model; returns its hash. Writing the same model twice is a no-op. */
-  async put (weights: Float32Array): Promise<string> {
+  /**
+   * Keep a model; returns its hash. Writing the same model twice is a no-op.
+   * @param knownHash the payload's SHA-256 when the caller has already checked it (a fetched
+   *   model verified against its announcement), which saves hashing it again; a wrong one makes
+   *   `ledger verify` report the file.
+   */
+  async put (weights: Float32Array, knownHash?: string): Promise<string> {
     const bytes = encodeModelPayload(weights)
-    const hash = createHash('sha256').update(bytes).digest('hex')
+    const hash = knownHash ?? createHash('sha256').update(bytes).digest('hex')
     const path = join(this.dir, hash)
     if (await exists(path)) return hash
-    await mkdir(this.dir, { recursive: true })
+    if (!this.#made) {
+      await mkdir(this.dir, { recursive: true })
+      this.#made = true
+    }
     // Temp file then rename: a crash never leaves a partial model under a hash name.
-    const temp = `${path}.${process.pid}.tmp`
+    // A temp name of its own: the same model may be put twice at once (two peers sending one model).
+    const temp = `${path}.${process.pid}.${++this.#writes}.tmp`
     await writeFile(temp, bytes)
     await rename(temp, path)
     return hash

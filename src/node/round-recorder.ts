@@ -85,8 +85,12 @@ export class RoundRecorder {
     const { ledger } = this
     const { trace, round } = summary
     const { training } = this.#init.manifest
-    const startModel = await ledger.models.put(trace.start)
-    const trained = await ledger.models.put(trace.trained)
+    // The models, written side by side; fetched ones (and the node's own, announced) were hashed already.
+    const [startModel, trained, ...inputs] = await Promise.all([
+      ledger.models.put(trace.start),
+      ledger.models.put(trace.trained, trace.announcement?.modelHash),
+      ...trace.peerInputs.flatMap(i => (i.weights === undefined ? [] : [ledger.models.put(i.weights, i.announcement.modelHash)]))
+    ]) as [string, string, ...string[]]
     await ledger.append('training', {
       round, startModel, data: this.#commitment, steps: training.localSteps, batchSize: training.batchSize, learningRate: training.learningRate,
       seed: this.#init.seed, loss: Number.isFinite(summary.loss) ? summary.loss : null, backend: this.#init.backend, model: trained
@@ -94,10 +98,8 @@ export class RoundRecorder {
     if (trace.announcement !== undefined) {
       await ledger.append('announcement', { round, model: trace.announcement.modelHash, signature: trace.announcement.signature, checkpointSize: ledger.checkpoint?.size ?? 0 })
     }
-    const inputs: string[] = []
     const forked: string[] = []
     for (const input of trace.peerInputs) {
-      if (input.weights !== undefined) inputs.push(await ledger.models.put(input.weights))
       const scores = input.weights === undefined ? { distance: null, cosine: null } : contributionScores(input.weights, summary.weights, trace.start)
       const { announcement: a } = input
       const head = await this.#verifiedHead(a.peerId, a.ledgerHead)
