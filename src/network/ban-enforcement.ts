@@ -61,7 +61,7 @@ export class BanEnforcement implements Startable {
       if (score >= SCORE_THRESHOLDS.graylistThreshold) continue
       const ms = bans.banWithBackoff(peerId, now)
       banned.push(peerId)
-      log.warn(`peer ${peerId} banned for ${formatMinutes(ms)} (score ${score.toFixed(1)}, below ${SCORE_THRESHOLDS.graylistThreshold}): disconnected and refused`)
+      log.warn(`peer ${peerId} banned for ${formatMinutes(ms)} (score ${score.toFixed(1)}, below ${SCORE_THRESHOLDS.graylistThreshold}): disconnected and refused`, { peer: peerId })
       hangUp(peerId).catch((err: unknown) => { log.debug(`hanging up on ${peerId} failed: ${String(err)}`) })
     }
     return banned

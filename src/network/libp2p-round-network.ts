@@ -249,7 +249,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
       // hang up, unless the ban enforcement (network/ban-enforcement.ts) got there first.
       const bans = this.node.services.peerBans
       const ms = bans.isBanned(peerId) ? undefined : bans.banWithBackoff(peerId)
-      this.logger.warn(`peer ${peerId} graylisted (gossip score ${score.toFixed(1)}) after ${record.rejected} rejected messages in ${afterMs} ms${ms === undefined ? '' : `: disconnected and refused for ${ms / 60_000} min`}`)
+      this.logger.warn(`peer ${peerId} graylisted (gossip score ${score.toFixed(1)}) after ${record.rejected} rejected messages in ${afterMs} ms${ms === undefined ? '' : `: disconnected and refused for ${ms / 60_000} min`}`, { peer: peerId })
       if (ms !== undefined) this.node.hangUp(peerIdFromString(peerId)).catch((err: unknown) => { this.logger.debug(`hanging up on ${peerId} failed: ${String(err)}`) })
     }
   }

@@ -9,7 +9,7 @@ import type { NodeConfig } from './config.ts'
 import { dataDirPaths, readManifestFile } from './data-dir.ts'
 import { loadIdentity } from './identity.ts'
 import { Libp2pRoundNetwork, bootstrapAddress, createMeshtrainLibp2p, loadNetworkKey } from '../network/index.ts'
-import { RoundLoop } from '../round/index.ts'
+import { RoundLoop, componentLogger } from '../round/index.ts'
 import { formatApiAddress } from '../api/index.ts'
 import { OperatorSurface } from './operator-surface.ts'
 import type { Logger, RoundSummary } from '../round/index.ts'
@@ -26,7 +26,8 @@ import { connectedPeers, loadKnownPeers, saveKnownPeers } from './known-peers.ts
  * Run a node until `config.rounds` are done or `signal` aborts: load identity, manifest and
  * checkpoint, start the trainer and libp2p, run the round loop, stop everything in reverse order.
  */
-export async function runDaemon (config: NodeConfig, output: StatusOutput, log: Logger, signal: AbortSignal): Promise<void> {
+export async function runDaemon (config: NodeConfig, output: StatusOutput, operatorLog: Logger, signal: AbortSignal): Promise<void> {
+  const log = componentLogger(operatorLog, 'node')
   if (config.dataDir === '') throw new ConfigError('dataDir', '--data-dir is required')
   const paths = dataDirPaths(config.dataDir)
   const genesis = await readManifestFile(paths.manifest)
@@ -75,7 +76,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
     networkId: id,
     maxPayloadBytes: parameters * BYTES_PER_PARAMETER,
     members,
-    log,
+    log: componentLogger(log, 'network'),
     ...surface.libp2pMetrics(),
     ...(networkKey === undefined ? {} : { networkKey })
   })
@@ -85,7 +86,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
   let recorder: RoundRecorder | undefined
   try {
     await startListening(libp2p, config.listen.map(String))
-    const network = new Libp2pRoundNetwork({ libp2p, networkId: id, log, members })
+    const network = new Libp2pRoundNetwork({ libp2p, networkId: id, log: componentLogger(log, 'network'), members })
     await network.start()
     // Serve this node's manifest versions to peers and take theirs (they land in <data-dir>/manifests/).
     libp2p.services.networkSync.serveVersions(spreadVersions(config.dataDir, genesis, () => chain, log))
@@ -134,7 +135,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, log: 
       aggregator,
       // Rule and round timing follow adopted manifest versions from their fromRound.
       governance: governanceOf(() => chain),
-      log,
+      log: componentLogger(log, 'round'),
       ledgerHead: () => ledger.head(),
       onCatchUp: async trace => { await ledger.recordCatchUp(trace) },
       onRound: async (summary: RoundSummary) => {

@@ -184,7 +184,7 @@ export class RoundLoop {
     while (round <= lastRound && !signal.aborted) {
       const caughtUp = await this.#catchUp(weights)
       if (caughtUp !== undefined) {
-        this.#c.log.info(`caught up from round ${round} to round ${caughtUp.round} with ${caughtUp.used} peer models`)
+        this.#c.log.info(`caught up from round ${round} to round ${caughtUp.round} with ${caughtUp.used} peer models`, { round: caughtUp.round })
         round = caughtUp.round
         weights = caughtUp.weights
         await this.#c.onCatchUp?.(caughtUp.trace)
@@ -206,7 +206,7 @@ export class RoundLoop {
     const trained = await this.#c.trainer.train(start, round)
     if (!Number.isFinite(trained.loss) || !trained.weights.every(Number.isFinite)) {
       // Peers would refuse such a model (and count it against this node): say so and sit the round out.
-      this.#c.log.warn(`round ${round}: local training diverged (non-finite loss or weights): not announcing; aggregating from the model it started with`)
+      this.#c.log.warn(`round ${round}: local training diverged (non-finite loss or weights): not announcing; aggregating from the model it started with`, { round })
       return this.#closeRound(round, { weights: start, loss: trained.loss }, startedAt, async () => {}, { start, announcement: undefined })
     }
     const payload = encodeModelPayload(trained.weights)
@@ -240,7 +240,7 @@ export class RoundLoop {
     const keptOwn = 1 + peers.length < this.#aggregator.minInputs
     const aggregationStart = performance.now()
     if (keptOwn) {
-      this.#c.log.warn(`round ${round}: ${1 + peers.length} inputs, rule ${this.#aggregator.name} needs ${this.#aggregator.minInputs}: keeping own model`)
+      this.#c.log.warn(`round ${round}: ${1 + peers.length} inputs, rule ${this.#aggregator.name} needs ${this.#aggregator.minInputs}: keeping own model`, { round })
     } else {
       weights = this.#aggregator.aggregate(trained.weights, peers.map(p => p.weights))
     }
@@ -358,7 +358,7 @@ export class RoundLoop {
 
   #onAnnouncement (a: UpdateAnnouncement): AnnouncementOutcome {
     const { verdict, code } = this.#inbox.offer(a)
-    if (code !== undefined && code !== 'duplicate') this.#c.log.debug(`announcement from ${a.peerId} round ${a.round}: ${code}`)
+    if (code !== undefined && code !== 'duplicate') this.#c.log.debug(`announcement from ${a.peerId} round ${a.round}: ${code}`, { round: a.round, peer: a.peerId })
     if (verdict !== 'reject' && a.round < this.#inbox.round) this.#answerLaggingPeer(a.round)
     if (code === 'equivocation') this.#dropModel(a.round, a.peerId)
     if (verdict === 'accept' && this.#announcers.size < MAX_ANNOUNCERS) this.#announcers.add(a.peerId)
@@ -384,7 +384,7 @@ export class RoundLoop {
     const own = this.#ownAnnouncements.get(round)
     if (own === undefined || Date.now() - own.repeatedAt < REANNOUNCE_INTERVAL_MS) return
     own.repeatedAt = Date.now()
-    own.repeat().catch((err: unknown) => { this.#c.log.debug(`repeating the round ${round} announcement failed: ${String(err)}`) })
+    own.repeat().catch((err: unknown) => { this.#c.log.debug(`repeating the round ${round} announcement failed: ${String(err)}`, { round }) })
   }
 
   /** Fetch and verify one announced model; failures are recorded, logged and resolve to undefined. */
@@ -401,7 +401,7 @@ export class RoundLoop {
       let refused = this.#refused.get(a.round)
       if (refused === undefined) this.#refused.set(a.round, refused = new Map())
       refused.set(a.peerId, code)
-      this.#c.log.warn(`round ${a.round}: model from ${a.peerId} refused: ${(err as Error).message}`)
+      this.#c.log.warn(`round ${a.round}: model from ${a.peerId} refused: ${(err as Error).message}`, { round: a.round, peer: a.peerId })
       this.#wake?.()
       return undefined
     }
@@ -427,7 +427,7 @@ export class RoundLoop {
     this.#manifest = governing.manifest
     this.#aggregator = governing.aggregator
     const r = governing.manifest.rounds
-    if (changed) this.#c.log.info(`round ${round}: now under manifest version ${governing.version}: rule ${governing.aggregator.name} (f=${governing.aggregator.f}), quorum ${r.quorum}, deadline ${r.deadlineMs} ms`)
+    if (changed) this.#c.log.info(`round ${round}: now under manifest version ${governing.version}: rule ${governing.aggregator.name} (f=${governing.aggregator.f}), quorum ${r.quorum}, deadline ${r.deadlineMs} ms`, { round })
   }
 
   #setRound (round: number): void {
