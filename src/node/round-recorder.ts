@@ -8,7 +8,7 @@ import {
   verifyCheckpoint
 } from '../ledger/index.ts'
 import type { LedgerCheckpoint, Verdict } from '../ledger/index.ts'
-import { canonicalJson } from '../protocol/index.ts'
+import { canonicalJson, encodeModelPayload, payloadHash } from '../protocol/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
 import type { CatchUpTrace, Logger, PeerInput, RoundSummary } from '../round/index.ts'
 
@@ -45,6 +45,9 @@ export class RoundRecorder {
   /** The largest checkpoint each peer has shown this node, to catch a peer whose log forked. */
   readonly #peerHeads = new Map<string, LedgerCheckpoint>()
   readonly #forksReported = new Set<string>()
+  /** The model files of the last round recorded, still being written. */
+  #modelWrites: Promise<void> = Promise.resolve()
+  #lastOutput: { readonly weights: Float32Array, readonly hash: string } | undefined
 
   private constructor (ledger: AuditLedger, init: RoundRecorderInit, commitment: string) {
     this.ledger = ledger
@@ -80,17 +83,21 @@ export class RoundRecorder {
     return checkpoint === undefined ? '' : formatCheckpoint(checkpoint)
   }
 
-  /** Record one round and commit it; returns the peers found this round with a forked ledger. */
+  /**
+   * Record one round and commit it; returns the peers found this round with a forked ledger.
+   * The round's model files are written after the commit, off the round's critical path (the
+   * next call, and {@link close}, wait for them): a crash in between may lose the last round's
+   * models, never an entry.
+   */
   async record (summary: RoundSummary): Promise<string[]> {
+    await this.#modelWrites
     const { ledger } = this
     const { trace, round } = summary
     const { training } = this.#init.manifest
-    // The models, written side by side; fetched ones (and the node's own, announced) were hashed already.
-    const [startModel, trained, ...inputs] = await Promise.all([
-      ledger.models.put(trace.start),
-      ledger.models.put(trace.trained, trace.announcement?.modelHash),
-      ...trace.peerInputs.flatMap(i => (i.weights === undefined ? [] : [ledger.models.put(i.weights, i.announcement.modelHash)]))
-    ]) as [string, string, ...string[]]
+    // Hashes: fetched models (and the node's own, announced) were hashed already; the start model is the last output.
+    const startModel = trace.start === this.#lastOutput?.weights ? this.#lastOutput.hash : modelHash(trace.start)
+    const trained = trace.announcement?.modelHash ?? modelHash(trace.trained)
+    const held = trace.peerInputs.flatMap(i => (i.weights === undefined ? [] : [{ weights: i.weights, hash: i.announcement.modelHash }]))
     await ledger.append('training', {
       round, startModel, data: this.#commitment, steps: training.localSteps, batchSize: training.batchSize, learningRate: training.learningRate,
       seed: this.#init.seed, loss: Number.isFinite(summary.loss) ? summary.loss : null, backend: this.#init.backend, model: trained
@@ -111,7 +118,7 @@ export class RoundRecorder {
     }
     let output = trained
     if (!summary.keptOwn) {
-      output = await ledger.models.put(summary.weights)
+      output = modelHash(summary.weights)
       const { rule, ...options } = trace.aggregation
       const used = trace.peerInputs.filter(i => i.used).map(i => i.announcement.modelHash)
       // The order the round loop aggregated them in: its own model, then the peers' by peer id.
@@ -122,7 +129,11 @@ export class RoundRecorder {
       await ledger.append('evidence', { round, peer: e.peerId, reason: 'equivocation', first: canonicalJson(e.first), second: canonicalJson(e.second) })
     }
     await ledger.commit()
-    await this.#retire(round, inputs.filter(h => h !== output))
+    this.#lastOutput = { weights: summary.weights, hash: output }
+    const models = [{ weights: trace.start, hash: startModel }, { weights: trace.trained, hash: trained }, ...held, { weights: summary.weights, hash: output }]
+    this.#modelWrites = Promise.all(models.map(m => ledger.models.put(m.weights, m.hash)))
+      .then(async () => { await this.#retire(round, held.map(h => h.hash).filter(h => h !== output)) })
+      .catch((err: unknown) => { this.#init.log.warn(`ledger: writing round ${round}'s models to ${ledger.models.dir} failed: ${(err as Error).message}`) })
     return forked
   }
 
@@ -131,6 +142,7 @@ export class RoundRecorder {
    * aggregate when the rule combined them, so the model the next round starts from has a lineage.
    */
   async recordCatchUp (trace: CatchUpTrace): Promise<void> {
+    await this.#modelWrites
     const { ledger } = this
     const inputs: string[] = []
     for (const { announcement: a, weights } of trace.inputs) {
@@ -193,12 +205,17 @@ export class RoundRecorder {
     for (const hash of old) if (!outputs.has(hash)) await this.ledger.models.remove(hash)
   }
 
+  /** Wait for the last round's model files, then close the log. */
   async close (): Promise<void> {
+    await this.#modelWrites
     await this.ledger.close()
   }
 }
 
 const finiteOrNull = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null)
+
+/** SHA-256 hex of a model's `f32le` payload: its name in the ledger and in `<data-dir>/models/`. */
+const modelHash = (weights: Float32Array): string => payloadHash(encodeModelPayload(weights))
 
 /** A failed transfer that honest peers also meet is recorded as the transfer code `stream-error`. */
 function verdictOf (input: PeerInput): Verdict {

@@ -131,10 +131,11 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
       outputs.push(payloadHash(encodeModelPayload(s.weights)))
       start = s.weights
     }
+    // Model files are written after each commit; close waits for the last round's.
+    await recorder.close()
     const held = async (hash: string): Promise<boolean> => (await recorder.ledger.models.get(hash)) !== undefined
     assert.deepEqual(await Promise.all(inputs.map(held)), [false, false, true])
     assert.deepEqual(await Promise.all(outputs.map(held)), [true, true, true])
-    await recorder.close()
   })
 
   it('records a catch-up so the model the next round starts from has a lineage', async () => {
