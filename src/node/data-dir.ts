@@ -49,7 +49,7 @@ export async function readManifestFile (path: string): Promise<NetworkManifest> 
     }
     return manifest
   } catch (err) {
-    if (err instanceof ManifestError) throw new ManifestError(err.setting, `${path}: ${err.message.replace(/^manifest: /, '')}`)
+    if (err instanceof ManifestError) throw new ManifestError(err.setting, err.reason, path)
     throw err
   }
 }

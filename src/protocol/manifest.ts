@@ -125,9 +125,13 @@ export interface NetworkManifest {
 /** A manifest that names a bad setting. */
 export class ManifestError extends InputError {
   readonly setting: string
-  constructor (setting: string, message: string) {
-    super('bad-manifest', `manifest: ${setting}: ${message}`)
+  /** What is wrong with the setting, without the prefix. */
+  readonly reason: string
+  /** @param file the manifest file, when the manifest came from one: named in the message. */
+  constructor (setting: string, reason: string, file?: string) {
+    super('bad-manifest', `manifest${file === undefined ? '' : ` ${file}`}: ${setting}: ${reason}`)
     this.setting = setting
+    this.reason = reason
   }
 }
 
