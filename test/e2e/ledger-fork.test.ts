@@ -60,8 +60,11 @@ describe('a node whose ledger is rolled back to an older copy', function () {
     // The rollback: C's ledger as it was after round 1; its model checkpoint stays at round 4 or later.
     await rm(join(cDir, 'ledger'), { recursive: true })
     await cp(join(temp.path, 'c-ledger-old'), join(cDir, 'ledger'), { recursive: true })
-    const restartedAt = Math.max(a.lastRound, b.lastRound)
     c = start(2)
+    // Counted from when C is back on the network (listening), not from its process start, which
+    // loads TensorFlow.js first and takes longer on a busy machine.
+    await c.waitFor(() => c.events.some(e => e.event === 'ready'), 'C listening again')
+    const restartedAt = Math.max(a.lastRound, b.lastRound)
     const cId = (nodes[2] as { peerId: string }).peerId
     const caught = (d: DaemonProcess): boolean => d.stderr.includes(`peer ${cId}'s ledger forked`)
     for (const d of [a, b]) await d.waitFor(() => caught(d), 'the fork reported', 90_000)
