@@ -39,6 +39,9 @@ export class AnnouncementJournal {
   readonly #networkId: string
   readonly #log: Logger
   #pending: AnnouncedModel | undefined
+  /** The round and model hash last recorded, and the write in progress (writes run one at a time). */
+  #recorded: string | undefined
+  #writing: Promise<void> = Promise.resolve()
 
   private constructor (dir: string, networkId: string, log: Logger, pending: AnnouncedModel | undefined) {
     this.#dir = dir
@@ -77,6 +80,16 @@ export class AnnouncementJournal {
    * record, so that no stale one is repeated, and is a warning: the announcement still goes out.
    */
   async record (announcement: UpdateAnnouncement, payload: Uint8Array): Promise<void> {
+    // The round loop repeats an announcement while it waits: write each one once, one at a time
+    // (two writes at once would share a temporary file name).
+    const key = `${announcement.round} ${announcement.modelHash}`
+    if (this.#recorded === key) return await this.#writing
+    this.#recorded = key
+    this.#writing = this.#writing.then(async () => await this.#write(announcement, payload))
+    await this.#writing
+  }
+
+  async #write (announcement: UpdateAnnouncement, payload: Uint8Array): Promise<void> {
     const record: AnnouncedRecord = {
       networkId: this.#networkId, round: announcement.round, modelHash: announcement.modelHash, loss: announcement.loss, sampleCount: announcement.sampleCount
     }
