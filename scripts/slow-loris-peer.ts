@@ -4,6 +4,7 @@
  * holds a serving slot as long as the target lets it. It never joins the update topic. Used by
  * test/e2e/slow-loris.test.ts.
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { modelProtocol } from '../src/protocol/index.ts'
@@ -93,26 +94,14 @@ export class SlowLorisPeer {
         this.#opened++
         for (let i = 0; i < request.length && !signal.aborted && stream.status === 'open'; i++) {
           stream.send(request.subarray(i, i + 1))
-          await sleep(this.#init.trickleMs, signal)
+          await delay(this.#init.trickleMs, undefined, { signal }).catch(() => undefined)
         }
       } catch {
         this.#refused++
-        await sleep(this.#init.trickleMs, signal)
+        await delay(this.#init.trickleMs, undefined, { signal }).catch(() => undefined)
       } finally {
         stream?.abort(new Error('slow-loris done'))
       }
     }
   }
-}
-
-function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-    function done (): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }

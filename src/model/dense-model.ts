@@ -114,7 +114,8 @@ export function logits (model: ModelSpec, params: readonly tf.Tensor[], x: tf.Te
   return h
 }
 
-function activate (z: tf.Tensor2D, activation: DenseLayerShape['activation']): tf.Tensor2D {
+/** A dense layer's activation; softmax is left to the cross-entropy (identity here). */
+export function activate (z: tf.Tensor2D, activation: DenseLayerShape['activation']): tf.Tensor2D {
   switch (activation) {
     case 'relu': return tf.relu(z)
     case 'tanh': return tf.tanh(z)

@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto'
 import * as tf from '@tensorflow/tfjs'
 import type { ModelSpec } from '../protocol/index.ts'
-import { layerShapes } from './dense-model.ts'
+import { activate, layerShapes } from './dense-model.ts'
 import type { DenseLayerShape } from './dense-model.ts'
 import type { Rng } from './random.ts'
 
@@ -198,16 +198,6 @@ export function privatiseUpdate (before: Float32Array, after: Float32Array, clip
   const out = new Float32Array(before.length)
   for (let i = 0; i < before.length; i++) out[i] = (before[i] as number) + scale * ((after[i] as number) - (before[i] as number)) + (noise[i] as number)
   return out
-}
-
-function activate (z: tf.Tensor2D, activation: DenseLayerShape['activation']): tf.Tensor2D {
-  switch (activation) {
-    case 'relu': return tf.relu(z)
-    case 'tanh': return tf.tanh(z)
-    case 'sigmoid': return tf.sigmoid(z)
-    case 'softmax': return z
-    case 'linear': return z
-  }
 }
 
 /** The activation's derivative at the pre-activation z (hidden layers only). */

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { writeFileAtomically } from './atomic-file.ts'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { decodeModelPayload } from '../protocol/index.ts'
 import type { UpdateAnnouncement } from '../protocol/index.ts'
@@ -94,10 +95,9 @@ export class AnnouncementJournal {
       networkId: this.#networkId, round: announcement.round, modelHash: announcement.modelHash, loss: announcement.loss, sampleCount: announcement.sampleCount
     }
     try {
-      await mkdir(this.#dir, { recursive: true })
       // Payload first: a record on disk always describes the payload beside it (or fails its hash).
-      await writeAtomically(join(this.#dir, ANNOUNCED_PAYLOAD_FILE), payload)
-      await writeAtomically(join(this.#dir, ANNOUNCED_FILE), Buffer.from(JSON.stringify(record)))
+      await writeFileAtomically(join(this.#dir, ANNOUNCED_PAYLOAD_FILE), payload)
+      await writeFileAtomically(join(this.#dir, ANNOUNCED_FILE), Buffer.from(JSON.stringify(record)))
     } catch (err) {
       await rm(join(this.#dir, ANNOUNCED_FILE), { force: true }).catch(() => undefined)
       const code = (err as NodeJS.ErrnoException).code
@@ -136,21 +136,4 @@ function delegate<T extends object> (target: T, replaced: Partial<T>): T {
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value
     }
   })
-}
-
-async function writeAtomically (path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`
-  try {
-    const file = await open(temp, 'w', 0o600)
-    try {
-      await file.writeFile(bytes)
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    await rename(temp, path)
-  } catch (err) {
-    await rm(temp, { force: true }).catch(() => undefined)
-    throw err
-  }
 }

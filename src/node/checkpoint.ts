@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { writeFileAtomically } from './atomic-file.ts'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_ANNOUNCEMENT_COUNT, decodeModelPayload, encodeModelPayload, payloadHash } from '../protocol/index.ts'
 import { InputError, RuntimeFailure } from '../errors/index.ts'
@@ -38,26 +39,9 @@ export async function saveCheckpoint (dir: string, checkpoint: Checkpoint): Prom
   }))
   const length = Buffer.alloc(4)
   length.writeUInt32LE(header.length)
-  const temp = join(dir, `${CHECKPOINT_FILE}.${process.pid}.tmp`)
   try {
-    await mkdir(dir, { recursive: true })
-    const file = await open(temp, 'w', 0o600)
-    try {
-      await file.writeFile(Buffer.concat([length, header, payload]))
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    await rename(temp, join(dir, CHECKPOINT_FILE))
-    const directory = await open(dir, 'r')
-    try {
-      await directory.sync()
-    } finally {
-      await directory.close()
-    }
+    await writeFileAtomically(join(dir, CHECKPOINT_FILE), Buffer.concat([length, header, payload]))
   } catch (err) {
-    // A full disk must not leave a partial temporary file behind on every attempt.
-    await rm(temp, { force: true }).catch(() => undefined)
     const code = (err as NodeJS.ErrnoException).code ?? 'error'
     throw new CheckpointWriteError(`cannot write checkpoint of round ${checkpoint.round} in ${dir}: ${code === 'ENOSPC' ? 'no space left on device' : (err as Error).message}`, code, { cause: err })
   }

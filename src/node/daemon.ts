@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { RuntimeFailure, ConfigError } from '../errors/index.ts'
 import { ModelTrainer } from '../model/index.ts'
@@ -162,7 +163,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     if (!signal.aborted) {
       output.finished(config.rounds)
       // Peers a little behind may still fetch this node's last model: serve it for one round deadline.
-      await lingerFor(manifest.rounds.deadlineMs, signal)
+      // A stop signal cuts the wait short; that rejection is the only one setTimeout makes.
+      await delay(manifest.rounds.deadlineMs, undefined, { signal }).catch(() => undefined)
     }
     await network.stop()
   } finally {
@@ -171,18 +173,6 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     await libp2p.stop()
     await trainer.close()
   }
-}
-
-function lingerFor (ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-    function done (): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }
 
 /**

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { writeFileAtomically } from './atomic-file.ts'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError, RuntimeFailure } from '../errors/index.ts'
 import { PrivacyParameterError, createPrivacyBudget, parsePrivacyBudget, privacyBudgetJson, smallestNoiseMultiplier } from '../privacy/index.ts'
@@ -92,25 +93,9 @@ export class PrivacyStateWriteError extends RuntimeFailure {
  * @throws PrivacyStateWriteError
  */
 export async function savePrivacyState (dataDir: string, budget: PrivacyBudget): Promise<void> {
-  const temp = join(dataDir, `${PRIVACY_STATE_FILE}.${process.pid}.tmp`)
   try {
-    await mkdir(dataDir, { recursive: true })
-    const file = await open(temp, 'w', 0o600)
-    try {
-      await file.writeFile(privacyBudgetJson(budget) + '\n')
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    await rename(temp, join(dataDir, PRIVACY_STATE_FILE))
-    const directory = await open(dataDir, 'r')
-    try {
-      await directory.sync()
-    } finally {
-      await directory.close()
-    }
+    await writeFileAtomically(join(dataDir, PRIVACY_STATE_FILE), privacyBudgetJson(budget) + '\n')
   } catch (err) {
-    await rm(temp, { force: true }).catch(() => undefined)
     throw new PrivacyStateWriteError(`cannot write ${join(dataDir, PRIVACY_STATE_FILE)}: ${(err as Error).message}`, { cause: err })
   }
 }

@@ -91,8 +91,31 @@ export class DaemonProcess {
   }
 }
 
+/** A temporary directory and the function that removes it. */
+export interface TempDir { readonly path: string, readonly remove: () => Promise<void> }
+
+/**
+ * Call inside `describe`: each test gets a fresh temporary directory (`world.temp`), and the
+ * daemons it pushes to `world.started` are stopped and the directory removed after it.
+ */
+export function daemonsPerTest (): { readonly started: DaemonProcess[], readonly temp: TempDir } {
+  const world: { started: DaemonProcess[], temp: TempDir | undefined } = { started: [], temp: undefined }
+  beforeEach(async () => { world.temp = await tempDir() })
+  afterEach(async () => {
+    for (const d of world.started.splice(0)) d.stop()
+    await world.temp?.remove()
+  })
+  return {
+    started: world.started,
+    get temp (): TempDir {
+      if (world.temp === undefined) throw new Error('daemonsPerTest: no test is running')
+      return world.temp
+    }
+  }
+}
+
 /** A temporary directory, removed by the returned function. */
-export async function tempDir (): Promise<{ path: string, remove: () => Promise<void> }> {
+export async function tempDir (): Promise<TempDir> {
   const path = await mkdtemp(join(tmpdir(), 'meshtrain-test-'))
   return { path, remove: () => rm(path, { recursive: true, force: true }) }
 }

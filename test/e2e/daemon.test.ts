@@ -3,50 +3,19 @@ import { stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
 import type { NetworkManifest } from '../../src/protocol/index.ts'
-import { DaemonProcess, freePorts, runCli, tempDir, writeManifest } from './daemon-fixture.ts'
-
-interface NodeDir { readonly dir: string, readonly peerId: string, readonly port: number }
-
-/** `meshtrain init` a node per shard, then point each at every other over loopback, mDNS off. */
-async function initNodes (base: string, manifest: NetworkManifest, count: number, shards: number, rounds: number): Promise<NodeDir[]> {
-  const manifestPath = await writeManifest(base, manifest)
-  const ports = await freePorts(count)
-  const nodes: NodeDir[] = []
-  for (let i = 0; i < count; i++) {
-    const dir = join(base, `node-${i}`)
-    const { code, stdout, stderr } = await runCli(['init', '--data-dir', dir, '--manifest', manifestPath])
-    assert.equal(code, 0, stderr)
-    const peerId = /created node (\S+)/.exec(stdout)?.[1]
-    assert.ok(peerId !== undefined, stdout)
-    nodes.push({ dir, peerId, port: ports[i] as number })
-  }
-  for (const [i, node] of nodes.entries()) {
-    await writeFile(join(node.dir, 'config.json'), JSON.stringify({
-      listen: [`/ip4/127.0.0.1/tcp/${node.port}`],
-      bootstrap: nodes.filter(n => n !== node).map(n => `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.peerId}`),
-      mdns: false,
-      shard: `${i}/${shards}`,
-      rounds
-    }))
-  }
-  return nodes
-}
+import { DaemonProcess, daemonsPerTest, runCli, writeManifest } from './daemon-fixture.ts'
+import { initMesh } from './mesh-fixture.ts'
+import type { NodeDir } from './mesh-fixture.ts'
 
 describe('meshtrain daemons on 127.0.0.1', function () {
   this.timeout(240_000)
-  const started: DaemonProcess[] = []
-  let temp: Awaited<ReturnType<typeof tempDir>>
-
-  beforeEach(async () => { temp = await tempDir() })
-  afterEach(async () => {
-    for (const d of started.splice(0)) d.stop()
-    await temp.remove()
-  })
+  const world = daemonsPerTest()
+  const started = world.started
 
   it('three daemons train together; one killed with SIGKILL does not stop the others; a late fourth catches up', async () => {
     const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, rounds: { quorum: 2, deadlineMs: 3000, window: 2 } }
     const rounds = 14
-    const [a, b, c, late] = await initNodes(temp.path, manifest, 4, 4, rounds) as [NodeDir, NodeDir, NodeDir, NodeDir]
+    const [a, b, c, late] = await initMesh(world.temp.path, manifest, 4, { rounds }) as [NodeDir, NodeDir, NodeDir, NodeDir]
     const [da, db, dc] = [a, b, c].map(n => new DaemonProcess(n.dir)) as [DaemonProcess, DaemonProcess, DaemonProcess]
     started.push(da, db, dc)
 
@@ -86,7 +55,7 @@ describe('meshtrain daemons on 127.0.0.1', function () {
       aggregation: { rule: 'mean' },
       rounds: { quorum: 1, deadlineMs: 15_000, window: 2 }
     }
-    const nodes = await initNodes(temp.path, manifest, 2, 2, 2)
+    const nodes = await initMesh(world.temp.path, manifest, 2, { rounds: 2 })
     const daemons = nodes.map(n => new DaemonProcess(n.dir))
     started.push(...daemons)
     for (const d of daemons) {
@@ -101,12 +70,10 @@ describe('meshtrain daemons on 127.0.0.1', function () {
 
 describe('meshtrain command line', function () {
   this.timeout(60_000)
-  let temp: Awaited<ReturnType<typeof tempDir>>
-  beforeEach(async () => { temp = await tempDir() })
-  afterEach(async () => { await temp.remove() })
+  const world = daemonsPerTest()
 
   it('init creates the identity key with mode 0600 and refuses to overwrite it', async () => {
-    const dir = join(temp.path, 'node')
+    const dir = join(world.temp.path, 'node')
     assert.equal((await runCli(['init', '--data-dir', dir])).code, 0)
     assert.equal((await stat(join(dir, 'identity.key'))).mode & 0o777, 0o600)
     const again = await runCli(['init', '--data-dir', dir])
@@ -115,7 +82,7 @@ describe('meshtrain command line', function () {
   })
 
   it('a bad setting exits 2 naming the setting, the value and what is allowed', async () => {
-    const dir = join(temp.path, 'node')
+    const dir = join(world.temp.path, 'node')
     await runCli(['init', '--data-dir', dir])
     const flag = await runCli(['start', '--data-dir', dir, '--rounds', 'ten'])
     assert.equal(flag.code, 2)
@@ -130,14 +97,14 @@ describe('meshtrain command line', function () {
   })
 
   it('a manifest with an unknown rule, or a quorum too small for its rule, exits 2 naming both', async () => {
-    const unknown = await writeManifest(temp.path, { ...DEFAULT_MANIFEST, aggregation: { rule: 'majority-vote' } })
-    const r1 = await runCli(['init', '--data-dir', join(temp.path, 'a'), '--manifest', unknown])
+    const unknown = await writeManifest(world.temp.path, { ...DEFAULT_MANIFEST, aggregation: { rule: 'majority-vote' } })
+    const r1 = await runCli(['init', '--data-dir', join(world.temp.path, 'a'), '--manifest', unknown])
     assert.equal(r1.code, 2)
     assert.match(r1.stderr, /aggregation\.rule/)
     assert.match(r1.stderr, /majority-vote/)
     assert.match(r1.stderr, /median/)
-    const short = await writeManifest(temp.path, { ...DEFAULT_MANIFEST, aggregation: { rule: 'median', f: 2 }, rounds: { ...DEFAULT_MANIFEST.rounds, quorum: 2 } })
-    const r2 = await runCli(['init', '--data-dir', join(temp.path, 'b'), '--manifest', short])
+    const short = await writeManifest(world.temp.path, { ...DEFAULT_MANIFEST, aggregation: { rule: 'median', f: 2 }, rounds: { ...DEFAULT_MANIFEST.rounds, quorum: 2 } })
+    const r2 = await runCli(['init', '--data-dir', join(world.temp.path, 'b'), '--manifest', short])
     assert.equal(r2.code, 2)
     assert.match(r2.stderr, /rounds\.quorum is 2, too small for aggregation\.rule "median" with f=2/)
   })

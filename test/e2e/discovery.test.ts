@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
-import { DaemonProcess, freePorts, runCli, tempDir } from './daemon-fixture.ts'
+import { DaemonProcess, daemonsPerTest, freePorts, runCli } from './daemon-fixture.ts'
 
 /**
  * One bootstrap address is enough: eight members of a closed network (network key and member
@@ -12,22 +12,16 @@ import { DaemonProcess, freePorts, runCli, tempDir } from './daemon-fixture.ts'
  */
 describe('discovery and version spreading from one bootstrap address', function () {
   this.timeout(240_000)
-  const started: DaemonProcess[] = []
-  let temp: Awaited<ReturnType<typeof tempDir>>
-
-  beforeEach(async () => { temp = await tempDir() })
-  afterEach(async () => {
-    for (const d of started.splice(0)) d.stop()
-    await temp.remove()
-  })
+  const world = daemonsPerTest()
+  const started = world.started
 
   it('8 members find each other from node 0\'s address; they train on without node 0; a version spreads; a restarted member rejoins through saved peers', async () => {
     const count = 8
     const ports = await freePorts(count)
     const sites: { dir: string, peerId: string, port: number }[] = []
     for (let i = 0; i < count; i++) {
-      const dir = join(temp.path, `node-${i}`)
-      const args = i === 0 ? ['--closed'] : ['--network-key', join(temp.path, 'node-0', 'network.key')]
+      const dir = join(world.temp.path, `node-${i}`)
+      const args = i === 0 ? ['--closed'] : ['--network-key', join(world.temp.path, 'node-0', 'network.key')]
       const made = await runCli(['init', '--data-dir', dir, ...args])
       assert.equal(made.code, 0, made.stderr)
       sites.push({ dir, peerId: /created node (\S+)/.exec(made.stdout)?.[1] as string, port: ports[i] as number })
@@ -64,7 +58,7 @@ describe('discovery and version spreading from one bootstrap address', function 
     }
 
     // A version (node 0 leaves) signed by two admins and published on node 1 only reaches the rest.
-    const version = join(temp.path, 'v1.json')
+    const version = join(world.temp.path, 'v1.json')
     const ok = async (args: string[]): Promise<void> => {
       const result = await runCli(args)
       assert.equal(result.code, 0, `meshtrain ${args.join(' ')}: ${result.stderr}`)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
-import { DaemonProcess, freePorts, runCli, tempDir } from './daemon-fixture.ts'
+import { DaemonProcess, daemonsPerTest, freePorts, runCli } from './daemon-fixture.ts'
 
 /**
  * A closed network changes its members by signed vote while it trains: five members (three of
@@ -12,21 +12,15 @@ import { DaemonProcess, freePorts, runCli, tempDir } from './daemon-fixture.ts'
  */
 describe('governance: members change by a signed manifest version while the network trains', function () {
   this.timeout(240_000)
-  const started: DaemonProcess[] = []
-  let temp: Awaited<ReturnType<typeof tempDir>>
-
-  beforeEach(async () => { temp = await tempDir() })
-  afterEach(async () => {
-    for (const d of started.splice(0)) d.stop()
-    await temp.remove()
-  })
+  const world = daemonsPerTest()
+  const started = world.started
 
   it('no member loses its round count or its model; the new site trains with them; the removed one is cut off', async () => {
     const names = ['a', 'b', 'c', 'd', 'e', 'f'] as const
     const ports = await freePorts(names.length)
     const sites = []
     for (const [i, name] of names.entries()) {
-      const dir = join(temp.path, name)
+      const dir = join(world.temp.path, name)
       const made = await runCli(['init', '--data-dir', dir])
       assert.equal(made.code, 0, made.stderr)
       sites.push({ name, dir, port: ports[i] as number, peerId: /created node (\S+)/.exec(made.stdout)?.[1] as string })
@@ -64,7 +58,7 @@ describe('governance: members change by a signed manifest version while the netw
 
     // The vote: d leaves, f joins. Proposed on c, signed by a and b, published on a (the sync
     // protocol brings it to b, c and e) and on f, whose node needs it to start.
-    const version = join(temp.path, 'v1.json')
+    const version = join(world.temp.path, 'v1.json')
     const ok = async (args: string[]): Promise<string> => {
       const result = await runCli(args)
       assert.equal(result.code, 0, `meshtrain ${args.join(' ')}: ${result.stderr}`)

@@ -7,8 +7,11 @@ import type { DaemonProcess } from './daemon-fixture.ts'
 
 export interface NodeDir { readonly dir: string, readonly peerId: string, readonly port: number }
 
-/** `meshtrain init` `count` nodes that bootstrap to each other over loopback, mDNS off, each on its shard, running until stopped. */
-export async function initMesh (base: string, manifest: NetworkManifest, count: number): Promise<NodeDir[]> {
+/**
+ * `meshtrain init` `count` nodes that bootstrap to each other over loopback, mDNS off, node i on
+ * shard i of `count`, running until stopped (or for `options.rounds` rounds).
+ */
+export async function initMesh (base: string, manifest: NetworkManifest, count: number, options: { readonly rounds?: number } = {}): Promise<NodeDir[]> {
   const manifestPath = await writeManifest(base, manifest)
   const ports = await freePorts(count)
   const nodes: NodeDir[] = []
@@ -25,7 +28,8 @@ export async function initMesh (base: string, manifest: NetworkManifest, count: 
       listen: [`/ip4/127.0.0.1/tcp/${node.port}`],
       bootstrap: nodes.filter(n => n !== node).map(n => `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.peerId}`),
       mdns: false,
-      shard: `${i}/${count}`
+      shard: `${i}/${count}`,
+      ...(options.rounds === undefined ? {} : { rounds: options.rounds })
     }))
   }
   return nodes
