@@ -18,8 +18,8 @@ describe('governance: members change by a signed manifest version while the netw
   // Skipped, a known bug to fix first: in 2 of the last 3 full runs the new site, after catching up
   // (e.g. to round 43, switching to version 1's mean), never finished another round in 120 s and
   // the test timed out; the run in between passed. Until the catch-up under a new version is fixed
-  // this test would fail CI by chance. Run it by hand: npx mocha --timeout 300000 test/e2e/governance.test.ts
-  it.skip('no member loses its round count or its model; the new site trains with them; the removed one is cut off', async () => {
+  // this test would fail CI by chance. Run it by hand: GOVERNANCE_E2E=1 npx mocha --timeout 300000 test/e2e/governance.test.ts
+  ;(process.env.GOVERNANCE_E2E === '1' ? it : it.skip)('no member loses its round count or its model; the new site trains with them; the removed one is cut off', async () => {
     const names = ['a', 'b', 'c', 'd', 'e', 'f'] as const
     const ports = await freePorts(names.length)
     const sites = []
