@@ -17,6 +17,8 @@ import { memberGater } from './connection-gater.ts'
 import { KeyMismatchReporter } from './key-mismatch.ts'
 import { modelTransfer } from './model-transfer.ts'
 import { networkSync } from './network-sync.ts'
+import { ledgerExchange } from './ledger-exchange.ts'
+import type { LedgerExchange } from './ledger-exchange.ts'
 import type { NetworkSync, NetworkSyncInit } from './network-sync.ts'
 import type { ModelTransfer, ModelTransferInit } from './model-transfer.ts'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/index.ts'
@@ -106,6 +108,8 @@ export type MeshtrainServices = {
   bootstrapRedial?: BootstrapRedial
   /** Peer and manifest-version exchange: one bootstrap address finds every member. */
   networkSync: NetworkSync
+  /** Questions about peers' audit ledgers (checkpoints, proofs, entries), and this node's answers. */
+  ledgerExchange: LedgerExchange
 }
 
 /** A libp2p node assembled by {@link createMeshtrainLibp2p}. */
@@ -195,6 +199,7 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
         ...(init.gossipsubMetrics == null ? {} : { metricsRegister: init.gossipsubMetrics, metricsTopicStrToLabel: new Map([[topic, 'updates']]) })
       }),
       networkSync: networkSync({ onOffence: (peer, offence) => { penalties.add(peer, offence) }, ...init.networkSync, networkId: init.networkId }),
+      ledgerExchange: ledgerExchange({ onOffence: (peer, offence) => { penalties.add(peer, offence) }, networkId: init.networkId }),
       ...(init.bootstrap.length > 0 ? { bootstrapRedial: bootstrapRedial({ list: [...init.bootstrap] }) } : {}),
       banEnforcement: () => enforcement
     }

@@ -25,7 +25,9 @@ export const OFFENCE_WEIGHTS = {
    * A sync request or answer that breaks its format (size, JSON, a peer id, an address, a
    * version's shape): a conforming peer never sends one.
    */
-  'invalid-sync': INVALID_MESSAGE_WEIGHT
+  'invalid-sync': INVALID_MESSAGE_WEIGHT,
+  /** A ledger request or answer that breaks its format (src/protocol/ledger-wire.ts). */
+  'invalid-ledger-message': INVALID_MESSAGE_WEIGHT
 } as const
 
 export type Offence = keyof typeof OFFENCE_WEIGHTS

@@ -18,6 +18,7 @@ import type { StatusOutput } from './status-output.ts'
 import { aggregatorFor } from './preconditions.ts'
 import { KeptOwnStreak, stallText } from './kept-own-streak.ts'
 import { RoundRecorder } from './round-recorder.ts'
+import { answerLedgerRequest } from '../ledger/index.ts'
 import { loadManifestChain } from './manifest-chain.ts'
 import { followChain, governanceOf } from './follow-chain.ts'
 import { spreadVersions } from './version-spread.ts'
@@ -116,9 +117,15 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     const streak = new KeptOwnStreak(aggregator.name)
     recorder = await RoundRecorder.open({
       dataDir: config.dataDir, privateKey, manifest, networkId: id, datasetFingerprint: trainer.datasetFingerprint,
-      examples: trainer.shardSize, backend: trainer.backend, seed: config.dataSeed, keepInputRounds: config.ledgerKeepInputs, log
+      examples: trainer.shardSize, backend: trainer.backend, seed: config.dataSeed, keepInputRounds: config.ledgerKeepInputs, log,
+      askConsistency: async (peer, from, to) => {
+        const answer = await libp2p.services.ledgerExchange.ask(peerIdFromString(peer), { get: 'consistency', from, to }, { signal })
+        return 'proof' in answer ? answer.proof : undefined
+      }
     })
     const ledger = recorder
+    // Answer peers' questions about this node's log: checkpoints, proofs, entries (docs/wire.md §10.6).
+    libp2p.services.ledgerExchange.serveLedger(request => answerLedgerRequest(ledger.ledger, request))
     const loop = new RoundLoop({
       manifest,
       networkId: id,
@@ -168,6 +175,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     }
     await network.stop()
   } finally {
+    libp2p.services.ledgerExchange.serveLedger(undefined)
     await recorder?.close()
     await surface.stop()
     await libp2p.stop()

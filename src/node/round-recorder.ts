@@ -5,7 +5,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
   AuditLedger, CHECKPOINT_TEXT_PATTERN, contributionScores, dataCommitment, formatCheckpoint, ledgerPaths, newDataSalt, parseCheckpoint,
-  verifyCheckpoint
+  verifyCheckpoint, verifyConsistency
 } from '../ledger/index.ts'
 import type { LedgerCheckpoint, Verdict } from '../ledger/index.ts'
 import { canonicalJson, encodeModelPayload, payloadHash } from '../protocol/index.ts'
@@ -28,6 +28,12 @@ export interface RoundRecorderInit {
   readonly seed: number
   /** Rounds for which peers' input models are kept in `<data-dir>/models/` (the `ledgerKeepInputs` setting). @default RETAINED_INPUT_ROUNDS */
   readonly keepInputRounds?: number
+  /**
+   * Asks `peer` over the ledger protocol for the consistency proof between the sizes `from` and
+   * `to` of its log (hex hashes); undefined when it could not be asked or did not answer one.
+   * @default never asks: a fork is then caught only by a smaller or same-size checkpoint
+   */
+  readonly askConsistency?: (peer: string, from: number, to: number) => Promise<readonly string[] | undefined>
   readonly log: Logger
 }
 
@@ -45,6 +51,10 @@ export class RoundRecorder {
   /** The largest checkpoint each peer has shown this node, to catch a peer whose log forked. */
   readonly #peerHeads = new Map<string, LedgerCheckpoint>()
   readonly #forksReported = new Set<string>()
+  /** Consistency proofs asked for and not answered yet, one per peer at most. */
+  readonly #proofsAsked = new Map<string, Promise<void>>()
+  /** Forks a consistency proof revealed since the last round recorded, to be recorded with the next. */
+  #provenForks: Array<{ readonly peer: string, readonly seen: LedgerCheckpoint, readonly head: LedgerCheckpoint }> = []
   /** The model files of the last round recorded, still being written. */
   #modelWrites: Promise<void> = Promise.resolve()
   #lastOutput: { readonly weights: Float32Array, readonly hash: string } | undefined
@@ -128,6 +138,9 @@ export class RoundRecorder {
     for (const e of trace.evidence) {
       await ledger.append('evidence', { round, peer: e.peerId, reason: 'equivocation', first: canonicalJson(e.first), second: canonicalJson(e.second) })
     }
+    for (const { peer, seen, head } of this.#provenForks.splice(0)) {
+      if (await this.#reportFork(round, peer, seen, head, 'its consistency proof between them does not verify')) forked.push(peer)
+    }
     await ledger.commit()
     this.#lastOutput = { weights: summary.weights, hash: output }
     const models = [{ weights: trace.start, hash: startModel }, { weights: trace.trained, hash: trained }, ...held, { weights: summary.weights, hash: output }]
@@ -171,17 +184,39 @@ export class RoundRecorder {
   /**
    * Two checkpoints of one peer that cannot both be true of an append-only log (docs/wire.md
    * §10.3): the same size with another root, or fewer entries than it signed before. Kept as
-   * evidence once per pair and reported; true when this is a new fork.
+   * evidence once per pair and reported; true when this is a new fork. A larger checkpoint is
+   * checked in the background by asking the peer for a consistency proof from the one seen before
+   * (§10.6); a proof that does not verify is recorded with the next round.
    */
   async #checkFork (round: number, peer: string, head: LedgerCheckpoint): Promise<boolean> {
     const seen = this.#peerHeads.get(peer)
     this.#remember(peer, head)
     if (seen === undefined) return false
-    const forked = head.size < seen.size || (head.size === seen.size && head.root !== seen.root)
+    if (head.size > seen.size) {
+      this.#askForProof(peer, seen, head)
+      return false
+    }
+    if (head.size === seen.size && head.root === seen.root) return false
+    return await this.#reportFork(round, peer, seen, head, head.size < seen.size ? 'entries were dropped' : 'another root for the same size')
+  }
+
+  #askForProof (peer: string, seen: LedgerCheckpoint, head: LedgerCheckpoint): void {
+    const ask = this.#init.askConsistency
+    if (ask === undefined || this.#proofsAsked.has(peer) || seen.size === 0) return
+    const check = ask(peer, seen.size, head.size).then(proof => {
+      if (proof === undefined) return
+      const consistent = verifyConsistency(seen.size, head.size, fromHex(seen.root), fromHex(head.root), proof.map(fromHex))
+      if (!consistent) this.#provenForks.push({ peer, seen, head })
+    }).catch((err: unknown) => { this.#init.log.debug(`ledger: asking ${peer} for a consistency proof failed: ${String(err)}`) })
+      .finally(() => { this.#proofsAsked.delete(peer) })
+    this.#proofsAsked.set(peer, check)
+  }
+
+  async #reportFork (round: number, peer: string, seen: LedgerCheckpoint, head: LedgerCheckpoint, why: string): Promise<boolean> {
     const key = `${peer}/${seen.root}/${head.root}`
-    if (!forked || this.#forksReported.has(key)) return false
+    if (this.#forksReported.has(key)) return false
     this.#forksReported.add(key)
-    this.#init.log.warn(`peer ${peer}'s ledger forked: it signed ${seen.size} entries (root ${seen.root.slice(0, 12)}), now ${head.size} (root ${head.root.slice(0, 12)}); kept as evidence`)
+    this.#init.log.warn(`peer ${peer}'s ledger forked (${why}): it signed ${seen.size} entries (root ${seen.root.slice(0, 12)}), now ${head.size} (root ${head.root.slice(0, 12)}); kept as evidence`)
     await this.ledger.append('evidence', { round, peer, reason: 'forked-log', first: formatCheckpoint(seen), second: formatCheckpoint(head) })
     return true
   }
@@ -205,12 +240,15 @@ export class RoundRecorder {
     for (const hash of old) if (!outputs.has(hash)) await this.ledger.models.remove(hash)
   }
 
-  /** Wait for the last round's model files, then close the log. */
+  /** Wait for the last round's model files and the proofs asked for, then close the log. */
   async close (): Promise<void> {
     await this.#modelWrites
+    await Promise.all(this.#proofsAsked.values())
     await this.ledger.close()
   }
 }
+
+const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'))
 
 const finiteOrNull = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null)
 

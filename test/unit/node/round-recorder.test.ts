@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { AuditLedger, formatCheckpoint, modelLineage, parseCheckpoint, signCheckpoint, verifyLedgerDirectory } from '../../../src/ledger/index.ts'
+import { AuditLedger, answerLedgerRequest, formatCheckpoint, modelLineage, parseCheckpoint, signCheckpoint, verifyLedgerDirectory } from '../../../src/ledger/index.ts'
 import type { LineageNode } from '../../../src/ledger/index.ts'
 import { RoundRecorder } from '../../../src/node/round-recorder.ts'
 import { DEFAULT_MANIFEST, encodeModelPayload, networkId, payloadHash, signAnnouncement } from '../../../src/protocol/index.ts'
 import type { UpdateAnnouncement } from '../../../src/protocol/index.ts'
 import type { RoundSummary } from '../../../src/round/index.ts'
-import { tempDir, testKey } from '../ledger/fixtures.ts'
+import { recordRounds, tempDir, testKey } from '../ledger/fixtures.ts'
 
 const silent = { debug: () => {}, info: () => {}, warn: () => {} }
 
@@ -114,6 +114,59 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     const recorded = recorder.ledger.entries.flatMap(e => (e.entry.kind === 'peer-input' ? [e.entry.body.checkpoint] : []))
     assert.equal(recorded[2], '', 'a checkpoint not signed by the peer is not recorded')
     await recorder.close()
+  })
+
+  it('asks a peer whose log grew for a consistency proof: growth that extends the log passes, a rewritten history is kept as evidence', async () => {
+    const peerKey = await testKey(2)
+    const peer = peerIdFromPrivateKey(peerKey).toString()
+    const honestDir = await tempDir()
+    const forkDir = await tempDir()
+    const honest = await AuditLedger.open({ dataDir: honestDir.dir, privateKey: peerKey, warn: () => {} })
+    const rewritten = await AuditLedger.open({ dataDir: forkDir.dir, privateKey: peerKey, warn: () => {} })
+    let serving = honest
+    const asked: Array<[number, number]> = []
+    const recorder = await RoundRecorder.open({
+      dataDir: temp.dir, privateKey: await testKey(1), manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', seed: 7, log: silent,
+      askConsistency: async (who, from, to) => {
+        assert.equal(who, peer)
+        asked.push([from, to])
+        const answer = answerLedgerRequest(serving, { get: 'consistency', from, to })
+        return 'proof' in answer ? answer.proof : undefined
+      }
+    })
+    try {
+      let start: Float32Array = new Float32Array([0, 0, 0])
+      const round = async (r: number, head: string): Promise<string[]> => {
+        const s = await summary(r, start, head)
+        start = s.weights
+        const caught = await recorder.record({ ...s, trace: { ...s.trace, evidence: [], peerInputs: s.trace.peerInputs.slice(0, 1) } })
+        // The proof is asked for in the background; let it land before the next round.
+        await new Promise(resolve => setImmediate(resolve))
+        return caught
+      }
+      await recordRounds(honest, 1)
+      assert.deepEqual(await round(0, formatCheckpoint(honest.checkpoint!)), [])
+      const first = honest.checkpoint!.size
+      await recordRounds(honest, 2)
+      assert.deepEqual(await round(1, formatCheckpoint(honest.checkpoint!)), [])
+      const second = honest.checkpoint!.size
+      // The peer rewrote its history and trained past what it showed before: same key, other entries.
+      await recordRounds(rewritten, 4)
+      serving = rewritten
+      assert.ok(rewritten.checkpoint!.size > second)
+      // The proof arrives while the round is recorded, or with the next round at the latest.
+      assert.deepEqual([...await round(2, formatCheckpoint(rewritten.checkpoint!)), ...await round(3, '')], [peer])
+      assert.deepEqual(asked, [[first, second], [second, rewritten.checkpoint!.size]])
+      const evidence = recorder.ledger.entries.flatMap(e => (e.entry.kind === 'evidence' ? [e.entry.body] : []))
+      assert.deepEqual(evidence.map(f => [f.reason, parseCheckpoint(f.first).size, parseCheckpoint(f.second).size]), [['forked-log', second, rewritten.checkpoint!.size]])
+    } finally {
+      await recorder.close()
+      await honest.close()
+      await rewritten.close()
+      await honestDir.remove()
+      await forkDir.remove()
+    }
   })
 
   it('keeps peers\' input models for keepInputRounds rounds and aggregate outputs for good', async () => {
