@@ -11,7 +11,7 @@ import { DaemonProcess, runCli, tempDir, writeManifest } from './daemon-fixture.
  */
 describe('the audit ledger across SIGKILLs', function () {
   this.timeout(240_000)
-  const KILLS = 6
+  const KILLS = 20
 
   it('verifies and resumes after a node is killed mid-round again and again', async () => {
     const temp = await tempDir()
@@ -27,7 +27,7 @@ describe('the audit ledger across SIGKILLs', function () {
         const daemon = new DaemonProcess(dataDir, [], ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'])
         daemons.push(daemon)
         const resumedFrom = lastRound
-        await daemon.waitFor(() => daemon.lastRound > resumedFrom + 1, `two rounds after round ${resumedFrom}`, 60_000)
+        await daemon.waitFor(() => daemon.lastRound > resumedFrom, `a round after round ${resumedFrom}`, 60_000)
         // Rounds resume after the last checkpointed one: never a round skipped, never one before it.
         assert.ok((daemon.rounds[0]?.round ?? -1) <= resumedFrom + 1, `resumed at ${daemon.rounds[0]?.round} after ${resumedFrom}`)
         if (kill === KILLS) break
@@ -43,7 +43,7 @@ describe('the audit ledger across SIGKILLs', function () {
       const verified = await runCli(['ledger', 'verify', '--data-dir', dataDir])
       assert.equal(verified.code, 0, verified.stderr)
       const rounds = last.lastRound + 1
-      assert.ok(rounds >= 2 * (KILLS + 1), `${rounds} rounds`)
+      assert.ok(rounds >= KILLS + 1, `${rounds} rounds`)
       // Every round the node finished was recorded: the last one's aggregate reproduces.
       const reproduced = await runCli(['ledger', 'reproduce', '--data-dir', dataDir, '--round', String(last.lastRound)])
       assert.equal(reproduced.code, 0, reproduced.stderr)
