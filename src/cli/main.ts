@@ -3,34 +3,26 @@
  * The `meshtrain` command. Exit status: 0 done, 1 runtime failure, 2 bad input (the message names
  * it), 130 forced stop. An expected failure prints one line; only a bug prints a stack.
  */
-// First: a SIGTERM while the other modules load exits 0 (./early-signals.ts).
+// First, and the only static imports: a SIGTERM exits 0 from here on (./early-signals.ts). ES
+// modules load their whole static graph before running any of it, so each command's module (tfjs,
+// libp2p and the rest, about a second of loading) is imported only when that command runs.
 import './early-signals.ts'
 import { ConfigError, EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
-import { idCommand } from './id-command.ts'
-import { initCommand } from './init-command.ts'
-import { manifestCommand } from './manifest-command.ts'
-import { ledgerCommand } from './ledger-command.ts'
-import { privacyCommand } from './privacy-command.ts'
-import { startCommand } from './start-command.ts'
-import { statusCommand } from './status-command.ts'
-import { peersCommand } from './peers-command.ts'
-import { roundsCommand } from './rounds-command.ts'
-import { apiTokenCommand } from './api-token-command.ts'
-import { swarmCommand } from './swarm-command.ts'
 
+/** The commands: a one-line summary and the command itself, loaded when it runs. */
 const COMMANDS = {
-  init: { run: initCommand, summary: 'create a node: identity key, config.json, manifest.json (see meshtrain init --help)' },
-  start: { run: startCommand, summary: 'run the node (see meshtrain start --help)' },
-  status: { run: statusCommand, summary: 'ask a running node how it is; exit 0 ready, 1 not ready, 2 unreachable (see meshtrain status --help)' },
-  peers: { run: peersCommand, summary: 'list a running node\'s peers: latency, score, last round, verdicts (see meshtrain peers --help)' },
-  rounds: { run: roundsCommand, summary: 'print a running node\'s round summaries, --follow for new ones (see meshtrain rounds --help)' },
-  'api-token': { run: apiTokenCommand, summary: 'create the bearer token an API bound beyond loopback needs (see meshtrain api-token --help)' },
-  id: { run: idCommand, summary: 'print the node\'s peer id and its line for the manifest\'s "members" (see meshtrain id --help)' },
-  manifest: { run: manifestCommand, summary: 'show, propose, sign and publish signed manifest versions: members, admins, rule, timing (see meshtrain manifest --help)' },
-  swarm: { run: swarmCommand, summary: 'run a local swarm of real daemons on 127.0.0.1 (see meshtrain swarm --help)' },
-  privacy: { run: privacyCommand, summary: 'plan a differential-privacy budget: epsilon of a run, or the noise a budget needs (see meshtrain privacy --help)' },
-  ledger: { run: ledgerCommand, summary: 'verify, export and read the audit ledger: lineage of a model, contributions of peers (see meshtrain ledger --help)' }
-} as const satisfies Record<string, { run: (argv: string[]) => Promise<void>, summary: string }>
+  init: { summary: 'create a node: identity key, config.json, manifest.json (see meshtrain init --help)', run: async argv => { await (await import('./init-command.ts')).initCommand(argv) } },
+  start: { summary: 'run the node (see meshtrain start --help)', run: async argv => { await (await import('./start-command.ts')).startCommand(argv) } },
+  status: { summary: 'ask a running node how it is; exit 0 ready, 1 not ready, 2 unreachable (see meshtrain status --help)', run: async argv => { await (await import('./status-command.ts')).statusCommand(argv) } },
+  peers: { summary: 'list a running node\'s peers: latency, score, last round, verdicts (see meshtrain peers --help)', run: async argv => { await (await import('./peers-command.ts')).peersCommand(argv) } },
+  rounds: { summary: 'print a running node\'s round summaries, --follow for new ones (see meshtrain rounds --help)', run: async argv => { await (await import('./rounds-command.ts')).roundsCommand(argv) } },
+  'api-token': { summary: 'create the bearer token an API bound beyond loopback needs (see meshtrain api-token --help)', run: async argv => { await (await import('./api-token-command.ts')).apiTokenCommand(argv) } },
+  id: { summary: 'print the node\'s peer id and its line for the manifest\'s "members" (see meshtrain id --help)', run: async argv => { await (await import('./id-command.ts')).idCommand(argv) } },
+  manifest: { summary: 'show, propose, sign and publish signed manifest versions: members, admins, rule, timing (see meshtrain manifest --help)', run: async argv => { await (await import('./manifest-command.ts')).manifestCommand(argv) } },
+  swarm: { summary: 'run a local swarm of real daemons on 127.0.0.1 (see meshtrain swarm --help)', run: async argv => { await (await import('./swarm-command.ts')).swarmCommand(argv) } },
+  privacy: { summary: 'plan a differential-privacy budget: epsilon of a run, or the noise a budget needs (see meshtrain privacy --help)', run: async argv => { await (await import('./privacy-command.ts')).privacyCommand(argv) } },
+  ledger: { summary: 'verify, export and read the audit ledger: lineage of a model, contributions of peers (see meshtrain ledger --help)', run: async argv => { await (await import('./ledger-command.ts')).ledgerCommand(argv) } }
+} as const satisfies Record<string, { summary: string, run: (argv: string[]) => Promise<void> }>
 
 const USAGE = `usage: meshtrain <command> [options]
 

@@ -22,9 +22,12 @@ export async function startCommand (argv: string[]): Promise<void> {
   const config = resolveConfig({ file: await readConfigFile(dataDir), env, flags })
   const log = stderrLogger(config.debug)
   const output = createStatusOutput(config.logFormat, line => process.stdout.write(line + '\n'))
+  // Before the first write to the data directory: from here a signal stops gracefully, so a
+  // SIGTERM while the lock is being taken leaves neither the lock nor its temporary file behind.
+  const controller = stopOnSignals(log)
   // One node per data directory: a second one would sign with the same key and race on checkpoints.
   const lock = await lockDataDir(config.dataDir)
-  const controller = stopOnSignals(log)
+  if (controller.signal.aborted) return await lock.release()
   // Killing what the operator started (npm, npx, a swarm) stops this node too, even with SIGKILL.
   const unwatch = watchProcesses(config.parentPid > 0 ? [config.parentPid] : launcherPids(), pid => {
     log.warn(`process ${pid}, which started this node, is gone: stopping`)

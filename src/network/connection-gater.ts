@@ -1,11 +1,31 @@
 import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { HostBackoff } from './host-backoff.ts'
 
-/** Which gater hook refused a peer; for logs and tests. */
-export type GaterHook = 'dial' | 'inbound' | 'outbound'
+/** Which gater hook refused a connection; for logs and tests. `host`: before the handshake, by remote address. */
+export type GaterHook = 'dial' | 'inbound' | 'outbound' | 'host'
 
 /** What the gater asks about banned peers (see PeerBans in libp2p-node.ts). */
 export interface BanList {
   isBanned (peerId: string): boolean
+}
+
+/** What {@link memberGater} refuses, and whom it tells. */
+export interface MemberGaterInit {
+  /**
+   * Peer ids allowed, besides this node itself; empty: every peer not banned. A Set is read live:
+   * the daemon changes it when it adopts a manifest version.
+   */
+  readonly members: readonly string[] | ReadonlySet<string>
+  /** Peers refused whatever the member list says. */
+  readonly bans?: BanList
+  /**
+   * Remote addresses refused before the handshake: each banned peer's inbound connection
+   * refused after its handshake is a strike against its host.
+   */
+  readonly hosts?: HostBackoff
+  /** Told of every refusal (not called for allowed peers); `peer` is undefined for a `host` refusal. */
+  readonly onDeny?: (peer: PeerId | undefined, hook: GaterHook, maConn?: MultiaddrConnection) => void
 }
 
 /**
@@ -14,21 +34,30 @@ export interface BanList {
  * at the earliest hook that knows the peer id: before dialling it, and for inbound connections
  * right after the encryption handshake (the first moment the remote peer id is proven), before
  * the muxer, identify, gossipsub or any other protocol runs. The upgraded-connection hooks refuse
- * again, so a connection can never get past the gater by another path.
- * @param members peer ids allowed, besides this node itself; empty: every peer not banned. A Set
- *   is read live: the daemon changes it when it adopts a manifest version.
- * @param bans peers refused whatever the member list says.
- * @param onDeny told of every refusal (not called for allowed peers).
+ * again, so a connection can never get past the gater by another path. A banned peer that
+ * redials is refused before its handshake once its host is in back-off ({@link HostBackoff}).
  */
-export function memberGater (members: readonly string[] | ReadonlySet<string>, bans?: BanList, onDeny?: (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection) => void): ConnectionGater {
-  const allowed: ReadonlySet<string> = members instanceof Set ? members : new Set(members)
+export function memberGater (init: MemberGaterInit): ConnectionGater {
+  const { bans, hosts, onDeny } = init
+  const allowed: ReadonlySet<string> = init.members instanceof Set ? init.members : new Set(init.members)
   const deny = (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection): boolean => {
     const id = peer.toString()
-    if ((allowed.size === 0 || allowed.has(id)) && bans?.isBanned(id) !== true) return false
+    const banned = bans?.isBanned(id) === true
+    if ((allowed.size === 0 || allowed.has(id)) && !banned) return false
+    if (banned && hook === 'inbound' && maConn !== undefined) {
+      const host = hostOf(maConn.remoteAddr)
+      if (host !== undefined) hosts?.strike(host)
+    }
     onDeny?.(peer, hook, maConn)
     return true
   }
   return {
+    denyInboundConnection: maConn => {
+      const host = hostOf(maConn.remoteAddr)
+      if (host === undefined || hosts?.refuses(host) !== true) return false
+      onDeny?.(undefined, 'host', maConn)
+      return true
+    },
     denyDialPeer: peer => deny(peer, 'dial'),
     denyOutboundConnection: (peer, maConn) => deny(peer, 'outbound', maConn),
     denyInboundEncryptedConnection: (peer, maConn) => deny(peer, 'inbound', maConn),
@@ -36,4 +65,9 @@ export function memberGater (members: readonly string[] | ReadonlySet<string>, b
     denyInboundUpgradedConnection: (peer, maConn) => deny(peer, 'inbound', maConn),
     denyOutboundUpgradedConnection: (peer, maConn) => deny(peer, 'outbound', maConn)
   }
+}
+
+/** The IP address of a multiaddr (`/ip4/1.2.3.4/tcp/5` → `1.2.3.4`); undefined for one without. */
+export function hostOf (address: Multiaddr): string | undefined {
+  return address.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value
 }

@@ -14,6 +14,7 @@ import { silentLogger } from '../round/index.ts'
 import type { Logger as OperatorLogger } from '../round/index.ts'
 import { bootstrapRedial } from './bootstrap-redial.ts'
 import { memberGater } from './connection-gater.ts'
+import { HostBackoff } from './host-backoff.ts'
 import { KeyMismatchReporter } from './key-mismatch.ts'
 import { modelTransfer } from './model-transfer.ts'
 import { networkSync } from './network-sync.ts'
@@ -155,9 +156,17 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     hangUp: async peerId => { await assembled.node?.hangUp(peerIdFromString(peerId)) },
     log: operatorLog
   })
-  closed.connectionGater = memberGater(members, bans, (peer, hook, maConn) => {
-    mismatch?.gated(maConn)
-    if (hook !== 'dial') operatorLog.debug(`refused ${hook} connection of ${bans.isBanned(peer.toString()) ? 'banned peer' : 'non-member'} ${peer.toString()}`)
+  closed.connectionGater = memberGater({
+    members,
+    bans,
+    hosts: new HostBackoff(),
+    onDeny: (peer, hook, maConn) => {
+      mismatch?.gated(maConn)
+      if (hook === 'dial') return
+      operatorLog.debug(peer === undefined
+        ? `refused inbound connection from ${maConn?.remoteAddr.toString() ?? 'an address'} before its handshake: a banned peer redials from its host`
+        : `refused ${hook} connection of ${bans.isBanned(peer.toString()) ? 'banned peer' : 'non-member'} ${peer.toString()}`)
+    }
   })
 
   const node = await createLibp2p({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { initDataDir } from '../../src/node/index.ts'
 import { DEFAULT_MANIFEST, MAX_LOCAL_STEPS } from '../../src/protocol/index.ts'
@@ -15,6 +15,23 @@ const LONG_TRAINING: NetworkManifest = {
   ...DEFAULT_MANIFEST,
   name: 'meshtrain-long-steps',
   training: { ...DEFAULT_MANIFEST.training, localSteps: MAX_LOCAL_STEPS }
+}
+
+/** The `meshtrain` command as npm installs it. */
+const BIN = fileURLToPath(new URL('../../bin/meshtrain.js', import.meta.url))
+
+/** What the preloaded module of the early-SIGTERM tests prints when Node starts running JavaScript. */
+const JS_STARTED = 'test: javascript running'
+
+/** Every file under `dir` (relative path) with its bytes. */
+function filesUnder (dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>()
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const path = join(entry.parentPath, entry.name)
+    files.set(relative(dir, path), readFileSync(path))
+  }
+  return files
 }
 
 /** Pids of the processes whose command line mentions `text` (Linux /proc). */
@@ -112,9 +129,40 @@ describe('lifecycle: lock, SIGTERM, parent death', function () {
     assert.doesNotMatch(daemon.stderr, /AbortError|internal error|\n\s+at /)
   })
 
+  // While the modules load: `meshtrain` (bin/meshtrain.js, plain JavaScript) answers SIGTERM from
+  // its first line until main.ts's early-signals.ts does, and main.ts imports each command's
+  // modules only when the command runs. The delays count from the moment Node runs JavaScript (a
+  // preloaded module prints a line on stderr then), not from the spawn: while Node boots (20 to
+  // 80 ms on this machine) no JavaScript runs and the signal's default action applies.
+  for (const afterJsMs of [50, 150, 300, 600, 1200]) {
+    it(`SIGTERM ${afterJsMs} ms after Node runs the command (modules loading) exits 0 within 5 s, the data directory as init left it`, async () => {
+      const dataDir = await node(`loading-stop-${afterJsMs}`)
+      const before = filesUnder(dataDir)
+      const child = spawn(process.execPath, ['--import', `data:text/javascript,process.stderr.write(${JSON.stringify(JS_STARTED + '\n')})`, BIN, 'start', '--data-dir', dataDir, '--log-format', 'json', '--api', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      const exited = new Promise<number | null>(resolve => child.on('exit', resolve))
+      await new Promise<void>(resolve => child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString()
+        if (stderr.includes(JS_STARTED)) resolve()
+      }))
+      await new Promise(resolve => setTimeout(resolve, afterJsMs))
+      const sent = Date.now()
+      const stage = existsSync(join(dataDir, 'lock')) ? 'the data directory locked' : 'no lock yet'
+      child.kill('SIGTERM')
+      const code = await exited
+      const ms = Date.now() - sent
+      console.log(`      SIGTERM ${afterJsMs} ms after the first line (${stage}): exit ${code} after ${ms} ms`)
+      assert.equal(code, 0, stderr)
+      assert.ok(ms < STOP_LIMIT_MS, `stopped after ${ms} ms`)
+      assert.doesNotMatch(stderr, /internal error|\n\s+at /)
+      const after = filesUnder(dataDir)
+      assert.deepEqual([...after.keys()].filter(f => /(^|\/)lock|\.tmp$/.test(f)), [], 'no lock and no temporary file left')
+      for (const [file, bytes] of before) assert.ok(after.get(file)?.equals(bytes), `${file} as init wrote it`)
+    })
+  }
+
   // The lock appears once the command has loaded its modules and parsed its settings, just before
-  // it starts the trainer and libp2p: from then on its own stop handling is in place. (Before the
-  // modules have loaded, the first few hundred ms, SIGTERM's default action applies.)
+  // it starts the trainer and libp2p: from then on its own stop handling is in place.
   for (const afterLockMs of [0, 1000]) {
     it(`SIGTERM ${afterLockMs} ms after the data directory is locked (trainer and libp2p starting) exits 0 within 5 s`, async () => {
       const dataDir = await node(`early-stop-${afterLockMs}`)

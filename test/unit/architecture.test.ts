@@ -32,10 +32,10 @@ function sourceFiles (dir: string): string[] {
   })
 }
 
-/** Relative imports and re-exports of a file, resolved to absolute paths (type-only ones included). */
+/** Relative imports and re-exports of a file, resolved to absolute paths (type-only and dynamic `import('./…')` ones included). */
 function importsOf (file: string): string[] {
   const text = readFileSync(file, 'utf8')
-  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'(\.[^']+)'/g), ...text.matchAll(/(?:^|\n)\s*import\s+'(\.[^']+)'/g)]
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'(\.[^']+)'/g), ...text.matchAll(/(?:^|\n)\s*import\s+'(\.[^']+)'/g), ...text.matchAll(/\bimport\('(\.[^']+)'\)/g)]
     .map(m => resolve(dirname(file), m[1] as string))
 }
 
@@ -62,6 +62,14 @@ describe('architecture', () => {
       }
     }
     assert.deepEqual(problems, [])
+  })
+
+  it('cli/main.ts loads only early-signals.ts and errors/ before a command runs (each command is imported when it runs)', () => {
+    const main = join(SRC, 'cli', 'main.ts')
+    const text = readFileSync(main, 'utf8')
+    const staticImports = [...text.matchAll(/(?:^|\n)\s*import\s[^'"(]*?'([^']+)'/g)].map(m => m[1])
+    assert.deepEqual(staticImports, ['./early-signals.ts', '../errors/index.ts'])
+    assert.ok(importsOf(main).some(f => f.endsWith('start-command.ts')), 'the commands are imported dynamically')
   })
 
   it('has no import circle between files', () => {

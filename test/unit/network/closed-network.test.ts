@@ -36,7 +36,7 @@ describe('member gater', () => {
   it('refuses non-members at every hook and lets members through', async () => {
     const [a, b, stranger] = await Promise.all([peer(1), peer(2), peer(3)])
     const denied: string[] = []
-    const gater = memberGater([a.toString(), b.toString()], new PeerBans(), (p, hook) => { denied.push(`${hook} ${p.toString() === stranger.toString() ? 'stranger' : 'member'}`) })
+    const gater = memberGater({ members: [a.toString(), b.toString()], bans: new PeerBans(), onDeny: (p, hook) => { denied.push(`${hook} ${p?.toString() === stranger.toString() ? 'stranger' : 'member'}`) } })
     for (const hook of ['denyDialPeer', 'denyInboundEncryptedConnection', 'denyOutboundEncryptedConnection', 'denyInboundUpgradedConnection', 'denyOutboundUpgradedConnection'] as const) {
       const fn = gater[hook] as (p: typeof a, maConn?: never) => boolean
       assert.equal(fn(a), false, hook)
@@ -48,7 +48,7 @@ describe('member gater', () => {
   it('refuses banned peers, members or not, until the ban ends; an empty list admits anyone else', async () => {
     const [a, b] = await Promise.all([peer(1), peer(2)])
     const bans = new PeerBans()
-    const open = memberGater([], bans)
+    const open = memberGater({ members: [], bans })
     assert.equal(open.denyDialPeer?.(a), false)
     bans.ban(a.toString(), 60_000)
     assert.equal(open.denyDialPeer?.(a), true)
