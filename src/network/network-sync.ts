@@ -15,7 +15,9 @@ import type { ManifestVersion, SyncPeer } from '../protocol/index.ts'
  * manifest versions after its own; it dials the peers it is not connected to (the connection
  * gater still refuses non-members) and hands the versions to the node, which verifies them. So a
  * member given one bootstrap address finds every member, and a version published on one node
- * reaches all of them.
+ * reaches all of them. A node that adopts a version asks every peer at once
+ * ({@link NetworkSync.syncWithEveryPeer}); a peer asked by a node holding a later version than its
+ * own asks it back, so a version moves one hop per adoption, not one per random pick.
  */
 
 /** Options of the sync service. */
@@ -84,6 +86,8 @@ export class NetworkSync implements Startable {
   private readonly onOffence: (peerId: string, offence: 'invalid-sync') => void
   private source: VersionSource | undefined
   private run: AbortController | undefined
+  /** Peers being asked back (one exchange at a time each: a peer cannot make this node open more). */
+  private readonly askingBack = new Set<string>()
   private timer: ReturnType<typeof setInterval> | undefined
   private readonly onIdentify = (event: Event): void => {
     const peer = (event as CustomEvent<{ peerId: PeerId }>).detail?.peerId
@@ -129,6 +133,12 @@ export class NetworkSync implements Startable {
   /** Ask `peer` now (fire and forget: failures are logged). */
   syncWith (peer: PeerId): void {
     this.exchange(peer).catch((err: unknown) => { this.log('sync with %p failed - %s', peer, err instanceof Error ? err.message : String(err)) })
+  }
+
+  /** Ask every connected peer now: after adopting a version, so that it spreads at once. */
+  syncWithEveryPeer (): void {
+    const peers = new Map(this.components.connectionManager.getConnections().map(c => [c.remotePeer.toString(), c.remotePeer]))
+    for (const peer of peers.values()) this.syncWith(peer)
   }
 
   private syncWithRandomPeer (): void {
@@ -186,11 +196,22 @@ export class NetworkSync implements Startable {
       const peers = await this.knownPeers(connection.remotePeer)
       await lp.write(encodeSyncResponse({ peers, versions: this.source?.after(after) ?? [] }), { signal })
       await stream.close({ signal })
+      // The asker holds versions this node lacks: ask it back rather than wait for a random pick.
+      if (this.source !== undefined && after > this.source.current()) this.askBack(connection.remotePeer)
     } catch (err) {
       if (err instanceof ValidationError || err instanceof InvalidDataLengthError) this.onOffence(connection.remotePeer.toString(), 'invalid-sync')
       this.log('serving sync to %p failed - %s', connection.remotePeer, err instanceof Error ? err.message : String(err))
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     }
+  }
+
+  private askBack (peer: PeerId): void {
+    const id = peer.toString()
+    if (this.askingBack.has(id)) return
+    this.askingBack.add(id)
+    this.exchange(peer)
+      .catch((err: unknown) => { this.log('asking %p back failed - %s', peer, err instanceof Error ? err.message : String(err)) })
+      .finally(() => { this.askingBack.delete(id) })
   }
 
   /** The peers this node is connected to, but the asker, with the addresses they listen on. */

@@ -152,7 +152,10 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
         for (const peer of await ledger.record(summary)) observed.penalise(peer, 'equivocation')
         await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }, log)
         output.round(summary)
+        const before = chain
         chain = await followChain(config.dataDir, genesis, chain, { peerId, members, log, hangUp: async peer => libp2p.hangUp(peerIdFromString(peer)) })
+        // A version just adopted: every peer hears of it now (peers behind ask for it back).
+        if (chain !== before) libp2p.services.networkSync.syncWithEveryPeer()
         await saveKnownPeers(config.dataDir, await connectedPeers(libp2p)).catch((err: unknown) => { log.warn(`saving known peers failed: ${String(err)}`) })
         surface.recordRound(summary, localTrainer.timing)
         const stall = streak.observe(summary)

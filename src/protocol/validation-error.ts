@@ -20,9 +20,13 @@ export const VALIDATION_CODES = {
   // The receiver's checks against the manifest and its own state.
   'wrong-network': 'reject',
   'wrong-size': 'reject',
-  // The member list is part of the manifest (and so of the network id): an honest relay checks
-  // it too and never forwards a non-member's announcement.
-  'not-a-member': 'reject',
+  // Members change by manifest versions, which nodes adopt one after another: a relay that has
+  // adopted a version adding a member forwards that member's announcements in good faith to
+  // peers still on the version before (and one still behind forwards a removed member's). So the
+  // announcement is dropped and not forwarded, but its relay is not scored down: a reject here
+  // banned honest members for ten minutes during every vote and split the network. A non-member
+  // cannot connect at all (the connection gater).
+  'not-a-member': 'ignore',
   // Two signed models for one round are the signer's fault, not the relay's: an honest relay that
   // saw the other one first forwarded this one in good faith. So gossip ignores the second (no
   // P4 for whoever delivered it) and the signer is charged the equivocation offence instead

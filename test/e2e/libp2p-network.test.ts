@@ -8,7 +8,7 @@ import { encodeAnnouncement, signAnnouncement } from '../../src/protocol/index.t
 import { decodeModelPayload, encodeModelPayload, payloadHash } from '../../src/protocol/index.ts'
 import { modelProtocol } from '../../src/protocol/index.ts'
 import { TransferError } from '../../src/protocol/index.ts'
-import { bootstrapAddress, createMeshtrainLibp2p } from '../../src/network/index.ts'
+import { bootstrapAddress, createMeshtrainLibp2p, gossipScore } from '../../src/network/index.ts'
 import { Libp2pRoundNetwork, OFFENCE_WEIGHTS } from '../../src/network/index.ts'
 import type { PrivateKey, Stream } from '@libp2p/interface'
 import type { UpdateAnnouncement } from '../../src/protocol/index.ts'
@@ -34,7 +34,7 @@ afterEach(async function () {
   for (const stop of stops) await stop()
 })
 
-interface NodeOptions { bootstrap?: string[], listen?: string, privateKey?: PrivateKey }
+interface NodeOptions { bootstrap?: string[], listen?: string, privateKey?: PrivateKey, members?: string[] }
 
 /** A started meshtrain libp2p node without a round network. */
 async function startNode (options: NodeOptions = {}): Promise<{ node: MeshtrainLibp2p, privateKey: PrivateKey }> {
@@ -45,7 +45,8 @@ async function startNode (options: NodeOptions = {}): Promise<{ node: MeshtrainL
     bootstrap: options.bootstrap ?? [],
     mdns: false,
     networkId: NETWORK_ID,
-    maxPayloadBytes: 8_000_000
+    maxPayloadBytes: 8_000_000,
+    members: options.members ?? []
   })
   running.push(async () => { await node.stop() })
   await node.start()
@@ -54,7 +55,7 @@ async function startNode (options: NodeOptions = {}): Promise<{ node: MeshtrainL
 
 async function startMember (options: NodeOptions = {}): Promise<Member> {
   const { node, privateKey } = await startNode(options)
-  const network = new Libp2pRoundNetwork({ libp2p: node, networkId: NETWORK_ID })
+  const network = new Libp2pRoundNetwork({ libp2p: node, networkId: NETWORK_ID, members: options.members ?? [] })
   const mesh = new Set<string>()
   // Listen before subscribing, so no graft goes unseen.
   node.services.pubsub.addEventListener('gossipsub:graft', evt => { if (evt.detail.topic === network.topic) mesh.add(evt.detail.peerId) })
@@ -167,6 +168,34 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     assert.deepEqual(received.map(list => list.length), [2, 2, 2])
     assert.equal(b.network.validationCounts().get('malformed'), undefined)
     assert.equal(a.network.validationCounts().get('accept'), 2)
+  })
+
+  it('a member one manifest version ahead relays a new member\'s announcements without being penalised by a member still behind', async function () {
+    // X joined in a version R has adopted and S not yet: S refuses X's connection and ignores its
+    // announcements, but the relay R acts in good faith, so S must not score it down (three
+    // rejected messages would ban R for ten minutes and split the network during every vote).
+    const [xKey, rKey, sKey] = await Promise.all([1, 2, 3].map(async () => generateKeyPair('Ed25519'))) as [PrivateKey, PrivateKey, PrivateKey]
+    const [x, r, s] = [xKey, rKey, sKey].map(k => peerIdFromPrivateKey(k).toString()) as [string, string, string]
+    const relay = await startMember({ privateKey: rKey, members: [x, r, s] })
+    const behind = await startMember({ privateKey: sKey, members: [r, s], bootstrap: [address(relay.node)] })
+    const joiner = await startMember({ privateKey: xKey, members: [x, r, s], bootstrap: [address(relay.node)] })
+    await waitFor('meshes X-R and R-S', [joiner, relay, behind].map(m => m.node.services.pubsub), ['gossipsub:graft', 'gossipsub:heartbeat'],
+      () => relay.mesh.has(x) && relay.mesh.has(s) && behind.mesh.has(r) && joiner.mesh.has(r))
+    relay.network.onAnnouncement(() => ({ verdict: 'accept' }))
+    behind.network.onAnnouncement(() => ({ verdict: 'accept' }))
+    for (let round = 1; round <= 5; round++) {
+      const payload = encodeModelPayload(randomWeights(16, round))
+      await joiner.network.announce(await announcementFor(joiner, payload, round), payload)
+    }
+    await waitFor('S to refuse the five announcements R relayed', [behind.node.services.pubsub], ['gossipsub:heartbeat'],
+      () => behind.network.validationCounts().get('not-a-member') === 5)
+    assert.equal(relay.network.validationCounts().get('accept'), 5)
+    // Two heartbeats: the ban enforcement looks every second.
+    for (let beats = 0; beats < 2; beats++) await new Promise(resolve => { behind.node.services.pubsub.addEventListener('gossipsub:heartbeat', resolve, { once: true }) })
+    assert.ok(gossipScore(behind.node, r) >= 0, `R's score at S: ${gossipScore(behind.node, r)}`)
+    assert.equal(behind.node.services.peerBans.isBanned(r), false)
+    assert.ok(behind.node.getConnections(relay.node.peerId).length > 0, 'S still connected to R')
+    assert.equal(behind.node.getConnections(joiner.node.peerId).length, 0, 'the gater kept X away from S')
   })
 
   it('moves an 8,000,000-byte model by hash and refuses unknown hashes', async function () {

@@ -15,10 +15,10 @@ describe('the sync service between real libp2p nodes', function () {
   const running: MeshtrainLibp2p[] = []
   afterEach(async () => { await Promise.all(running.splice(0).map(async n => n.stop())) })
 
-  async function node (id: string, bootstrap: string[] = [], members: string[] = []): Promise<MeshtrainLibp2p> {
+  async function node (id: string, bootstrap: string[] = [], members: string[] = [], intervalMs = 500): Promise<MeshtrainLibp2p> {
     const privateKey = await generateKeyPair('Ed25519')
     const n = await createMeshtrainLibp2p({
-      privateKey, listen: [LOOPBACK], bootstrap, mdns: false, networkId: id, maxPayloadBytes: 1024, members, networkSync: { intervalMs: 500 }
+      privateKey, listen: [LOOPBACK], bootstrap, mdns: false, networkId: id, maxPayloadBytes: 1024, members, networkSync: { intervalMs }
     })
     running.push(n)
     await n.start()
@@ -55,6 +55,30 @@ describe('the sync service between real libp2p nodes', function () {
     a.services.networkSync.syncWith(hub.peerId)
     await until(() => offered.some(o => o.from === hub.peerId.toString()), 'the version offered to a')
     assert.deepEqual(offered.find(o => o.from === hub.peerId.toString())?.versions, [version])
+  })
+
+  it('a node that adopts a version asks every peer at once, and each peer behind asks it back for the version', async () => {
+    const id = networkId(DEFAULT_MANIFEST)
+    const adminKey = await generateKeyPair('Ed25519')
+    const genesis = parseManifest({ ...DEFAULT_MANIFEST, admins: [peerIdFromPrivateKey(adminKey).toString()] })
+    const version = await signVersion(proposeVersion(genesisState(genesis), { threshold: 1 }, 0), adminKey)
+    // No periodic asking within the test: only the asks on identify and those made on purpose.
+    const minute = 60_000
+    const hub = await node(id, [], [], minute)
+    let held = 0
+    let served = 0
+    hub.services.networkSync.serveVersions({ current: () => held, after: n => { served++; return [version].slice(0, held).slice(n) }, offer: async () => {} })
+    const peers = [await node(id, [address(hub)], [], minute), await node(id, [address(hub)], [], minute)]
+    const offered = peers.map(() => [] as Array<readonly ManifestVersion[]>)
+    peers.forEach((p, i) => {
+      p.services.networkSync.serveVersions({ current: () => 0, after: () => [], offer: async versions => { offered[i]?.push(versions) } })
+    })
+    // Both peers asked the hub when identify completed, and learnt nothing: it held no version yet.
+    await until(() => served >= 2, 'both peers\' first asks answered')
+    held = 1
+    hub.services.networkSync.syncWithEveryPeer()
+    await until(() => offered.every(list => list.length > 0), 'the version offered to both peers', 5_000)
+    for (const list of offered) assert.deepEqual(list, [[version]])
   })
 
   it('the connection gater still decides: a peer named by the hub but not a member is never connected', async () => {
