@@ -10,7 +10,8 @@
  * examples, a sixteenth of MNIST's training set, as a node of the 16-node benchmark holds.
  */
 import { parseArgs } from 'node:util'
-import { TrainingCore, createRng, datasetFingerprint, parseBackendChoice, useBackend } from '../src/model/index.ts'
+import { createRng, datasetFingerprint, parseBackendChoice } from '../src/model/index.ts'
+import { TrainingCore, useBackend } from '../src/model/tfjs.ts'
 import type { Examples, TrainingShard } from '../src/model/index.ts'
 import { DEFAULT_MANIFEST } from '../src/protocol/index.ts'
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -24,9 +24,17 @@ import { verifySwarmLedgers } from './swarm-ledgers.ts'
 import { launcherPids, watchProcesses } from './parent-watch.ts'
 import { STOP_DEADLINE_MS, stopOnSignals, stopWithin } from './signals.ts'
 import { stderrLogger } from './stderr-logger.ts'
+import { startStaggered } from './staggered-start.ts'
 
 /** Most daemons one swarm starts: each holds a trainer and a libp2p node on this host. */
 export const MAX_SWARM_NODES = 256
+
+/**
+ * Peers a swarm node samples per round once the swarm has more than this many others
+ * (docs/design.md, "Scale"): its fetches, and the bytes and time of a round, stay flat as the
+ * swarm grows, instead of every node fetching every other node's model.
+ */
+export const SWARM_FANOUT = 8
 
 /** The settings of `meshtrain swarm` (flags only), with defaults sized for a 2-core machine. */
 export const SWARM_SETTINGS = {
@@ -108,14 +116,17 @@ interface SwarmNode {
 }
 
 /**
- * The swarm's network: the default one, a round closing once every other node's model is in.
+ * The swarm's network: the default one, a round closing once every other node's model is in, or,
+ * in a swarm of more than SWARM_FANOUT + 1 nodes, once the models of a sample of SWARM_FANOUT are.
  * @throws ConfigError naming `nodes` when the default rule needs more nodes than that.
  */
 export function swarmManifest (nodes: number, deadlineMs: number): NetworkManifest {
+  // Beyond SWARM_FANOUT others, a round samples that many peers and closes once their models are in.
+  const sampled = nodes - 1 > SWARM_FANOUT
   const manifest: NetworkManifest = {
     ...DEFAULT_MANIFEST,
     name: `meshtrain-swarm-${nodes}`,
-    rounds: { ...DEFAULT_MANIFEST.rounds, quorum: nodes - 1, deadlineMs }
+    rounds: { ...DEFAULT_MANIFEST.rounds, quorum: sampled ? SWARM_FANOUT : nodes - 1, deadlineMs, ...(sampled ? { fanout: SWARM_FANOUT } : {}) }
   }
   // Every node waits for the others' models, so a round has `nodes` inputs at most.
   const aggregator = createAggregator(manifest.aggregation)
@@ -154,6 +165,8 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
       partition,
       dataSeed: seed,
       rounds,
+      // Started a few at a time, the daemons begin their first round together (up to a sample's worth of peers).
+      waitForPeers: Math.min(nodes - 1, SWARM_FANOUT),
       logFormat: 'json',
       ...(node.byzantine && attack !== undefined ? { attack, colluders: swarm.filter(n => n.byzantine).map(n => n.peerId) } : {})
     }
@@ -170,8 +183,10 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
     text => { if (text.trim() !== '') dashboard.setNodeApi(node.index, `http://${text.trim()}`) },
     () => { /* not written yet: the next round reads it */ }
   )
+  const whenReady = new Map<number, () => void>()
   const onEvent = (node: SwarmNode, event: StatusEvent): void => {
     if (event.event === 'ready') {
+      whenReady.get(node.index)?.()
       node.backend = event.backend
       if (swarm.every(n => n.backend !== undefined)) {
         console.log(`swarm: all ${nodes} nodes ready, TensorFlow.js backend ${[...new Set(swarm.map(n => n.backend))].join(', ')}`)
@@ -206,10 +221,18 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
   try {
     console.log(`swarm: dashboard on http://${formatApiAddress(await dashboard.start())}/`)
     // One node failing fails the swarm: stop the others rather than let them train on without it.
-    const exits = swarm.map(node => startNode(node, onEvent).then(code => {
-      if (code !== 0) stopAll()
-      return code
-    }))
+    // Started a core's worth at a time: the next starts once one is ready (or gone).
+    // A daemon that fails while others start stops the starting too (exits 0: a daemon never started).
+    const starting = new AbortController()
+    const exits: Array<Promise<number | null>> = swarm.map(() => Promise.resolve(0))
+    await startStaggered(swarm, availableParallelism(), async node => await new Promise<void>(resolve => {
+      whenReady.set(node.index, resolve)
+      exits[node.index] = startNode(node, onEvent).then(code => {
+        resolve()
+        if (code !== 0) { starting.abort(); stopAll() }
+        return code
+      })
+    }), AbortSignal.any([signal, starting.signal]))
     const codes = await Promise.all(exits)
     // Stopped by SIGINT/SIGTERM: every daemon has been stopped; that is what the operator asked for.
     if (signal.aborted) return void console.log('swarm: stopped')

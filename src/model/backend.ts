@@ -2,41 +2,12 @@ import * as tf from '@tensorflow/tfjs'
 // Registers the 'wasm' backend with tfjs; its .wasm binaries load from this package's dist/
 // folder through the file system, so choosing it never touches the network.
 import '@tensorflow/tfjs-backend-wasm'
-import { InputError } from '../errors/index.ts'
-
-/** The tfjs backends a node may run on, in order of preference. */
-export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const
-
-/** A tfjs backend a node may run on. */
-export type BackendName = typeof BACKEND_NAMES[number]
-
-/** What an operator may ask for: a backend by name, or `auto` for the first that works. */
-export type BackendChoice = 'auto' | BackendName
-
-/** The accepted values of a {@link BackendChoice}, for help texts and validation. */
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES]
-
-/** A backend that was asked for by name and cannot run here. */
-export class BackendUnavailableError extends InputError {
-  readonly backend: BackendName
-  constructor (backend: BackendName, message: string, options?: ErrorOptions) {
-    super('backend-unavailable', `backend ${backend} is not available: ${message}`, options)
-    this.backend = backend
-  }
-}
+import { BACKEND_NAMES, BackendUnavailableError } from './backend-choice.ts'
+import type { BackendChoice, BackendName } from './backend-choice.ts'
 
 // tfjs-node is an optional dependency (its install needs the internet); a variable specifier keeps
 // TypeScript from requiring it to be installed.
 const TFJS_NODE_MODULE: string = '@tensorflow/tfjs-node'
-
-/**
- * Check an operator's backend setting.
- * @throws RangeError naming the value and the accepted ones.
- */
-export function parseBackendChoice (value: string): BackendChoice {
-  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice
-  throw new RangeError(`backend: got ${JSON.stringify(value)}, allowed: ${BACKEND_CHOICES.join(', ')}`)
-}
 
 /**
  * Make tfjs run on the chosen backend in this thread (tfjs keeps one global engine per thread).

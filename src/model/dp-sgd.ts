@@ -1,8 +1,9 @@
 import { randomFillSync } from 'node:crypto'
 import * as tf from '@tensorflow/tfjs'
 import type { ModelSpec } from '../protocol/index.ts'
-import { activate, layerShapes } from './dense-model.ts'
-import type { DenseLayerShape } from './dense-model.ts'
+import { activate } from './dense-model.ts'
+import { layerShapes } from './model-shape.ts'
+import type { DenseLayerShape } from './model-shape.ts'
 import type { Rng } from './random.ts'
 
 /**

@@ -1,4 +1,4 @@
-import type { BackendName } from './backend.ts'
+import type { BackendName } from './backend-choice.ts'
 import { useBackend } from './backend.ts'
 import type { EvaluationResult, EvaluationSplit, TrainCallOptions, Trainer, TrainerOptions, TrainResult } from './trainer.ts'
 import { TrainerStoppedError } from './trainer.ts'

@@ -1,9 +1,11 @@
-// The model layer: the only place in meshtrain that imports tfjs. Everything the rest of the
-// project uses from src/model is exported here.
-export { BACKEND_CHOICES, BACKEND_NAMES, BackendUnavailableError, currentBackend, parseBackendChoice, useBackend } from './backend.ts'
-export type { BackendChoice, BackendName } from './backend.ts'
-export { checkWeights, initialWeights, layerShapes, WeightsShapeError } from './dense-model.ts'
-export type { DenseLayerShape } from './dense-model.ts'
+// The model layer's face to the rest of meshtrain: everything here runs without tfjs, so the
+// daemon's main thread never loads it (about 200 MiB). Training and evaluation run in the trainer
+// worker (ModelTrainer), which loads tfjs through ./tfjs.ts; simulations, benchmarks and tests
+// that train in their own thread import ./tfjs.ts themselves.
+export { BACKEND_CHOICES, BACKEND_NAMES, BackendUnavailableError, parseBackendChoice } from './backend-choice.ts'
+export type { BackendChoice, BackendName } from './backend-choice.ts'
+export { checkWeights, initialWeights, layerShapes, WeightsShapeError } from './model-shape.ts'
+export type { DenseLayerShape } from './model-shape.ts'
 export { DATA_SOURCE_FORMS, formatDataSource, parseDataSource } from './data-source.ts'
 export type { DataSource } from './data-source.ts'
 export { loadDataset } from './dataset.ts'
@@ -21,9 +23,4 @@ export { TrainerStoppedError } from './trainer.ts'
 export type { EvaluationResult, EvaluationSplit, LabelMap, TrainCallOptions, Trainer, TrainerOptions, TrainResult } from './trainer.ts'
 export { datasetFingerprint, describeShard, loadTrainingShard, mapLabels, standardizer, trainingShardOf } from './training-shard.ts'
 export type { TrainingShard } from './training-shard.ts'
-export { EVALUATION_CHUNK, TrainingCore } from './training-core.ts'
-export type { PrivateTrainResult, PrivateTraining } from './training-core.ts'
-export { clippedGradientSum, cryptoUniform, gaussianNoise, poissonSample, privatisedGradient, privatiseUpdate } from './dp-sgd.ts'
-export type { ClippedGradientSum, DpSgdStepOptions, UniformSource } from './dp-sgd.ts'
-export { InProcessTrainer } from './in-process-trainer.ts'
 export { ModelTrainer } from './model-trainer.ts'

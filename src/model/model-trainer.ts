@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads'
-import type { BackendName } from './backend.ts'
+import type { BackendName } from './backend-choice.ts'
 import type { EvaluationResult, EvaluationSplit, TrainCallOptions, Trainer, TrainerOptions, TrainResult } from './trainer.ts'
 import { TrainerStoppedError } from './trainer.ts'
 import type { WorkerHello, WorkerReply, WorkerRequest } from './worker-messages.ts'
 import { deserializeError } from './worker-messages.ts'
-import { initialWeights } from './dense-model.ts'
+import { initialWeights } from './model-shape.ts'
 import { formatDataSource } from './data-source.ts'
 import { describeShard } from './training-shard.ts'
 

@@ -1,5 +1,5 @@
 import type { ModelSpec, TrainingSpec } from '../protocol/index.ts'
-import type { BackendChoice, BackendName } from './backend.ts'
+import type { BackendChoice, BackendName } from './backend-choice.ts'
 import type { DataSource } from './data-source.ts'
 import type { PartitionScheme } from './partition.ts'
 

@@ -1,7 +1,7 @@
-import type { BackendName } from './backend.ts'
-import { BackendUnavailableError } from './backend.ts'
+import type { BackendName } from './backend-choice.ts'
+import { BackendUnavailableError } from './backend-choice.ts'
 import { DatasetError } from './dataset-error.ts'
-import { WeightsShapeError } from './dense-model.ts'
+import { WeightsShapeError } from './model-shape.ts'
 import { PartitionError } from './partition.ts'
 import type { EvaluationResult, EvaluationSplit, TrainResult } from './trainer.ts'
 

@@ -1,7 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { decodeAnnouncement, encodeAnnouncement } from '../protocol/index.ts'
-import { payloadHash } from '../protocol/index.ts'
+import { encodeAnnouncement } from '../protocol/index.ts'
 import { updateTopic } from '../protocol/index.ts'
 import { VALIDATION_CODES, ValidationError } from '../protocol/index.ts'
 import type { Message } from '@libp2p/gossipsub'
@@ -13,7 +12,7 @@ import type { Offence } from './peer-penalties.ts'
 import { gossipScore } from './libp2p-node.ts'
 import type { MeshtrainLibp2p } from './libp2p-node.ts'
 import type { AnnouncementOutcome, RoundNetwork } from '../round/index.ts'
-import { RECENT_PAYLOADS, silentLogger } from '../round/index.ts'
+import { RECENT_PAYLOADS, VerifiedAnnouncements, silentLogger } from '../round/index.ts'
 import type { Logger as OperatorLogger } from '../round/index.ts'
 
 /**
@@ -116,6 +115,8 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   private readonly members: ReadonlySet<string>
   private handler: ((announcement: UpdateAnnouncement) => AnnouncementOutcome) | undefined
   private started = false
+  /** Checked before any signature: a repeated announcement is recognised by its hash, not verified again. */
+  private readonly verified = new VerifiedAnnouncements()
 
   constructor (init: Libp2pRoundNetworkInit) {
     const node = init.libp2p
@@ -164,9 +165,11 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
 
   async announce (announcement: UpdateAnnouncement, payload: Uint8Array, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()
-    const hash = payloadHash(payload)
-    if (hash !== announcement.modelHash || payload.byteLength !== announcement.byteLength) {
-      throw new Error('announce: the payload does not match the announcement\'s hash and byte length')
+    // The round loop hashed the payload once to sign it: its hash is taken from the announcement,
+    // not computed again on every repeat (a wrong one would only make peers refuse this node's model).
+    const hash = announcement.modelHash
+    if (payload.byteLength !== announcement.byteLength) {
+      throw new Error('announce: the payload\'s size differs from the announcement\'s byte length')
     }
     // Served before it is announced, so an eager peer never asks for a payload we lack.
     this.payloads.delete(hash)
@@ -257,7 +260,8 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   /**
    * The one validation pipeline for the update topic (gossipsub has already checked the message
    * signature and frame size): a bounded number in flight per source, then the codec (size,
-   * decode, shape and finiteness, signature), the sender, membership, then the round loop's
+   * decode, shape and finiteness, signature; bytes verified before are recognised by their hash and
+   * not verified again, so a repeated announcement costs no signature check), the sender, membership, then the round loop's
    * stateful checks (network id, payload size, round window, one model per peer and round).
    * Every outcome is counted and logged with its code.
    */
@@ -285,7 +289,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     if (message.type !== 'signed') return { code: 'malformed', detail: 'unsigned message' }
     let announcement: UpdateAnnouncement
     try {
-      announcement = await decodeAnnouncement(message.data)
+      announcement = await this.verified.decode(message.data)
     } catch (err) {
       if (err instanceof ValidationError) return { code: err.code, detail: err.message }
       this.logger.warn(`decoding an announcement from ${message.from.toString()} failed: ${String(err)}`)

@@ -20,6 +20,9 @@ export interface Shard { readonly index: number, readonly count: number }
 
 /** Most rounds a node may be told to run (0 runs until stopped). */
 export const MAX_ROUNDS = 10_000_000
+
+/** Largest `waitForPeers`: the most peers one swarm starts (a node may wait for all the others). */
+export const MAX_WAIT_FOR_PEERS = 10_000
 /** Most shards a data set may be split into. */
 export const MAX_SHARDS = 100_000
 /** Largest process id (Linux's PID_MAX_LIMIT, 2^22). */
@@ -115,6 +118,11 @@ export const SETTINGS = {
   rounds: {
     kind: 'integer', default: 0, defaultText: '0', arg: 'N', allowed: `a whole number from 0 to ${MAX_ROUNDS}`,
     help: 'stop after this many rounds (0: run until stopped)', parse: integerIn(0, MAX_ROUNDS)
+  },
+  waitForPeers: {
+    kind: 'integer', default: 0, defaultText: '0', arg: 'N', allowed: `a whole number from 0 to ${MAX_WAIT_FOR_PEERS}`,
+    help: 'before its first round, wait until N peers are connected on the network\'s topic (swarm sets it, so daemons started one after another begin together)',
+    parse: integerIn(0, MAX_WAIT_FOR_PEERS)
   },
   ledgerKeepInputs: {
     kind: 'integer', default: 100, defaultText: '100', arg: 'N', allowed: `a whole number from 0 to ${MAX_ROUNDS}`,

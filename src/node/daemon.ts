@@ -169,6 +169,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
         output.network({ ...network.stats(), memory: { heapUsedBytes: memory.heapUsed, rssBytes: memory.rss, externalBytes: memory.external } })
       }
     })
+    if (config.waitForPeers > 0 && checkpoint === undefined) await waitForPeers(network, config.waitForPeers, log, signal)
     await loop.run(signal)
     if (!signal.aborted) {
       output.finished(config.rounds)
@@ -201,5 +202,24 @@ async function startListening (libp2p: { start: () => unknown }, listen: readonl
       ? 'address already in use'
       : text.includes('EADDRNOTAVAIL') ? 'address not available on this host' : text.includes('EACCES') ? 'permission denied' : text.split('\n')[0]
     throw new RuntimeFailure('listen-failed', `cannot listen on ${listen.join(', ')}: ${why}`, { cause: err })
+  }
+}
+
+/** How often a node waiting for its first peers looks at the topic, ms. */
+const PEER_WAIT_POLL_MS = 200
+
+/**
+ * Before the first round: wait until `wanted` peers are connected on the topic (or the signal
+ * aborts), saying so every 10 s. Daemons started one after another then begin their rounds together.
+ */
+async function waitForPeers (network: { peerCount: () => number }, wanted: number, log: Logger, signal: AbortSignal): Promise<void> {
+  const startedAt = Date.now()
+  let saidAt = startedAt
+  while (!signal.aborted && network.peerCount() < wanted) {
+    if (Date.now() - saidAt >= 10_000) {
+      saidAt = Date.now()
+      log.info(`waiting for peers before the first round: ${network.peerCount()} of ${wanted} connected after ${Math.round((saidAt - startedAt) / 1000)} s`)
+    }
+    await delay(PEER_WAIT_POLL_MS, undefined, { signal }).catch(() => undefined)
   }
 }

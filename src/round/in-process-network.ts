@@ -1,15 +1,36 @@
-import { decodeAnnouncement, encodeAnnouncement, payloadHash } from '../protocol/index.ts'
+import { encodeAnnouncement } from '../protocol/index.ts'
 import type { UpdateAnnouncement } from '../protocol/index.ts'
 import { RECENT_PAYLOADS } from './round-network.ts'
 import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
+import { VerifiedAnnouncements } from './verified-announcements.ts'
+
+/** What crossed an in-process network so far (for simulations and tests). */
+export interface InProcessTraffic {
+  /** Announcements published, repeats included. */
+  readonly publications: number
+  /** Signature checks run: one per distinct announcement, however many members receive it. */
+  readonly verifications: number
+  /** Announcements handed to members (one per recipient and publication). */
+  readonly deliveries: number
+  /** Announcement bytes handed to members, summed over recipients. */
+  readonly announcementBytes: number
+  /** Payload bytes served to fetching members. */
+  readonly payloadBytes: number
+}
 
 /**
  * A network of round-loop members inside one process: the same announcement codec and checks as
  * over libp2p (bytes on the wire, signatures, verdicts), without sockets. Used by tests and
  * simulations. Every member sees every other member, as on one gossipsub topic.
+ *
+ * Every recipient of a publication would verify the same bytes with the same result, so the
+ * network decodes and verifies each distinct announcement once ({@link VerifiedAnnouncements})
+ * and hands the result to each member's handler, whose stateful checks still run per member.
  */
 export class InProcessNetwork {
   readonly #members = new Map<string, InProcessMember>()
+  readonly #verified = new VerifiedAnnouncements()
+  readonly #traffic = { publications: 0, deliveries: 0, announcementBytes: 0, payloadBytes: 0 }
 
   /** Add a member; its peer id must match the key that signs its announcements. */
   join (peerId: string): RoundNetwork & { leave(): void, readonly penalties: ReadonlyMap<string, number> } {
@@ -19,9 +40,31 @@ export class InProcessNetwork {
     return member
   }
 
-  /** @internal */ members (): Iterable<InProcessMember> { return this.#members.values() }
+  /** Counters of what crossed the network so far. */
+  traffic (): InProcessTraffic {
+    return { ...this.#traffic, verifications: this.#verified.verifications }
+  }
+
+  /** @internal Publish `bytes` from `from` to every other member, on a later tick (as a socket would). */
+  publish (bytes: Uint8Array, from: string): void {
+    this.#traffic.publications++
+    const recipients = [...this.#members.values()].filter(m => m.peerId !== from)
+    setImmediate(() => {
+      this.#verified.decode(bytes).then(announcement => {
+        if (announcement.peerId !== from) return // sent by another than its signer: refused, as over libp2p
+        for (const member of recipients) {
+          this.#traffic.deliveries++
+          this.#traffic.announcementBytes += bytes.byteLength
+          member.receive(announcement)
+        }
+      }, () => { /* refused by validation: dropped, as gossipsub would */ })
+    })
+  }
+
   /** @internal */ member (peerId: string): InProcessMember | undefined { return this.#members.get(peerId) }
   /** @internal */ remove (peerId: string): void { this.#members.delete(peerId) }
+  /** @internal */ count (): number { return this.#members.size }
+  /** @internal */ served (bytes: number): void { this.#traffic.payloadBytes += bytes }
 }
 
 class InProcessMember implements RoundNetwork {
@@ -35,13 +78,13 @@ class InProcessMember implements RoundNetwork {
     this.#network = network
   }
 
+  /** Serve `payload` under the announcement's hash (the caller computed it: no second hash) and publish. */
   async announce (announcement: UpdateAnnouncement, payload: Uint8Array): Promise<void> {
-    this.#payloads.set(payloadHash(payload), payload)
+    if (payload.byteLength !== announcement.byteLength) throw new Error('announce: the payload\'s size differs from the announcement\'s byte length')
+    this.#payloads.delete(announcement.modelHash)
+    this.#payloads.set(announcement.modelHash, payload)
     while (this.#payloads.size > RECENT_PAYLOADS) this.#payloads.delete(this.#payloads.keys().next().value as string)
-    const bytes = encodeAnnouncement(announcement)
-    for (const member of this.#network.members()) {
-      if (member !== this) member.deliver(bytes, this.peerId)
-    }
+    this.#network.publish(encodeAnnouncement(announcement), this.peerId)
   }
 
   onAnnouncement (handler: (announcement: UpdateAnnouncement) => AnnouncementOutcome): void {
@@ -53,13 +96,12 @@ class InProcessMember implements RoundNetwork {
     const payload = this.#network.member(announcement.peerId)?.payload(announcement.modelHash)
     if (payload === undefined) throw new Error(`${announcement.peerId} does not hold ${announcement.modelHash}`)
     if (payload.byteLength !== announcement.byteLength) throw new Error('payload size differs from the announcement')
+    this.#network.served(payload.byteLength)
     return payload
   }
 
   peerCount (): number {
-    let count = 0
-    for (const member of this.#network.members()) if (member !== this) count++
-    return count
+    return this.#network.count() - (this.#network.member(this.peerId) === this ? 1 : 0)
   }
 
   payload (hash: string): Uint8Array | undefined {
@@ -77,12 +119,8 @@ class InProcessMember implements RoundNetwork {
     this.#network.remove(this.peerId)
   }
 
-  /** Decode and hand to the handler on a later tick, as a socket would. */
-  deliver (bytes: Uint8Array, from: string): void {
-    setImmediate(() => {
-      decodeAnnouncement(bytes).then(announcement => {
-        if (announcement.peerId === from) this.#handler?.(announcement)
-      }, () => { /* refused by validation: dropped, as gossipsub would */ })
-    })
+  /** A verified announcement from another member, handed to the round loop's stateful checks. */
+  receive (announcement: UpdateAnnouncement): void {
+    this.#handler?.(announcement)
   }
 }

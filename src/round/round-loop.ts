@@ -10,6 +10,7 @@ import { RoundInbox } from './round-inbox.ts'
 import type { EquivocationEvidence } from './round-inbox.ts'
 import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
 import type { Logger } from './logger.ts'
+import { REANNOUNCE_FIRST_MS, reannounceDelayMs, sampleSize, scaledDeadlineMs } from './round-scale.ts'
 
 /** The local training a round needs; the daemon runs it in a worker thread. */
 export interface LocalTrainer {
@@ -103,6 +104,12 @@ export interface RoundLoopInit {
   readonly startWeights: Float32Array
   /** Stop after this many rounds in total (counting from round 0); undefined runs until aborted. */
   readonly rounds?: number
+  /**
+   * The first pause before a waiting node repeats its announcement, ms; each repeat doubles it
+   * (round-scale.ts, reannounceDelayMs).
+   * @default REANNOUNCE_FIRST_MS (1000)
+   */
+  readonly reannounceFirstMs?: number
 }
 
 export interface RoundLoopComponents {
@@ -124,8 +131,6 @@ export interface RoundLoopComponents {
   readonly governance?: (round: number) => { readonly version: number, readonly manifest: NetworkManifest, readonly aggregator: Aggregator }
 }
 
-/** How often a node repeats its announcement while it waits for a round's quorum. */
-const REANNOUNCE_INTERVAL_MS = 1000
 /** Most peers remembered as announcers, the pool a round's fanout sample is drawn from. */
 const MAX_ANNOUNCERS = 4096
 
@@ -233,7 +238,7 @@ export class RoundLoop {
     round: number, trained: { weights: Float32Array, loss: number }, startedAt: number, reannounce: () => Promise<void>,
     own: { start: Float32Array, announcement: UpdateAnnouncement | undefined }
   ): Promise<RoundSummary | undefined> {
-    const closed = await this.#waitForQuorum(round, Date.now() + this.#manifest.rounds.deadlineMs, reannounce)
+    const closed = await this.#waitForQuorum(round, Date.now() + this.#deadlineMs(), reannounce)
     if (closed === 'behind' || closed === 'aborted') return undefined
     const peers = this.#peerModels(round)
     let weights = trained.weights
@@ -279,6 +284,18 @@ export class RoundLoop {
     return { start: own.start, trained, ...(own.announcement === undefined ? {} : { announcement: own.announcement }), peerInputs, evidence, aggregation: this.#manifest.aggregation }
   }
 
+  /** Peers this node knows of: those connected on the topic, or heard announcing, whichever is more. */
+  #knownPeers (): number {
+    return Math.max(this.#announcers.size, this.#c.network.peerCount())
+  }
+
+  /** The round's deadline, scaled with the network the node knows (round-scale.ts). */
+  #deadlineMs (): number {
+    const { deadlineMs, fanout } = this.#manifest.rounds
+    const known = this.#knownPeers()
+    return scaledDeadlineMs(deadlineMs, known, sampleSize(fanout, known))
+  }
+
   /** Peer models that close the round: the manifest's quorum, or the sample size under `rounds.fanout`. */
   #quorum (round: number): number {
     const quorum = this.#manifest.rounds.quorum
@@ -300,12 +317,14 @@ export class RoundLoop {
 
   /**
    * Wait until `quorum` peer models for the round are in, the deadline passes, or the node is found
-   * behind. Meanwhile repeat the announcement now and then: peers that joined the topic after it
-   * went out (a mesh still forming, a peer reconnecting) would otherwise never hear of it.
+   * behind. Meanwhile repeat the announcement, at doubling intervals: peers that joined the topic
+   * after it went out (a mesh still forming, a peer reconnecting) would otherwise never hear of it.
    */
   async #waitForQuorum (round: number, deadline: number, reannounce: () => Promise<void>): Promise<'quorum' | 'deadline' | 'behind' | 'aborted'> {
     const quorum = this.#quorum(round)
-    let nextAnnounce = Date.now() + REANNOUNCE_INTERVAL_MS
+    const firstMs = this.#init.reannounceFirstMs ?? REANNOUNCE_FIRST_MS
+    let repeats = 0
+    let nextAnnounce = Date.now() + reannounceDelayMs(repeats, firstMs)
     for (;;) {
       if (this.#signal.aborted) return 'aborted'
       if (this.#peerModels(round).length >= quorum) return 'quorum'
@@ -314,7 +333,7 @@ export class RoundLoop {
       if (now >= deadline) return 'deadline'
       if (now >= nextAnnounce) {
         await reannounce()
-        nextAnnounce = now + REANNOUNCE_INTERVAL_MS
+        nextAnnounce = now + reannounceDelayMs(++repeats, firstMs)
       }
       await this.#sleepUntilWoken(Math.min(deadline, nextAnnounce) - now)
     }
@@ -362,7 +381,8 @@ export class RoundLoop {
     if (verdict !== 'reject' && a.round < this.#inbox.round) this.#answerLaggingPeer(a.round)
     if (code === 'equivocation') this.#dropModel(a.round, a.peerId)
     if (verdict === 'accept' && this.#announcers.size < MAX_ANNOUNCERS) this.#announcers.add(a.peerId)
-    if (verdict === 'accept' && (this.#sample(a.round)?.admit(a.peerId) ?? true)) {
+    // A closed round's models are no longer needed (its summary is out): accepted, relayed, not fetched.
+    if (verdict === 'accept' && a.round >= this.#inbox.round && (this.#sample(a.round)?.admit(a.peerId) ?? true)) {
       void this.#fetch(a).then(model => {
         if (model === undefined) return
         let models = this.#models.get(a.round)
@@ -378,18 +398,18 @@ export class RoundLoop {
   /**
    * A peer still announcing a round this node has closed is waiting for that round's models; if
    * it missed this node's announcement (published before the two were connected, say), repeat it,
-   * at most once per REANNOUNCE_INTERVAL_MS.
+   * at most once per first re-announcement pause.
    */
   #answerLaggingPeer (round: number): void {
     const own = this.#ownAnnouncements.get(round)
-    if (own === undefined || Date.now() - own.repeatedAt < REANNOUNCE_INTERVAL_MS) return
+    if (own === undefined || Date.now() - own.repeatedAt < (this.#init.reannounceFirstMs ?? REANNOUNCE_FIRST_MS)) return
     own.repeatedAt = Date.now()
     own.repeat().catch((err: unknown) => { this.#c.log.debug(`repeating the round ${round} announcement failed: ${String(err)}`, { round }) })
   }
 
   /** Fetch and verify one announced model; failures are recorded, logged and resolve to undefined. */
   async #fetch (a: UpdateAnnouncement): Promise<FetchedModel | undefined> {
-    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#manifest.rounds.deadlineMs)])
+    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#deadlineMs())])
     try {
       const payload = await this.#c.network.fetchPayload(a, signal)
       this.#bytesFetched.set(a.round, (this.#bytesFetched.get(a.round) ?? 0) + payload.byteLength)
@@ -434,7 +454,8 @@ export class RoundLoop {
     this.#govern(round)
     this.#inbox.setRound(round)
     const oldest = round - this.#manifest.rounds.window
-    for (const r of this.#models.keys()) if (r < oldest) this.#models.delete(r)
+    // Models of closed rounds are dropped at once: in a large simulation they are most of the memory.
+    for (const r of this.#models.keys()) if (r < round) this.#models.delete(r)
     for (const r of this.#refused.keys()) if (r < oldest) this.#refused.delete(r)
     for (const r of this.#bytesFetched.keys()) if (r < oldest) this.#bytesFetched.delete(r)
     for (const r of this.#samples.keys()) if (r < oldest) this.#samples.delete(r)

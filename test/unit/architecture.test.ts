@@ -89,4 +89,28 @@ describe('architecture', () => {
     for (const file of files) visit(file, [])
     assert.deepEqual([...circles], [])
   })
+
+  it('keeps tfjs out of the main thread: nothing meshtrain imports at start loads it, only the trainer worker does', () => {
+    const loadsTfjs = (file: string): boolean => /(?:^|\n)\s*(?:import|export)\s[^'"]*?(?:from\s+)?'@tensorflow\//.test(readFileSync(file, 'utf8')) ||
+      /(?:^|\n)\s*import\s+'@tensorflow\//.test(readFileSync(file, 'utf8'))
+    const reached = new Set<string>()
+    const visit = (file: string): void => {
+      if (reached.has(file)) return
+      reached.add(file)
+      // Type-only imports vanish when Node strips the types: they load nothing.
+      for (const target of valueImportsOf(file)) visit(target)
+    }
+    visit(join(SRC, 'cli', 'main.ts'))
+    assert.deepEqual([...reached].filter(loadsTfjs).map(f => relative(SRC, f)), [])
+    // The check reaches the daemon and the swarm, and the worker does load tfjs.
+    assert.ok(reached.has(join(SRC, 'node', 'daemon.ts')) && reached.has(join(SRC, 'model', 'model-trainer.ts')))
+    assert.ok(loadsTfjs(join(SRC, 'model', 'backend.ts')))
+  })
 })
+
+/** Relative imports and re-exports that load a module at run time (not `import type`/`export type`). */
+function valueImportsOf (file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  return [...text.matchAll(/(?:^|\n)\s*(import|export)\s(?!type\s)[^'"]*?from\s+'(\.[^']+)'/g), ...text.matchAll(/(?:^|\n)\s*(import)\s+'(\.[^']+)'/g)]
+    .map(m => resolve(dirname(file), m[2] as string))
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs'
-import { checkWeights, initialWeights, layerShapes, useBackend, WeightsShapeError } from '../../../src/model/index.ts'
+import { checkWeights, initialWeights, layerShapes, WeightsShapeError } from '../../../src/model/index.ts'
+import { useBackend } from '../../../src/model/tfjs.ts'
 import { logits, tensorsToWeights, weightsToTensors } from '../../../src/model/dense-model.ts'
 import type { ModelSpec } from '../../../src/protocol/manifest.ts'
 import { parameterCount } from '../../../src/protocol/manifest.ts'

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs'
-import { TrainingCore, clippedGradientSum, createRng, cryptoUniform, gaussianNoise, initialWeights, poissonSample, privatiseUpdate, privatisedGradient, useBackend } from '../../../src/model/index.ts'
+import { createRng, initialWeights } from '../../../src/model/index.ts'
+import { TrainingCore, clippedGradientSum, cryptoUniform, gaussianNoise, poissonSample, privatiseUpdate, privatisedGradient, useBackend } from '../../../src/model/tfjs.ts'
 import { weightsToTensors } from '../../../src/model/dense-model.ts'
 import type { ModelSpec } from '../../../src/protocol/index.ts'
 import { blobShard } from './fixtures.ts'

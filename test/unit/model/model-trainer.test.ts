@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { DatasetError, InProcessTrainer, ModelTrainer, TrainerStoppedError, WeightsShapeError } from '../../../src/model/index.ts'
+import { DatasetError, ModelTrainer, TrainerStoppedError, WeightsShapeError } from '../../../src/model/index.ts'
+import { InProcessTrainer } from '../../../src/model/tfjs.ts'
 import type { TrainerOptions } from '../../../src/model/index.ts'
 import { DEFAULT_MANIFEST } from '../../../src/protocol/index.ts'
 

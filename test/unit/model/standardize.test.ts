@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { InProcessTrainer, createRng, describeShard, loadTrainingShard, standardizer } from '../../../src/model/index.ts'
+import { createRng, describeShard, loadTrainingShard, standardizer } from '../../../src/model/index.ts'
+import { InProcessTrainer } from '../../../src/model/tfjs.ts'
 import type { TrainerOptions } from '../../../src/model/index.ts'
 
 import { tempDir } from './fixtures.ts'

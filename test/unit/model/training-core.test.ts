@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs'
 import type { TrainingShard } from '../../../src/model/index.ts'
-import { datasetFingerprint, InProcessTrainer, TrainingCore, useBackend, WeightsShapeError } from '../../../src/model/index.ts'
+import { datasetFingerprint, WeightsShapeError } from '../../../src/model/index.ts'
+import { InProcessTrainer, TrainingCore, useBackend } from '../../../src/model/tfjs.ts'
 import type { ModelSpec, TrainingSpec } from '../../../src/protocol/index.ts'
 import { blobShard } from './fixtures.ts'
 

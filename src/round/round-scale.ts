@@ -1,0 +1,49 @@
+/**
+ * How a round's timing follows the size of the network (docs/design.md, "Scale"): pure functions
+ * of the manifest's round settings and the number of peers a node knows.
+ */
+
+/**
+ * Peers whose announcements reach each other in one gossip hop: gossipsub's mesh degree upper
+ * bound (D_hi = 12 in @libp2p/gossipsub's defaults is the most; 8 is the middle of its D_lo..D_hi
+ * range and the fanout the scale figures use). Networks up to this size get the manifest's deadline.
+ */
+export const PEERS_PER_HOP = 8
+
+/** First pause before a waiting node repeats its announcement, ms; each repeat doubles it. */
+export const REANNOUNCE_FIRST_MS = 1000
+
+/** Longest pause between two repeats of one announcement, ms. */
+export const REANNOUNCE_MAX_MS = 32_000
+
+/**
+ * The pause before the `repeat`-th repetition (0 for the first) of an announcement while its
+ * node waits for the round's quorum: `firstMs` x 2^repeat, at most {@link REANNOUNCE_MAX_MS}.
+ * A fixed interval made every waiting node of a large network republish every second, and every
+ * peer receive (and, before duplicates were recognised by hash, verify) each repeat: a storm that
+ * grows with the square of the network. Doubling keeps a round's repeats to about log2(deadline).
+ */
+export function reannounceDelayMs (repeat: number, firstMs: number = REANNOUNCE_FIRST_MS): number {
+  return Math.min(firstMs * 2 ** repeat, Math.max(firstMs, REANNOUNCE_MAX_MS))
+}
+
+/**
+ * Peers a round fetches and waits for: the manifest's fanout sample, never more than the peers the
+ * node knows; without a fanout, every peer it knows. Grows with a small network and stays flat at
+ * the fanout in a large one.
+ */
+export function sampleSize (fanout: number | undefined, knownPeers: number): number {
+  return fanout === undefined || fanout === 0 ? knownPeers : Math.min(fanout, knownPeers)
+}
+
+/**
+ * A round's deadline in a network of `knownPeers` other peers, ms: the manifest's `deadlineMs`
+ * for up to {@link PEERS_PER_HOP} peers, times the gossip hops an announcement needs to reach
+ * every peer (log base 8 of the network's size), times the fetches beyond 8 a round makes
+ * (`fetched` / 8, when the node fetches every peer's model rather than a fanout sample).
+ */
+export function scaledDeadlineMs (deadlineMs: number, knownPeers: number, fetched: number): number {
+  const hops = Math.max(1, Math.log(knownPeers + 1) / Math.log(PEERS_PER_HOP))
+  const fetchRounds = Math.max(1, fetched / PEERS_PER_HOP)
+  return Math.round(deadlineMs * hops * fetchRounds)
+}
