@@ -1,7 +1,9 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { NETWORK_ID_PATTERN, canonicalJson } from './manifest.ts'
-import { BYTES_PER_PARAMETER, SHA256_HEX_PATTERN } from './model-payload.ts'
+import { SHA256_HEX_PATTERN } from './model-payload.ts'
+import { PAYLOAD_ENCODINGS, PAYLOAD_ENCODING_LIST } from './model-encoding.ts'
+import type { PayloadEncoding } from './model-encoding.ts'
 import { ValidationError } from './validation-error.ts'
 
 /** Version of the announcement format; a node rejects versions it does not speak. */
@@ -28,8 +30,8 @@ export const MAX_LEDGER_HEAD_LENGTH = 256
  */
 export const LEDGER_HEAD_PATTERN = /^(0|[1-9][0-9]{0,15}):[0-9a-f]{64}:(0|[1-9][0-9]{0,15}):[A-Za-z0-9+/]{1,1024}={0,2}$/
 
-/** How a model payload is laid out: little-endian float32, in the model's parameter order. */
-export const PAYLOAD_ENCODING = 'f32le' as const
+/** The `encoding` of a float32 payload (little-endian float32, in the model's parameter order); the others: {@link PAYLOAD_ENCODINGS}. */
+export const PAYLOAD_ENCODING = PAYLOAD_ENCODINGS.float32
 
 /** What a node tells the network after training a round; the payload itself is pulled by hash. */
 export interface AnnouncementFields {
@@ -40,7 +42,8 @@ export interface AnnouncementFields {
   /** SHA-256 of the payload, hex. */
   readonly modelHash: string
   readonly byteLength: number
-  readonly encoding: typeof PAYLOAD_ENCODING
+  /** How the payload is laid out: the manifest's `model.encoding` ({@link PAYLOAD_ENCODINGS}). */
+  readonly encoding: PayloadEncoding
   /** Training examples the announcer's model has seen this round. */
   readonly sampleCount: number
   /** Mean training loss of the round's local steps. */
@@ -102,8 +105,8 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   field(typeof o.peerId === 'string' && o.peerId.length <= MAX_ANNOUNCEMENT_STRING_LENGTH, 'peerId')
   field(isCount(o.round, MAX_ANNOUNCEMENT_COUNT), 'round')
   field(typeof o.modelHash === 'string' && SHA256_HEX_PATTERN.test(o.modelHash), 'modelHash')
-  field(isCount(o.byteLength, MAX_ANNOUNCEMENT_COUNT) && o.byteLength > 0 && o.byteLength % BYTES_PER_PARAMETER === 0, 'byteLength')
-  field(o.encoding === PAYLOAD_ENCODING, 'encoding')
+  field(isCount(o.byteLength, MAX_ANNOUNCEMENT_COUNT) && o.byteLength > 0, 'byteLength')
+  field(PAYLOAD_ENCODING_LIST.includes(o.encoding as never), 'encoding')
   field(isCount(o.sampleCount, MAX_ANNOUNCEMENT_COUNT), 'sampleCount')
   field(typeof o.loss === 'number' && Number.isFinite(o.loss), 'loss')
   field(typeof o.datasetFingerprint === 'string' && o.datasetFingerprint.length <= MAX_ANNOUNCEMENT_STRING_LENGTH, 'datasetFingerprint')

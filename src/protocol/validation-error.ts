@@ -19,6 +19,8 @@ export const VALIDATION_CODES = {
   'sender-mismatch': 'reject',
   // The receiver's checks against the manifest and its own state.
   'wrong-network': 'reject',
+  // The encoding is part of the manifest (and so of the network id): honest members agree on it.
+  'wrong-encoding': 'reject',
   'wrong-size': 'reject',
   // The member list is part of the manifest (and so of the network id): an honest relay checks
   // it too and never forwards a non-member's announcement.

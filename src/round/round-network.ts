@@ -37,7 +37,8 @@ export interface RoundNetwork {
   onAnnouncement (handler: (announcement: UpdateAnnouncement) => AnnouncementOutcome): void
   /**
    * Pull an announced payload by its hash, from the announcer. Resolves with exactly
-   * `announcement.byteLength` bytes; the caller checks the hash and decodes.
+   * `announcement.byteLength` bytes whose SHA-256 is `announcement.modelHash` (the network checks
+   * it, once, as the bytes arrive); the caller decodes them.
    */
   fetchPayload (announcement: UpdateAnnouncement, signal: AbortSignal): Promise<Uint8Array>
   /** Peers currently connected and on the network's update topic. */
