@@ -72,6 +72,8 @@ export class AdversarialNetwork implements RoundNetwork {
   /** stale: the first payload announced, replayed every round. */
   #first: Uint8Array | undefined
 
+  get bulkPort (): number | undefined { return this.#inner.bulkPort }
+
   constructor (init: AdversarialNetworkInit, components: AdversarialNetworkComponents) {
     this.#init = init
     this.#inner = components.network
@@ -164,7 +166,8 @@ export class AdversarialNetwork implements RoundNetwork {
       sampleCount: a.sampleCount,
       loss: a.loss,
       datasetFingerprint: a.datasetFingerprint,
-      ledgerHead: a.ledgerHead
+      ledgerHead: a.ledgerHead,
+      ...(a.bulkPort === undefined ? {} : { bulkPort: a.bulkPort })
     }, this.#init.privateKey)
     return { announcement, payload }
   }

@@ -21,10 +21,9 @@ export interface BanList {
  * @param onDeny told of every refusal (not called for allowed peers).
  */
 export function memberGater (members: readonly string[] | ReadonlySet<string>, bans?: BanList, onDeny?: (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection) => void): ConnectionGater {
-  const allowed: ReadonlySet<string> = members instanceof Set ? members : new Set(members)
+  const admitted = memberAdmission(members, bans)
   const deny = (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection): boolean => {
-    const id = peer.toString()
-    if ((allowed.size === 0 || allowed.has(id)) && bans?.isBanned(id) !== true) return false
+    if (admitted(peer.toString())) return false
     onDeny?.(peer, hook, maConn)
     return true
   }
@@ -36,4 +35,13 @@ export function memberGater (members: readonly string[] | ReadonlySet<string>, b
     denyInboundUpgradedConnection: (peer, maConn) => deny(peer, 'inbound', maConn),
     denyOutboundUpgradedConnection: (peer, maConn) => deny(peer, 'outbound', maConn)
   }
+}
+
+/**
+ * The gater's rule as a predicate on peer ids, for channels beside libp2p (the bulk channel): a
+ * member (or anyone, when the list is empty) that is not banned.
+ */
+export function memberAdmission (members: readonly string[] | ReadonlySet<string>, bans?: BanList): (peerId: string) => boolean {
+  const allowed: ReadonlySet<string> = members instanceof Set ? members : new Set(members)
+  return peerId => (allowed.size === 0 || allowed.has(peerId)) && bans?.isBanned(peerId) !== true
 }

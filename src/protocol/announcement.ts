@@ -18,6 +18,9 @@ export const MAX_ANNOUNCEMENT_STRING_LENGTH = 128
 /** Largest `round`, `byteLength` and `sampleCount` of an announcement (2^40). */
 export const MAX_ANNOUNCEMENT_COUNT = 2 ** 40
 
+/** Largest `bulkPort`: a TCP port. */
+const MAX_PORT = 65535
+
 /** Longest `signature` of an announcement, base64 characters. */
 export const MAX_SIGNATURE_LENGTH = 1024
 
@@ -51,6 +54,8 @@ export interface AnnouncementFields {
   readonly datasetFingerprint: string
   /** The announcer's signed ledger checkpoint, text form ({@link LEDGER_HEAD_PATTERN}); '' when it keeps no ledger. */
   readonly ledgerHead: string
+  /** TCP port of the announcer's bulk channel (docs/wire.md §6.2), at the address of its libp2p connection; absent: it has none. */
+  readonly bulkPort?: number
 }
 
 /** Announcement fields plus the version and the announcer's signature over both. */
@@ -97,7 +102,7 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   const o = json as Record<string, unknown>
   if (o.version !== ANNOUNCEMENT_VERSION) throw new ValidationError('unknown-version', `version ${JSON.stringify(o.version)}`)
   const expectedKeys = ['byteLength', 'datasetFingerprint', 'encoding', 'ledgerHead', 'loss', 'modelHash', 'networkId', 'peerId', 'round', 'sampleCount', 'signature', 'version']
-  const keys = Object.keys(o).sort()
+  const keys = Object.keys(o).filter(k => k !== 'bulkPort').sort()
   if (keys.length !== expectedKeys.length || keys.some((k, i) => k !== expectedKeys[i])) {
     throw new ValidationError('malformed', `fields ${keys.join(',')}`)
   }
@@ -111,6 +116,7 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   field(typeof o.loss === 'number' && Number.isFinite(o.loss), 'loss')
   field(typeof o.datasetFingerprint === 'string' && o.datasetFingerprint.length <= MAX_ANNOUNCEMENT_STRING_LENGTH, 'datasetFingerprint')
   field(typeof o.ledgerHead === 'string' && (o.ledgerHead === '' || (o.ledgerHead.length <= MAX_LEDGER_HEAD_LENGTH && LEDGER_HEAD_PATTERN.test(o.ledgerHead))), 'ledgerHead')
+  field(o.bulkPort === undefined || (isCount(o.bulkPort, MAX_PORT) && o.bulkPort > 0), 'bulkPort')
   field(typeof o.signature === 'string' && o.signature.length <= MAX_SIGNATURE_LENGTH && BASE64.test(o.signature), 'signature')
   const announcement = o as unknown as UpdateAnnouncement
 

@@ -227,7 +227,8 @@ export class RoundLoop {
       sampleCount: trained.sampleCount,
       loss: trained.loss,
       datasetFingerprint,
-      ledgerHead: this.#c.ledgerHead?.() ?? ''
+      ledgerHead: this.#c.ledgerHead?.() ?? '',
+      ...(this.#c.network.bulkPort === undefined ? {} : { bulkPort: this.#c.network.bulkPort })
     }, privateKey)
     const repeat = async (): Promise<void> => this.#c.network.announce(announcement, payload, this.#signal)
     await repeat()

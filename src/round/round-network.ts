@@ -23,6 +23,8 @@ export interface AnnouncementOutcome {
 export interface RoundNetwork {
   /** Base58 peer id of this node. */
   readonly peerId: string
+  /** TCP port of this node's bulk channel, which its announcements advertise; undefined: none. */
+  readonly bulkPort?: number | undefined
   /**
    * Publish a signed announcement and serve its payload by hash to anyone who asks, until the
    * payload falls out of the bounded store of recent payloads.
