@@ -15,7 +15,7 @@ import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
 import type { ScenarioResult } from './robustness/simulate.ts'
 import { benchmarkData } from './robustness/simulate.ts'
 import {
-  DEFAULT_RULE, HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, curvesSvg, headlineRows, markdownTable, runRows, targetRows, worstCaseSvg
+  DEFAULT_RULE, HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, curvesSvg, encodingRows, headlineRows, markdownTable, runRows, targetRows, worstCaseSvg
 } from './robustness/report.ts'
 
 const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url))
@@ -84,7 +84,8 @@ console.log(`wrote bench/${prefix}.md, bench/${prefix}.json and SVG plots: ${res
 process.exit(0)
 
 async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise<void> {
-  const t = new ResultTable(results)
+  // The rule tables compare float32 runs; the compressed encodings have their own table.
+  const t = new ResultTable(results.filter(r => r.scenario.encoding === undefined))
   const missing = all.filter(s => !results.some(r => r.id === scenarioId(s)))
   const byGroup = (list: Scenario[]): string => (['S0', 'S1', 'S2', 'S3', 'S4'] as Group[]).map(g => `${g} ${list.filter(s => s.group === g).length}`).join(', ')
   const lines = [
@@ -109,9 +110,16 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
     '',
     markdownTable([['target', 'measured', 'verdict'], ...targetRows(t, PLAIN_MEDIAN)]),
     '',
-    '## Per scenario: worst honest node / mean honest accuracy (%)',
+    `## Model encodings (${DEFAULT_RULE}, no attack)`,
+    '',
+    'How models travel (the manifest\'s `model.encoding`, docs/wire.md §5): the accuracy cost of float16 and int8 (per-block scales) against float32, and the payload bytes each node fetches per round.',
     ''
   ]
+  for (const partition of ['iid', 'dirichlet:0.5'] as const) {
+    const rows = encodingRows(results, partition)
+    if (rows !== undefined) lines.push(`### ${partition === 'iid' ? 'IID' : 'Dir(0.5)'}`, '', markdownTable(rows), '')
+  }
+  lines.push('## Per scenario: worst honest node / mean honest accuracy (%)', '')
   for (const sc of SCENARIO_LIST) {
     const rows = attackMatrix(t, sc.group, sc.partition)
     if (rows === undefined) continue

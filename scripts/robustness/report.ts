@@ -4,7 +4,7 @@
  */
 import type { ScenarioResult } from './simulate.ts'
 import type { Group, Partition, Scenario } from './scenarios.ts'
-import { ATTACKS, RULES } from './scenarios.ts'
+import { ATTACKS, COMPRESSED_ENCODINGS, RULES } from './scenarios.ts'
 
 /** The network's default rule (DEFAULT_MANIFEST: the median after nearest-neighbour mixing), the one the targets are for. */
 export const DEFAULT_RULE = 'median+nnm'
@@ -160,6 +160,34 @@ export function runRows (results: readonly ScenarioResult[]): string[][] {
 }
 
 export const SCENARIO_LIST = SCENARIOS
+
+/**
+ * One column per model encoding for the default rule without attack (S0), per partition run:
+ * accuracy, its cost against float32 in points, and payload bytes per node and round against
+ * float32's. Targets (issue 16): at most 0.5 points for float16, 1.5 for int8.
+ */
+export function encodingRows (results: readonly ScenarioResult[], partition: Partition): string[][] | undefined {
+  const encodings = ['float32', ...COMPRESSED_ENCODINGS] as const
+  const runsOf = (encoding: string): ScenarioResult[] => results.filter(r => r.scenario.group === 'S0' && r.scenario.rule === DEFAULT_RULE &&
+    r.scenario.partition === partition && (r.scenario.encoding ?? 'float32') === encoding)
+  const cells = encodings.map(e => {
+    const runs = runsOf(e)
+    return runs.length === 0 ? undefined : { mean: avg(runs.map(r => r.meanAccuracy)), worst: avg(runs.map(r => r.worstAccuracy)), bytes: avg(runs.map(r => r.bytesPerNodePerRound)) }
+  })
+  const [f32] = cells
+  if (f32 === undefined || cells.slice(1).every(c => c === undefined)) return undefined
+  const targets: Record<string, number> = { float16: 0.005, int8: 0.015 }
+  const show = (f: (c: NonNullable<(typeof cells)[number]>, e: string) => string): string[] => cells.map((c, i) => (c === undefined ? 'not run' : f(c, encodings[i] as string)))
+  return [
+    ['', ...encodings],
+    ['mean honest %', ...show(c => pct(c.mean))],
+    ['worst node %', ...show(c => pct(c.worst))],
+    ['cost vs float32, points (mean)', ...show(c => (100 * (f32.mean - c.mean)).toFixed(2))],
+    ['target', ...show((_, e) => (e === 'float32' ? '—' : `<= ${(100 * (targets[e] ?? 0)).toFixed(1)}: ${f32.mean - (cells[encodings.indexOf(e as never)]?.mean ?? NaN) <= (targets[e] ?? 0) ? 'holds' : 'MISSES'}`))],
+    ['MB / node / round', ...show(c => (c.bytes / 1e6).toFixed(3))],
+    ['bytes vs float32', ...show(c => `${(f32.bytes / c.bytes).toFixed(2)}x less`)]
+  ]
+}
 
 const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#000000', '#aec7e8']
 

@@ -39,12 +39,17 @@ export interface Scenario {
   readonly fanout: number
   readonly seed: number
   readonly rounds: number
+  /** How models travel (the manifest's `model.encoding`); absent: float32. */
+  readonly encoding?: 'float16' | 'int8'
 }
+
+/** The compressed encodings compared with float32, for the default rule without attack. */
+export const COMPRESSED_ENCODINGS = ['float16', 'int8'] as const
 
 /** A stable file-name-safe id: the cache key. */
 export function scenarioId (s: Scenario): string {
   const part = s.partition === 'iid' ? 'iid' : 'dir0.5'
-  return [s.group, s.rule, s.attack.replace(/[:=]/g, '-'), `f${s.byzantine}`, part, `k${s.fanout}`, `seed${s.seed}`, `r${s.rounds}`].join('_')
+  return [s.group, s.rule, s.attack.replace(/[:=]/g, '-'), `f${s.byzantine}`, part, `k${s.fanout}`, `seed${s.seed}`, `r${s.rounds}`, ...(s.encoding === undefined ? [] : [s.encoding])].join('_')
 }
 
 const PARTITIONS: readonly Partition[] = ['iid', 'dirichlet:0.5']
@@ -76,6 +81,7 @@ export function fullMatrix (rounds = 200): Scenario[] {
   const others = RULES.filter(r => !(headline as readonly string[]).includes(r))
   const groups = [['S1', 'iid'], ['S2', 'dirichlet:0.5']] as const
   for (const p of PARTITIONS) for (const rule of [...headline, 'local']) add(s0(rule, p, 1, rounds))
+  for (const p of PARTITIONS) for (const encoding of COMPRESSED_ENCODINGS) add({ ...s0('median+nnm', p, 1, rounds), encoding })
   for (const a of ATTACKS) add(attacked('S1', 'median', a, 3, 'iid', 0, 1, rounds))
   for (const a of ['sign-flip', 'gaussian', 'dissensus', 'alie-opt', 'ipm-opt']) add(attacked('S1', 'mean', a, 3, 'iid', 0, 1, rounds))
   for (const p of PARTITIONS) add(s0('trimmed-mean', p, 1, rounds))
@@ -106,8 +112,9 @@ export const QUICK_ATTACKS = { 'median+nnm': ['sign-flip', 'alie:z=10', 'alie-op
 export function quickMatrix (rounds = 100): Scenario[] {
   const out: Scenario[] = []
   for (const rule of ['median+nnm', 'mean', 'local']) out.push(s0(rule, 'iid', 1, rounds))
+  for (const encoding of COMPRESSED_ENCODINGS) out.push({ ...s0('median+nnm', 'iid', 1, rounds), encoding })
   for (const rule of ['median+nnm', 'mean'] as const) for (const a of QUICK_ATTACKS[rule]) out.push(attacked('S1', rule, a, 3, 'iid', 0, 1, rounds))
   return out
 }
 
-export const QUICK_REDUCTION = `--quick: 100 rounds, IID only (S0 and S1), seed 1; median+nnm under ${QUICK_ATTACKS['median+nnm'].join(', ')}; mean under ${QUICK_ATTACKS.mean.join(', ')}; plus local-only; the full matrix adds Dirichlet 0.5, S2-S4, the plain median and every other rule and attack, seeds 2-3 for headline rows, 200 rounds`
+export const QUICK_REDUCTION = `--quick: 100 rounds, IID only (S0 and S1), seed 1; median+nnm under ${QUICK_ATTACKS['median+nnm'].join(', ')}; mean under ${QUICK_ATTACKS.mean.join(', ')}; plus local-only and median+nnm with models sent as ${COMPRESSED_ENCODINGS.join(' and ')}; the full matrix adds Dirichlet 0.5, S2-S4, the plain median and every other rule and attack, seeds 2-3 for headline rows, 200 rounds`

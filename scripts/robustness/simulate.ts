@@ -99,6 +99,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
   const manifest: NetworkManifest = {
     ...DEFAULT_MANIFEST,
     name: `robustness-${id}`,
+    model: { ...DEFAULT_MANIFEST.model, ...(s.encoding === undefined ? {} : { encoding: s.encoding }) },
     training: { localSteps: LOCAL_STEPS, batchSize: BATCH_SIZE, learningRate: LEARNING_RATE, initSeed: s.seed },
     aggregation: aggregationSpec(s),
     // Every expected announcer closes the round (attackers included, so that late omniscient models

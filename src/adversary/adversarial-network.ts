@@ -1,6 +1,6 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
-import { decodeModelPayload, encodeModelPayload, payloadHash, signAnnouncement } from '../protocol/index.ts'
+import { decodeModel, encodeModel, modelEncoding, payloadHash, signAnnouncement } from '../protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { silentLogger } from '../round/index.ts'
 import type { AnnouncementOutcome, Logger, RoundNetwork } from '../round/index.ts'
@@ -71,6 +71,8 @@ export class AdversarialNetwork implements RoundNetwork {
   readonly #waiting = new Set<() => void>()
   /** stale: the first payload announced, replayed every round. */
   #first: Uint8Array | undefined
+
+  get bulkPort (): number | undefined { return this.#inner.bulkPort }
 
   constructor (init: AdversarialNetworkInit, components: AdversarialNetworkComponents) {
     this.#init = init
@@ -149,7 +151,7 @@ export class AdversarialNetwork implements RoundNetwork {
       this.#log.debug(`round ${announcement.round}: no honest model arrived: the ${attack.name} attacker stays silent`)
       return undefined
     }
-    return this.#resigned(announcement, encodeModelPayload(model))
+    return this.#resigned(announcement, encodeModel(model, modelEncoding(this.#init.manifest.model)))
   }
 
   /** The same announcement fields, signed afresh for another payload. */
@@ -164,7 +166,8 @@ export class AdversarialNetwork implements RoundNetwork {
       sampleCount: a.sampleCount,
       loss: a.loss,
       datasetFingerprint: a.datasetFingerprint,
-      ledgerHead: a.ledgerHead
+      ledgerHead: a.ledgerHead,
+      ...(a.bulkPort === undefined ? {} : { bulkPort: a.bulkPort })
     }, this.#init.privateKey)
     return { announcement, payload }
   }
@@ -196,7 +199,7 @@ export class AdversarialNetwork implements RoundNetwork {
     this.#forgetBefore(a.round - 2 * this.#init.manifest.rounds.window)
     if (this.#colluders.has(a.peerId)) return
     this.fetchPayload(a, AbortSignal.timeout(this.#init.manifest.rounds.deadlineMs)).then(payload => {
-      const weights = decodeModelPayload(payload, a.modelHash, this.#init.parameterCount)
+      const weights = decodeModel(payload, modelEncoding(this.#init.manifest.model), this.#init.parameterCount)
       if (this.#equivocators.get(a.round)?.has(a.peerId) === true) return
       let models = this.#honest.get(a.round)
       if (models === undefined) this.#honest.set(a.round, models = new Map())

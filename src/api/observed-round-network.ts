@@ -40,6 +40,7 @@ export class ObservedRoundNetwork implements RoundNetwork {
   }
 
   get peerId (): string { return this.#inner.peerId }
+  get bulkPort (): number | undefined { return this.#inner.bulkPort }
 
   /** What was seen of `peerId`, or undefined. */
   observation (peerId: string): Readonly<PeerObservation> | undefined { return this.#peers.get(peerId) }

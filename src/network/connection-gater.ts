@@ -39,12 +39,11 @@ export interface MemberGaterInit {
  */
 export function memberGater (init: MemberGaterInit): ConnectionGater {
   const { bans, hosts, onDeny } = init
-  const allowed: ReadonlySet<string> = init.members instanceof Set ? init.members : new Set(init.members)
+  const admitted = memberAdmission(init.members, bans)
   const deny = (peer: PeerId, hook: GaterHook, maConn?: MultiaddrConnection): boolean => {
     const id = peer.toString()
-    const banned = bans?.isBanned(id) === true
-    if ((allowed.size === 0 || allowed.has(id)) && !banned) return false
-    if (banned && hook === 'inbound' && maConn !== undefined) {
+    if (admitted(id)) return false
+    if (bans?.isBanned(id) === true && hook === 'inbound' && maConn !== undefined) {
       const host = hostOf(maConn.remoteAddr)
       if (host !== undefined) hosts?.strike(host)
     }
@@ -65,6 +64,15 @@ export function memberGater (init: MemberGaterInit): ConnectionGater {
     denyInboundUpgradedConnection: (peer, maConn) => deny(peer, 'inbound', maConn),
     denyOutboundUpgradedConnection: (peer, maConn) => deny(peer, 'outbound', maConn)
   }
+}
+
+/**
+ * The gater's rule as a predicate on peer ids, for channels beside libp2p (the bulk channel): a
+ * member (or anyone, when the list is empty) that is not banned.
+ */
+export function memberAdmission (members: readonly string[] | ReadonlySet<string>, bans?: BanList): (peerId: string) => boolean {
+  const allowed: ReadonlySet<string> = members instanceof Set ? members : new Set(members)
+  return peerId => (allowed.size === 0 || allowed.has(peerId)) && bans?.isBanned(peerId) !== true
 }
 
 /** The IP address of a multiaddr (`/ip4/1.2.3.4/tcp/5` → `1.2.3.4`); undefined for one without. */

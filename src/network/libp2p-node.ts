@@ -13,8 +13,10 @@ import { updateTopic } from '../protocol/index.ts'
 import { silentLogger } from '../round/index.ts'
 import type { Logger as OperatorLogger } from '../round/index.ts'
 import { bootstrapRedial } from './bootstrap-redial.ts'
-import { memberGater } from './connection-gater.ts'
+import { memberAdmission, memberGater } from './connection-gater.ts'
 import { HostBackoff } from './host-backoff.ts'
+import { bulkChannel } from './bulk-channel.ts'
+import type { BulkChannel, BulkChannelInit } from './bulk-channel.ts'
 import { KeyMismatchReporter } from './key-mismatch.ts'
 import { modelTransfer } from './model-transfer.ts'
 import { networkSync } from './network-sync.ts'
@@ -70,6 +72,12 @@ export interface MeshtrainLibp2pInit {
    */
   readonly modelTransfer?: Omit<ModelTransferInit, 'networkId' | 'maxPayloadBytes'>
   /**
+   * Port and limits of the bulk channel (docs/wire.md §6.2): it listens on the host of the first
+   * TCP listen address, on any free port unless `port` says otherwise.
+   * @default the defaults of BulkChannelInit
+   */
+  readonly bulkChannel?: Omit<BulkChannelInit, 'networkId' | 'host' | 'maxPayloadBytes' | 'networkKey' | 'admit'>
+  /**
    * Options of the peer and manifest-version exchange (its `networkId` comes from above).
    * @default the defaults of NetworkSyncInit
    */
@@ -105,6 +113,8 @@ export type MeshtrainServices = {
   banEnforcement: BanEnforcement
   /** The model-transfer protocol: payloads by hash. */
   modelTransfer: ModelTransfer
+  /** The same payloads by hash over TLS 1.3 beside libp2p, at native speed. */
+  bulkChannel: BulkChannel
   /** Present when the bootstrap list is non-empty. */
   bootstrapRedial?: BootstrapRedial
   /** Peer and manifest-version exchange: one bootstrap address finds every member. */
@@ -194,6 +204,16 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
       peerBans: () => bans,
       peerPenalties: () => penalties,
       modelTransfer: modelTransfer({ onOffence: (peer, offence) => { penalties.add(peer, offence) }, ...init.modelTransfer, networkId: init.networkId, maxPayloadBytes }),
+      bulkChannel: bulkChannel({
+        onOffence: (peer, offence) => { penalties.add(peer, offence) },
+        ...init.modelTransfer,
+        ...init.bulkChannel,
+        networkId: init.networkId,
+        host: listenHost(init.listen),
+        maxPayloadBytes,
+        admit: memberAdmission(members, bans),
+        ...(init.networkKey === undefined ? {} : { networkKey: init.networkKey })
+      }),
       pubsub: gossipsub({
         globalSignaturePolicy: StrictSign,
         emitSelf: false,
@@ -229,6 +249,15 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     })
   }
   return node
+}
+
+/** The host of the first IPv4 or IPv6 TCP listen address (the bulk channel listens there too); 0.0.0.0 when there is none. */
+function listenHost (listen: readonly string[]): string {
+  for (const address of listen) {
+    const match = /^\/ip[46]\/([^/]+)\/tcp\//.exec(address)
+    if (match !== null) return match[1] as string
+  }
+  return '0.0.0.0'
 }
 
 /**

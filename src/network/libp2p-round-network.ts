@@ -2,11 +2,12 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { encodeAnnouncement } from '../protocol/index.ts'
 import { updateTopic } from '../protocol/index.ts'
-import { VALIDATION_CODES, ValidationError } from '../protocol/index.ts'
+import { TransferError, VALIDATION_CODES, ValidationError } from '../protocol/index.ts'
 import type { Message } from '@libp2p/gossipsub'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 import type { UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
-import type { ModelTransfer, TransferRequestOutcome } from './model-transfer.ts'
+import type { ModelTransfer, PayloadSource, TransferRequestOutcome } from './model-transfer.ts'
+import type { BulkAddress, BulkChannel } from './bulk-channel.ts'
 import { SCORE_THRESHOLDS } from './gossip-scoring.ts'
 import type { Offence } from './peer-penalties.ts'
 import { gossipScore } from './libp2p-node.ts'
@@ -56,8 +57,10 @@ export interface RefusingPeer {
 export interface RoundNetworkStats {
   /** Gossip messages on the update topic, by outcome. */
   readonly announcements: Readonly<Partial<Record<ValidationOutcome, number>>>
-  /** Inbound model-transfer requests, by outcome. */
+  /** Inbound model-transfer requests (model protocol and bulk channel together), by outcome. */
   readonly transferRequests: Readonly<Partial<Record<TransferRequestOutcome, number>>>
+  /** Payloads this node fetched over the bulk channel, and over the model protocol (after a bulk failure, or from a peer without one). */
+  readonly fetches: { readonly bulk: number, readonly modelProtocol: number }
   /** Peers currently below the graylist threshold (gossipsub ignores everything they send). */
   readonly graylisted: readonly RefusingPeer[]
 }
@@ -102,6 +105,8 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   readonly topic: string
   private readonly node: MeshtrainLibp2p
   private readonly transfer: ModelTransfer
+  private readonly bulk: BulkChannel
+  private readonly fetches = { bulk: 0, modelProtocol: 0 }
   private readonly payloads = new Map<string, Uint8Array>()
   private readonly recentPayloads: number
   private readonly logger: OperatorLogger
@@ -131,7 +136,11 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     this.log = node.logger.forComponent('meshtrain:round-network')
     this.members = init.members instanceof Set ? init.members : new Set(init.members ?? [])
     this.transfer = node.services.modelTransfer
+    this.bulk = node.services.bulkChannel
   }
+
+  /** The bulk channel's port, advertised in this node's announcements. */
+  get bulkPort (): number | undefined { return this.bulk.port }
 
   /** Subscribe to the update topic, install the validator, serve payloads. Idempotent. */
   async start (): Promise<void> {
@@ -140,13 +149,15 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     pubsub.topicValidators.set(this.topic, async (source, message) => await this.validate(source, message))
     pubsub.subscribe(this.topic)
     pubsub.addEventListener('gossipsub:heartbeat', this.onHeartbeat)
-    this.transfer.servePayloads({
+    const source: PayloadSource = {
       lookup: hash => this.payloads.get(hash),
       onRequest: (peer, outcome) => {
         this.requestCounts.set(outcome, (this.requestCounts.get(outcome) ?? 0) + 1)
         if (outcome !== 'accept') this.log('model request from %p: %s', peer, outcome)
       }
-    })
+    }
+    this.transfer.servePayloads(source)
+    this.bulk.servePayloads(source)
     this.started = true
     this.logger.info(`joined ${this.topic} as ${this.peerId}`)
   }
@@ -156,6 +167,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     if (!this.started) return
     this.started = false
     this.transfer.servePayloads(undefined)
+    this.bulk.servePayloads(undefined)
     const pubsub = this.node.services.pubsub
     pubsub.topicValidators.delete(this.topic)
     pubsub.removeEventListener('gossipsub:heartbeat', this.onHeartbeat)
@@ -188,13 +200,41 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   }
 
   /**
-   * Pull a payload from its announcer over the model-transfer protocol, dialling it if needed
-   * (the node must know an address of the announcer: a direct peer, a bootstrap or mDNS peer).
+   * Pull a payload from its announcer: over its bulk channel when it advertises one and this
+   * node knows its address, else (or when the bulk channel fails in a way honest peers meet too)
+   * over the model-transfer protocol, dialling it if needed (the node must know an address of the
+   * announcer: a direct peer, a bootstrap or mDNS peer).
    * @throws TransferError (`not-found`, `timeout`, `wrong-size`, `hash-mismatch`, ...).
    */
   async fetchPayload (announcement: UpdateAnnouncement, signal: AbortSignal): Promise<Uint8Array> {
     const peer: PeerId = peerIdFromString(announcement.peerId)
-    return await this.transfer.fetch(peer, announcement.modelHash, announcement.byteLength, { signal })
+    const address = announcement.bulkPort === undefined ? undefined : this.bulkAddress(peer, announcement.bulkPort)
+    if (address !== undefined) {
+      try {
+        const payload = await this.bulk.fetch(announcement.peerId, address, announcement.modelHash, announcement.byteLength, { signal })
+        this.fetches.bulk++
+        return payload
+      } catch (err) {
+        // Bytes that contradict the signed announcement came from the announcer itself (its
+        // certificate proved it): no second chance. Anything else, honest peers meet too.
+        if (err instanceof TransferError && (err.code === 'hash-mismatch' || err.code === 'wrong-size' || err.code === 'aborted')) throw err
+        if (signal.aborted) throw err
+        this.logger.debug(`bulk channel of ${announcement.peerId} failed (${err instanceof Error ? err.message : String(err)}): fetching over the model protocol`, { peer: announcement.peerId })
+      }
+    }
+    const payload = await this.transfer.fetch(peer, announcement.modelHash, announcement.byteLength, { signal })
+    this.fetches.modelProtocol++
+    return payload
+  }
+
+  /** The announcer's bulk channel: the port it advertised, at the host of a connection to it or of an address it is known by. */
+  private bulkAddress (peer: PeerId, port: number): BulkAddress | undefined {
+    const addresses = this.node.getConnections(peer).map(c => c.remoteAddr)
+    for (const address of addresses) {
+      const host = address.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value
+      if (host !== undefined) return { host, port }
+    }
+    return undefined
   }
 
   peerCount (): number {
@@ -225,6 +265,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     return {
       announcements: Object.fromEntries(this.counts),
       transferRequests: Object.fromEntries(this.requestCounts),
+      fetches: { ...this.fetches },
       graylisted
     }
   }

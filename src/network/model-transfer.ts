@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto'
 import { InvalidDataLengthError, UnexpectedEOFError, lpStream } from '@libp2p/utils'
 import { FetchSlots, QueueFullError } from './fetch-slots.ts'
 import {
-  DEFAULT_MAX_PAYLOAD_BYTES, MODEL_REQUEST_BYTES, TRANSFER_STATUS, SHA256_HEX_PATTERN, TransferError, ValidationError, decodeModelRequest, modelProtocol, payloadHash
+  DEFAULT_MAX_PAYLOAD_BYTES, MODEL_REQUEST_BYTES, TRANSFER_STATUS, SHA256_HEX_PATTERN, TransferError, ValidationError, decodeModelRequest, modelProtocol
 } from '../protocol/index.ts'
 import type { ValidationCode } from '../protocol/index.ts'
 import type { Offence } from './peer-penalties.ts'
@@ -101,9 +102,6 @@ export const DEFAULT_MAX_OUTBOUND_PER_PEER = 2
 export const DEFAULT_MAX_OUTBOUND_TOTAL = 8
 export const DEFAULT_MAX_QUEUED_FETCHES = 256
 
-/** Room for the length prefix and the status byte beyond the payload in the read buffer. */
-const FRAME_OVERHEAD_BYTES = 16
-
 /**
  * Inbound model-protocol streams libp2p accepts per connection beyond `maxInboundTotal`
  * (`maxInboundStreams` is `maxInboundTotal + 1`, 33 by default), so that our own per-peer/total
@@ -178,7 +176,7 @@ export class ModelTransfer implements Startable {
   /**
    * Pull a payload by hash from a peer, dialling it if needed.
    * @param byteLength the exact size the announcement promised; any other size is refused.
-   * @returns exactly `byteLength` bytes whose SHA-256 is `modelHash`.
+   * @returns exactly `byteLength` bytes whose SHA-256 is `modelHash`, in a buffer of their own.
    * @throws TransferError with the code of the failure.
    */
   async fetch (peer: PeerId, modelHash: string, byteLength: number, options: AbortOptions = {}): Promise<Uint8Array> {
@@ -202,9 +200,6 @@ export class ModelTransfer implements Startable {
     try {
       stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
       const payload = await requestModel(stream, modelHash, byteLength, { signal })
-      if (payloadHash(payload) !== modelHash) {
-        throw new TransferError('hash-mismatch', `payload from ${peer} does not hash to ${modelHash}`)
-      }
       await stream.close({ signal }).catch(err => stream?.abort(err))
       this.log('fetched %d bytes %s from %p in %d ms', byteLength, modelHash, peer, Date.now() - started)
       return payload
@@ -310,28 +305,90 @@ export async function serveModelRequest (
 
 /**
  * Client side of one request on an open stream: send the hash, read exactly `byteLength` bytes.
- * Does not check the hash (ModelTransfer.fetch does) and does not close the stream.
- * @throws TransferError `not-found`, `busy`, `wrong-size`, `truncated` or `bad-response`;
- * stream and abort errors pass through.
+ * The answer is read by hand rather than through `lpStream`, so that the payload is copied once,
+ * from the stream's chunks into a buffer of its own, and hashed as it arrives (one SHA-256).
+ * Does not close the stream.
+ * @throws TransferError `not-found`, `busy`, `wrong-size`, `truncated`, `hash-mismatch` or
+ * `bad-response`; stream and abort errors pass through.
  */
 export async function requestModel (stream: Stream, modelHash: string, byteLength: number, options: Required<AbortOptions>): Promise<Uint8Array> {
-  const lp = lpStream(stream, {
-    // One status byte plus the payload: a longer frame is refused as soon as its length arrives.
-    maxDataLength: byteLength + 1,
-    maxBufferSize: byteLength + FRAME_OVERHEAD_BYTES
-  })
-  await lp.write(Buffer.from(modelHash, 'hex'), options)
-  const response = await lp.read(options)
-  const status = response.byteLength === 0 ? undefined : response.get(0)
-  if (status === TRANSFER_STATUS['not-found']) throw new TransferError('not-found', `peer does not hold ${modelHash}`)
-  if (status === TRANSFER_STATUS.busy) throw new TransferError('busy', `peer refused ${modelHash}: too many requests`)
-  if (status !== TRANSFER_STATUS.found) throw new TransferError('bad-response', `status ${status ?? 'missing'}`)
-  if (response.byteLength !== byteLength + 1) {
-    throw new TransferError('wrong-size', `answer of ${response.byteLength - 1} bytes, announced ${byteLength}`)
+  if (!stream.send(Uint8Array.from([...varint(MODEL_REQUEST_BYTES), ...Buffer.from(modelHash, 'hex')]))) await stream.onDrain(options)
+  const answer = new ModelAnswer(modelHash, byteLength)
+  const onAbort = (): void => { stream.abort(new Error('model request aborted')) }
+  options.signal.throwIfAborted()
+  options.signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    for await (const chunk of stream) {
+      for (const part of chunk instanceof Uint8Array ? [chunk] : chunk) {
+        if (answer.push(part)) return answer.payload()
+      }
+    }
+  } finally {
+    options.signal.removeEventListener('abort', onAbort)
   }
-  // subarray copies when the frame arrived in several chunks, which is the normal case.
-  return response.subarray(1)
+  throw new TransferError('truncated', 'stream ended before the whole answer')
 }
+
+/**
+ * One answer of the model protocol, fed chunk by chunk: the varint frame length, the status byte,
+ * then the payload, copied into its own buffer and hashed as it comes.
+ */
+class ModelAnswer {
+  readonly #modelHash: string
+  readonly #byteLength: number
+  readonly #hash = createHash('sha256')
+  #frameLength = 0
+  #lengthBytes = 0
+  #lengthDone = false
+  #status: number | undefined
+  #buffer: Uint8Array | undefined
+  #filled = 0
+
+  constructor (modelHash: string, byteLength: number) {
+    this.#modelHash = modelHash
+    this.#byteLength = byteLength
+  }
+
+  /** Take the next bytes; true once the whole answer is in. @throws TransferError for a refusal or a bad answer. */
+  push (bytes: Uint8Array): boolean {
+    let at = 0
+    while (!this.#lengthDone && at < bytes.byteLength) {
+      const byte = bytes[at++] as number
+      this.#frameLength += (byte & 0x7f) * 2 ** (7 * this.#lengthBytes++)
+      if (byte < 0x80) this.#lengthDone = true
+      else if (this.#lengthBytes >= MAX_VARINT_BYTES) throw new TransferError('bad-response', 'frame length too long')
+    }
+    if (!this.#lengthDone) return false
+    if (this.#frameLength > this.#byteLength + 1) throw new TransferError('wrong-size', 'answer longer than announced')
+    if (this.#status === undefined && at < bytes.byteLength) {
+      this.#status = bytes[at++] as number
+      if (this.#status === TRANSFER_STATUS['not-found']) throw new TransferError('not-found', `peer does not hold ${this.#modelHash}`)
+      if (this.#status === TRANSFER_STATUS.busy) throw new TransferError('busy', `peer refused ${this.#modelHash}: too many requests`)
+      if (this.#status !== TRANSFER_STATUS.found) throw new TransferError('bad-response', `status ${this.#status}`)
+      if (this.#frameLength !== this.#byteLength + 1) throw new TransferError('wrong-size', `answer of ${this.#frameLength - 1} bytes, announced ${this.#byteLength}`)
+      this.#buffer = new Uint8Array(this.#byteLength)
+    }
+    if (this.#frameLength === 0) throw new TransferError('bad-response', 'status missing')
+    if (this.#buffer === undefined) return false
+    // Bytes past the frame are not read: the server sends none.
+    const part = bytes.subarray(at, at + this.#byteLength - this.#filled)
+    this.#buffer.set(part, this.#filled)
+    this.#hash.update(part)
+    this.#filled += part.byteLength
+    return this.#filled === this.#byteLength
+  }
+
+  /** The payload once complete, checked against its hash. @throws TransferError `hash-mismatch`. */
+  payload (): Uint8Array {
+    if (this.#buffer === undefined || this.#hash.digest('hex') !== this.#modelHash) {
+      throw new TransferError('hash-mismatch', `payload does not hash to ${this.#modelHash}`)
+    }
+    return this.#buffer
+  }
+}
+
+/** Longest varint a frame length may take (lengths below 2^35). */
+const MAX_VARINT_BYTES = 5
 
 function toTransferError (err: unknown, timeout: AbortSignal, caller: AbortSignal | undefined, timeoutMs: number): TransferError {
   if (err instanceof TransferError) return err

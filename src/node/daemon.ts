@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { RuntimeFailure, ConfigError } from '../errors/index.ts'
 import { ModelTrainer } from '../model/index.ts'
-import { BYTES_PER_PARAMETER, networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
+import { encodedPayloadBytes, modelEncoding, networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
 import { Adversary } from '../adversary/index.ts'
 import { AnnouncementJournal } from './announcement-journal.ts'
 import { loadCheckpoint, saveCheckpointOrWarn } from './checkpoint.ts'
@@ -76,7 +76,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     bootstrap: [...new Set([...config.bootstrap.map(String), ...await loadKnownPeers(config.dataDir, peer => members.size === 0 || members.has(peer))])],
     mdns: config.mdns,
     networkId: id,
-    maxPayloadBytes: parameters * BYTES_PER_PARAMETER,
+    maxPayloadBytes: encodedPayloadBytes(modelEncoding(manifest.model), parameters),
     members,
     log: componentLogger(log, 'network'),
     ...surface.libp2pMetrics(),

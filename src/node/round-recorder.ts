@@ -8,8 +8,8 @@ import {
   verifyCheckpoint, verifyConsistency
 } from '../ledger/index.ts'
 import type { LedgerCheckpoint, Verdict } from '../ledger/index.ts'
-import { canonicalJson, encodeModelPayload, payloadHash } from '../protocol/index.ts'
-import type { NetworkManifest } from '../protocol/index.ts'
+import { PAYLOAD_ENCODING, canonicalJson, encodeModelPayload, payloadHash } from '../protocol/index.ts'
+import type { NetworkManifest, UpdateAnnouncement } from '../protocol/index.ts'
 import type { CatchUpTrace, Logger, PeerInput, RoundSummary } from '../round/index.ts'
 
 /** Default rounds for which the models of peers' inputs are kept; aggregate outputs are kept for good. */
@@ -106,8 +106,8 @@ export class RoundRecorder {
     const { training } = this.#init.manifest
     // Hashes: fetched models (and the node's own, announced) were hashed already; the start model is the last output.
     const startModel = trace.start === this.#lastOutput?.weights ? this.#lastOutput.hash : modelHash(trace.start)
-    const trained = trace.announcement?.modelHash ?? modelHash(trace.trained)
-    const held = trace.peerInputs.flatMap(i => (i.weights === undefined ? [] : [{ weights: i.weights, hash: i.announcement.modelHash }]))
+    const trained = trace.announcement === undefined ? modelHash(trace.trained) : inputHash(trace.trained, trace.announcement)
+    const held = trace.peerInputs.flatMap(i => (i.weights === undefined ? [] : [{ weights: i.weights, hash: inputHash(i.weights, i.announcement) }]))
     await ledger.append('training', {
       round, startModel, data: this.#commitment, steps: training.localSteps, batchSize: training.batchSize, learningRate: training.learningRate,
       seed: this.#init.seed, loss: Number.isFinite(summary.loss) ? summary.loss : null, backend: this.#init.backend, model: trained
@@ -130,7 +130,7 @@ export class RoundRecorder {
     if (!summary.keptOwn) {
       output = modelHash(summary.weights)
       const { rule, ...options } = trace.aggregation
-      const used = trace.peerInputs.filter(i => i.used).map(i => i.announcement.modelHash)
+      const used = trace.peerInputs.flatMap(i => (i.used && i.weights !== undefined ? [inputHash(i.weights, i.announcement)] : []))
       // The order the round loop aggregated them in: its own model, then the peers' by peer id.
       await ledger.append('aggregate', { round, rule, options, inputs: [trained, ...used], output, ms: summary.aggregationMs })
     }
@@ -254,6 +254,14 @@ const finiteOrNull = (x: number | null): number | null => (x !== null && Number.
 
 /** SHA-256 hex of a model's `f32le` payload: its name in the ledger and in `<data-dir>/models/`. */
 const modelHash = (weights: Float32Array): string => payloadHash(encodeModelPayload(weights))
+
+/**
+ * The ledger's name of a model that travelled: its announced hash when it travelled as float32,
+ * else the hash of the float32 model the rule took (the payload was float16 or int8; the
+ * `peer-input` and `announcement` entries keep the announced hash).
+ */
+const inputHash = (weights: Float32Array, announcement: UpdateAnnouncement): string =>
+  announcement.encoding === PAYLOAD_ENCODING ? announcement.modelHash : modelHash(weights)
 
 /** A failed transfer that honest peers also meet is recorded as the transfer code `stream-error`. */
 function verdictOf (input: PeerInput): Verdict {

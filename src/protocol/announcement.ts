@@ -1,7 +1,9 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { NETWORK_ID_PATTERN, canonicalJson } from './manifest.ts'
-import { BYTES_PER_PARAMETER, SHA256_HEX_PATTERN } from './model-payload.ts'
+import { SHA256_HEX_PATTERN } from './model-payload.ts'
+import { PAYLOAD_ENCODINGS, PAYLOAD_ENCODING_LIST } from './model-encoding.ts'
+import type { PayloadEncoding } from './model-encoding.ts'
 import { ValidationError } from './validation-error.ts'
 
 /** Version of the announcement format; a node rejects versions it does not speak. */
@@ -16,6 +18,9 @@ export const MAX_ANNOUNCEMENT_STRING_LENGTH = 128
 /** Largest `round`, `byteLength` and `sampleCount` of an announcement (2^40). */
 export const MAX_ANNOUNCEMENT_COUNT = 2 ** 40
 
+/** Largest `bulkPort`: a TCP port. */
+const MAX_PORT = 65535
+
 /** Longest `signature` of an announcement, base64 characters. */
 export const MAX_SIGNATURE_LENGTH = 1024
 
@@ -28,8 +33,8 @@ export const MAX_LEDGER_HEAD_LENGTH = 256
  */
 export const LEDGER_HEAD_PATTERN = /^(0|[1-9][0-9]{0,15}):[0-9a-f]{64}:(0|[1-9][0-9]{0,15}):[A-Za-z0-9+/]{1,1024}={0,2}$/
 
-/** How a model payload is laid out: little-endian float32, in the model's parameter order. */
-export const PAYLOAD_ENCODING = 'f32le' as const
+/** The `encoding` of a float32 payload (little-endian float32, in the model's parameter order); the others: {@link PAYLOAD_ENCODINGS}. */
+export const PAYLOAD_ENCODING = PAYLOAD_ENCODINGS.float32
 
 /** What a node tells the network after training a round; the payload itself is pulled by hash. */
 export interface AnnouncementFields {
@@ -40,7 +45,8 @@ export interface AnnouncementFields {
   /** SHA-256 of the payload, hex. */
   readonly modelHash: string
   readonly byteLength: number
-  readonly encoding: typeof PAYLOAD_ENCODING
+  /** How the payload is laid out: the manifest's `model.encoding` ({@link PAYLOAD_ENCODINGS}). */
+  readonly encoding: PayloadEncoding
   /** Training examples the announcer's model has seen this round. */
   readonly sampleCount: number
   /** Mean training loss of the round's local steps. */
@@ -48,6 +54,8 @@ export interface AnnouncementFields {
   readonly datasetFingerprint: string
   /** The announcer's signed ledger checkpoint, text form ({@link LEDGER_HEAD_PATTERN}); '' when it keeps no ledger. */
   readonly ledgerHead: string
+  /** TCP port of the announcer's bulk channel (docs/wire.md §6.2), at the address of its libp2p connection; absent: it has none. */
+  readonly bulkPort?: number
 }
 
 /** Announcement fields plus the version and the announcer's signature over both. */
@@ -94,7 +102,7 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   const o = json as Record<string, unknown>
   if (o.version !== ANNOUNCEMENT_VERSION) throw new ValidationError('unknown-version', `version ${JSON.stringify(o.version)}`)
   const expectedKeys = ['byteLength', 'datasetFingerprint', 'encoding', 'ledgerHead', 'loss', 'modelHash', 'networkId', 'peerId', 'round', 'sampleCount', 'signature', 'version']
-  const keys = Object.keys(o).sort()
+  const keys = Object.keys(o).filter(k => k !== 'bulkPort').sort()
   if (keys.length !== expectedKeys.length || keys.some((k, i) => k !== expectedKeys[i])) {
     throw new ValidationError('malformed', `fields ${keys.join(',')}`)
   }
@@ -102,12 +110,13 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   field(typeof o.peerId === 'string' && o.peerId.length <= MAX_ANNOUNCEMENT_STRING_LENGTH, 'peerId')
   field(isCount(o.round, MAX_ANNOUNCEMENT_COUNT), 'round')
   field(typeof o.modelHash === 'string' && SHA256_HEX_PATTERN.test(o.modelHash), 'modelHash')
-  field(isCount(o.byteLength, MAX_ANNOUNCEMENT_COUNT) && o.byteLength > 0 && o.byteLength % BYTES_PER_PARAMETER === 0, 'byteLength')
-  field(o.encoding === PAYLOAD_ENCODING, 'encoding')
+  field(isCount(o.byteLength, MAX_ANNOUNCEMENT_COUNT) && o.byteLength > 0, 'byteLength')
+  field(PAYLOAD_ENCODING_LIST.includes(o.encoding as never), 'encoding')
   field(isCount(o.sampleCount, MAX_ANNOUNCEMENT_COUNT), 'sampleCount')
   field(typeof o.loss === 'number' && Number.isFinite(o.loss), 'loss')
   field(typeof o.datasetFingerprint === 'string' && o.datasetFingerprint.length <= MAX_ANNOUNCEMENT_STRING_LENGTH, 'datasetFingerprint')
   field(typeof o.ledgerHead === 'string' && (o.ledgerHead === '' || (o.ledgerHead.length <= MAX_LEDGER_HEAD_LENGTH && LEDGER_HEAD_PATTERN.test(o.ledgerHead))), 'ledgerHead')
+  field(o.bulkPort === undefined || (isCount(o.bulkPort, MAX_PORT) && o.bulkPort > 0), 'bulkPort')
   field(typeof o.signature === 'string' && o.signature.length <= MAX_SIGNATURE_LENGTH && BASE64.test(o.signature), 'signature')
   const announcement = o as unknown as UpdateAnnouncement
 

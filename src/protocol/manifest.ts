@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InputError } from '../errors/index.ts'
+import { DEFAULT_MODEL_ENCODING, MODEL_ENCODINGS } from './model-encoding.ts'
+import type { ModelEncoding } from './model-encoding.ts'
 
 /** One hidden layer of the network's model. */
 export interface DenseLayerSpec {
@@ -16,6 +18,12 @@ export interface ModelSpec {
   /** Hidden layers, in order; the softmax output layer of `classes` units is implied. */
   readonly hiddenLayers: readonly DenseLayerSpec[]
   readonly classes: number
+  /**
+   * How models travel (src/protocol/model-encoding.ts): `float16` halves the bytes per round,
+   * `int8` (per-block scales) cuts them about 4x, at some accuracy. Absent: `float32`, exact; left
+   * out of a parsed manifest when `float32`, so networks without it keep their network id.
+   */
+  readonly encoding?: Exclude<ModelEncoding, 'float32'>
 }
 
 /** Local training hyper-parameters, the same on every member. */
@@ -229,7 +237,7 @@ export function parseManifest (json: unknown): NetworkManifest {
   const root = asObject(json, '(root)')
   knownKeys(root, '', MANIFEST_KEYS)
   const model = asObject(root.model, 'model')
-  knownKeys(model, 'model.', ['inputSize', 'hiddenLayers', 'classes'])
+  knownKeys(model, 'model.', ['inputSize', 'hiddenLayers', 'classes', 'encoding'])
   const training = asObject(root.training, 'training')
   knownKeys(training, 'training.', ['localSteps', 'batchSize', 'learningRate', 'initSeed'])
   const rounds = asObject(root.rounds, 'rounds')
@@ -265,7 +273,8 @@ export function parseManifest (json: unknown): NetworkManifest {
         }
         return { type: 'dense' as const, units: int(l.units, `model.hiddenLayers[${i}].units`, 1, MAX_LAYER_UNITS), activation: l.activation as DenseLayerSpec['activation'] }
       }),
-      classes: int(model.classes, 'model.classes', MIN_CLASSES, MAX_LAYER_UNITS)
+      classes: int(model.classes, 'model.classes', MIN_CLASSES, MAX_LAYER_UNITS),
+      ...encodingOf(model.encoding)
     },
     training: {
       localSteps: int(training.localSteps, 'training.localSteps', 1, MAX_LOCAL_STEPS),
@@ -394,6 +403,19 @@ export function canonicalJson (value: unknown): string {
 /** The network id: the first 16 bytes of the SHA-256 of the canonical manifest, hex (32 characters). */
 export function networkId (manifest: NetworkManifest): string {
   return createHash('sha256').update(canonicalJson(manifest)).digest('hex').slice(0, NETWORK_ID_HEX_LENGTH)
+}
+
+/** The network's `model.encoding`, `float32` when absent. */
+export function modelEncoding (model: ModelSpec): ModelEncoding {
+  return model.encoding ?? DEFAULT_MODEL_ENCODING
+}
+
+function encodingOf (value: unknown): { encoding?: Exclude<ModelEncoding, 'float32'> } {
+  if (value === undefined || value === DEFAULT_MODEL_ENCODING) return {}
+  if (!MODEL_ENCODINGS.includes(value as never)) {
+    throw new ManifestError('model.encoding', `got ${show(value)}, allowed: ${MODEL_ENCODINGS.map(e => `"${e}"`).join(', ')}`)
+  }
+  return { encoding: value as Exclude<ModelEncoding, 'float32'> }
 }
 
 function fanoutOf (value: unknown): { fanout?: number } {

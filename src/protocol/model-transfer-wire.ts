@@ -36,6 +36,7 @@ export type TransferErrorCode =
   | 'bad-response' // unknown status byte or empty frame
   | 'stream-error' // dialling or the stream itself failed
   | 'overloaded' // this node already has the most fetches in flight and queued
+  | 'bad-certificate' // the bulk channel's server did not prove the announcer's libp2p key (or the network key)
 
 /** A failed model transfer, with the code of the failure. */
 export class TransferError extends Error {

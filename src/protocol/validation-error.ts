@@ -19,6 +19,8 @@ export const VALIDATION_CODES = {
   'sender-mismatch': 'reject',
   // The receiver's checks against the manifest and its own state.
   'wrong-network': 'reject',
+  // The encoding is part of the manifest (and so of the network id): honest members agree on it.
+  'wrong-encoding': 'reject',
   'wrong-size': 'reject',
   // Members change by manifest versions, which nodes adopt one after another: a relay that has
   // adopted a version adding a member forwards that member's announcements in good faith to

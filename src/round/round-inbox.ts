@@ -25,6 +25,8 @@ export interface RoundInboxInit {
   readonly selfId: string
   /** Exact payload size every announcement must state. */
   readonly payloadBytes: number
+  /** The payload encoding every announcement must state (an announcement `encoding`). @default 'f32le' */
+  readonly encoding?: string
   /** Rounds within this distance of the current one are kept. */
   readonly window: number
 }
@@ -66,6 +68,7 @@ export class RoundInbox {
   /** Check an announcement (already decoded and signature-checked) and remember it if accepted. */
   offer (a: UpdateAnnouncement): InboxVerdict {
     if (a.networkId !== this.#init.networkId) return refuse('wrong-network')
+    if (a.encoding !== (this.#init.encoding ?? 'f32le')) return refuse('wrong-encoding')
     if (a.byteLength !== this.#init.payloadBytes) return refuse('wrong-size')
     if (a.peerId === this.#init.selfId) return refuse('duplicate')
     this.#trackLatest(a)

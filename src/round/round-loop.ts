@@ -1,9 +1,9 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
 import {
-  BYTES_PER_PARAMETER, PAYLOAD_ENCODING, TransferError, ValidationError, decodeModelPayload, encodeModelPayload, payloadHash, signAnnouncement
+  PAYLOAD_ENCODINGS, TransferError, ValidationError, decodeModel, encodeModel, encodedPayloadBytes, modelEncoding, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
-import type { AggregationSpec, NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
+import type { AggregationSpec, ModelEncoding, NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { createRng, deriveSeed } from '../model/index.ts'
 import { PeerSample } from './peer-sample.ts'
 import { RoundInbox } from './round-inbox.ts'
@@ -160,16 +160,20 @@ export class RoundLoop {
   #manifest: NetworkManifest
   #aggregator: Aggregator
   #version: number | undefined
+  /** How models travel: the genesis manifest's, as the model itself never changes. */
+  readonly #encoding: ModelEncoding
 
   constructor (init: RoundLoopInit, components: RoundLoopComponents) {
     this.#init = init
     this.#c = components
     this.#manifest = init.manifest
     this.#aggregator = components.aggregator
+    this.#encoding = modelEncoding(init.manifest.model)
     this.#inbox = new RoundInbox({
       networkId: init.networkId,
       selfId: init.peerId,
-      payloadBytes: init.parameterCount * BYTES_PER_PARAMETER,
+      payloadBytes: encodedPayloadBytes(this.#encoding, init.parameterCount),
+      encoding: PAYLOAD_ENCODINGS[this.#encoding],
       window: init.manifest.rounds.window
     })
     components.network.onAnnouncement(a => this.#onAnnouncement(a))
@@ -214,23 +218,27 @@ export class RoundLoop {
       this.#c.log.warn(`round ${round}: local training diverged (non-finite loss or weights): not announcing; aggregating from the model it started with`, { round })
       return this.#closeRound(round, { weights: start, loss: trained.loss }, startedAt, async () => {}, { start, announcement: undefined })
     }
-    const payload = encodeModelPayload(trained.weights)
+    const payload = encodeModel(trained.weights, this.#encoding)
+    // The node aggregates its own model as its peers receive it, so that every aggregate (and the
+    // ledger) takes the models that travelled.
+    const sent = this.#encoding === 'float32' ? trained : { ...trained, weights: decodeModel(payload, this.#encoding, this.#init.parameterCount) }
     const announcement = await signAnnouncement({
       networkId,
       peerId,
       round,
       modelHash: payloadHash(payload),
       byteLength: payload.byteLength,
-      encoding: PAYLOAD_ENCODING,
+      encoding: PAYLOAD_ENCODINGS[this.#encoding],
       sampleCount: trained.sampleCount,
       loss: trained.loss,
       datasetFingerprint,
-      ledgerHead: this.#c.ledgerHead?.() ?? ''
+      ledgerHead: this.#c.ledgerHead?.() ?? '',
+      ...(this.#c.network.bulkPort === undefined ? {} : { bulkPort: this.#c.network.bulkPort })
     }, privateKey)
     const repeat = async (): Promise<void> => this.#c.network.announce(announcement, payload, this.#signal)
     await repeat()
     this.#ownAnnouncements.set(round, { repeat, repeatedAt: Date.now() })
-    return this.#closeRound(round, trained, startedAt, repeat, { start, announcement })
+    return this.#closeRound(round, sent, startedAt, repeat, { start, announcement })
   }
 
   /** Wait for the round's quorum, aggregate and summarise; undefined when the node must catch up. */
@@ -413,7 +421,8 @@ export class RoundLoop {
     try {
       const payload = await this.#c.network.fetchPayload(a, signal)
       this.#bytesFetched.set(a.round, (this.#bytesFetched.get(a.round) ?? 0) + payload.byteLength)
-      return { peerId: a.peerId, weights: decodeModelPayload(payload, a.modelHash, this.#init.parameterCount) }
+      // The network checked the payload against its signed hash; the rest is the encoding's to check.
+      return { peerId: a.peerId, weights: decodeModel(payload, this.#encoding, this.#init.parameterCount) }
     } catch (err) {
       const provable = provableFailure(err)
       if (provable !== undefined) this.#c.network.penalise(a.peerId, provable)

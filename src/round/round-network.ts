@@ -23,6 +23,8 @@ export interface AnnouncementOutcome {
 export interface RoundNetwork {
   /** Base58 peer id of this node. */
   readonly peerId: string
+  /** TCP port of this node's bulk channel, which its announcements advertise; undefined: none. */
+  readonly bulkPort?: number | undefined
   /**
    * Publish a signed announcement and serve its payload by hash to anyone who asks, until the
    * payload falls out of the bounded store of recent payloads.
@@ -37,7 +39,8 @@ export interface RoundNetwork {
   onAnnouncement (handler: (announcement: UpdateAnnouncement) => AnnouncementOutcome): void
   /**
    * Pull an announced payload by its hash, from the announcer. Resolves with exactly
-   * `announcement.byteLength` bytes; the caller checks the hash and decodes.
+   * `announcement.byteLength` bytes whose SHA-256 is `announcement.modelHash` (the network checks
+   * it, once, as the bytes arrive); the caller decodes them.
    */
   fetchPayload (announcement: UpdateAnnouncement, signal: AbortSignal): Promise<Uint8Array>
   /** Peers currently connected and on the network's update topic. */

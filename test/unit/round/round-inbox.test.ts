@@ -22,9 +22,10 @@ describe('round inbox', () => {
     assert.deepEqual(box.announcements(0).map(a => a.peerId), ['a', 'b'])
   })
 
-  it('rejects another network, a wrong size, and ignores its own echo', () => {
+  it('rejects another network, another encoding, a wrong size, and ignores its own echo', () => {
     const box = inbox()
     assert.equal(box.offer({ ...announcement('a', 0), networkId: 'ef'.repeat(16) }).code, 'wrong-network')
+    assert.equal(box.offer({ ...announcement('a', 0), encoding: 'f16le' }).code, 'wrong-encoding')
     assert.equal(box.offer({ ...announcement('a', 0), byteLength: 44 }).code, 'wrong-size')
     assert.equal(box.offer(announcement('self', 0)).verdict, 'ignore')
   })
