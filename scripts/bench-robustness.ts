@@ -15,7 +15,7 @@ import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
 import type { ScenarioResult } from './robustness/simulate.ts'
 import { benchmarkData } from './robustness/simulate.ts'
 import {
-  DEFAULT_RULE, HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, curvesSvg, encodingRows, headlineRows, markdownTable, runRows, targetRows, worstCaseSvg
+  DEFAULT_RULE, HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, candidateRows, curvesSvg, encodingRows, headlineRows, markdownTable, runRows, targetRows, worstCaseSvg
 } from './robustness/report.ts'
 
 const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url))
@@ -102,6 +102,12 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
     '',
     markdownTable([HEADLINE_HEADER, ...headlineRows(t)]),
     '',
+    '## The default rule: the candidates\' worst cases',
+    '',
+    `The node's default (DEFAULT_MANIFEST) is ${DEFAULT_RULE}. Per rule, the worst honest node under the worst attack run in each scenario, and its gap to A_base; "attacks run" says how much of the matrix each figure covers: a rule is only comparable on the attacks it has faced.`,
+    '',
+    markdownTable(candidateRows(t)),
+    '',
     `## Targets for the default rule (${DEFAULT_RULE})`,
     '',
     markdownTable([['target', 'measured', 'verdict'], ...targetRows(t)]),
@@ -127,7 +133,7 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
   }
   lines.push('## Every run', '', 'Ξ²: honest consensus distance at the end (mean squared distance of the honest models from their average). Rounds to 80%: first measured round (every 10) with mean honest accuracy >= 80% on the first 2,000 test images. Aggregation ms: per node per round. MB: model payload bytes fetched per node per round.', '', markdownTable(runRows(results)), '')
   await writeFile(`${BENCH_DIR}${prefix}.md`, lines.join('\n'))
-  await writeFile(`${BENCH_DIR}${prefix}.json`, JSON.stringify({ command, done: results.length, total: all.length, notRun: missing.map(scenarioId), results }, null, 1) + '\n')
+  await writeFile(`${BENCH_DIR}${prefix}.json`, JSON.stringify({ command, defaultRule: DEFAULT_RULE, done: results.length, total: all.length, notRun: missing.map(scenarioId), results }, null, 1) + '\n')
 
   for (const sc of SCENARIO_LIST.filter(s => s.group !== 'S0')) {
     for (const rule of RULES) {

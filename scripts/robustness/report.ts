@@ -4,10 +4,16 @@
  */
 import type { ScenarioResult } from './simulate.ts'
 import type { Group, Partition, Scenario } from './scenarios.ts'
-import { ATTACKS, COMPRESSED_ENCODINGS, RULES } from './scenarios.ts'
+import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
+import { ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, RULES, T0_DISSENSUS } from './scenarios.ts'
 
-/** The network's default rule (DEFAULT_MANIFEST: the median after nearest-neighbour mixing), the one the targets are for. */
-export const DEFAULT_RULE = 'median+nnm'
+/** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean'. */
+export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown, readonly bucketing?: unknown }): string {
+  return `${spec.rule}${spec.nnm === true ? '+nnm' : ''}${typeof spec.bucketing === 'number' && spec.bucketing > 1 ? '+bucketing' : ''}`
+}
+
+/** The network's default rule (DEFAULT_MANIFEST's aggregation), the one the targets are for. */
+export const DEFAULT_RULE = ruleLabel(DEFAULT_MANIFEST.aggregation)
 /** The design card's rule, kept first-class: its targets are shown too. */
 export const PLAIN_MEDIAN = 'median'
 
@@ -97,7 +103,7 @@ export function targetRows (t: ResultTable, rule = DEFAULT_RULE): string[][] {
   const rows: string[][] = []
   const baseI = t.base('iid')
   const baseD = t.base('dirichlet:0.5')
-  for (const a of ['sign-flip', 'gaussian', 'dissensus', 'alie-opt', 'ipm-opt']) {
+  for (const a of ['sign-flip', 'gaussian', T0_DISSENSUS, 'alie-opt', 'ipm-opt']) {
     // The issue names no scenario for T0: both all-peers scenarios at f = 3 are shown, each with its verdict.
     const measured: string[] = []
     const verdicts: string[] = []
@@ -129,6 +135,32 @@ export function targetRows (t: ResultTable, rule = DEFAULT_RULE): string[][] {
   rows.push(['the mean (the control) yields no non-finite model', `${nonFinite(false).length} of ${meanRuns} runs${listed(nonFinite(false))}`, nonFinite(false).length === 0 ? 'holds' : 'MISSES'])
   const stalled = runs.reduce((a, r) => a + r.stalledNodes, 0)
   rows.push(['no honest node stalls', `${stalled} stalled nodes in ${runs.length} runs`, stalled === 0 ? 'holds' : 'MISSES'])
+  return rows
+}
+
+/**
+ * The choice of the default rule: per candidate, its worst case (lowest worst honest node over
+ * the attacks run) in each scenario of the second round, as a gap to A_base, and the attacks run.
+ */
+export function candidateRows (t: ResultTable): string[][] {
+  const scenarios = [
+    { group: 'S0', partition: 'iid', label: 'S0 IID' }, { group: 'S0', partition: 'dirichlet:0.5', label: 'S0 Dir(0.5)' },
+    { group: 'S1', partition: 'iid', label: 'S1' }, { group: 'S2', partition: 'dirichlet:0.5', label: 'S2' },
+    { group: 'S3', partition: 'iid', label: 'S3 IID' }, { group: 'S4', partition: 'iid', label: 'S4 IID' }
+  ] as const
+  const rows = [['rule', ...scenarios.map(sc => `${sc.label} worst node (gap; worst attack, attacks run)`)]]
+  for (const rule of [...CANDIDATE_RULES, ...RULES.filter(r => !(CANDIDATE_RULES as readonly string[]).includes(r) && r !== 'mean')]) {
+    const cells = scenarios.map(sc => {
+      const base = t.base(sc.partition)
+      if (sc.group === 'S0') {
+        const c = t.cell('S0', rule, 'none', sc.partition)
+        return c === undefined ? 'not run' : `${pct(c.worst)} (${gap(c.worst, base)})`
+      }
+      const w = t.worstCase(sc.group, rule, sc.partition)
+      return w === undefined ? 'not run' : `${pct(w.worst)} (${gap(w.worst, base)}; ${w.worstAttack}, ${w.attacks})`
+    })
+    if (cells.some(c => c !== 'not run')) rows.push([rule, ...cells])
+  }
   return rows
 }
 

@@ -16,11 +16,25 @@ export const EVAL_EVERY = 10
 
 /**
  * The rules compared, with mean as the control (A_base), median the design card's rule and
- * 'median+nnm' the median after nearest-neighbour mixing (the network's default, chosen by this table).
+ * 'median+nnm' the median after nearest-neighbour mixing (the network's default, chosen by this
+ * table); 'RULE+nnm' is RULE after nearest-neighbour mixing, 'RULE+bucketing' RULE over random
+ * buckets of 2.
  */
-export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean', 'geometric-median', 'clipped-gossip', 'cs-plus', 'krum'] as const
-/** Every attacker of the issue, fixed defaults first, then the adaptive (line-searched) ones. */
-export const ATTACKS = ['crash', 'stale', 'sign-flip', 'gaussian', 'label-flip', 'alie', 'alie:z=10', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt'] as const
+export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'median+bucketing', 'trimmed-mean', 'geometric-median', 'clipped-gossip', 'cs-plus', 'krum'] as const
+/** The candidates for the default rule: the current default and the compositions run against every attack first. */
+export const CANDIDATE_RULES = ['median+nnm', 'trimmed-mean+nnm', 'median+bucketing'] as const
+/**
+ * The attacks of the second robustness round: min-max and min-sum (Shejwalkar & Houmansadr 2021),
+ * mimic (Karimireddy et al. 2022), and searches with other objectives than distance.
+ */
+export const NEW_ATTACKS = ['min-max', 'min-sum', 'mimic', 'undo-progress', 'own-loss'] as const
+/**
+ * The dissensus of T0: ε = 4 (the literature's 1.5 costs the mean only 7.0 points in S1, where
+ * every honest model sits near the consensus and a reversed gossip step is small).
+ */
+export const T0_DISSENSUS = 'dissensus:epsilon=4'
+/** Every attacker of the issue, fixed defaults first, then the adaptive (line-searched) ones, then the second round's. */
+export const ATTACKS = ['crash', 'stale', 'sign-flip', 'gaussian', 'label-flip', 'alie', 'alie:z=10', 'ipm', 'dissensus', T0_DISSENSUS, 'alie-opt', 'ipm-opt', ...NEW_ATTACKS] as const
 /** The attacks run first against the other rules: those that were the worst for some rule in the runs so far. */
 export const STRONGEST_ATTACKS = ['stale', 'sign-flip', 'alie:z=10', 'dissensus', 'alie-opt', 'ipm-opt'] as const
 
@@ -82,6 +96,15 @@ export function fullMatrix (rounds = 200): Scenario[] {
   const groups = [['S1', 'iid'], ['S2', 'dirichlet:0.5']] as const
   for (const p of PARTITIONS) for (const rule of [...headline, 'local']) add(s0(rule, p, 1, rounds))
   for (const p of PARTITIONS) for (const encoding of COMPRESSED_ENCODINGS) add({ ...s0('median+nnm', p, 1, rounds), encoding })
+  // The second round first: T0's dissensus, then the candidates for the default rule against the
+  // new attacks in S1-S4 (the current default first), then against the strongest older ones.
+  add(attacked('S1', 'mean', T0_DISSENSUS, 3, 'iid', 0, 1, rounds))
+  const candidateGroups = [['S1', 'iid', 3, 0], ['S2', 'dirichlet:0.5', 3, 0], ['S3', 'iid', 5, 0], ['S4', 'iid', 3, S4_FANOUT]] as const
+  for (const rule of CANDIDATE_RULES) {
+    for (const p of PARTITIONS) add(s0(rule, p, 1, rounds))
+    for (const [group, p, f, fanout] of candidateGroups) for (const a of NEW_ATTACKS) add(attacked(group, rule, a, f, p, fanout, 1, rounds))
+    for (const [group, p, f, fanout] of candidateGroups) for (const a of STRONGEST_ATTACKS) add(attacked(group, rule, a, f, p, fanout, 1, rounds))
+  }
   for (const a of ATTACKS) add(attacked('S1', 'median', a, 3, 'iid', 0, 1, rounds))
   for (const a of ['sign-flip', 'gaussian', 'dissensus', 'alie-opt', 'ipm-opt']) add(attacked('S1', 'mean', a, 3, 'iid', 0, 1, rounds))
   for (const p of PARTITIONS) add(s0('trimmed-mean', p, 1, rounds))

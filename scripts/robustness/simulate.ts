@@ -12,7 +12,7 @@ import { createAggregator, mean } from '../../src/aggregation/index.ts'
 import { loadDataset, parsePartition, trainingShardOf } from '../../src/model/index.ts'
 import { InProcessTrainer, TrainingCore } from '../../src/model/tfjs.ts'
 import type { DataSource, Dataset, TrainingShard } from '../../src/model/index.ts'
-import { Adversary, attackLabelMap, parseAttack } from '../../src/adversary/index.ts'
+import { Adversary, Collusion, attackLabelMap, parseAttack } from '../../src/adversary/index.ts'
 import { InProcessNetwork } from '../../src/round/index.ts'
 import { silentLogger } from '../../src/round/index.ts'
 import { RoundLoop } from '../../src/round/index.ts'
@@ -80,13 +80,13 @@ export function benchmarkData (): { source: DataSource, name: string } {
 
 function aggregationSpec (s: Scenario): AggregationSpec {
   if (s.rule === 'mean' || s.rule === 'local') return { rule: 'mean' }
-  // 'median+nnm': the median after nearest-neighbour mixing.
+  // 'median+nnm': the median after nearest-neighbour mixing; 'median+bucketing': over random buckets of 2.
   const [rule, wrapper] = s.rule.split('+') as [string, string | undefined]
   // The rule is set to survive the scenario's f; with a sampled fanout, the most its k+1 inputs allow.
   const inputs = s.fanout === 0 ? NODES : s.fanout + 1
   let f = Math.max(1, s.byzantine === 0 ? 3 : s.byzantine)
   const spec = (g: number): AggregationSpec => ({
-    rule, ...(rule === 'trimmed-mean' ? { b: g } : { f: g }), ...(wrapper === 'nnm' ? { nnm: true } : {})
+    rule, ...(rule === 'trimmed-mean' ? { b: g } : { f: g }), ...(wrapper === 'nnm' ? { nnm: true } : {}), ...(wrapper === 'bucketing' ? { bucketing: 2, seed: s.seed } : {})
   })
   while (f > 1 && createAggregator(spec(f)).minInputs > inputs) f--
   return spec(f)
@@ -209,6 +209,8 @@ async function runSwarm (
   const ids = keys.map(k => peerIdFromPrivateKey(k).toString())
   const colluders = ids.slice(honestCount)
   const aggregator = createAggregator(manifest.aggregation)
+  // The attackers of one scenario collude: a deterministic attack is crafted once per round for all.
+  const collusion = new Collusion()
   const id = networkId(manifest)
   const loops = trainers.map((trainer, i) => {
     const honest = i < honestCount
@@ -227,14 +229,14 @@ async function runSwarm (
       evaluateHoldout: async () => ({ accuracy: NaN, loss: NaN })
     }
     // An attacker is an honest round loop whose network (and, for omniscient attacks, trainer) the attack wraps.
-    const adversary = honest || attack === undefined ? undefined : new Adversary({ attack, colluders, seed: s.seed * 1000 + i }, { aggregator })
+    const adversary = honest || attack === undefined ? undefined : new Adversary({ attack, colluders, seed: s.seed * 1000 + i }, { aggregator, collusion })
     const memberNetwork = network.join(ids[i] as string)
     return new RoundLoop({
       manifest, networkId: id, privateKey, peerId: ids[i] as string,
       parameterCount: trainer.parameterCount, datasetFingerprint: trainer.datasetFingerprint,
       startRound: 0, startWeights: trainer.initialWeights(), rounds: s.rounds
     }, {
-      network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount }) ?? memberNetwork,
+      network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount, ...(attack?.name === 'own-loss' ? { loss: ownLoss(trainer) } : {}) }) ?? memberNetwork,
       trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
       aggregator,
       log: silentLogger,
@@ -256,6 +258,18 @@ function trainPrivately (trainer: InProcessTrainer, w: Float32Array, options: { 
   const result = trainer.core.trainPrivately(w, options, LOCAL_STEPS)
   state.stepsTaken[node] = (state.stepsTaken[node] as number) + result.steps
   return { weights: result.weights, loss: 0, sampleCount: result.steps * BATCH_SIZE }
+}
+
+/** Training examples of its own that an own-loss attacker scores the aggregate on. */
+const OWN_LOSS_EXAMPLES = 512
+
+/** The loss of a model on the first OWN_LOSS_EXAMPLES of the attacker's own training shard. */
+function ownLoss (trainer: InProcessTrainer): (weights: Float32Array) => number {
+  const shard: TrainingShard = trainer.core.shard
+  const count = Math.min(OWN_LOSS_EXAMPLES, shard.train.count)
+  const test = { x: shard.train.x.subarray(0, count * shard.features), y: shard.train.y.subarray(0, count), count }
+  const core = new TrainingCore(trainer.core.model, trainer.core.training, { ...shard, test }, 0)
+  return weights => core.evaluate(weights, 'test').loss
 }
 
 /** A core over the reference shard whose test part is the first `count` test examples. */

@@ -6,6 +6,7 @@ import { silentLogger } from '../round/index.ts'
 import type { AnnouncementOutcome, Logger, RoundNetwork } from '../round/index.ts'
 import { isOmniscient } from './attack-spec.ts'
 import type { AttackSpec } from './attack-spec.ts'
+import type { Collusion } from './collusion.ts'
 import { OmniscientAttack } from './omniscient-attack.ts'
 import type { PeerModel } from './omniscient-attack.ts'
 
@@ -32,6 +33,10 @@ export interface AdversarialNetworkComponents {
   /** The network's rule: adaptive attacks line-search against it. */
   readonly aggregator: Aggregator
   readonly log?: Logger
+  /** own-loss only: the loss of a model on this attacker's own training data. */
+  readonly loss?: (weights: Float32Array) => number
+  /** Shared by the colluders of one process: a deterministic attack is crafted once per round for all. */
+  readonly collusion?: Collusion
 }
 
 /** What the attacker publishes for a round: a signed announcement and the payload it names. */
@@ -61,6 +66,7 @@ export class AdversarialNetwork implements RoundNetwork {
   readonly #colluders: ReadonlySet<string>
   /** Set for omniscient attacks only. */
   readonly #omniscient: OmniscientAttack | undefined
+  readonly #collusion: Collusion | undefined
   /** What each round publishes (undefined: silence), decided by the round's first announce. */
   readonly #publications = new Map<number, Promise<Publication | undefined>>()
   /** Fetches by round and announcement, shared with the round loop so one download serves both. */
@@ -82,8 +88,12 @@ export class AdversarialNetwork implements RoundNetwork {
     this.#colluders = new Set(init.colluders)
     const { attack } = init
     this.#omniscient = isOmniscient(attack)
-      ? new OmniscientAttack({ attack, byzantine: this.#colluders.size, ...(init.seed === undefined ? {} : { seed: init.seed }) }, { aggregator: components.aggregator })
+      ? new OmniscientAttack(
+        { attack, byzantine: this.#colluders.size, ...(init.seed === undefined ? {} : { seed: init.seed }) },
+        { aggregator: components.aggregator, ...(components.loss === undefined ? {} : { loss: components.loss }) }
+      )
       : undefined
+    this.#collusion = this.#omniscient?.deterministic === true ? components.collusion : undefined
   }
 
   /**
@@ -146,7 +156,10 @@ export class AdversarialNetwork implements RoundNetwork {
     }
     const omniscient = this.#omniscient as OmniscientAttack
     const honest = await this.#honestModels(announcement.round, signal)
-    const model = omniscient.craft(honest)
+    // The model this node starts the round from: the update-based attacks measure the honest update from it.
+    const reference = decodeModelPayload(payload, announcement.modelHash, this.#init.parameterCount)
+    const craft = (): Float32Array | undefined => omniscient.craft(honest, reference)
+    const model = this.#collusion === undefined ? craft() : this.#collusion.craftOnce(announcement.round, honest.map(m => m.peerId), craft)
     if (model === undefined) {
       this.#log.debug(`round ${announcement.round}: no honest model arrived: the ${attack.name} attacker stays silent`)
       return undefined
@@ -235,5 +248,6 @@ export class AdversarialNetwork implements RoundNetwork {
     for (const map of [this.#publications, this.#fetches, this.#honest, this.#equivocators]) {
       for (const round of map.keys()) if (round < oldest) map.delete(round)
     }
+    this.#collusion?.forgetBefore(oldest)
   }
 }

@@ -6,6 +6,8 @@ import type { LocalTrainer, Logger, RoundNetwork } from '../round/index.ts'
 import { AdversarialNetwork } from './adversarial-network.ts'
 import { adversarialTrainer } from './adversarial-trainer.ts'
 import { attackLabelMap, isOmniscient } from './attack-spec.ts'
+import type { Collusion } from './collusion.ts'
+import { ConfigError } from '../errors/index.ts'
 import type { AttackSpec } from './attack-spec.ts'
 
 export interface AdversaryInit {
@@ -19,6 +21,8 @@ export interface AdversaryInit {
 export interface AdversaryComponents {
   /** The network's rule: adaptive attacks line-search against it. */
   readonly aggregator: Aggregator
+  /** Shared by the colluders of one process (the robustness benchmark): a deterministic attack is crafted once per round for all. */
+  readonly collusion?: Collusion
 }
 
 /** The honest node an attack is wrapped around: what it needs to sign and decode models. */
@@ -27,6 +31,8 @@ export interface AttackerNode {
   readonly privateKey: PrivateKey
   readonly parameterCount: number
   readonly log?: Logger
+  /** The loss of a model on this node's own training data: required by own-loss. */
+  readonly loss?: (weights: Float32Array) => number
 }
 
 /**
@@ -40,12 +46,14 @@ export class Adversary {
   readonly colluders: readonly string[]
   readonly #seed: number | undefined
   readonly #aggregator: Aggregator
+  readonly #collusion: Collusion | undefined
 
   constructor (init: AdversaryInit, components: AdversaryComponents) {
     this.attack = init.attack
     this.colluders = init.colluders
     this.#seed = init.seed
     this.#aggregator = components.aggregator
+    this.#collusion = components.collusion
   }
 
   /** Whether it reads the round's honest models and announces a model crafted from them instead of training. */
@@ -55,6 +63,9 @@ export class Adversary {
 
   /** The node's network with the attack as its outgoing policy; wrap one network per adversary (it holds the attack's state). */
   wrapNetwork (network: RoundNetwork, node: AttackerNode): AdversarialNetwork {
+    if (this.attack.name === 'own-loss' && node.loss === undefined) {
+      throw new ConfigError('attack', '--attack: own-loss needs the loss on the node\'s own data, which only the robustness benchmark (npm run bench:robustness) provides; pick another attack')
+    }
     return new AdversarialNetwork({
       attack: this.attack,
       colluders: this.colluders,
@@ -62,7 +73,13 @@ export class Adversary {
       privateKey: node.privateKey,
       parameterCount: node.parameterCount,
       ...(this.#seed === undefined ? {} : { seed: this.#seed })
-    }, { network, aggregator: this.#aggregator, ...(node.log === undefined ? {} : { log: node.log }) })
+    }, {
+      network,
+      aggregator: this.#aggregator,
+      ...(node.log === undefined ? {} : { log: node.log }),
+      ...(node.loss === undefined ? {} : { loss: node.loss }),
+      ...(this.#collusion === undefined ? {} : { collusion: this.#collusion })
+    })
   }
 
   /** The node's trainer as the attack uses it: omniscient attacks do not train. */

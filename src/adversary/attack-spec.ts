@@ -5,6 +5,7 @@
 import type { LabelMap } from '../model/index.ts'
 import { ConfigError } from '../errors/index.ts'
 import { LINE_SEARCH_DEFAULTS } from './line-search.ts'
+import { OBJECTIVE_SEARCH } from './objective-attacks.ts'
 import { DISSENSUS_EPSILON, GAUSSIAN_SIGMA, IPM_EPSILON } from './model-attacks.ts'
 
 /** Every attack, its parameters with their defaults (undefined: computed), and what it does. */
@@ -18,14 +19,19 @@ export const ATTACKS = {
   ipm: { params: { epsilon: IPM_EPSILON }, help: 'omniscient: -epsilon * honest mean (Xie et al. 2019)' },
   dissensus: { params: { epsilon: DISSENSUS_EPSILON }, help: 'omniscient: reverses a target\'s gossip step (He et al. 2022); target: the honest peer with the smallest id' },
   'alie-opt': { params: { evals: LINE_SEARCH_DEFAULTS.evaluations }, help: 'omniscient: ALIE with z line-searched against the rule in use' },
-  'ipm-opt': { params: { evals: LINE_SEARCH_DEFAULTS.evaluations }, help: 'omniscient: IPM with epsilon line-searched against the rule in use' }
+  'ipm-opt': { params: { evals: LINE_SEARCH_DEFAULTS.evaluations }, help: 'omniscient: IPM with epsilon line-searched against the rule in use' },
+  'min-max': { params: {}, help: 'omniscient: mean pushed against the honest update as far as the largest honest pairwise distance allows (Shejwalkar & Houmansadr 2021)' },
+  'min-sum': { params: {}, help: 'omniscient: mean pushed against the honest update as far as the largest honest sum of squared distances allows (Shejwalkar & Houmansadr 2021)' },
+  mimic: { params: {}, help: 'omniscient: copies the honest model farthest along the honest top principal direction (Karimireddy et al. 2022)' },
+  'undo-progress': { params: { refine: OBJECTIVE_SEARCH.refine }, help: 'omniscient: a cluster searched against the rule in use (negated update, top principal direction, -std) to move the aggregate back against the honest update' },
+  'own-loss': { params: { refine: OBJECTIVE_SEARCH.refine }, help: 'omniscient: a cluster searched against the rule in use to maximise the aggregate\'s loss on the attacker\'s own data' }
 } as const satisfies Record<string, { params: Record<string, number | undefined>, help: string }>
 
 export type AttackName = keyof typeof ATTACKS
 export const ATTACK_NAMES = Object.keys(ATTACKS) as AttackName[]
 
 /** The attacks that read the round's honest models and announce a model crafted from them instead of training. */
-export const OMNISCIENT_ATTACKS = ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt'] as const satisfies readonly AttackName[]
+export const OMNISCIENT_ATTACKS = ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt', 'min-max', 'min-sum', 'mimic', 'undo-progress', 'own-loss'] as const satisfies readonly AttackName[]
 export type OmniscientAttackName = (typeof OMNISCIENT_ATTACKS)[number]
 
 /** An attack and its parameters, as parsed from `NAME[:k=v,...]`. */

@@ -3,7 +3,10 @@
  * honest models) and an outgoing policy wrapped around an honest node's RoundNetwork, so the
  * honest round loop carries no attack branch.
  */
-export { alieDefaultZ, coordinateStatistics, honestMean, normalQuantile } from './statistics.ts'
+export { PRINCIPAL_ITERATIONS, alieDefaultZ, coordinateStatistics, dot, honestMean, norm, normalQuantile, topPrincipalDirection } from './statistics.ts'
+export { mimicModel, minMaxModel, minSumModel, updateDirection } from './distance-attacks.ts'
+export { OBJECTIVE_SEARCH, directionalSearch, ownLossModel, searchDirections, undoProgressModel } from './objective-attacks.ts'
+export { Collusion } from './collusion.ts'
 export { DISSENSUS_EPSILON, GAUSSIAN_SIGMA, IPM_EPSILON, alieModel, dissensusModel, gaussianModel, ipmModel, signFlipModel } from './model-attacks.ts'
 export { LINE_SEARCH_DEFAULTS, adaptiveAlieModel, adaptiveIpmModel, adaptiveModel, honestView, lineSearch } from './line-search.ts'
 export type { LineSearchOptions } from './line-search.ts'

@@ -4,7 +4,9 @@ import type { Rng } from '../model/index.ts'
 import type { AttackSpec, OmniscientAttackName } from './attack-spec.ts'
 import { LINE_SEARCH_DEFAULTS, adaptiveAlieModel, adaptiveIpmModel } from './line-search.ts'
 import { DISSENSUS_EPSILON, GAUSSIAN_SIGMA, IPM_EPSILON, alieModel, dissensusModel, gaussianModel, ipmModel, signFlipModel } from './model-attacks.ts'
-import { alieDefaultZ } from './statistics.ts'
+import { alieDefaultZ, honestMean } from './statistics.ts'
+import { mimicModel, minMaxModel, minSumModel, updateDirection } from './distance-attacks.ts'
+import { OBJECTIVE_SEARCH, ownLossModel, undoProgressModel } from './objective-attacks.ts'
 
 /** A peer's model of the current round. */
 export interface PeerModel { readonly peerId: string, readonly weights: Float32Array }
@@ -20,6 +22,8 @@ export interface OmniscientAttackInit {
 export interface OmniscientAttackComponents {
   /** The network's rule: adaptive attacks line-search against it. */
   readonly aggregator: Aggregator
+  /** own-loss only: the loss of a model on the attacker's own training data. */
+  readonly loss?: (weights: Float32Array) => number
 }
 
 /**
@@ -33,23 +37,34 @@ export class OmniscientAttack {
   readonly #byzantine: number
   readonly #aggregator: Aggregator
   readonly #rng: Rng
+  readonly #loss: ((weights: Float32Array) => number) | undefined
 
+  /** @throws Error for own-loss without a loss function (a bug in the caller). */
   constructor (init: OmniscientAttackInit, components: OmniscientAttackComponents) {
     this.attack = init.attack
     this.#byzantine = Math.max(1, init.byzantine)
     this.#aggregator = components.aggregator
     this.#rng = createRng(init.seed ?? 0)
+    this.#loss = components.loss
+    if (init.attack.name === 'own-loss' && this.#loss === undefined) throw new Error('own-loss needs the loss on the attacker\'s own data')
   }
+
+  /** Whether every colluder crafts the same model from the same honest models (no randomness of its own). */
+  get deterministic (): boolean { return this.attack.name !== 'gaussian' }
 
   /**
    * The attack model for one round, or undefined when no honest model is in (nothing to craft from).
    * @param honest the round's models from peers outside the colluders.
+   * @param reference the model the round started from (the attacker's own start model): the
+   * update-based attacks (min-max, min-sum, undo-progress, own-loss) measure the honest update
+   * from it; without it, the honest mean (no update).
    */
-  craft (honest: readonly PeerModel[]): Float32Array | undefined {
+  craft (honest: readonly PeerModel[], reference?: Float32Array): Float32Array | undefined {
     const p = this.attack.params
     const byzantine = this.#byzantine
     const models = honest.map(m => m.weights)
     if (models.length === 0) return undefined
+    const search = { refine: p.refine ?? OBJECTIVE_SEARCH.refine }
     switch (this.attack.name) {
       case 'sign-flip': return signFlipModel(models)
       case 'gaussian': return gaussianModel(models, this.#rng.normal, p.sigma ?? GAUSSIAN_SIGMA)
@@ -61,6 +76,11 @@ export class OmniscientAttack {
       }
       case 'alie-opt': return adaptiveAlieModel(this.#aggregator, models, byzantine, { evaluations: p.evals ?? LINE_SEARCH_DEFAULTS.evaluations }).model
       case 'ipm-opt': return adaptiveIpmModel(this.#aggregator, models, byzantine, { evaluations: p.evals ?? LINE_SEARCH_DEFAULTS.evaluations }).model
+      case 'min-max': return minMaxModel(models, updateDirection(models, reference))
+      case 'min-sum': return minSumModel(models, updateDirection(models, reference))
+      case 'mimic': return mimicModel(models)
+      case 'undo-progress': return undoProgressModel(this.#aggregator, models, byzantine, reference ?? honestMean(models), search)
+      case 'own-loss': return ownLossModel(this.#aggregator, models, byzantine, reference ?? honestMean(models), this.#loss as (w: Float32Array) => number, search)
     }
   }
 }

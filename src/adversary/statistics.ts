@@ -74,3 +74,42 @@ export function alieDefaultZ (n: number, f: number): number {
   const p = (n - f - s) / (n - f)
   return p > 0 && p < 1 ? normalQuantile(p) : 0
 }
+
+/** Dot product in float64. */
+export function dot (a: Float32Array, b: Float32Array): number {
+  let sum = 0
+  for (let j = 0; j < a.length; j++) sum += (a[j] as number) * (b[j] as number)
+  return sum
+}
+
+/** Euclidean norm in float64. */
+export function norm (a: Float32Array): number {
+  return Math.sqrt(dot(a, a))
+}
+
+/** Power iterations for the top principal direction: enough for a direction, not an exact eigenvector. */
+export const PRINCIPAL_ITERATIONS = 20
+
+/**
+ * The honest models' top principal direction: the unit eigenvector of largest eigenvalue of their
+ * covariance Σ_i (x_i − μ)(x_i − μ)ᵀ, by power iteration from the centred model of largest norm
+ * (deterministic, never orthogonal to it). A zero vector when the models coincide. O(iterations·k·d).
+ * @throws AggregationPreconditionError when there are no models or their lengths differ.
+ */
+export function topPrincipalDirection (honest: readonly Float32Array[], iterations = PRINCIPAL_ITERATIONS): Float32Array {
+  const { mean } = coordinateStatistics(honest)
+  const centred = honest.map(x => x.map((v, j) => v - (mean[j] as number)))
+  let v = centred.reduce((best, c) => (norm(c) > norm(best) ? c : best), centred[0] as Float32Array)
+  for (let t = 0; t < iterations; t++) {
+    const length = norm(v)
+    if (length === 0) return v
+    const next = new Float32Array(v.length)
+    for (const c of centred) {
+      const w = dot(c, v) / length
+      for (let j = 0; j < next.length; j++) next[j] = (next[j] as number) + w * (c[j] as number)
+    }
+    v = next
+  }
+  const length = norm(v)
+  return length === 0 ? v : v.map(x => x / length)
+}

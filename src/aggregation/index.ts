@@ -7,6 +7,7 @@ export { RULE_NAMES, createAggregator } from './registry.ts'
 export type { Aggregator } from './registry.ts'
 export type { ByzantineBound, ProvenBall } from './guarantees.ts'
 export { arenaBytes as kernelMemoryBytes } from './wasm-arena.ts'
+export { WEIGHT_BOUND, clampAggregate } from './weight-bound.ts'
 
 export { mean } from './mean.ts'
 export { coordinateMedian } from './coordinate-median.ts'

@@ -16,6 +16,7 @@ import { mean } from './mean.ts'
 import { ruleAfterNearestNeighbourMixing } from './nearest-neighbour-mixing.ts'
 import { SpecReader, show } from './spec-reader.ts'
 import { trimmedMean } from './trimmed-mean.ts'
+import { clampAggregate } from './weight-bound.ts'
 
 /** An aggregation rule set up from a manifest's `aggregation` object. */
 export interface Aggregator {
@@ -31,8 +32,9 @@ export interface Aggregator {
   /** Where the output is proven to stay with at most f Byzantine inputs. */
   readonly bound: ByzantineBound
   /**
-   * Combine the node's own model with its peers' models (all the same length). Never mutates
-   * inputs. Throws AggregationPreconditionError when own+peers < minInputs.
+   * Combine the node's own model with its peers' models (all the same length), the result's
+   * coordinates clamped to ±WEIGHT_BOUND (weight-bound.ts). Never mutates inputs. Throws
+   * AggregationPreconditionError when own+peers < minInputs.
    */
   aggregate (own: Float32Array, peers: readonly Float32Array[]): Float32Array
 }
@@ -202,7 +204,7 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
       if (k < minInputs) {
         throw new AggregationPreconditionError(`${name} with f=${f} needs at least ${minInputs} inputs (${requirement}), own model included; got ${k}`)
       }
-      return combine(own, peers)
+      return clampAggregate(combine(own, peers), own)
     }
   })
 }

@@ -61,7 +61,7 @@ describe('omniscient attack', () => {
   })
 
   it('only the attacks that read the honest models are omniscient', () => {
-    assert.deepEqual(ATTACK_NAMES.filter(name => isOmniscient({ name, params: {} })), ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt'])
+    assert.deepEqual(ATTACK_NAMES.filter(name => isOmniscient({ name, params: {} })), ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt', 'min-max', 'min-sum', 'mimic', 'undo-progress', 'own-loss'])
   })
 })
 

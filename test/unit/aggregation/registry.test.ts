@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { AggregationPreconditionError, AggregationSpecError, RULE_NAMES, createAggregator } from '../../../src/aggregation/index.ts'
+import { AggregationPreconditionError, AggregationSpecError, RULE_NAMES, WEIGHT_BOUND, clampAggregate, createAggregator } from '../../../src/aggregation/index.ts'
 import { plain, vectors } from './fixtures.ts'
 
 function specError (spec: Record<string, unknown> & { rule: string }, setting: string, ...mentions: string[]): void {
@@ -87,5 +87,23 @@ describe('rule registry', () => {
 
   it('returns a frozen aggregator', () => {
     assert.ok(Object.isFrozen(createAggregator({ rule: 'median' })))
+  })
+})
+
+describe('aggregate bound', () => {
+  it('clamps every rule\'s aggregate to ±WEIGHT_BOUND: the mean of exploding models stays finite', () => {
+    const mean = createAggregator({ rule: 'mean' })
+    const huge = Float32Array.of(3e38, -3e38, 1)
+    const out = mean.aggregate(huge, [huge.slice(), Float32Array.of(3e38, -3e38, 1)])
+    assert.deepEqual([...out], [WEIGHT_BOUND, -WEIGHT_BOUND, 1])
+    assert.deepEqual([...mean.aggregate(Float32Array.of(4 * WEIGHT_BOUND), [Float32Array.of(0)])], [WEIGHT_BOUND])
+  })
+
+  it('leaves aggregates inside the bound as they are, and replaces NaN by the own coordinate', () => {
+    const inside = Float32Array.of(1, -2, 99)
+    assert.equal(clampAggregate(inside, inside), inside)
+    assert.deepEqual([...clampAggregate(Float32Array.of(NaN, Infinity), Float32Array.of(7, 0))], [7, WEIGHT_BOUND])
+    const median = createAggregator({ rule: 'median', f: 1 })
+    assert.deepEqual([...median.aggregate(Float32Array.of(1), [Float32Array.of(2), Float32Array.of(3)])], [2])
   })
 })

@@ -1,0 +1,91 @@
+/**
+ * Adaptive attacks whose objective is not the aggregate's distance from the honest mean: they
+ * search a tight cluster (every attacker sends the same model) along several directions, each
+ * with a line-searched factor against the exact rule in use, and keep the model that scores best.
+ */
+import type { Aggregator } from '../aggregation/index.ts'
+import { honestView, lineSearch } from './line-search.ts'
+import { coordinateStatistics, dot, norm, topPrincipalDirection } from './statistics.ts'
+
+/**
+ * Each direction's search, factors in units of the honest update's norm: first a grid of both
+ * signs of 2^-2 ... 2^5 (robust rules leave plateaus that a local search from 0 cannot climb
+ * off), then a line search of `refine` evaluations from the best grid factor with a first step of
+ * half of it.
+ */
+export const OBJECTIVE_SEARCH = Object.freeze({ grid: [0.25, 0.5, 1, 2, 4, 8, 16, 32] as readonly number[], refine: 8 })
+
+export interface ObjectiveSearchOptions {
+  /** Factor magnitudes tried, each with both signs. */
+  readonly grid?: readonly number[]
+  /** Line-search evaluations after the grid. */
+  readonly refine?: number
+}
+
+/**
+ * The directions tried, each scaled to the honest update's length ‖μ − reference‖ (or, with
+ * no update, to the honest spread's): the negated update −u, the honest models' top principal
+ * direction (both signs, through the factor's sign), and ALIE's −σ. Zero directions are left out.
+ */
+export function searchDirections (honest: readonly Float32Array[], reference: Float32Array): Float32Array[] {
+  const { mean, std } = coordinateStatistics(honest)
+  const update = mean.map((m, j) => m - (reference[j] as number))
+  const scale = norm(update) > 0 ? norm(update) : norm(std)
+  const candidates = [update.map(v => -v), topPrincipalDirection(honest), std.map(v => -v)]
+  return candidates.filter(d => norm(d) > 0).map(d => {
+    const length = norm(d)
+    return d.map(v => (v / length) * scale)
+  })
+}
+
+/**
+ * The best model μ + factor·direction over {@link searchDirections}, each factor searched
+ * ({@link OBJECTIVE_SEARCH}) to maximise `objective` of the aggregate the first honest model's node would compute.
+ * Non-finite objectives score −∞. With too few honest models for the rule to run, or no
+ * direction to search, the honest mean is sent.
+ */
+export function directionalSearch (
+  aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, reference: Float32Array,
+  objective: (aggregate: Float32Array) => number, options: ObjectiveSearchOptions = {}
+): { model: Float32Array, value: number } {
+  const { grid, refine } = { ...OBJECTIVE_SEARCH, ...options }
+  const { mean } = coordinateStatistics(honest)
+  let best = { model: mean, value: -Infinity }
+  if (honest.length + byzantine < aggregator.minInputs) return best
+  for (const direction of searchDirections(honest, reference)) {
+    const craft = (factor: number): Float32Array => mean.map((m, j) => m + factor * (direction[j] as number))
+    const score = (factor: number): number => {
+      const v = objective(honestView(aggregator, honest, craft(factor), byzantine))
+      return Number.isFinite(v) ? v : -Infinity
+    }
+    let start = { factor: 0, value: -Infinity }
+    for (const magnitude of grid) {
+      for (const factor of [magnitude, -magnitude]) {
+        const value = score(factor)
+        if (value > start.value) start = { factor, value }
+      }
+    }
+    const { factor, value } = refine > 0 ? lineSearch(score, { start: start.factor, delta: Math.abs(start.factor) / 2, evaluations: refine, ratio: 0.5 }) : start
+    if (value > best.value) best = { model: craft(factor), value }
+  }
+  return best
+}
+
+/**
+ * Progress undone: the cluster that maximises −⟨aggregate − reference, μ − reference⟩, how far
+ * the aggregate moves back against the honest mean's update (reference: the model the round
+ * started from; the attacker's own start model stands in for it).
+ */
+export function undoProgressModel (aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, reference: Float32Array, options?: ObjectiveSearchOptions): Float32Array {
+  const { mean } = coordinateStatistics(honest)
+  const update = mean.map((m, j) => m - (reference[j] as number))
+  return directionalSearch(aggregator, honest, byzantine, reference, aggregate => -dot(aggregate.map((a, j) => a - (reference[j] as number)), update), options).model
+}
+
+/** Loss on the attackers' own data: the cluster that maximises `loss` of the aggregate. */
+export function ownLossModel (
+  aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, reference: Float32Array,
+  loss: (weights: Float32Array) => number, options?: ObjectiveSearchOptions
+): Float32Array {
+  return directionalSearch(aggregator, honest, byzantine, reference, loss, options).model
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict'
+import {
+  Collusion, adaptiveAlieModel, adaptiveIpmModel, coordinateStatistics, dot, honestView, mimicModel, minMaxModel, minSumModel, norm,
+  ownLossModel, searchDirections, topPrincipalDirection, undoProgressModel, updateDirection
+} from '../../../src/adversary/index.ts'
+import { createAggregator } from '../../../src/aggregation/index.ts'
+import { copies, randomVectors, seededRandom, vectors } from '../aggregation/fixtures.ts'
+
+const random = seededRandom(17)
+// Twelve honest models: a common update of +1 on every coordinate from the reference 0, plus noise.
+const REFERENCE = new Float32Array(20)
+const HONEST = randomVectors(random, 12, 20, 0.5, 1)
+
+function distance (a: Float32Array, b: Float32Array): number {
+  return norm(a.map((v, j) => v - (b[j] as number)))
+}
+
+function maxPairwise (models: readonly Float32Array[]): number {
+  let best = 0
+  for (const a of models) for (const b of models) best = Math.max(best, distance(a, b))
+  return best
+}
+
+/** ⟨aggregate − reference, μ − reference⟩: the honest progress the aggregate keeps. */
+function progress (aggregate: Float32Array): number {
+  const { mean } = coordinateStatistics(HONEST)
+  return dot(aggregate.map((v, j) => v - (REFERENCE[j] as number)), mean.map((m, j) => m - (REFERENCE[j] as number)))
+}
+
+describe('attacks beyond distance', () => {
+  it('min-max stays within the largest honest pairwise distance, and reaches it', () => {
+    const direction = updateDirection(HONEST, REFERENCE)
+    const model = minMaxModel(HONEST, direction)
+    const bound = maxPairwise(HONEST)
+    const farthest = Math.max(...HONEST.map(x => distance(model, x)))
+    assert.ok(farthest <= bound * (1 + 1e-5), `${farthest} > ${bound}`)
+    assert.ok(farthest >= bound * (1 - 1e-4), `${farthest} well inside ${bound}: gamma not the largest`)
+    // It moves against the update: less progress than the honest mean.
+    assert.ok(progress(model) < progress(coordinateStatistics(HONEST).mean))
+  })
+
+  it('min-sum keeps its sum of squared distances within the largest honest one, and reaches it', () => {
+    const model = minSumModel(HONEST, updateDirection(HONEST, REFERENCE))
+    const sum = (x: Float32Array): number => HONEST.reduce((s, y) => s + distance(x, y) ** 2, 0)
+    const bound = Math.max(...HONEST.map(sum))
+    assert.ok(sum(model) <= bound * (1 + 1e-5), `${sum(model)} > ${bound}`)
+    assert.ok(sum(model) >= bound * (1 - 1e-4))
+  })
+
+  it('the update direction is the unit honest update, or the unit std with no reference', () => {
+    const e = updateDirection(HONEST, REFERENCE)
+    assert.ok(Math.abs(norm(e) - 1) < 1e-6)
+    const { mean, std } = coordinateStatistics(HONEST)
+    assert.ok(Math.abs(dot(e, mean) - norm(mean)) < 1e-4)
+    assert.ok(Math.abs(dot(updateDirection(HONEST), std) - norm(std)) < 1e-4)
+  })
+
+  it('mimic copies the honest model farthest along the top principal direction', () => {
+    // Spread along the first coordinate only: the outlier at 5 is the one copied.
+    const honest = vectors([0, 1], [1, 1], [-1, 1], [5, 1])
+    const v = topPrincipalDirection(honest)
+    assert.ok(Math.abs(Math.abs(v[0] as number) - 1) < 1e-6 && Math.abs(v[1] as number) < 1e-6)
+    assert.deepEqual([...mimicModel(honest)], [5, 1])
+    assert.notEqual(mimicModel(honest), honest[3])
+  })
+
+  it('search directions: negated update, principal direction and -std, each of the update\'s length', () => {
+    const directions = searchDirections(HONEST, REFERENCE)
+    assert.equal(directions.length, 3)
+    const { mean } = coordinateStatistics(HONEST)
+    for (const d of directions) assert.ok(Math.abs(norm(d) - norm(mean)) < 1e-3)
+    assert.ok(dot(directions[0] as Float32Array, mean) < -0.99 * norm(mean) ** 2)
+  })
+
+  it('progress undone reverses the mean\'s step (the objective has no bound there)', () => {
+    const aggregator = createAggregator({ rule: 'mean' })
+    const undo = undoProgressModel(aggregator, HONEST, 3, REFERENCE)
+    assert.ok(progress(honestView(aggregator, HONEST, undo, 3)) < 0)
+    assert.ok(undo.every(Number.isFinite))
+  })
+
+  for (const spec of [{ rule: 'median', f: 3 }, { rule: 'median', f: 3, nnm: true }, { rule: 'clipped-gossip', f: 3 }]) {
+    it(`progress undone beats ALIE-opt and IPM-opt on their own ground against ${JSON.stringify(spec)}`, () => {
+      const aggregator = createAggregator(spec)
+      const undo = undoProgressModel(aggregator, HONEST, 3, REFERENCE)
+      const own = progress(honestView(aggregator, HONEST, undo, 3))
+      for (const other of [adaptiveAlieModel(aggregator, HONEST, 3).model, adaptiveIpmModel(aggregator, HONEST, 3).model]) {
+        assert.ok(own <= progress(honestView(aggregator, HONEST, other, 3)) + 1e-6)
+      }
+      assert.ok(own < progress(honestView(aggregator, HONEST, coordinateStatistics(HONEST).mean, 3)))
+      assert.ok(undo.every(Number.isFinite))
+    })
+  }
+
+  it('own loss maximises the given loss of the aggregate', () => {
+    const median = createAggregator({ rule: 'median', f: 3 })
+    // A loss that grows as the first coordinate drops.
+    const loss = (w: Float32Array): number => -(w[0] as number)
+    const model = ownLossModel(median, HONEST, 3, REFERENCE, loss)
+    const noAttack = loss(honestView(median, HONEST, coordinateStatistics(HONEST).mean, 3))
+    assert.ok(loss(honestView(median, HONEST, model, 3)) > noAttack)
+  })
+
+  it('the attacks never mutate the honest models', () => {
+    const before = copies(HONEST)
+    const median = createAggregator({ rule: 'median', f: 3 })
+    minMaxModel(HONEST, updateDirection(HONEST, REFERENCE)); minSumModel(HONEST, updateDirection(HONEST)); mimicModel(HONEST)
+    undoProgressModel(median, HONEST, 3, REFERENCE); ownLossModel(median, HONEST, 3, REFERENCE, w => norm(w))
+    assert.deepEqual(HONEST, before)
+  })
+
+  it('colluders craft once per round and honest set', () => {
+    const collusion = new Collusion()
+    let crafted = 0
+    const craft = (): Float32Array => { crafted++; return Float32Array.of(crafted) }
+    const first = collusion.craftOnce(3, ['b', 'a'], craft)
+    assert.equal(collusion.craftOnce(3, ['a', 'b'], craft), first)
+    assert.notEqual(collusion.craftOnce(3, ['a'], craft), first)
+    collusion.forgetBefore(4)
+    collusion.craftOnce(3, ['a', 'b'], craft)
+    assert.equal(crafted, 3)
+  })
+})
