@@ -61,6 +61,8 @@ export interface PrivacyRun {
   readonly epsilon: number
   readonly delta: number
   readonly clipNorm: number
+  /** The private swarm's own training settings (its manifest's), when they differ from the benchmark's. */
+  readonly training?: { readonly batchSize: number, readonly localSteps: number, readonly learningRate: number }
 }
 
 export interface PrivacyReport extends PrivacyRun {
@@ -98,7 +100,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
   const manifest: NetworkManifest = {
     ...DEFAULT_MANIFEST,
     name: `robustness-${id}`,
-    training: { localSteps: LOCAL_STEPS, batchSize: BATCH_SIZE, learningRate: LEARNING_RATE, initSeed: s.seed },
+    training: { localSteps: LOCAL_STEPS, batchSize: BATCH_SIZE, learningRate: LEARNING_RATE, ...privacy?.training, initSeed: s.seed },
     aggregation: aggregationSpec(s),
     // Every expected announcer closes the round (attackers included, so that late omniscient models
     // land); crashed attackers are not expected.
@@ -129,7 +131,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
     return true
   }
 
-  const privateTraining = privacy === undefined ? undefined : planPrivateTraining(privacy, trainers.slice(0, honestCount), s.rounds * LOCAL_STEPS)
+  const privateTraining = privacy === undefined ? undefined : planPrivateTraining(privacy, trainers.slice(0, honestCount), s.rounds * manifest.training.localSteps)
   const summaries: RoundSummary[][] = Array.from({ length: honestCount }, () => [])
   let finals: Float32Array[]
   if (s.rule === 'local') {
@@ -180,7 +182,7 @@ interface PrivateTrainingState {
 }
 
 function planPrivateTraining (privacy: PrivacyRun, honest: readonly InProcessTrainer[], steps: number): PrivateTrainingState {
-  const samplingRates = honest.map(t => Math.min(1, BATCH_SIZE / t.core.shard.train.count))
+  const samplingRates = honest.map(t => Math.min(1, t.core.training.batchSize / t.core.shard.train.count))
   return {
     samplingRates,
     noiseMultipliers: samplingRates.map(q => smallestNoiseMultiplier(privacy.epsilon, q, steps, privacy.delta)),
@@ -251,9 +253,9 @@ async function runSwarm (
 
 /** One round of DP-SGD for an honest node; the loss and sample count announced in-process are placeholders (a private node would not publish them). */
 function trainPrivately (trainer: InProcessTrainer, w: Float32Array, options: { clipNorm: number, noiseMultiplier: number }, state: PrivateTrainingState, node: number): { weights: Float32Array, loss: number, sampleCount: number } {
-  const result = trainer.core.trainPrivately(w, options, LOCAL_STEPS)
+  const result = trainer.core.trainPrivately(w, options)
   state.stepsTaken[node] = (state.stepsTaken[node] as number) + result.steps
-  return { weights: result.weights, loss: 0, sampleCount: result.steps * BATCH_SIZE }
+  return { weights: result.weights, loss: 0, sampleCount: result.steps * trainer.core.training.batchSize }
 }
 
 /** A core over the reference shard whose test part is the first `count` test examples. */

@@ -20,6 +20,9 @@ export const VALIDATION_CODES = {
   // The receiver's checks against the manifest and its own state.
   'wrong-network': 'reject',
   'wrong-size': 'reject',
+  // On a private network (manifest `privacy`): an announcement without its sender's privacy spent,
+  // or with another delta than the manifest's; on any other network, one with a privacy field.
+  'wrong-privacy': 'reject',
   // The member list is part of the manifest (and so of the network id): an honest relay checks
   // it too and never forwards a non-member's announcement.
   'not-a-member': 'reject',

@@ -3,7 +3,7 @@ import type { Aggregator } from '../aggregation/index.ts'
 import {
   BYTES_PER_PARAMETER, PAYLOAD_ENCODING, TransferError, ValidationError, decodeModelPayload, encodeModelPayload, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
-import type { AggregationSpec, NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
+import type { AggregationSpec, AnnouncedPrivacy, NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { createRng, deriveSeed } from '../model/index.ts'
 import { PeerSample } from './peer-sample.ts'
 import { RoundInbox } from './round-inbox.ts'
@@ -114,6 +114,8 @@ export interface RoundLoopComponents {
   readonly onRound: (summary: RoundSummary) => Promise<void> | void
   /** The node's signed ledger checkpoint for its next announcement (text form); no ledger announces ''. */
   readonly ledgerHead?: () => string
+  /** The privacy spent, announced with each model on a private network (asked after the round's training). */
+  readonly privacy?: () => AnnouncedPrivacy
   /** Called after the node caught up with the network, before its next round (the daemon records it in the ledger). */
   readonly onCatchUp?: (trace: CatchUpTrace) => Promise<void> | void
   /**
@@ -165,7 +167,8 @@ export class RoundLoop {
       networkId: init.networkId,
       selfId: init.peerId,
       payloadBytes: init.parameterCount * BYTES_PER_PARAMETER,
-      window: init.manifest.rounds.window
+      window: init.manifest.rounds.window,
+      ...(init.manifest.privacy === undefined ? {} : { privacyDelta: init.manifest.privacy.delta })
     })
     components.network.onAnnouncement(a => this.#onAnnouncement(a))
   }
@@ -220,7 +223,8 @@ export class RoundLoop {
       sampleCount: trained.sampleCount,
       loss: trained.loss,
       datasetFingerprint,
-      ledgerHead: this.#c.ledgerHead?.() ?? ''
+      ledgerHead: this.#c.ledgerHead?.() ?? '',
+      ...(this.#c.privacy === undefined ? {} : { privacy: this.#c.privacy() })
     }, privateKey)
     const repeat = async (): Promise<void> => this.#c.network.announce(announcement, payload, this.#signal)
     await repeat()
