@@ -31,11 +31,19 @@ const SIMULATE = fileURLToPath(new URL('./robustness/simulate.ts', import.meta.u
 const DP_STEP = fileURLToPath(new URL('./bench-dp-step.ts', import.meta.url))
 const RULE = 'median+nnm'
 const DELTA = 1e-5
-const CLIP_NORM = 1
 const EPSILONS = [8, 4, 1] as const
 const ATTACKERS = 3
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' } } })
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' },
+    'clip-norm': { type: 'string', default: '1' }, 'learning-rate': { type: 'string', default: '0.2' },
+    'batch-size': { type: 'string', default: '32' }, 'local-steps': { type: 'string', default: '5' }
+  }
+})
+const CLIP_NORM = Number(flags['clip-norm'])
+/** The private swarm's manifest training settings (the non-private rows keep the robustness benchmark's). */
+const PRIVATE_TRAINING = { batchSize: Number(flags['batch-size']), localSteps: Number(flags['local-steps']), learningRate: Number(flags['learning-rate']) }
 const quick = flags.quick === true
 const rounds = quick ? 100 : 200
 const attacks = quick ? ['alie'] : ['alie', 'alie-opt']
@@ -43,7 +51,7 @@ const out = (line: string): void => { (flags.json === true ? process.stderr : pr
 
 interface Row { readonly label: string, readonly scenario: Scenario, readonly privacy?: PrivacyRun }
 const base = (attack: string, byzantine: number): Scenario => ({ group: byzantine === 0 ? 'S0' : 'S1', rule: RULE, attack, byzantine, partition: 'iid', fanout: 0, seed: 1, rounds })
-const privacy = (epsilon: number): PrivacyRun => ({ epsilon, delta: DELTA, clipNorm: CLIP_NORM })
+const privacy = (epsilon: number): PrivacyRun => ({ epsilon, delta: DELTA, clipNorm: CLIP_NORM, training: PRIVATE_TRAINING })
 const rows: Row[] = [
   { label: 'non-private', scenario: base('none', 0) },
   ...EPSILONS.map(e => ({ label: `epsilon ${e}`, scenario: base('none', 0), privacy: privacy(e) })),
@@ -51,7 +59,12 @@ const rows: Row[] = [
   ...attacks.map(a => ({ label: 'epsilon 4, attacked', scenario: base(a, ATTACKERS), privacy: privacy(4) }))
 ].filter(r => typeof flags.only !== 'string' || `${r.label} ${r.scenario.attack}`.includes(flags.only))
 
-const idOf = (r: Row): string => scenarioId(r.scenario) + (r.privacy === undefined ? '' : `_dp-eps${r.privacy.epsilon}-d${r.privacy.delta}-c${r.privacy.clipNorm}`)
+const idOf = (r: Row): string => {
+  if (r.privacy === undefined) return scenarioId(r.scenario)
+  const t = r.privacy.training
+  const training = t === undefined || (t.batchSize === 32 && t.localSteps === 5 && t.learningRate === 0.2) ? '' : `-b${t.batchSize}-s${t.localSteps}-lr${t.learningRate}`
+  return `${scenarioId(r.scenario)}_dp-eps${r.privacy.epsilon}-d${r.privacy.delta}-c${r.privacy.clipNorm}${training}`
+}
 
 async function run (r: Row): Promise<ScenarioResult> {
   const file = `${CACHE_DIR}${idOf(r)}.json`

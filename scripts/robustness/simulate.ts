@@ -62,6 +62,8 @@ export interface PrivacyRun {
   readonly epsilon: number
   readonly delta: number
   readonly clipNorm: number
+  /** The private swarm's own training settings (its manifest's), when they differ from the benchmark's. */
+  readonly training?: { readonly batchSize: number, readonly localSteps: number, readonly learningRate: number }
 }
 
 export interface PrivacyReport extends PrivacyRun {
@@ -100,7 +102,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
     ...DEFAULT_MANIFEST,
     name: `robustness-${id}`,
     model: { ...DEFAULT_MANIFEST.model, ...(s.encoding === undefined ? {} : { encoding: s.encoding }) },
-    training: { localSteps: LOCAL_STEPS, batchSize: BATCH_SIZE, learningRate: LEARNING_RATE, initSeed: s.seed },
+    training: { localSteps: LOCAL_STEPS, batchSize: BATCH_SIZE, learningRate: LEARNING_RATE, ...privacy?.training, initSeed: s.seed },
     aggregation: aggregationSpec(s),
     // Every expected announcer closes the round (attackers included, so that late omniscient models
     // land); crashed attackers are not expected.
@@ -131,7 +133,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
     return true
   }
 
-  const privateTraining = privacy === undefined ? undefined : planPrivateTraining(privacy, trainers.slice(0, honestCount), s.rounds * LOCAL_STEPS)
+  const privateTraining = privacy === undefined ? undefined : planPrivateTraining(privacy, trainers.slice(0, honestCount), s.rounds * manifest.training.localSteps)
   const summaries: RoundSummary[][] = Array.from({ length: honestCount }, () => [])
   let finals: Float32Array[]
   if (s.rule === 'local') {
@@ -182,7 +184,7 @@ interface PrivateTrainingState {
 }
 
 function planPrivateTraining (privacy: PrivacyRun, honest: readonly InProcessTrainer[], steps: number): PrivateTrainingState {
-  const samplingRates = honest.map(t => Math.min(1, BATCH_SIZE / t.core.shard.train.count))
+  const samplingRates = honest.map(t => Math.min(1, t.core.training.batchSize / t.core.shard.train.count))
   return {
     samplingRates,
     noiseMultipliers: samplingRates.map(q => smallestNoiseMultiplier(privacy.epsilon, q, steps, privacy.delta)),
@@ -255,9 +257,9 @@ async function runSwarm (
 
 /** One round of DP-SGD for an honest node; the loss and sample count announced in-process are placeholders (a private node would not publish them). */
 function trainPrivately (trainer: InProcessTrainer, w: Float32Array, options: { clipNorm: number, noiseMultiplier: number }, state: PrivateTrainingState, node: number): { weights: Float32Array, loss: number, sampleCount: number } {
-  const result = trainer.core.trainPrivately(w, options, LOCAL_STEPS)
+  const result = trainer.core.trainPrivately(w, options)
   state.stepsTaken[node] = (state.stepsTaken[node] as number) + result.steps
-  return { weights: result.weights, loss: 0, sampleCount: result.steps * BATCH_SIZE }
+  return { weights: result.weights, loss: 0, sampleCount: result.steps * trainer.core.training.batchSize }
 }
 
 /** Training examples of its own that an own-loss attacker scores the aggregate on. */

@@ -157,7 +157,7 @@ export class AdversarialNetwork implements RoundNetwork {
     const omniscient = this.#omniscient as OmniscientAttack
     const honest = await this.#honestModels(announcement.round, signal)
     // The model this node starts the round from: the update-based attacks measure the honest update from it.
-    const reference = decodeModelPayload(payload, announcement.modelHash, this.#init.parameterCount)
+    const reference = decodeModel(payload, modelEncoding(this.#init.manifest.model), this.#init.parameterCount)
     const craft = (): Float32Array | undefined => omniscient.craft(honest, reference)
     const model = this.#collusion === undefined ? craft() : this.#collusion.craftOnce(announcement.round, honest.map(m => m.peerId), craft)
     if (model === undefined) {

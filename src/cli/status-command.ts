@@ -22,6 +22,8 @@ interface Status {
   used: number | null
   refused: number | null
   uptimeSeconds: number
+  /** A private node's budget (src/node PrivacyStatus); null on a network without privacy. */
+  privacy: { epsilonSpent: number, epsilonBudget: number, delta: number, noiseMultiplier: number, stepsSpent: number, remainingSteps: number, exhausted: boolean } | null
 }
 
 /** `meshtrain status`. */
@@ -42,7 +44,10 @@ export async function statusCommand (argv: string[]): Promise<void> {
     const fixed = (x: number | null): string => (x === null ? '-' : x.toFixed(4))
     process.stdout.write([
       `${ready.ready ? 'ready' : 'not ready'}  round ${s.round ?? '-'}  phase ${s.phase}  peers ${s.peers}`,
-      `loss ${fixed(s.loss)}  held-out accuracy ${fixed(s.accuracy)}  inputs used ${s.used ?? '-'} refused ${s.refused ?? '-'}  up ${s.uptimeSeconds}s`
+      `loss ${fixed(s.loss)}  held-out accuracy ${fixed(s.accuracy)}  inputs used ${s.used ?? '-'} refused ${s.refused ?? '-'}  up ${s.uptimeSeconds}s`,
+      ...(s.privacy === null
+        ? []
+        : [`privacy: epsilon ${s.privacy.epsilonSpent.toFixed(4)} of ${s.privacy.epsilonBudget} spent (delta ${s.privacy.delta}, sigma ${s.privacy.noiseMultiplier.toFixed(4)}), ${s.privacy.stepsSpent} steps, ${s.privacy.remainingSteps} left${s.privacy.exhausted ? ': budget spent, not training' : ''}`])
     ].join('\n') + '\n')
   }
   if (!ready.ready) throw new RuntimeFailure('not-ready', `not ready: ${ready.reasons.join('; ')}`)

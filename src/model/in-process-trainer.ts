@@ -1,6 +1,6 @@
 import type { BackendName } from './backend-choice.ts'
 import { useBackend } from './backend.ts'
-import type { EvaluationResult, EvaluationSplit, TrainCallOptions, Trainer, TrainerOptions, TrainResult } from './trainer.ts'
+import type { EvaluationResult, EvaluationSplit, PrivateTrainResult, PrivateTraining, TrainCallOptions, Trainer, TrainerOptions, TrainResult } from './trainer.ts'
 import { TrainerStoppedError } from './trainer.ts'
 import { TrainingCore } from './training-core.ts'
 import type { TrainingShard } from './training-shard.ts'
@@ -53,6 +53,11 @@ export class InProcessTrainer implements Trainer {
   async train (weights: Float32Array, steps?: number, options: TrainCallOptions = {}): Promise<TrainResult> {
     this.#check(options)
     return this.core.train(weights, steps)
+  }
+
+  async trainPrivately (weights: Float32Array, privacy: PrivateTraining, options: TrainCallOptions = {}): Promise<PrivateTrainResult> {
+    this.#check(options)
+    return this.core.trainPrivately(weights, privacy)
   }
 
   async evaluate (weights: Float32Array, split: EvaluationSplit, options: TrainCallOptions = {}): Promise<EvaluationResult> {

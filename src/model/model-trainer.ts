@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { BackendName } from './backend-choice.ts'
-import type { EvaluationResult, EvaluationSplit, TrainCallOptions, Trainer, TrainerOptions, TrainResult } from './trainer.ts'
+import type { EvaluationResult, EvaluationSplit, PrivateTrainResult, PrivateTraining, TrainCallOptions, Trainer, TrainerOptions, TrainResult } from './trainer.ts'
 import { TrainerStoppedError } from './trainer.ts'
 import type { WorkerHello, WorkerReply, WorkerRequest } from './worker-messages.ts'
 import { deserializeError } from './worker-messages.ts'
@@ -9,7 +9,7 @@ import { formatDataSource } from './data-source.ts'
 import { describeShard } from './training-shard.ts'
 
 interface Pending {
-  resolve: (value: TrainResult | EvaluationResult) => void
+  resolve: (value: TrainResult | PrivateTrainResult | EvaluationResult) => void
   reject: (reason: unknown) => void
   cleanup: () => void
 }
@@ -111,6 +111,11 @@ export class ModelTrainer implements Trainer {
     return await this.#call(id => ({ id, op: 'train', weights: this.#outgoing(weights, options), steps }), options) as TrainResult
   }
 
+  /** See {@link Trainer.trainPrivately}. @throws TrainerStoppedError when the worker is gone. */
+  async trainPrivately (weights: Float32Array, privacy: PrivateTraining, options: TrainCallOptions = {}): Promise<PrivateTrainResult> {
+    return await this.#call(id => ({ id, op: 'train-private', weights: this.#outgoing(weights, options), privacy: { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier } }), options) as PrivateTrainResult
+  }
+
   /** See {@link Trainer.evaluate}. @throws TrainerStoppedError when the worker is gone. */
   async evaluate (weights: Float32Array, split: EvaluationSplit, options: TrainCallOptions = {}): Promise<EvaluationResult> {
     return await this.#call(id => ({ id, op: 'evaluate', weights: this.#outgoing(weights, options), split }), options) as EvaluationResult
@@ -123,7 +128,7 @@ export class ModelTrainer implements Trainer {
     await this.#worker.terminate()
   }
 
-  #call (makeRequest: (id: number) => WorkerRequest, options: TrainCallOptions): Promise<TrainResult | EvaluationResult> {
+  #call (makeRequest: (id: number) => WorkerRequest, options: TrainCallOptions): Promise<TrainResult | PrivateTrainResult | EvaluationResult> {
     if (this.#stopped !== undefined) return Promise.reject(this.#stopped)
     options.signal?.throwIfAborted()
     const id = this.#nextId++

@@ -4,7 +4,6 @@
 // the daemon's main thread stays without tfjs (test/unit/architecture.test.ts checks it).
 export { currentBackend, useBackend } from './backend.ts'
 export { EVALUATION_CHUNK, TrainingCore } from './training-core.ts'
-export type { PrivateTrainResult, PrivateTraining } from './training-core.ts'
-export { clippedGradientSum, cryptoUniform, gaussianNoise, poissonSample, privatisedGradient, privatiseUpdate } from './dp-sgd.ts'
-export type { ClippedGradientSum, DpSgdStepOptions, UniformSource } from './dp-sgd.ts'
+export { clippedGradientSum, privatisedGradient } from './dp-sgd.ts'
+export type { ClippedGradientSum, DpSgdStepOptions } from './dp-sgd.ts'
 export { InProcessTrainer } from './in-process-trainer.ts'

@@ -21,7 +21,7 @@ try {
     try {
       const result = request.op === 'train'
         ? core.train(request.weights, request.steps)
-        : core.evaluate(request.weights, request.split)
+        : request.op === 'train-private' ? core.trainPrivately(request.weights, request.privacy) : core.evaluate(request.weights, request.split)
       reply = { id: request.id, ok: true, result }
     } catch (err) {
       reply = { id: request.id, ok: false, error: serializeError(err) }

@@ -47,6 +47,26 @@ export interface TrainResult {
   readonly sampleCount: number
 }
 
+/** How DP-SGD trains: the manifest's `privacy.clipNorm` and the node's noise multiplier. */
+export interface PrivateTraining {
+  /** C, the per-example L2 clipping norm, > 0. */
+  readonly clipNorm: number
+  /** sigma: noise of standard deviation sigma C on the clipped sum, > 0. */
+  readonly noiseMultiplier: number
+}
+
+/**
+ * The outcome of {@link TrainingCore.trainPrivately}. No loss and no count of examples: both
+ * are computed from the data without noise and would spend privacy nobody accounts for.
+ */
+export interface PrivateTrainResult {
+  readonly weights: Float32Array
+  /** DP-SGD steps taken, each one composition for the accountant. */
+  readonly steps: number
+  /** q, the Poisson sampling rate of every step: min(1, batchSize / training examples). */
+  readonly samplingRate: number
+}
+
 /** A model's quality on one split. */
 export interface EvaluationResult {
   /** Share of examples classified correctly, in [0, 1]. */
@@ -85,6 +105,13 @@ export interface Trainer {
    * @throws WeightsShapeError when `weights` do not fit the model.
    */
   train: (weights: Float32Array, steps?: number, options?: TrainCallOptions) => Promise<TrainResult>
+  /**
+   * Run `training.localSteps` DP-SGD steps from `weights` (not modified): Poisson sampling,
+   * per-example clipping and Gaussian noise from the CSPRNG (TrainingCore.trainPrivately). The
+   * caller accounts the steps it reports.
+   * @throws WeightsShapeError when `weights` do not fit the model; RangeError for bad privacy settings.
+   */
+  trainPrivately: (weights: Float32Array, privacy: PrivateTraining, options?: TrainCallOptions) => Promise<PrivateTrainResult>
   /**
    * Measure `weights` on the node's held-out part or on the data set's common test part.
    * @throws WeightsShapeError when `weights` do not fit the model.

@@ -3,33 +3,14 @@ import type { ModelSpec, TrainingSpec } from '../protocol/index.ts'
 import { parameterCount } from '../protocol/index.ts'
 import { logits, weightsToTensors, tensorsToWeights } from './dense-model.ts'
 import { checkWeights, initialWeights } from './model-shape.ts'
-import { cryptoUniform, poissonSample, privatisedGradient } from './dp-sgd.ts'
-import type { UniformSource } from './dp-sgd.ts'
+import { privatisedGradient } from './dp-sgd.ts'
+import { cryptoUniform, poissonSample } from './dp-noise.ts'
+import type { UniformSource } from './dp-noise.ts'
 import type { Examples } from './examples.ts'
 import type { Rng } from './random.ts'
 import { createRng, shuffleInPlace } from './random.ts'
 import type { TrainingShard } from './training-shard.ts'
-import type { EvaluationResult, EvaluationSplit, TrainResult } from './trainer.ts'
-
-/** How DP-SGD trains: the manifest's `privacy.clipNorm` and the node's noise multiplier. */
-export interface PrivateTraining {
-  /** C, the per-example L2 clipping norm, > 0. */
-  readonly clipNorm: number
-  /** sigma: noise of standard deviation sigma C on the clipped sum, > 0. */
-  readonly noiseMultiplier: number
-}
-
-/**
- * The outcome of {@link TrainingCore.trainPrivately}. No loss and no count of examples: both
- * are computed from the data without noise and would spend privacy nobody accounts for.
- */
-export interface PrivateTrainResult {
-  readonly weights: Float32Array
-  /** DP-SGD steps taken, each one composition for the accountant. */
-  readonly steps: number
-  /** q, the Poisson sampling rate of every step: min(1, batchSize / training examples). */
-  readonly samplingRate: number
-}
+import type { EvaluationResult, EvaluationSplit, PrivateTrainResult, PrivateTraining, TrainResult } from './trainer.ts'
 
 /** Examples per forward pass when evaluating: bounds memory on large test sets. */
 export const EVALUATION_CHUNK = 1024

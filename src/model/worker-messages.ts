@@ -3,16 +3,17 @@ import { BackendUnavailableError } from './backend-choice.ts'
 import { DatasetError } from './dataset-error.ts'
 import { WeightsShapeError } from './model-shape.ts'
 import { PartitionError } from './partition.ts'
-import type { EvaluationResult, EvaluationSplit, TrainResult } from './trainer.ts'
+import type { EvaluationResult, EvaluationSplit, PrivateTrainResult, PrivateTraining, TrainResult } from './trainer.ts'
 
 /** A call from a `ModelTrainer` to its worker. */
 export type WorkerRequest =
   | { readonly id: number, readonly op: 'train', readonly weights: Float32Array, readonly steps: number | undefined }
+  | { readonly id: number, readonly op: 'train-private', readonly weights: Float32Array, readonly privacy: PrivateTraining }
   | { readonly id: number, readonly op: 'evaluate', readonly weights: Float32Array, readonly split: EvaluationSplit }
 
 /** The worker's answer to one {@link WorkerRequest}. */
 export type WorkerReply =
-  | { readonly id: number, readonly ok: true, readonly result: TrainResult | EvaluationResult }
+  | { readonly id: number, readonly ok: true, readonly result: TrainResult | PrivateTrainResult | EvaluationResult }
   | { readonly id: number, readonly ok: false, readonly error: SerializedError }
 
 /** The worker's first message: its shard is loaded and it is ready, or it could not start. */

@@ -23,6 +23,7 @@ import { loadManifestChain } from './manifest-chain.ts'
 import { followChain, governanceOf } from './follow-chain.ts'
 import { spreadVersions } from './version-spread.ts'
 import { connectedPeers, loadKnownPeers, saveKnownPeers } from './known-peers.ts'
+import { NodePrivacy } from './node-privacy.ts'
 
 /**
  * Run a node until `config.rounds` are done or `signal` aborts: load identity, manifest and
@@ -69,6 +70,14 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     labelMap: adversary?.labelMap ?? 'identity',
     standardize: config.standardize
   }, { signal })
+  let privacy: NodePrivacy | undefined
+  try {
+    // Under a private manifest: the plan for this node's data, and the budget it has spent (docs/design.md, "Differential privacy").
+    privacy = await NodePrivacy.open(config.dataDir, manifest, trainer.shardSize.train, checkpoint !== undefined)
+  } catch (err) {
+    await trainer.close()
+    throw err
+  }
   const libp2p = await createMeshtrainLibp2p({
     privateKey,
     listen: config.listen.map(String),
@@ -106,15 +115,22 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     // What the node trains on: rows trained, held out and in the common test part, and the scaling.
     log.info(trainer.dataSummary)
     const observed = surface.observe(network)
-    await surface.start(libp2p, network, observed, { peerId, networkId: id, addresses: libp2p.getMultiaddrs().map(a => a.toString()), backend: trainer.backend, rule: aggregator.name, parameters })
+    await surface.start(
+      libp2p, network, observed, { peerId, networkId: id, addresses: libp2p.getMultiaddrs().map(a => a.toString()), backend: trainer.backend, rule: aggregator.name, parameters },
+      privacy === undefined ? undefined : () => privacy.status()
+    )
+    if (privacy !== undefined) output.privacy(privacy.status())
     if (surface.apiAddress !== undefined) log.info(`API, metrics and dashboard on http://${formatApiAddress(surface.apiAddress)}/`)
     if (adversary !== undefined) log.warn(`this node is a Byzantine attacker: --attack ${config.attack?.name} (for testing only)`)
     const localTrainer = surface.timedTrainer({
       // The signal cuts a long training step short: the stop closes the trainer, which ends its worker.
-      train: async (weights: Float32Array) => trainer.train(weights, undefined, { signal }),
+      // A private node spends and saves its steps before it trains (NodePrivacy.train).
+      train: async (weights: Float32Array) => privacy === undefined ? trainer.train(weights, undefined, { signal }) : privacy.train(trainer, weights, { signal }),
       evaluateHoldout: async (weights: Float32Array) => trainer.evaluate(weights, 'holdout', { signal })
     })
     const streak = new KeptOwnStreak(aggregator.name)
+    // Ends the round loop once a private node's budget is spent under onBudgetExhausted "stop".
+    const budgetSpent = new AbortController()
     recorder = await RoundRecorder.open({
       dataDir: config.dataDir, privateKey, manifest, networkId: id, datasetFingerprint: trainer.datasetFingerprint,
       examples: trainer.shardSize, backend: trainer.backend, seed: config.dataSeed, keepInputRounds: config.ledgerKeepInputs, log,
@@ -145,6 +161,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
       governance: governanceOf(() => chain),
       log: componentLogger(log, 'round'),
       ledgerHead: () => ledger.head(),
+      ...(privacy === undefined ? {} : { privacy: () => privacy.announced() }),
       onCatchUp: async trace => { await ledger.recordCatchUp(trace) },
       onRound: async (summary: RoundSummary) => {
         // The ledger commits the round before the model checkpoint names it (docs/design.md, node
@@ -152,6 +169,10 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
         for (const peer of await ledger.record(summary)) observed.penalise(peer, 'equivocation')
         await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }, log)
         output.round(summary)
+        if (privacy !== undefined) {
+          output.privacy(privacy.status())
+          if (stopsForBudget(privacy)) budgetSpent.abort()
+        }
         const before = chain
         chain = await followChain(config.dataDir, genesis, chain, { peerId, members, log, hangUp: async peer => libp2p.hangUp(peerIdFromString(peer)) })
         // A version just adopted: every peer hears of it now (peers behind ask for it back).
@@ -170,9 +191,12 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
       }
     })
     if (config.waitForPeers > 0 && checkpoint === undefined) await waitForPeers(network, config.waitForPeers, log, signal)
-    await loop.run(signal)
+    if (!stopsForBudget(privacy)) await loop.run(AbortSignal.any([signal, budgetSpent.signal]))
+    if (stopsForBudget(privacy)) {
+      log.info(`privacy budget spent (epsilon ${privacy?.status().epsilonSpent} of ${privacy?.plan.epsilonBudget}): the node trains no more and stops (privacy.onBudgetExhausted: stop)`)
+    }
     if (!signal.aborted) {
-      output.finished(config.rounds)
+      if (!stopsForBudget(privacy)) output.finished(config.rounds)
       // Peers a little behind may still fetch this node's last model: serve it for one round deadline.
       // A stop signal cuts the wait short; that rejection is the only one setTimeout makes.
       await delay(manifest.rounds.deadlineMs, undefined, { signal }).catch(() => undefined)
@@ -185,6 +209,11 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     await libp2p.stop()
     await trainer.close()
   }
+}
+
+/** Whether a private node's budget is spent and its manifest says to stop then. */
+function stopsForBudget (privacy: NodePrivacy | undefined): boolean {
+  return privacy !== undefined && privacy.exhausted && privacy.plan.onBudgetExhausted === 'stop'
 }
 
 /**

@@ -36,18 +36,13 @@ export async function readConfigFile (dataDir: string): Promise<unknown> {
 }
 
 /**
- * The manifest of `dataDir`, validated. A manifest with `privacy` on is refused until the node
- * trains with DP-SGD (issue 15): a node must never take part in a private network without it.
+ * The manifest of `dataDir`, validated.
  * @throws ConfigError when missing or not JSON; ManifestError naming the bad setting.
  */
 export async function readManifestFile (path: string): Promise<NetworkManifest> {
   const json = await readJson(path, 'manifest', false)
   try {
-    const manifest = parseManifest(json)
-    if (manifest.privacy !== undefined) {
-      throw new ManifestError('privacy.mode', `"${manifest.privacy.mode}": this node cannot train with differential privacy yet, and will not join a private network without it`)
-    }
-    return manifest
+    return parseManifest(json)
   } catch (err) {
     if (err instanceof ManifestError) throw new ManifestError(err.setting, err.reason, path)
     throw err

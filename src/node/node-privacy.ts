@@ -2,10 +2,14 @@ import { writeFileAtomically } from './atomic-file.ts'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError, RuntimeFailure } from '../errors/index.ts'
-import { PrivacyParameterError, createPrivacyBudget, parsePrivacyBudget, privacyBudgetJson, smallestNoiseMultiplier } from '../privacy/index.ts'
+import { privatiseUpdate } from '../model/index.ts'
+import type { TrainCallOptions, Trainer } from '../model/index.ts'
+import {
+  PrivacyParameterError, createPrivacyBudget, epsilonSpent, parsePrivacyBudget, privacyBudgetJson, remainingSteps, smallestNoiseMultiplier, spendSteps
+} from '../privacy/index.ts'
 import type { PrivacyBudget } from '../privacy/index.ts'
 import { ManifestError } from '../protocol/index.ts'
-import type { NetworkManifest, PrivacySpec } from '../protocol/index.ts'
+import type { AnnouncedPrivacy, NetworkManifest, PrivacySpec } from '../protocol/index.ts'
 
 /**
  * What one node's privacy is, from the manifest's `privacy` section and the node's own data:
@@ -132,4 +136,96 @@ export async function resumePrivacyState (dataDir: string, plan: NodePrivacyPlan
     }
   }
   return saved
+}
+
+/** What the status line and the API report about a private node's budget. */
+export interface PrivacyStatus {
+  readonly mode: PrivacySpec['mode']
+  readonly epsilonSpent: number
+  readonly epsilonBudget: number
+  readonly delta: number
+  readonly noiseMultiplier: number
+  readonly samplingRate: number
+  readonly clipNorm: number
+  readonly stepsSpent: number
+  /** Steps the budget still allows. */
+  readonly remainingSteps: number
+  /** True once a round's steps no longer fit: the node trains no more. */
+  readonly exhausted: boolean
+  readonly onBudgetExhausted: PrivacySpec['onBudgetExhausted']
+}
+
+/** The trainer calls a private node makes. */
+export type PrivateTrainerCalls = Pick<Trainer, 'train' | 'trainPrivately'>
+
+/**
+ * A private node's local training and its account: each round's steps are spent and the state
+ * saved atomically before the data is touched (so before the announcement of what they trained;
+ * a crash in between spends steps that nothing announced, never the reverse), then the round
+ * trains with DP-SGD (or, in update-clip mode, plainly with the update clipped and noised).
+ * Once a round's steps no longer fit in the budget it trains no more: it hands back the model it
+ * was given, which costs no privacy (`relay`), or the daemon stops (`stop`).
+ */
+export class NodePrivacy {
+  readonly plan: NodePrivacyPlan
+  readonly #dataDir: string
+  readonly #batchSize: number
+  #budget: PrivacyBudget
+
+  private constructor (dataDir: string, batchSize: number, plan: NodePrivacyPlan, budget: PrivacyBudget) {
+    this.#dataDir = dataDir
+    this.#batchSize = batchSize
+    this.plan = plan
+    this.#budget = budget
+  }
+
+  /**
+   * The node's privacy, resumed from `<data-dir>/privacy.json`; undefined when the manifest's is off.
+   * @throws ManifestError (see {@link planNodePrivacy}), PrivacyStateError (see {@link resumePrivacyState})
+   */
+  static async open (dataDir: string, manifest: NetworkManifest, trainExamples: number, hasCheckpoint: boolean): Promise<NodePrivacy | undefined> {
+    const plan = planNodePrivacy(manifest, trainExamples)
+    if (plan === undefined) return undefined
+    return new NodePrivacy(dataDir, manifest.training.batchSize, plan, await resumePrivacyState(dataDir, plan, hasCheckpoint))
+  }
+
+  get budget (): PrivacyBudget { return this.#budget }
+
+  /** Whether the next round's steps no longer fit in the budget. */
+  get exhausted (): boolean {
+    return remainingSteps(this.#budget) < this.plan.stepsPerRound
+  }
+
+  /**
+   * One round's private training from `weights`; the model given back unchanged once the budget
+   * is spent. Loss and example count are not measured (they would be computed from the data
+   * without noise): the loss is 0 and the count the public localSteps x batchSize (0 when not training).
+   * @throws PrivacyStateWriteError when the spending cannot be saved (nothing is trained then)
+   */
+  async train (trainer: PrivateTrainerCalls, weights: Float32Array, options: TrainCallOptions = {}): Promise<{ weights: Float32Array, loss: number, sampleCount: number }> {
+    if (this.exhausted) return { weights: weights.slice(), loss: 0, sampleCount: 0 }
+    const spent = spendSteps(this.#budget, this.plan.stepsPerRound)
+    await savePrivacyState(this.#dataDir, spent)
+    this.#budget = spent
+    const { clipNorm, noiseMultiplier } = this.plan
+    if (this.plan.mode === 'dp-sgd') {
+      const trained = await trainer.trainPrivately(weights, { clipNorm, noiseMultiplier }, options)
+      return { weights: trained.weights, loss: 0, sampleCount: trained.steps * this.#batchSize }
+    }
+    const trained = await trainer.train(weights, undefined, options)
+    return { weights: privatiseUpdate(weights, trained.weights, clipNorm, noiseMultiplier), loss: 0, sampleCount: trained.sampleCount }
+  }
+
+  /** What the node's announcements carry: epsilon spent so far, delta, sigma. */
+  announced (): AnnouncedPrivacy {
+    return { epsilon: epsilonSpent(this.#budget).epsilon, delta: this.plan.delta, noiseMultiplier: this.plan.noiseMultiplier }
+  }
+
+  status (): PrivacyStatus {
+    const { mode, epsilonBudget, delta, noiseMultiplier, samplingRate, clipNorm, onBudgetExhausted } = this.plan
+    return {
+      mode, epsilonSpent: epsilonSpent(this.#budget).epsilon, epsilonBudget, delta, noiseMultiplier, samplingRate, clipNorm,
+      stepsSpent: this.#budget.stepsSpent, remainingSteps: remainingSteps(this.#budget), exhausted: this.exhausted, onBudgetExhausted
+    }
+  }
 }

@@ -6,6 +6,7 @@ import type { Libp2pRoundNetwork, MeshtrainLibp2p, MeshtrainLibp2pInit } from '.
 import type { LocalTrainer, RoundSummary } from '../round/index.ts'
 import type { NodeConfig } from './config.ts'
 import type { ReadyInfo } from './status-output.ts'
+import type { PrivacyStatus } from './node-privacy.ts'
 
 /**
  * The daemon's side of the operator's surface: the NodeState it publishes, the metrics, and the
@@ -61,7 +62,10 @@ export class OperatorSurface {
    * to `<data-dir>/api`).
    * @throws RuntimeFailure `api-listen-failed` when the address cannot be bound.
    */
-  async start (libp2p: MeshtrainLibp2p, network: Libp2pRoundNetwork, observed: ObservedRoundNetwork, info: Pick<ReadyInfo, 'peerId' | 'networkId' | 'backend' | 'rule' | 'parameters' | 'addresses'>): Promise<void> {
+  async start (
+    libp2p: MeshtrainLibp2p, network: Libp2pRoundNetwork, observed: ObservedRoundNetwork,
+    info: Pick<ReadyInfo, 'peerId' | 'networkId' | 'backend' | 'rule' | 'parameters' | 'addresses'>, privacy?: () => PrivacyStatus
+  ): Promise<void> {
     this.#libp2p = libp2p
     this.#network = network
     this.state.setInfo({
@@ -79,7 +83,7 @@ export class OperatorSurface {
     }
     if (this.#address === undefined) return
     this.#server = new ApiServer(
-      { address: this.#address, token: this.#token, dataDir: this.#dataDir },
+      { address: this.#address, token: this.#token, dataDir: this.#dataDir, ...(privacy === undefined ? {} : { privacy }) },
       { state: this.state, metrics: this.metrics, peers: () => libp2pPeerViews(libp2p, network, observed), pages: await dashboardPages() }
     )
     await this.#server.start()

@@ -2,6 +2,7 @@ import type { RoundSummary } from '../round/index.ts'
 import type { RoundNetworkStats } from '../network/index.ts'
 import { stallText } from './kept-own-streak.ts'
 import type { StallInfo } from './kept-own-streak.ts'
+import type { PrivacyStatus } from './node-privacy.ts'
 
 /** The round network's counters and the process's memory, reported after every round. */
 export interface NetworkStatus extends RoundNetworkStats {
@@ -31,6 +32,8 @@ export interface StatusOutput {
   stalled (info: StallInfo): void
   /** Validation outcomes by code, graylisted peers and memory (text: only when refusals changed). */
   network (status: NetworkStatus): void
+  /** A private node's budget: at start and after every round. */
+  privacy (status: PrivacyStatus): void
 }
 
 /** The status line events as JSON objects, one per line, as `meshtrain swarm` reads them. */
@@ -40,6 +43,7 @@ export type StatusEvent =
   | { readonly event: 'finished', readonly rounds: number }
   | ({ readonly event: 'stalled' } & StallInfo)
   | ({ readonly event: 'network' } & NetworkStatus)
+  | ({ readonly event: 'privacy' } & PrivacyStatus)
 
 /** Status lines written with `write` (stdout in the daemon). */
 export function createStatusOutput (format: 'text' | 'json', write: (line: string) => void): StatusOutput {
@@ -59,6 +63,7 @@ export function createStatusOutput (format: 'text' | 'json', write: (line: strin
     ),
     finished: rounds => emit({ event: 'finished', rounds }, `finished ${rounds} rounds`),
     stalled: info => emit({ event: 'stalled', ...info }, `not aggregating: ${stallText(info)}`),
+    privacy: status => emit({ event: 'privacy', ...status }, privacyText(status)),
     network: status => {
       const text = networkText(status)
       if (format === 'text' && text === lastNetworkText) return
@@ -66,6 +71,13 @@ export function createStatusOutput (format: 'text' | 'json', write: (line: strin
       emit({ event: 'network', ...status }, text)
     }
   }
+}
+
+/** `privacy: epsilon 1.2345 of 4 spent (delta 0.00001, sigma 0.7762), 150 steps, 2850 left`, and what the node does once it is spent. */
+function privacyText (s: PrivacyStatus): string {
+  const spent = `privacy: epsilon ${s.epsilonSpent.toFixed(4)} of ${s.epsilonBudget} spent (delta ${s.delta}, sigma ${s.noiseMultiplier.toFixed(4)}, ${s.mode}), ${s.stepsSpent} steps, ${s.remainingSteps} left`
+  if (!s.exhausted) return spent
+  return `${spent}; budget spent: ${s.onBudgetExhausted === 'stop' ? 'training stopped, the node stops' : 'training stopped, relaying and aggregating peers\' models'}`
 }
 
 /** `refused announcements: malformed 3, equivocation 1; model requests: unknown-hash 2; graylisted 1 peer`. */

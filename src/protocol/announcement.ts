@@ -33,6 +33,20 @@ export const MAX_LEDGER_HEAD_LENGTH = 256
  */
 export const LEDGER_HEAD_PATTERN = /^(0|[1-9][0-9]{0,15}):[0-9a-f]{64}:(0|[1-9][0-9]{0,15}):[A-Za-z0-9+/]{1,1024}={0,2}$/
 
+/**
+ * The privacy an announcer on a private network has spent (docs/wire.md §4.1): epsilon over every
+ * DP step it took up to and including the announced model's, the delta of that guarantee, and the
+ * noise multiplier sigma of its steps. Public: computed from public parameters and step counts.
+ */
+export interface AnnouncedPrivacy {
+  /** Epsilon spent, finite, >= 0. */
+  readonly epsilon: number
+  /** In (0, 1). */
+  readonly delta: number
+  /** sigma, finite, > 0. */
+  readonly noiseMultiplier: number
+}
+
 /** The `encoding` of a float32 payload (little-endian float32, in the model's parameter order); the others: {@link PAYLOAD_ENCODINGS}. */
 export const PAYLOAD_ENCODING = PAYLOAD_ENCODINGS.float32
 
@@ -56,6 +70,8 @@ export interface AnnouncementFields {
   readonly ledgerHead: string
   /** TCP port of the announcer's bulk channel (docs/wire.md §6.2), at the address of its libp2p connection; absent: it has none. */
   readonly bulkPort?: number
+  /** On a network whose manifest has `privacy`, required; absent otherwise (the receiver checks, §4.3). */
+  readonly privacy?: AnnouncedPrivacy
 }
 
 /** Announcement fields plus the version and the announcer's signature over both. */
@@ -70,7 +86,8 @@ export async function signAnnouncement (fields: AnnouncementFields, privateKey: 
   if (fields.peerId !== peerIdFromPrivateKey(privateKey).toString()) {
     throw new Error('signAnnouncement: peerId does not belong to the signing key')
   }
-  const unsigned = { ...fields, version: ANNOUNCEMENT_VERSION }
+  const { privacy, ...rest } = fields
+  const unsigned = { ...rest, ...(privacy === undefined ? {} : { privacy: { epsilon: privacy.epsilon, delta: privacy.delta, noiseMultiplier: privacy.noiseMultiplier } }), version: ANNOUNCEMENT_VERSION }
   const signature = await privateKey.sign(new TextEncoder().encode(canonicalJson(unsigned)))
   return { ...unsigned, signature: Buffer.from(signature).toString('base64') }
 }
@@ -102,7 +119,10 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   const o = json as Record<string, unknown>
   if (o.version !== ANNOUNCEMENT_VERSION) throw new ValidationError('unknown-version', `version ${JSON.stringify(o.version)}`)
   const expectedKeys = ['byteLength', 'datasetFingerprint', 'encoding', 'ledgerHead', 'loss', 'modelHash', 'networkId', 'peerId', 'round', 'sampleCount', 'signature', 'version']
-  const keys = Object.keys(o).filter(k => k !== 'bulkPort').sort()
+  // Optional fields: the bulk channel's port (§6.2), the privacy spent on a private network (§4.1).
+  for (const optional of ['bulkPort', 'privacy']) if (Object.hasOwn(o, optional)) expectedKeys.push(optional)
+  expectedKeys.sort()
+  const keys = Object.keys(o).sort()
   if (keys.length !== expectedKeys.length || keys.some((k, i) => k !== expectedKeys[i])) {
     throw new ValidationError('malformed', `fields ${keys.join(',')}`)
   }
@@ -117,6 +137,7 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   field(typeof o.datasetFingerprint === 'string' && o.datasetFingerprint.length <= MAX_ANNOUNCEMENT_STRING_LENGTH, 'datasetFingerprint')
   field(typeof o.ledgerHead === 'string' && (o.ledgerHead === '' || (o.ledgerHead.length <= MAX_LEDGER_HEAD_LENGTH && LEDGER_HEAD_PATTERN.test(o.ledgerHead))), 'ledgerHead')
   field(o.bulkPort === undefined || (isCount(o.bulkPort, MAX_PORT) && o.bulkPort > 0), 'bulkPort')
+  field(o.privacy === undefined || isAnnouncedPrivacy(o.privacy), 'privacy')
   field(typeof o.signature === 'string' && o.signature.length <= MAX_SIGNATURE_LENGTH && BASE64.test(o.signature), 'signature')
   const announcement = o as unknown as UpdateAnnouncement
 
@@ -142,6 +163,16 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
 
 function field (ok: boolean, name: string): void {
   if (!ok) throw new ValidationError('malformed', `bad ${name}`)
+}
+
+function isAnnouncedPrivacy (value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const p = value as Record<string, unknown>
+  const keys = Object.keys(p).sort()
+  return keys.length === 3 && keys[0] === 'delta' && keys[1] === 'epsilon' && keys[2] === 'noiseMultiplier' &&
+    typeof p.epsilon === 'number' && Number.isFinite(p.epsilon) && p.epsilon >= 0 &&
+    typeof p.delta === 'number' && p.delta > 0 && p.delta < 1 &&
+    typeof p.noiseMultiplier === 'number' && Number.isFinite(p.noiseMultiplier) && p.noiseMultiplier > 0
 }
 
 function isCount (value: unknown, max: number): value is number {

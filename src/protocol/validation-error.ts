@@ -22,6 +22,9 @@ export const VALIDATION_CODES = {
   // The encoding is part of the manifest (and so of the network id): honest members agree on it.
   'wrong-encoding': 'reject',
   'wrong-size': 'reject',
+  // On a private network (manifest `privacy`): an announcement without its sender's privacy spent,
+  // or with another delta than the manifest's; on any other network, one with a privacy field.
+  'wrong-privacy': 'reject',
   // Members change by manifest versions, which nodes adopt one after another: a relay that has
   // adopted a version adding a member forwards that member's announcements in good faith to
   // peers still on the version before (and one still behind forwards a removed member's). So the

@@ -29,6 +29,8 @@ export interface RoundInboxInit {
   readonly encoding?: string
   /** Rounds within this distance of the current one are kept. */
   readonly window: number
+  /** The manifest's `privacy.delta` on a private network: every announcement must carry its privacy spent with this delta. Absent: none may. */
+  readonly privacyDelta?: number
 }
 
 /** The outcome of checking one announcement against the node's state. */
@@ -70,6 +72,7 @@ export class RoundInbox {
     if (a.networkId !== this.#init.networkId) return refuse('wrong-network')
     if (a.encoding !== (this.#init.encoding ?? 'f32le')) return refuse('wrong-encoding')
     if (a.byteLength !== this.#init.payloadBytes) return refuse('wrong-size')
+    if (a.privacy?.delta !== this.#init.privacyDelta) return refuse('wrong-privacy')
     if (a.peerId === this.#init.selfId) return refuse('duplicate')
     this.#trackLatest(a)
     if (a.round < this.#round - this.#init.window) return refuse('stale-round')

@@ -3,7 +3,7 @@ import type { Aggregator } from '../aggregation/index.ts'
 import {
   PAYLOAD_ENCODINGS, TransferError, ValidationError, decodeModel, encodeModel, encodedPayloadBytes, modelEncoding, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
-import type { AggregationSpec, ModelEncoding, NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
+import type { AggregationSpec, AnnouncedPrivacy, ModelEncoding, NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { createRng, deriveSeed } from '../model/index.ts'
 import { PeerSample } from './peer-sample.ts'
 import { RoundInbox } from './round-inbox.ts'
@@ -121,6 +121,8 @@ export interface RoundLoopComponents {
   readonly onRound: (summary: RoundSummary) => Promise<void> | void
   /** The node's signed ledger checkpoint for its next announcement (text form); no ledger announces ''. */
   readonly ledgerHead?: () => string
+  /** The privacy spent, announced with each model on a private network (asked after the round's training). */
+  readonly privacy?: () => AnnouncedPrivacy
   /** Called after the node caught up with the network, before its next round (the daemon records it in the ledger). */
   readonly onCatchUp?: (trace: CatchUpTrace) => Promise<void> | void
   /**
@@ -174,7 +176,8 @@ export class RoundLoop {
       selfId: init.peerId,
       payloadBytes: encodedPayloadBytes(this.#encoding, init.parameterCount),
       encoding: PAYLOAD_ENCODINGS[this.#encoding],
-      window: init.manifest.rounds.window
+      window: init.manifest.rounds.window,
+      ...(init.manifest.privacy === undefined ? {} : { privacyDelta: init.manifest.privacy.delta })
     })
     components.network.onAnnouncement(a => this.#onAnnouncement(a))
   }
@@ -233,7 +236,8 @@ export class RoundLoop {
       loss: trained.loss,
       datasetFingerprint,
       ledgerHead: this.#c.ledgerHead?.() ?? '',
-      ...(this.#c.network.bulkPort === undefined ? {} : { bulkPort: this.#c.network.bulkPort })
+      ...(this.#c.network.bulkPort === undefined ? {} : { bulkPort: this.#c.network.bulkPort }),
+      ...(this.#c.privacy === undefined ? {} : { privacy: this.#c.privacy() })
     }, privateKey)
     const repeat = async (): Promise<void> => this.#c.network.announce(announcement, payload, this.#signal)
     await repeat()

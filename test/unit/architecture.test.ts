@@ -98,7 +98,7 @@ describe('architecture', () => {
       if (reached.has(file)) return
       reached.add(file)
       // Type-only imports vanish when Node strips the types: they load nothing.
-      for (const target of valueImportsOf(file)) visit(target)
+      for (const target of [...valueImportsOf(file), ...dynamicImportsOf(file)]) visit(target)
     }
     visit(join(SRC, 'cli', 'main.ts'))
     assert.deepEqual([...reached].filter(loadsTfjs).map(f => relative(SRC, f)), [])
@@ -107,6 +107,11 @@ describe('architecture', () => {
     assert.ok(loadsTfjs(join(SRC, 'model', 'backend.ts')))
   })
 })
+
+/** Relative `import('./x.ts')` calls: main.ts loads each command's module so, when the command runs. */
+function dynamicImportsOf (file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(/\bimport\('(\.[^']+)'\)/g)].map(m => resolve(dirname(file), m[1] as string))
+}
 
 /** Relative imports and re-exports that load a module at run time (not `import type`/`export type`). */
 function valueImportsOf (file: string): string[] {

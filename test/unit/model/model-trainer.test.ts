@@ -36,6 +36,19 @@ describe('model/ModelTrainer (worker thread)', () => {
     await local.close()
   })
 
+  it('trains with DP-SGD in its worker with the privacy settings the call carries', async () => {
+    const start = trainer.initialWeights()
+    const result = await trainer.trainPrivately(start, { clipNorm: 1, noiseMultiplier: 1.1 })
+    assert.equal(result.steps, 5)
+    assert.equal(result.samplingRate, 32 / 1800)
+    assert.equal(result.weights.length, 50_890)
+    assert.ok(result.weights.every(Number.isFinite))
+    assert.ok(result.weights.some((w, i) => w !== start[i]))
+    // The noise is fresh from the CSPRNG: the same call twice gives two models.
+    assert.notDeepEqual((await trainer.trainPrivately(start, { clipNorm: 1, noiseMultiplier: 1.1 })).weights, result.weights)
+    await assert.rejects(trainer.trainPrivately(start, { clipNorm: 1, noiseMultiplier: 0 }), RangeError)
+  })
+
   it('takes over the caller\'s array with transfer: true', async () => {
     const weights = trainer.initialWeights()
     const result = await trainer.train(weights, 1, { transfer: true })

@@ -20,9 +20,16 @@ describe('node: a manifest file with privacy', () => {
     assert.equal(networkId(await readManifestFile(await write('off.json', { mode: 'off' }))), networkId(DEFAULT_MANIFEST))
   })
 
-  it('refuses privacy on (exit 2, naming privacy.mode) until the node trains with DP-SGD', async () => {
-    const path = await write('dp.json', { mode: 'dp-sgd', epsilonBudget: 4, delta: 1e-5, clipNorm: 1, noiseMultiplier: 1.1 })
+  it('reads privacy on as part of the network id', async () => {
+    const privacy = { mode: 'dp-sgd', epsilonBudget: 4, delta: 1e-5, clipNorm: 1, noiseMultiplier: 1.1 }
+    const manifest = await readManifestFile(await write('dp.json', privacy))
+    assert.deepEqual(manifest.privacy, { ...privacy, onBudgetExhausted: 'stop' })
+    assert.notEqual(networkId(manifest), networkId(DEFAULT_MANIFEST))
+  })
+
+  it('names the file and the setting of a bad privacy setting (exit 2)', async () => {
+    const path = await write('bad.json', { mode: 'dp-sgd', epsilonBudget: -4, delta: 1e-5, clipNorm: 1, noiseMultiplier: 1.1 })
     await assert.rejects(readManifestFile(path), (err: unknown) =>
-      err instanceof ManifestError && err.setting === 'privacy.mode' && err.exitStatus === 2 && err.message.includes(path) && /cannot train with differential privacy yet/.test(err.message))
+      err instanceof ManifestError && err.setting === 'privacy.epsilonBudget' && err.exitStatus === 2 && err.message.includes(path))
   })
 })

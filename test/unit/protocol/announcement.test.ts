@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
-  MAX_ANNOUNCEMENT_BYTES, ValidationError, decodeAnnouncement, decodeModelPayload, encodeAnnouncement,
+  MAX_ANNOUNCEMENT_BYTES, MAX_LEDGER_HEAD_LENGTH, ValidationError, decodeAnnouncement, decodeModelPayload, encodeAnnouncement,
   encodeModelPayload, payloadHash, signAnnouncement
 } from '../../../src/protocol/index.ts'
 import type { AnnouncementFields } from '../../../src/protocol/index.ts'
@@ -59,6 +59,22 @@ describe('announcement codec', () => {
     const signed = await signAnnouncement(await fields(), await key(1))
     await rejects(json({ ...signed, loss: null }), 'malformed')
     await rejects(new TextEncoder().encode(JSON.stringify(signed).replace('"loss":0.25', '"loss":1e999')), 'malformed')
+  })
+
+  it('carries a private sender\'s privacy spent, signed, within the size limit at the longest ledger head', async () => {
+    // The longest epsilon, delta and sigma a double prints as, and a ledger head at its length limit.
+    const privacy = { epsilon: 3.9999999999999996e-100, delta: 1.0000000000000001e-100, noiseMultiplier: 0.7761826943024062 }
+    const longHead = `${'9'.repeat(16)}:${'a'.repeat(64)}:${'9'.repeat(16)}:${'A'.repeat(MAX_LEDGER_HEAD_LENGTH - 16 - 64 - 16 - 3)}`
+    const signed = await signAnnouncement({ ...await fields(), ledgerHead: longHead, privacy }, await key(1))
+    const bytes = encodeAnnouncement(signed)
+    assert.ok(bytes.byteLength <= MAX_ANNOUNCEMENT_BYTES, `${bytes.byteLength} bytes`)
+    assert.deepEqual(await decodeAnnouncement(bytes), signed)
+    await rejects(json({ ...signed, privacy: { ...privacy, epsilon: 5 } }), 'bad-signature')
+    const { privacy: _privacy, ...without } = signed
+    await rejects(json(without), 'bad-signature')
+    for (const bad of [null, [], {}, { ...privacy, epsilon: -1 }, { ...privacy, delta: 1 }, { ...privacy, delta: 0 }, { ...privacy, noiseMultiplier: 0 }, { ...privacy, extra: 1 }, { epsilon: 1, delta: 1e-5 }, { ...privacy, epsilon: '1' }]) {
+      await rejects(json({ ...signed, privacy: bad }), 'malformed')
+    }
   })
 
   it('rejects any change to a signed field as a bad signature', async () => {

@@ -30,6 +30,15 @@ describe('round inbox', () => {
     assert.equal(box.offer(announcement('self', 0)).verdict, 'ignore')
   })
 
+  it('rejects, on a private network, an announcement without privacy or with another delta; elsewhere, one with privacy', () => {
+    const privacy = { epsilon: 1, delta: 1e-5, noiseMultiplier: 1.1 }
+    const privateBox = new RoundInbox({ networkId: NETWORK, selfId: 'self', payloadBytes: 40, window: 2, privacyDelta: 1e-5 })
+    assert.equal(privateBox.offer(announcement('a', 0)).code, 'wrong-privacy')
+    assert.equal(privateBox.offer({ ...announcement('a', 0), privacy: { ...privacy, delta: 1e-6 } }).code, 'wrong-privacy')
+    assert.equal(privateBox.offer({ ...announcement('a', 0), privacy }).verdict, 'accept')
+    assert.equal(inbox().offer({ ...announcement('a', 0), privacy }).code, 'wrong-privacy')
+  })
+
   it('keeps rounds within the window and ignores the rest', () => {
     const box = inbox()
     box.setRound(5)
