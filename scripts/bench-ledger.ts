@@ -86,7 +86,7 @@ async function withRecorder<T> (run: (recorder: RoundRecorder, dir: string) => P
   const dir = await mkdtemp(join(tmpdir(), 'meshtrain-bench-ledger-'))
   const recorder = await RoundRecorder.open({
     dataDir: dir, privateKey: nodeKey, manifest: DEFAULT_MANIFEST, networkId: id, datasetFingerprint: payloadHash(new Uint8Array(1)),
-    examples: { train: 3750, holdout: 375 }, backend: 'wasm', seed: 1, log: silent
+    examples: { train: 3750, holdout: 375 }, backend: 'wasm', batchSeed: round => 1000 + round, log: silent
   })
   try {
     return await run(recorder, dir)

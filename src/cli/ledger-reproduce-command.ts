@@ -1,8 +1,10 @@
+import { join } from 'node:path'
 import { createAggregator } from '../aggregation/index.ts'
 import { ConfigError, InputError, RuntimeFailure } from '../errors/index.ts'
 import { ModelStore, ledgerPaths } from '../ledger/index.ts'
 import type { AnyLedgerEntry, LedgerEntry } from '../ledger/index.ts'
-import { integerIn, resolveSettings, settingsHelp } from '../node/index.ts'
+import { boolean, integerIn, readConfigFile, readManifestFile, reproduceTraining, resolveConfig, resolveSettings, settingsHelp, trainerOptionsOf } from '../node/index.ts'
+import type { ReproducedTraining } from '../node/index.ts'
 import { encodeModelPayload, payloadHash } from '../protocol/index.ts'
 import { parseCommandLine } from './args.ts'
 import { DATA_DIR_OPTION, requireDataDir } from './data-dir-option.ts'
@@ -14,18 +16,26 @@ export const LEDGER_REPRODUCE_SETTINGS = {
   dataDir: DATA_DIR_OPTION,
   round: {
     kind: 'integer', default: undefined as number | undefined, defaultText: 'required', arg: 'R', allowed: `a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`,
-    help: 'the round whose aggregate to recompute', parse: integerIn(0, Number.MAX_SAFE_INTEGER), persistent: false
+    help: 'the round to reproduce', parse: integerIn(0, Number.MAX_SAFE_INTEGER), persistent: false
+  },
+  training: {
+    kind: 'boolean', default: true as boolean, defaultText: 'on', allowed: 'on or off (--no-training)', parse: boolean,
+    help: 're-run the round\'s local training on the node\'s own data (--no-training: the aggregate only, e.g. without the data)', persistent: false
   },
   json: JSON_OPTION
 } as const
 
-const HELP = `usage: meshtrain ledger reproduce --data-dir DIR --round R [--json]
+const HELP = `usage: meshtrain ledger reproduce --data-dir DIR --round R [--no-training] [--json]
 
 Recomputes round R's aggregate from the input models held in DIR/models/ (the node's own model
 first, then the peers' in peer id order, as the round took them) with the rule and options the
-log recorded, and compares the output's SHA-256 with the recorded one, bit for bit. Exit 0 when
-they match, 1 when they differ or an input is no longer held (inputs are kept 100 rounds).
-Re-running the round's local training is not done yet.
+log recorded, and compares the output's SHA-256 with the recorded one, bit for bit. Then re-runs
+the round's local training: from the recorded start model, on the data the node's settings load
+(checked against the recorded data commitment), with the recorded steps, batch size, learning
+rate, batch seed and backend, and compares the trained model's SHA-256 with the recorded one.
+Exit 0 when both match, 1 when either differs or a model is no longer held (inputs are kept 100
+rounds). A node with differential privacy draws its batches and noise from the CSPRNG: its
+training is not reproducible by design and is skipped.
 
 `
 
@@ -78,10 +88,38 @@ export async function ledgerReproduceCommand (argv: string[]): Promise<void> {
   const options = resolveSettings(LEDGER_REPRODUCE_SETTINGS, { flags })
   if (options.round === undefined) throw new ConfigError('round', '--round R is required')
   const dataDir = requireDataDir(flags)
-  const result = await reproduceAggregate(await verifiedEntries(dataDir), new ModelStore(ledgerPaths(dataDir).models), options.round)
-  if (options.json) process.stdout.write(JSON.stringify(result) + '\n')
-  if (!result.match) {
-    throw new RuntimeFailure('not-reproduced', `round ${result.round}: ${result.rule} over ${result.inputs} inputs gives ${result.recomputed}, the log recorded ${result.recorded}${result.maxDifference === null ? '' : ` (largest difference ${result.maxDifference})`}`)
+  const entries = await verifiedEntries(dataDir)
+  const models = new ModelStore(ledgerPaths(dataDir).models)
+  const round = options.round
+  const hasAggregate = entries.some(e => e.kind === 'aggregate' && e.body.round === round)
+  const aggregate = hasAggregate ? await reproduceAggregate(entries, models, round) : undefined
+  let training: ReproducedTraining | undefined
+  let skipped: string | undefined
+  if (options.training) {
+    const manifest = await readManifestFile(join(dataDir, 'manifest.json'))
+    if (manifest.privacy !== undefined) {
+      skipped = 'differential privacy: batches and noise come from the CSPRNG'
+    } else {
+      const config = resolveConfig({ file: await readConfigFile(dataDir), env: process.env, flags: { dataDir } })
+      training = await reproduceTraining(entries, models, round, trainerOptionsOf(config, manifest), dataDir)
+    }
   }
-  if (!options.json) process.stdout.write(`round ${result.round}: ${result.rule} over ${result.inputs} inputs (entry ${result.entry}) reproduces ${result.recorded} bit for bit\n`)
+  if (aggregate === undefined && training === undefined) {
+    throw new ConfigError('round', `--round ${round}: no aggregate recorded for that round (the node kept its own model, caught up past it, or has not run it)${options.training ? '' : '; --no-training leaves nothing to reproduce'}`)
+  }
+  if (options.json) process.stdout.write(JSON.stringify({ round, aggregate: aggregate ?? null, training: training ?? null, ...(skipped === undefined ? {} : { trainingSkipped: skipped }) }) + '\n')
+  if (aggregate !== undefined && !aggregate.match) {
+    throw new RuntimeFailure('not-reproduced', `round ${round}: ${aggregate.rule} over ${aggregate.inputs} inputs gives ${aggregate.recomputed}, the log recorded ${aggregate.recorded}${aggregate.maxDifference === null ? '' : ` (largest difference ${aggregate.maxDifference})`}`)
+  }
+  if (training !== undefined && !training.match) {
+    throw new RuntimeFailure('not-reproduced', `round ${round}: re-training gives ${training.recomputed}, the log recorded ${training.recorded}${training.maxDifference === null ? '' : ` (largest difference ${training.maxDifference})`} on the ${training.backend} backend`)
+  }
+  if (options.json) return
+  if (aggregate !== undefined) process.stdout.write(`round ${round}: ${aggregate.rule} over ${aggregate.inputs} inputs (entry ${aggregate.entry}) reproduces ${aggregate.recorded} bit for bit\n`)
+  else process.stdout.write(`round ${round}: no aggregate (the node kept its own model)\n`)
+  if (training !== undefined) {
+    process.stdout.write(`round ${round}: training (entry ${training.entry}: ${training.steps} steps of ${training.batchSize}, learning rate ${training.learningRate}, seed ${training.seed}, ${training.backend}) reproduces ${training.recorded} bit for bit\n`)
+  } else if (skipped !== undefined) {
+    process.stdout.write(`round ${round}: training not re-run (${skipped})\n`)
+  }
 }

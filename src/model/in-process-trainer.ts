@@ -52,7 +52,7 @@ export class InProcessTrainer implements Trainer {
 
   async train (weights: Float32Array, steps?: number, options: TrainCallOptions = {}): Promise<TrainResult> {
     this.#check(options)
-    return this.core.train(weights, steps)
+    return this.core.train(weights, steps, options.batchSeed)
   }
 
   async trainPrivately (weights: Float32Array, privacy: PrivateTraining, options: TrainCallOptions = {}): Promise<PrivateTrainResult> {

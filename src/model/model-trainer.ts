@@ -108,7 +108,7 @@ export class ModelTrainer implements Trainer {
 
   /** See {@link Trainer.train}. @throws TrainerStoppedError when the worker is gone. */
   async train (weights: Float32Array, steps?: number, options: TrainCallOptions = {}): Promise<TrainResult> {
-    return await this.#call(id => ({ id, op: 'train', weights: this.#outgoing(weights, options), steps }), options) as TrainResult
+    return await this.#call(id => ({ id, op: 'train', weights: this.#outgoing(weights, options), steps, batchSeed: options.batchSeed }), options) as TrainResult
   }
 
   /** See {@link Trainer.trainPrivately}. @throws TrainerStoppedError when the worker is gone. */

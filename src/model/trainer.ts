@@ -84,6 +84,12 @@ export interface TrainCallOptions {
   readonly transfer?: boolean
   /** Rejects the call with the signal's reason; the computation itself runs to its end. */
   readonly signal?: AbortSignal
+  /**
+   * Fixes which examples this call's batches draw: a permutation of the train part seeded by it
+   * alone, so the call can be re-run from the seed (the daemon passes {@link roundBatchSeed} and
+   * the ledger records it). @default the trainer's own stream, continuing from call to call
+   */
+  readonly batchSeed?: number
 }
 
 /** Trains and evaluates the manifest's model on one node's shard: in a worker or in process. */

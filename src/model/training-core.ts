@@ -25,9 +25,7 @@ export class TrainingCore {
   readonly training: TrainingSpec
   readonly shard: TrainingShard
   readonly parameterCount: number
-  readonly #rng: Rng
-  readonly #order: Int32Array
-  #cursor: number
+  readonly #batches: BatchOrder
 
   /**
    * @param samplingSeed seeds the order in which mini-batches visit the train part.
@@ -39,9 +37,7 @@ export class TrainingCore {
     this.training = training
     this.shard = shard
     this.parameterCount = parameterCount(model)
-    this.#rng = createRng(samplingSeed)
-    this.#order = shuffleInPlace(Int32Array.from({ length: shard.train.count }, (_, i) => i), this.#rng)
-    this.#cursor = 0
+    this.#batches = new BatchOrder(shard.train.count, createRng(samplingSeed))
   }
 
   /** The manifest's starting weights. */
@@ -51,22 +47,25 @@ export class TrainingCore {
 
   /**
    * Run `steps` SGD steps from `weights`. Batches walk a seeded permutation of the train part,
-   * reshuffled after each pass, continuing from where the previous call stopped.
+   * reshuffled after each pass: with `batchSeed`, a permutation of its own, so the call depends on
+   * nothing but its arguments and can be re-run; without, the core's own, continuing from where
+   * the previous call stopped.
    * @throws WeightsShapeError, or RangeError for non-finite weights or a bad step count.
    */
-  train (weights: Float32Array, steps: number = this.training.localSteps): TrainResult {
+  train (weights: Float32Array, steps: number = this.training.localSteps, batchSeed?: number): TrainResult {
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps: got ${steps}, expected a positive integer`)
     checkWeights(this.model, weights)
     const { batchSize, learningRate } = this.training
     const { features } = this.shard
     const batchX = new Float32Array(batchSize * features)
     const batchY = new Int32Array(batchSize)
+    const batches = batchSeed === undefined ? this.#batches : new BatchOrder(this.shard.train.count, createRng(batchSeed))
     let params = weightsToTensors(this.model, weights)
     const rate = tf.scalar(learningRate)
     let lossSum = 0
     try {
       for (let step = 0; step < steps; step++) {
-        this.#fillBatch(batchX, batchY)
+        this.#fillBatch(batches, batchX, batchY)
         const [loss, ...next] = tf.tidy(() => {
           const x = tf.tensor2d(batchX, [batchSize, features])
           const y = tf.oneHot(tf.tensor1d(batchY, 'int32'), this.model.classes)
@@ -157,16 +156,32 @@ export class TrainingCore {
     return { accuracy: correct / examples.count, loss: lossSum / examples.count }
   }
 
-  #fillBatch (x: Float32Array, y: Int32Array): void {
+  #fillBatch (batches: BatchOrder, x: Float32Array, y: Int32Array): void {
     const { features, train } = this.shard
     for (let i = 0; i < y.length; i++) {
-      if (this.#cursor === this.#order.length) {
-        shuffleInPlace(this.#order, this.#rng)
-        this.#cursor = 0
-      }
-      const row = this.#order[this.#cursor++] as number
+      const row = batches.next()
       x.set(train.x.subarray(row * features, (row + 1) * features), i * features)
       y[i] = train.y[row] as number
     }
+  }
+}
+
+/** The rows mini-batches visit: a seeded permutation of `count` rows, reshuffled after each pass. */
+class BatchOrder {
+  readonly #rng: Rng
+  readonly #order: Int32Array
+  #cursor = 0
+
+  constructor (count: number, rng: Rng) {
+    this.#rng = rng
+    this.#order = shuffleInPlace(Int32Array.from({ length: count }, (_, i) => i), rng)
+  }
+
+  next (): number {
+    if (this.#cursor === this.#order.length) {
+      shuffleInPlace(this.#order, this.#rng)
+      this.#cursor = 0
+    }
+    return this.#order[this.#cursor++] as number
   }
 }

@@ -113,6 +113,15 @@ export function samplingSeed (options: Pick<TrainerOptions, 'seed' | 'shard'>): 
 }
 
 /**
+ * The batch seed of a node's training in `round` (TrainCallOptions.batchSeed): from its data
+ * seed, its shard and the round alone, so the ledger can record it and `meshtrain ledger
+ * reproduce` re-run the round.
+ */
+export function roundBatchSeed (options: Pick<TrainerOptions, 'seed' | 'shard'>, round: number): number {
+  return deriveSeed(samplingSeed(options), round)
+}
+
+/**
  * A short, stable identity of a set of examples: the SHA-256 (hex) of the feature count, the
  * example count, the features (float32, little-endian) and the labels (int32, little-endian).
  */

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { RuntimeFailure, ConfigError } from '../errors/index.ts'
-import { ModelTrainer } from '../model/index.ts'
+import { ModelTrainer, roundBatchSeed } from '../model/index.ts'
 import { encodedPayloadBytes, modelEncoding, networkId as computeNetworkId, parameterCount } from '../protocol/index.ts'
 import { Adversary } from '../adversary/index.ts'
 import { AnnouncementJournal } from './announcement-journal.ts'
@@ -18,6 +18,7 @@ import type { StatusOutput } from './status-output.ts'
 import { aggregatorFor } from './preconditions.ts'
 import { KeptOwnStreak, stallText } from './kept-own-streak.ts'
 import { RoundRecorder } from './round-recorder.ts'
+import { trainerOptionsOf } from './reproduce-training.ts'
 import { answerLedgerRequest } from '../ledger/index.ts'
 import { loadManifestChain } from './manifest-chain.ts'
 import { followChain, governanceOf } from './follow-chain.ts'
@@ -59,17 +60,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
   const journal = await AnnouncementJournal.open(paths.checkpoints, id, parameters, log)
   const surface = await OperatorSurface.create(config)
 
-  const trainer = await ModelTrainer.start({
-    model: manifest.model,
-    training: manifest.training,
-    data: config.data,
-    shard: config.shard,
-    partition: config.partition,
-    seed: config.dataSeed,
-    backend: config.backend,
-    labelMap: adversary?.labelMap ?? 'identity',
-    standardize: config.standardize
-  }, { signal })
+  const trainerOptions = trainerOptionsOf(config, manifest, adversary?.labelMap)
+  const trainer = await ModelTrainer.start(trainerOptions, { signal })
   let privacy: NodePrivacy | undefined
   try {
     // Under a private manifest: the plan for this node's data, and the budget it has spent (docs/design.md, "Differential privacy").
@@ -125,7 +117,11 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     const localTrainer = surface.timedTrainer({
       // The signal cuts a long training step short: the stop closes the trainer, which ends its worker.
       // A private node spends and saves its steps before it trains (NodePrivacy.train).
-      train: async (weights: Float32Array) => privacy === undefined ? trainer.train(weights, undefined, { signal }) : privacy.train(trainer, weights, { signal }),
+      // Each round's batches come from a seed of the round alone, recorded in the ledger, so
+      // `meshtrain ledger reproduce` can re-run the round's training (DP-SGD draws from the CSPRNG).
+      train: async (weights: Float32Array, round?: number) => privacy === undefined
+        ? trainer.train(weights, undefined, { signal, ...(round === undefined ? {} : { batchSeed: roundBatchSeed(trainerOptions, round) }) })
+        : privacy.train(trainer, weights, { signal }),
       evaluateHoldout: async (weights: Float32Array) => trainer.evaluate(weights, 'holdout', { signal })
     })
     const streak = new KeptOwnStreak(aggregator.name)
@@ -133,7 +129,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     const budgetSpent = new AbortController()
     recorder = await RoundRecorder.open({
       dataDir: config.dataDir, privateKey, manifest, networkId: id, datasetFingerprint: trainer.datasetFingerprint,
-      examples: trainer.shardSize, backend: trainer.backend, seed: config.dataSeed, keepInputRounds: config.ledgerKeepInputs, log,
+      examples: trainer.shardSize, backend: trainer.backend, batchSeed: round => roundBatchSeed(trainerOptions, round), keepInputRounds: config.ledgerKeepInputs, log,
       askConsistency: async (peer, from, to) => {
         const answer = await libp2p.services.ledgerExchange.ask(peerIdFromString(peer), { get: 'consistency', from, to }, { signal })
         return 'proof' in answer ? answer.proof : undefined

@@ -24,8 +24,8 @@ export interface RoundRecorderInit {
   readonly datasetFingerprint: string
   readonly examples: { readonly train: number, readonly holdout: number }
   readonly backend: string
-  /** The node's data seed: with its shard it fixes the order in which training draws examples. */
-  readonly seed: number
+  /** The seed of a round's batches (model's roundBatchSeed): recorded, so the round's training can be re-run. */
+  readonly batchSeed: (round: number) => number
   /** Rounds for which peers' input models are kept in `<data-dir>/models/` (the `ledgerKeepInputs` setting). @default RETAINED_INPUT_ROUNDS */
   readonly keepInputRounds?: number
   /**
@@ -110,7 +110,7 @@ export class RoundRecorder {
     const held = trace.peerInputs.flatMap(i => (i.weights === undefined ? [] : [{ weights: i.weights, hash: inputHash(i.weights, i.announcement) }]))
     await ledger.append('training', {
       round, startModel, data: this.#commitment, steps: training.localSteps, batchSize: training.batchSize, learningRate: training.learningRate,
-      seed: this.#init.seed, loss: Number.isFinite(summary.loss) ? summary.loss : null, backend: this.#init.backend, model: trained
+      seed: this.#init.batchSeed(round), loss: Number.isFinite(summary.loss) ? summary.loss : null, backend: this.#init.backend, model: trained
     })
     if (trace.announcement !== undefined) {
       await ledger.append('announcement', { round, model: trace.announcement.modelHash, signature: trace.announcement.signature, checkpointSize: ledger.checkpoint?.size ?? 0 })

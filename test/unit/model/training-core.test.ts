@@ -56,6 +56,18 @@ describe('model/TrainingCore', () => {
     assert.deepEqual(run(), a)
   })
 
+  it('with a batch seed, a call depends on its arguments alone: it can be re-run on a fresh core, whatever ran before', () => {
+    const used = new TrainingCore(MLP, TRAINING, blobShard(8), 5)
+    const start = used.initialWeights()
+    for (let i = 0; i < 3; i++) used.train(start)
+    const fresh = new TrainingCore(MLP, TRAINING, blobShard(8), 99)
+    const a = used.train(start, undefined, 1234)
+    assert.deepEqual(fresh.train(start, undefined, 1234), a)
+    assert.notDeepEqual(fresh.train(start, undefined, 1235).weights, a.weights, 'another seed draws other batches')
+    // Without a seed, the core's own stream continues from call to call.
+    assert.notDeepEqual(used.train(start).weights, used.train(start).weights)
+  })
+
   it('runs the number of steps asked for', () => {
     const core = new TrainingCore(MLP, TRAINING, blobShard(8), 5)
     assert.equal(core.train(core.initialWeights()).sampleCount, 10 * 16)

@@ -50,7 +50,7 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     const privateKey = await testKey(1)
     const init = {
       dataDir: temp.dir, privateKey, manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
-      examples: { train: 5400, holdout: 600 }, backend: 'cpu', seed: 7, log: silent
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', batchSeed: (round: number) => 7000 + round, log: silent
     }
     const recorder = await RoundRecorder.open(init)
     assert.deepEqual(recorder.ledger.entries.map(e => e.entry.kind), ['manifest', 'data'])
@@ -91,7 +91,7 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     const warnings: string[] = []
     const recorder = await RoundRecorder.open({
       dataDir: temp.dir, privateKey, manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
-      examples: { train: 5400, holdout: 600 }, backend: 'cpu', seed: 7, log: { ...silent, warn: (line: string) => { warnings.push(line) } }
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', batchSeed: round => 7000 + round, log: { ...silent, warn: (line: string) => { warnings.push(line) } }
     })
     const peerKey = await testKey(2)
     const peer = peerIdFromPrivateKey(peerKey).toString()
@@ -127,7 +127,7 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     const asked: Array<[number, number]> = []
     const recorder = await RoundRecorder.open({
       dataDir: temp.dir, privateKey: await testKey(1), manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
-      examples: { train: 5400, holdout: 600 }, backend: 'cpu', seed: 7, log: silent,
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', batchSeed: round => 7000 + round, log: silent,
       askConsistency: async (who, from, to) => {
         assert.equal(who, peer)
         asked.push([from, to])
@@ -172,7 +172,7 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
   it('keeps peers\' input models for keepInputRounds rounds and aggregate outputs for good', async () => {
     const recorder = await RoundRecorder.open({
       dataDir: temp.dir, privateKey: await testKey(1), manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
-      examples: { train: 5400, holdout: 600 }, backend: 'cpu', seed: 7, keepInputRounds: 1, log: silent
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', batchSeed: round => 7000 + round, keepInputRounds: 1, log: silent
     })
     const inputs: string[] = []
     const outputs: string[] = []
@@ -194,7 +194,7 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
   it('records a catch-up so the model the next round starts from has a lineage', async () => {
     const recorder = await RoundRecorder.open({
       dataDir: temp.dir, privateKey: await testKey(1), manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
-      examples: { train: 5400, holdout: 600 }, backend: 'cpu', seed: 7, log: silent
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', batchSeed: round => 7000 + round, log: silent
     })
     const models = [2, 3, 4].map(x => new Float32Array([x, x, x]))
     const inputs = await Promise.all(models.map(async (m, i) => ({ announcement: await announce(2 + i, 9, m), weights: m })))
