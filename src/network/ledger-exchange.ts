@@ -1,11 +1,11 @@
 import { InvalidDataLengthError, lpStream } from '@libp2p/utils'
-import type { ComponentLogger, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
-import type { AbortOptions } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import {
   MAX_LEDGER_REQUEST_BYTES, MAX_LEDGER_RESPONSE_BYTES, ValidationError, decodeLedgerRequest, decodeLedgerResponse, encodeLedgerRequest, encodeLedgerResponse,
   ledgerProtocol
 } from '../protocol/index.ts'
 import type { LedgerRequest, LedgerResponse } from '../protocol/index.ts'
+import type { ProtocolRegistrar } from './protocol-registrar.ts'
 
 /**
  * The ledger exchange as a libp2p service (wire: src/protocol/ledger-wire.ts, docs/wire.md
@@ -34,10 +34,7 @@ export interface LedgerExchangeInit {
 /** The narrow set of libp2p components the service needs. */
 export interface LedgerExchangeComponents {
   readonly logger: ComponentLogger
-  readonly registrar: {
-    handle (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
-    unhandle (protocol: string): Promise<void>
-  }
+  readonly registrar: ProtocolRegistrar
   readonly connectionManager: {
     openStream (peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
   }

@@ -6,7 +6,8 @@ import {
 } from '../protocol/index.ts'
 import type { ValidationCode } from '../protocol/index.ts'
 import type { Offence } from './peer-penalties.ts'
-import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { ProtocolRegistrar } from './protocol-registrar.ts'
 
 /**
  * The model-transfer protocol as a libp2p service (wire format: src/protocol/model-transfer-wire.ts
@@ -76,10 +77,7 @@ export type TransferRequestOutcome = 'accept' | ValidationCode
 
 /** The narrow set of libp2p components the service needs (libp2p hands them to its services). */
 export interface ModelTransferComponents {
-  readonly registrar: {
-    handle (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
-    unhandle (protocol: string): Promise<void>
-  }
+  readonly registrar: ProtocolRegistrar
   readonly connectionManager: {
     openStream (peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
   }

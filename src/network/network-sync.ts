@@ -1,12 +1,13 @@
 import { InvalidDataLengthError, lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import {
   ValidationError, MAX_SYNC_ADDRESSES, MAX_SYNC_PEERS, MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse,
   syncProtocol
 } from '../protocol/index.ts'
 import type { ManifestVersion, SyncPeer } from '../protocol/index.ts'
+import type { ProtocolRegistrar } from './protocol-registrar.ts'
 
 /**
  * Peer and manifest-version exchange as a libp2p service (wire: src/protocol/sync-wire.ts and
@@ -60,10 +61,7 @@ export interface VersionSource {
 export interface NetworkSyncComponents {
   readonly peerId: PeerId
   readonly logger: ComponentLogger
-  readonly registrar: {
-    handle (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
-    unhandle (protocol: string): Promise<void>
-  }
+  readonly registrar: ProtocolRegistrar
   readonly connectionManager: {
     openStream (peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
     openConnection (peer: Multiaddr, options?: AbortOptions): Promise<Connection>

@@ -8,6 +8,7 @@ import { AuditLedger, answerLedgerRequest, decodeEntry, parseCheckpoint, verifyC
 import { createMeshtrainLibp2p } from '../../src/network/index.ts'
 import type { MeshtrainLibp2p } from '../../src/network/index.ts'
 import { DEFAULT_MANIFEST, MAX_LEDGER_REQUEST_BYTES, ledgerProtocol, networkId } from '../../src/protocol/index.ts'
+import { until } from './until.ts'
 
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
 const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'))
@@ -33,14 +34,6 @@ describe('the ledger exchange between real libp2p nodes', function () {
     running.push(n)
     await n.start()
     return n
-  }
-
-  async function until (predicate: () => boolean, what: string, ms = 20_000): Promise<void> {
-    const deadline = Date.now() + ms
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
   }
 
   it('a peer reads a node\'s checkpoint, a consistency proof between two of its sizes and its entries; hostile requests cost score and change nothing', async () => {

@@ -6,6 +6,7 @@ import { createMeshtrainLibp2p } from '../../src/network/index.ts'
 import type { MeshtrainLibp2p, VersionSource } from '../../src/network/index.ts'
 import { DEFAULT_MANIFEST, MAX_SYNC_REQUEST_BYTES, genesisState, networkId, parseManifest, proposeVersion, signVersion, syncProtocol } from '../../src/protocol/index.ts'
 import type { ManifestVersion } from '../../src/protocol/index.ts'
+import { until } from './until.ts'
 
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
 
@@ -23,14 +24,6 @@ describe('the sync service between real libp2p nodes', function () {
     running.push(n)
     await n.start()
     return n
-  }
-
-  async function until (predicate: () => boolean, what: string, ms = 20_000): Promise<void> {
-    const deadline = Date.now() + ms
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
   }
 
   const address = (n: MeshtrainLibp2p): string => n.getMultiaddrs()[0]?.toString() ?? ''

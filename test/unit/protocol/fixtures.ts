@@ -1,6 +1,8 @@
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import assert from 'node:assert/strict'
+import { ValidationError } from '../../../src/protocol/index.ts'
 import type { AnnouncementFields } from '../../../src/protocol/index.ts'
 
 /** A deterministic Ed25519 key: the same seed gives the same peer. */
@@ -22,4 +24,15 @@ export function announcementFields (key: Ed25519PrivateKey, round: number): Anno
     datasetFingerprint: 'ef'.repeat(32),
     ledgerHead: ''
   }
+}
+
+/** The code of the ValidationError `fn` throws; undefined when it throws nothing (any other error fails the test). */
+export function validationCodeOf (fn: () => unknown): string | undefined {
+  try {
+    fn()
+  } catch (err) {
+    assert.ok(err instanceof ValidationError, String(err))
+    return err.code
+  }
+  return undefined
 }

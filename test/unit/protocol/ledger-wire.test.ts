@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict'
 import {
-  MAX_LEDGER_ENTRIES_PER_ANSWER, MAX_LEDGER_PROOF_HASHES, MAX_LEDGER_REQUEST_BYTES, MAX_LEDGER_RESPONSE_BYTES, ValidationError, decodeLedgerRequest,
+  MAX_LEDGER_ENTRIES_PER_ANSWER, MAX_LEDGER_PROOF_HASHES, MAX_LEDGER_REQUEST_BYTES, MAX_LEDGER_RESPONSE_BYTES, decodeLedgerRequest,
   decodeLedgerResponse, encodeLedgerRequest, encodeLedgerResponse, ledgerProtocol
 } from '../../../src/protocol/index.ts'
+import { validationCodeOf } from './fixtures.ts'
 import type { LedgerRequest } from '../../../src/protocol/index.ts'
 
 const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value))
 
-function code (fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    assert.ok(err instanceof ValidationError, String(err))
-    return err.code
-  }
-  return undefined
-}
+const code = validationCodeOf
 
 describe('ledger wire', () => {
   it('names its protocol under the network id', () => {

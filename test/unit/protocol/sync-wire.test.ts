@@ -2,23 +2,16 @@ import assert from 'node:assert/strict'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
-  DEFAULT_MANIFEST, MAX_SYNC_PEERS, MAX_SYNC_REQUEST_BYTES, ValidationError, decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse,
+  DEFAULT_MANIFEST, MAX_SYNC_PEERS, MAX_SYNC_REQUEST_BYTES, decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse,
   genesisState, parseManifest, proposeVersion, signVersion, syncProtocol
 } from '../../../src/protocol/index.ts'
+import { validationCodeOf } from './fixtures.ts'
 
 const key = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(1))
 const id = peerIdFromPrivateKey(key).toString()
 const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value))
 
-function code (fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    assert.ok(err instanceof ValidationError, String(err))
-    return err.code
-  }
-  return undefined
-}
+const code = validationCodeOf
 
 describe('sync wire', () => {
   it('names its protocol under the network id', () => {
