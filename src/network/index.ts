@@ -16,7 +16,7 @@ export { BAN_CHECK_INTERVAL_MS, BanEnforcement } from './ban-enforcement.ts'
 export type { BanEnforcementInit } from './ban-enforcement.ts'
 export { hostOf, memberGater } from './connection-gater.ts'
 export type { BanList, GaterHook, MemberGaterInit } from './connection-gater.ts'
-export { HOST_BACKOFF_BASE_MS, HOST_BACKOFF_MAX_MS, HOST_STRIKE_MEMORY_MS, HostBackoff, MAX_BACKOFF_HOSTS } from './host-backoff.ts'
+export { HOST_BACKOFF_BASE_MS, HOST_BACKOFF_MAX_MS, HOST_REFUSAL_HOLD_MS, HOST_STRIKE_MEMORY_MS, HostBackoff, MAX_BACKOFF_HOSTS, MAX_HELD_REFUSALS } from './host-backoff.ts'
 export { KeyMismatchReporter } from './key-mismatch.ts'
 export {
   KEY_FINGERPRINT_HEX_DIGITS, MAX_NETWORK_KEY_FILE_READ_BYTES, NETWORK_KEY_FILE, NETWORK_KEY_FILE_BYTES, NETWORK_KEY_HEX_DIGITS, createNetworkKey, keyFingerprint, loadNetworkKey, parseNetworkKey, readNetworkKeyFile
