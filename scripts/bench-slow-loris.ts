@@ -35,7 +35,8 @@ for (let run = 0; run < runs; run++) {
     if (!values.json) {
       console.log(`run ${run + 1}: honest rounds in ${phaseSeconds} s (slowest node) ${m.calmRounds[0]} before the attacker, ${m.attackRounds} with it, ${m.calmRounds[1]} after it: ratio ${m.ratio.toFixed(2)}; ` +
         `attacker banned by ${m.bannedBy} of 4, streams opened ${m.opened}, dials and streams refused ${m.refused}; ` +
-        `CPU s of the 4 daemons ${m.honestCpuSeconds.before} / ${m.honestCpuSeconds.attack} / ${m.honestCpuSeconds.after}, of the attacker ${m.attackerCpuSeconds}`)
+        `CPU s of the 4 daemons ${m.honestCpuSeconds.before} / ${m.honestCpuSeconds.attack} / ${m.honestCpuSeconds.after}, of the attacker ${m.attackerCpuSeconds}; ` +
+        `rounds without every peer ${m.partialRounds.before} / ${m.partialRounds.attack} / ${m.partialRounds.after}, longest round ms ${m.longestRoundMs.before} / ${m.longestRoundMs.attack} / ${m.longestRoundMs.after}`)
     }
   } finally {
     swarm.stop()

@@ -91,6 +91,10 @@ export interface SlowLorisMeasurement {
   /** CPU seconds of the honest daemons together in each phase, and of this process (the attacker's) in the attack phase. */
   readonly honestCpuSeconds: { readonly before: number, readonly attack: number, readonly after: number }
   readonly attackerCpuSeconds: number
+  /** Rounds of any honest node in each phase that closed with fewer than the other three models. */
+  readonly partialRounds: { readonly before: number, readonly attack: number, readonly after: number }
+  /** The longest round of any honest node in each phase, ms. */
+  readonly longestRoundMs: { readonly before: number, readonly attack: number, readonly after: number }
 }
 
 /** Whether the daemon's log says it banned `peerId` (the ban line of BanEnforcement). */
@@ -100,11 +104,17 @@ export function banned (daemon: DaemonProcess, peerId: string): boolean {
 
 /** Measure on a swarm that has seen no attacker yet (a host struck by an earlier one would refuse the new one before it attacks). */
 export async function measureSlowLoris (swarm: HonestSwarm, phaseMs: number): Promise<SlowLorisMeasurement> {
-  const phase = async (): Promise<{ rounds: number, cpu: number }> => {
+  const phase = async (): Promise<{ rounds: number, cpu: number, partial: number, longestMs: number }> => {
     const counts = roundCounts(swarm)
     const cpu = honestCpu(swarm)
     await delay(phaseMs)
-    return { rounds: roundsSince(swarm, counts), cpu: round2(honestCpu(swarm) - cpu) }
+    const done = swarm.daemons.flatMap((d, i) => d.rounds.slice(counts[i]))
+    return {
+      rounds: roundsSince(swarm, counts),
+      cpu: round2(honestCpu(swarm) - cpu),
+      partial: done.filter(r => r.used < HONEST - 1).length,
+      longestMs: Math.max(0, ...done.map(r => r.durationMs))
+    }
   }
   const before = await phase()
   const ownCpu = process.cpuUsage()
@@ -128,6 +138,8 @@ export async function measureSlowLoris (swarm: HonestSwarm, phaseMs: number): Pr
     refused: report.refused,
     bannedBy,
     honestCpuSeconds: { before: before.cpu, attack: attack.cpu, after: after.cpu },
+    partialRounds: { before: before.partial, attack: attack.partial, after: after.partial },
+    longestRoundMs: { before: before.longestMs, attack: attack.longestMs, after: after.longestMs },
     attackerCpuSeconds: round2((own.user + own.system) / 1e6)
   }
 }

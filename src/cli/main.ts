@@ -3,10 +3,11 @@
  * The `meshtrain` command. Exit status: 0 done, 1 runtime failure, 2 bad input (the message names
  * it), 130 forced stop. An expected failure prints one line; only a bug prints a stack.
  */
-// First, and the only static imports: a SIGTERM exits 0 from here on (./early-signals.ts). ES
-// modules load their whole static graph before running any of it, so each command's module (tfjs,
-// libp2p and the rest, about a second of loading) is imported only when that command runs.
+// First, and with Node's own the only static imports: a SIGTERM exits 0 from here on
+// (./early-signals.ts). ES modules load their whole static graph before running any of it, so each
+// command's module (tfjs, libp2p and the rest) is imported only when that command runs.
 import './early-signals.ts'
+import { setImmediate } from 'node:timers/promises'
 import { ConfigError, EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
 
 /** The commands: a one-line summary and the command itself, loaded when it runs. */
@@ -24,6 +25,32 @@ const COMMANDS = {
   ledger: { summary: 'verify, export and read the audit ledger: lineage of a model, contributions of peers (see meshtrain ledger --help)', run: async argv => { await (await import('./ledger-command.ts')).ledgerCommand(argv) } }
 } as const satisfies Record<string, { summary: string, run: (argv: string[]) => Promise<void> }>
 
+/**
+ * Every command loads most rooms (libp2p, tfjs and the rest: about a second, several on a busy
+ * machine), and Node runs no signal handler while it loads a module graph. So the rooms are loaded
+ * one at a time, each after those it imports, with a turn of the event loop between two: a SIGTERM
+ * meanwhile exits 0 (early-signals.ts) within one room's load rather than the whole.
+ */
+const ROOMS = [
+  async () => await import('../protocol/index.ts'),
+  async () => await import('../aggregation/index.ts'),
+  async () => await import('../privacy/index.ts'),
+  async () => await import('../ledger/index.ts'),
+  async () => await import('../model/index.ts'),
+  async () => await import('../round/index.ts'),
+  async () => await import('../network/index.ts'),
+  async () => await import('../adversary/index.ts'),
+  async () => await import('../api/index.ts'),
+  async () => await import('../node/index.ts')
+] as const
+
+async function loadRoomsOneAtATime (): Promise<void> {
+  for (const load of ROOMS) {
+    await load()
+    await setImmediate()
+  }
+}
+
 const USAGE = `usage: meshtrain <command> [options]
 
 commands:
@@ -36,6 +63,7 @@ async function main (argv: string[]): Promise<void> {
   if (!Object.hasOwn(COMMANDS, command)) {
     throw new ConfigError('command', `unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(', ')}`)
   }
+  await loadRoomsOneAtATime()
   await COMMANDS[command as keyof typeof COMMANDS].run(rest)
 }
 

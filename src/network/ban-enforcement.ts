@@ -21,7 +21,8 @@ export interface BanEnforcementInit {
 }
 
 /**
- * The one ban path: every second, any peer whose score is below the graylist threshold (-80) is
+ * The one ban path: every second (and at once after an offence that takes a peer below it: see
+ * createMeshtrainLibp2p), any peer whose score is below the graylist threshold (-80) is
  * banned with a growing back-off ({@link PeerBans.banWithBackoff}) and disconnected. The score is
  * the lower of gossipsub's (invalid signatures, rejected announcements, plus the penalties) and the
  * penalties alone (payloads, equivocation, model-stream abuse), so a peer gossipsub does not know

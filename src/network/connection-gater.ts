@@ -1,5 +1,7 @@
 import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { setTimeout as delay } from 'node:timers/promises'
+import { HOST_REFUSAL_HOLD_MS, MAX_HELD_REFUSALS } from './host-backoff.ts'
 import type { HostBackoff } from './host-backoff.ts'
 
 /** Which gater hook refused a connection; for logs and tests. `host`: before the handshake, by remote address. */
@@ -35,7 +37,9 @@ export interface MemberGaterInit {
  * right after the encryption handshake (the first moment the remote peer id is proven), before
  * the muxer, identify, gossipsub or any other protocol runs. The upgraded-connection hooks refuse
  * again, so a connection can never get past the gater by another path. A banned peer that
- * redials is refused before its handshake once its host is in back-off ({@link HostBackoff}).
+ * redials is refused before its handshake once its host is in back-off ({@link HostBackoff}); the
+ * first {@link MAX_HELD_REFUSALS} such refusals at a time are held {@link HOST_REFUSAL_HOLD_MS}
+ * before the connection closes, so that the redials cost little and come seldom.
  */
 export function memberGater (init: MemberGaterInit): ConnectionGater {
   const { bans, hosts, onDeny } = init
@@ -50,11 +54,17 @@ export function memberGater (init: MemberGaterInit): ConnectionGater {
     onDeny?.(peer, hook, maConn)
     return true
   }
+  let held = 0
   return {
-    denyInboundConnection: maConn => {
+    denyInboundConnection: async maConn => {
       const host = hostOf(maConn.remoteAddr)
       if (host === undefined || hosts?.refuses(host) !== true) return false
       onDeny?.(undefined, 'host', maConn)
+      if (held < MAX_HELD_REFUSALS) {
+        held++
+        // Unref'd: a stopping node does not wait for it (libp2p closes the connection itself).
+        await delay(HOST_REFUSAL_HOLD_MS, undefined, { ref: false }).finally(() => { held-- })
+      }
       return true
     },
     denyDialPeer: peer => deny(peer, 'dial'),

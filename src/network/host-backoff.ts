@@ -12,6 +12,19 @@ export const HOST_BACKOFF_BASE_MS = 1000
  */
 export const HOST_BACKOFF_MAX_MS = 10_000
 
+/**
+ * How long a refusal by address is held before the connection is closed, ms (2 s): libp2p joins
+ * a peer's concurrent dials into one, so a banned peer redialling in a loop waits this long per
+ * attempt instead of failing at once and trying again, which costs both sides CPU on every try.
+ */
+export const HOST_REFUSAL_HOLD_MS = 2000
+
+/**
+ * Refusals held at once; beyond it a refusal closes at once. Small: a held connection counts
+ * against libp2p's limit of pending inbound connections (10) for hosts not on its allow list.
+ */
+export const MAX_HELD_REFUSALS = 2
+
 /** How long a host's strikes count, ms (10 minutes, the first ban's length): a quiet host starts again from the base window. */
 export const HOST_STRIKE_MEMORY_MS = 10 * 60_000
 

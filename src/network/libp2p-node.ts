@@ -155,7 +155,11 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     closed.connectionProtector = mismatch === undefined ? protector : () => mismatch.watch(protector())
   }
   const bans = new PeerBans()
-  const penalties = new PeerPenalties()
+  // An offence that takes a peer below the threshold bans it at once, not at the next check: a
+  // flood of streams ends with the first wave.
+  const penalties = new PeerPenalties(peerId => {
+    if (enforcement.score(peerId) < SCORE_THRESHOLDS.graylistThreshold) enforcement.check()
+  })
   // Reads the node once it exists; libp2p starts it with the node, after gossipsub.
   const assembled: { node?: MeshtrainLibp2p } = {}
   const enforcement = new BanEnforcement({

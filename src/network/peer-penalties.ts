@@ -42,6 +42,12 @@ export const PENALTY_DECAY = INVALID_MESSAGE_DECAY
  */
 export class PeerPenalties {
   readonly #penalties = new Map<string, { score: number, at: number }>()
+  readonly #onOffence: ((peerId: string) => void) | undefined
+
+  /** @param onOffence told after each offence is counted (the ban enforcement checks the peer at once). */
+  constructor (onOffence?: (peerId: string) => void) {
+    this.#onOffence = onOffence
+  }
 
   /** Count one offence against `peerId`. */
   add (peerId: string, offence: Offence, now = Date.now()): void {
@@ -52,6 +58,7 @@ export class PeerPenalties {
       if (oldest !== undefined) this.#penalties.delete(oldest)
     }
     this.#penalties.set(peerId, { score, at: now })
+    this.#onOffence?.(peerId)
   }
 
   /** The peer's penalty score, 0 or below. */

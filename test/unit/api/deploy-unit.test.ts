@@ -11,7 +11,7 @@ describe('deploy/meshtrain.service', () => {
     const unit = read('meshtrain.service')
     const [exec] = directive(unit, 'ExecStart')
     const argv = (exec ?? '').split(/\s+/)
-    assert.equal(argv.slice(1, 3).join(' '), '/opt/meshtrain/src/cli/main.ts start')
+    assert.equal(argv.slice(1, 3).join(' '), '/opt/meshtrain/bin/meshtrain.js start')
     const config = resolveConfig({ flags: parseCommandLine(argv.slice(3), SETTINGS).flags })
     assert.equal(config.dataDir, '/var/lib/meshtrain')
     assert.deepEqual(config.api, { host: '127.0.0.1', port: 7172 })

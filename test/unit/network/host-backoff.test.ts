@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { HOST_BACKOFF_BASE_MS, HOST_BACKOFF_MAX_MS, HOST_STRIKE_MEMORY_MS, HostBackoff, PeerBans, hostOf, memberGater } from '../../../src/network/index.ts'
+import { HOST_BACKOFF_BASE_MS, HOST_BACKOFF_MAX_MS, HOST_REFUSAL_HOLD_MS, HOST_STRIKE_MEMORY_MS, HostBackoff, MAX_HELD_REFUSALS, PeerBans, hostOf, memberGater } from '../../../src/network/index.ts'
 import type { MultiaddrConnection } from '@libp2p/interface'
 
 /** The one field of a connection the gater's address hooks read. */
@@ -42,13 +42,20 @@ describe('member gater with host back-off', () => {
     const refusals: string[] = []
     const gater = memberGater({ members: [], bans, hosts: new HostBackoff(), onDeny: (peer, hook) => { refusals.push(`${hook} ${peer === undefined ? '-' : peer.equals(banned) ? 'banned' : 'honest'}`) } })
     const fromLoopback = connectionFrom('/ip4/127.0.0.1/tcp/50000')
-    assert.equal(gater.denyInboundConnection?.(fromLoopback), false, 'no strike yet')
+    assert.equal(await gater.denyInboundConnection?.(fromLoopback), false, 'no strike yet')
     assert.equal(gater.denyInboundEncryptedConnection?.(honest, fromLoopback), false)
     bans.ban(banned.toString(), 60_000)
     assert.equal(gater.denyInboundEncryptedConnection?.(banned, fromLoopback), true)
-    assert.equal(gater.denyInboundConnection?.(connectionFrom('/ip4/127.0.0.1/tcp/50001')), true, 'the next connection from the host, whoever it is')
-    assert.equal(gater.denyInboundConnection?.(connectionFrom('/ip4/127.0.0.2/tcp/50001')), false, 'another host')
-    assert.deepEqual(refusals, ['inbound banned', 'host -'])
+    assert.equal(await gater.denyInboundConnection?.(connectionFrom('/ip4/127.0.0.2/tcp/50001')), false, 'another host')
+
+    // The next connections from the host, whoever they are: the first ones held, the rest closed at once.
+    const started = Date.now()
+    const held = Array.from({ length: MAX_HELD_REFUSALS }, async (_, i) => await gater.denyInboundConnection?.(connectionFrom(`/ip4/127.0.0.1/tcp/${50001 + i}`)))
+    assert.equal(await gater.denyInboundConnection?.(connectionFrom('/ip4/127.0.0.1/tcp/50100')), true)
+    assert.ok(Date.now() - started < HOST_REFUSAL_HOLD_MS / 2, 'a refusal beyond the held ones is not held')
+    assert.deepEqual(await Promise.all(held), held.map(() => true))
+    assert.ok(Date.now() - started >= HOST_REFUSAL_HOLD_MS - 50, `held ${Date.now() - started} ms`)
+    assert.deepEqual(refusals, ['inbound banned', ...held.map(() => 'host -'), 'host -'])
   })
 
   it('does not strike a host for a refused non-member or for an outbound connection', async () => {
@@ -60,6 +67,6 @@ describe('member gater with host back-off', () => {
     assert.equal(gater.denyInboundEncryptedConnection?.(stranger, connection), true)
     bans.ban(member.toString(), 60_000)
     assert.equal(gater.denyOutboundEncryptedConnection?.(member, connection), true)
-    assert.equal(gater.denyInboundConnection?.(connection), false)
+    assert.equal(await gater.denyInboundConnection?.(connection), false)
   })
 })

@@ -21,6 +21,14 @@ describe('peer penalties: one score, one ban path', () => {
     assert.equal(penalties.score('someone else', 1_000_000), 0)
   })
 
+  it('tells its listener of every offence, after counting it', () => {
+    const told: Array<[string, number]> = []
+    const penalties: PeerPenalties = new PeerPenalties(peer => { told.push([peer, penalties.score(peer, 0)]) })
+    penalties.add('a', 'stream-flood', 0)
+    penalties.add('a', 'invalid-payload', 0)
+    assert.deepEqual(told, [['a', OFFENCE_WEIGHTS['stream-flood']], ['a', OFFENCE_WEIGHTS['stream-flood'] + OFFENCE_WEIGHTS['invalid-payload']]])
+  })
+
   it('adds every kind of offence into the same score: 2 equivocations, or 9 slow or flooding model streams, cross the threshold', () => {
     const penalties = new PeerPenalties()
     penalties.add('a', 'equivocation', 0)
