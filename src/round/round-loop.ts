@@ -180,7 +180,7 @@ export class RoundLoop {
     let weights = this.#init.startWeights
     const lastRound = (this.#init.rounds ?? Infinity) - 1
     this.#govern(round)
-    this.#inbox.setRound(round)
+    this.#inbox.setRound(round, this.#manifest.rounds.window)
     while (round <= lastRound && !signal.aborted) {
       const caughtUp = await this.#catchUp(weights)
       if (caughtUp !== undefined) {
@@ -432,7 +432,7 @@ export class RoundLoop {
 
   #setRound (round: number): void {
     this.#govern(round)
-    this.#inbox.setRound(round)
+    this.#inbox.setRound(round, this.#manifest.rounds.window)
     const oldest = round - this.#manifest.rounds.window
     for (const r of this.#models.keys()) if (r < oldest) this.#models.delete(r)
     for (const r of this.#refused.keys()) if (r < oldest) this.#refused.delete(r)
