@@ -27,7 +27,7 @@ export interface RoundInboxInit {
   readonly payloadBytes: number
   /** The payload encoding every announcement must state (an announcement `encoding`). @default 'f32le' */
   readonly encoding?: string
-  /** Rounds within this distance of the current one are kept. */
+  /** Rounds within this distance of the current one are kept (until {@link RoundInbox.setRound} changes it). */
   readonly window: number
   /** The manifest's `privacy.delta` on a private network: every announcement must carry its privacy spent with this delta. Absent: none may. */
   readonly privacyDelta?: number
@@ -49,6 +49,7 @@ export type InboxVerdict = AnnouncementOutcome
 export class RoundInbox {
   readonly #init: RoundInboxInit
   #round = 0
+  #window: number
   readonly #byRound = new Map<number, Map<string, UpdateAnnouncement>>()
   readonly #equivocators = new Map<number, Set<string>>()
   readonly #latest = new Map<string, UpdateAnnouncement>()
@@ -56,15 +57,20 @@ export class RoundInbox {
 
   constructor (init: RoundInboxInit) {
     this.#init = init
+    this.#window = init.window
   }
 
   get round (): number { return this.#round }
 
-  /** Move to `round` and forget announcements that fell out of the window. */
-  setRound (round: number): void {
+  /**
+   * Move to `round` and forget announcements that fell out of the window; `window`, when given,
+   * replaces the window from then on (a manifest version may change it).
+   */
+  setRound (round: number, window = this.#window): void {
     this.#round = round
-    for (const r of this.#byRound.keys()) if (r < round - this.#init.window) this.#byRound.delete(r)
-    for (const r of this.#equivocators.keys()) if (r < round - this.#init.window) this.#equivocators.delete(r)
+    this.#window = window
+    for (const r of this.#byRound.keys()) if (r < round - window) this.#byRound.delete(r)
+    for (const r of this.#equivocators.keys()) if (r < round - window) this.#equivocators.delete(r)
   }
 
   /** Check an announcement (already decoded and signature-checked) and remember it if accepted. */
@@ -75,8 +81,8 @@ export class RoundInbox {
     if (a.privacy?.delta !== this.#init.privacyDelta) return refuse('wrong-privacy')
     if (a.peerId === this.#init.selfId) return refuse('duplicate')
     this.#trackLatest(a)
-    if (a.round < this.#round - this.#init.window) return refuse('stale-round')
-    if (a.round > this.#round + this.#init.window) return refuse('future-round')
+    if (a.round < this.#round - this.#window) return refuse('stale-round')
+    if (a.round > this.#round + this.#window) return refuse('future-round')
     let peers = this.#byRound.get(a.round)
     if (peers === undefined) {
       peers = new Map()
@@ -123,7 +129,7 @@ export class RoundInbox {
     const latest = [...this.#latest.values()].sort((a, b) => b.round - a.round)
     const needed = Math.max(1, Math.min(quorum, latest.length))
     const pivot = latest[needed - 1]
-    if (pivot === undefined || pivot.round <= this.#round + this.#init.window) return undefined
+    if (pivot === undefined || pivot.round <= this.#round + this.#window) return undefined
     return { round: pivot.round, announcements: latest.filter(a => a.round >= pivot.round) }
   }
 

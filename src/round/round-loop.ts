@@ -192,7 +192,7 @@ export class RoundLoop {
     let weights = this.#init.startWeights
     const lastRound = (this.#init.rounds ?? Infinity) - 1
     this.#govern(round)
-    this.#inbox.setRound(round)
+    this.#inbox.setRound(round, this.#manifest.rounds.window)
     while (round <= lastRound && !signal.aborted) {
       const caughtUp = await this.#catchUp(weights)
       if (caughtUp !== undefined) {
@@ -367,12 +367,16 @@ export class RoundLoop {
 
   /**
    * When the network is beyond this node's window, adopt the round after the one most peers
-   * announced, starting from a robust aggregate of their models (or from the first such model when
-   * too few arrive for the rule; from the node's own when none does, rather than stall).
+   * announced, starting from a robust aggregate of their models by that round's rule (or from the
+   * first such model when too few arrive for the rule; from the node's own when none does, rather
+   * than stall).
    */
   async #catchUp (own: Float32Array): Promise<{ round: number, weights: Float32Array, used: number, trace: CatchUpTrace } | undefined> {
     const target = this.#inbox.catchUpTarget(this.#manifest.rounds.quorum)
     if (target === undefined) return undefined
+    // The peers' models are combined by the rule of the round the node continues at, which a
+    // manifest version adopted since the node's own round may have changed.
+    this.#govern(target.round + 1)
     const fetched = (await Promise.all(target.announcements.map(async announcement => {
       const model = await this.#fetch(announcement)
       return model === undefined ? undefined : { announcement, weights: model.weights }
@@ -465,7 +469,7 @@ export class RoundLoop {
 
   #setRound (round: number): void {
     this.#govern(round)
-    this.#inbox.setRound(round)
+    this.#inbox.setRound(round, this.#manifest.rounds.window)
     const oldest = round - this.#manifest.rounds.window
     // Models of closed rounds are dropped at once: in a large simulation they are most of the memory.
     for (const r of this.#models.keys()) if (r < round) this.#models.delete(r)

@@ -18,14 +18,15 @@ describe('discovery and version spreading from one bootstrap address', function 
   it('8 members find each other from node 0\'s address; they train on without node 0; a version spreads; a restarted member rejoins through saved peers', async () => {
     const count = 8
     const ports = await freePorts(count)
-    const sites: { dir: string, peerId: string, port: number }[] = []
-    for (let i = 0; i < count; i++) {
+    const init = async (i: number): Promise<{ dir: string, peerId: string, port: number }> => {
       const dir = join(world.temp.path, `node-${i}`)
       const args = i === 0 ? ['--closed'] : ['--network-key', join(world.temp.path, 'node-0', 'network.key')]
       const made = await runCli(['init', '--data-dir', dir, ...args])
       assert.equal(made.code, 0, made.stderr)
-      sites.push({ dir, peerId: /created node (\S+)/.exec(made.stdout)?.[1] as string, port: ports[i] as number })
+      return { dir, peerId: /created node (\S+)/.exec(made.stdout)?.[1] as string, port: ports[i] as number }
     }
+    // Node 0 makes the network key; the others take it, all at once.
+    const sites = [await init(0), ...await Promise.all(Array.from({ length: count - 1 }, async (_, i) => await init(i + 1)))]
     const ids = sites.map(s => s.peerId)
     const genesis = {
       ...DEFAULT_MANIFEST,
@@ -53,19 +54,22 @@ describe('discovery and version spreading from one bootstrap address', function 
 
     d0.stop()
     const mark = new Map(others.map(d => [d, d.lastRound]))
-    for (const d of others) {
-      await d.waitFor(() => d.rounds.filter(r => r.round > (mark.get(d) as number) && r.used >= 2).length >= 2, 'two aggregated rounds without node 0', 120_000)
-    }
-
-    // A version (node 0 leaves) signed by two admins and published on node 1 only reaches the rest.
+    // Meanwhile a version (node 0 leaves) is proposed and signed by two admins.
     const version = join(world.temp.path, 'v1.json')
     const ok = async (args: string[]): Promise<void> => {
       const result = await runCli(args)
       assert.equal(result.code, 0, `meshtrain ${args.join(' ')}: ${result.stderr}`)
     }
-    await ok(['manifest', 'propose', '--data-dir', sites[1]?.dir as string, '--remove-member', ids[0] as string, '--out', version])
-    await ok(['manifest', 'sign', version, '--data-dir', sites[1]?.dir as string])
-    await ok(['manifest', 'sign', version, '--data-dir', sites[2]?.dir as string])
+    const vote = async (): Promise<void> => {
+      await ok(['manifest', 'propose', '--data-dir', sites[1]?.dir as string, '--remove-member', ids[0] as string, '--out', version])
+      await ok(['manifest', 'sign', version, '--data-dir', sites[1]?.dir as string])
+      await ok(['manifest', 'sign', version, '--data-dir', sites[2]?.dir as string])
+    }
+    await Promise.all([vote(), ...others.map(async d => {
+      await d.waitFor(() => d.rounds.filter(r => r.round > (mark.get(d) as number) && r.used >= 2).length >= 2, 'two aggregated rounds without node 0', 120_000)
+    })])
+
+    // Published on node 1 only, the version reaches the rest.
     await ok(['manifest', 'publish', version, '--data-dir', sites[1]?.dir as string])
     for (const d of others) await d.waitFor(() => /adopted manifest version 1/.test(d.stderr), 'version 1 followed', 120_000)
     for (let i = 2; i < count; i++) {

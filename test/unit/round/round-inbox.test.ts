@@ -50,6 +50,16 @@ describe('round inbox', () => {
     assert.deepEqual(box.announcements(3), [])
   })
 
+  it('takes a new window with the round (a manifest version may change it)', () => {
+    const box = inbox()
+    box.setRound(5, 4)
+    assert.equal(box.offer(announcement('a', 1)).verdict, 'accept')
+    assert.equal(box.offer(announcement('a', 9)).verdict, 'accept')
+    assert.equal(box.offer(announcement('a', 10)).code, 'future-round')
+    box.setRound(6)
+    assert.equal(box.offer(announcement('b', 10)).verdict, 'accept', 'the window stays until changed again')
+  })
+
   it('keeps both messages of an equivocation as evidence and excludes the peer for that round', () => {
     const box = inbox()
     box.offer(announcement('a', 1, '01'.repeat(32)))

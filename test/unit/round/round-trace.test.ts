@@ -75,4 +75,35 @@ describe('round loop: the trace the ledger records', () => {
     assert.equal(late[0]?.round, caught.round)
     assert.deepEqual(late[0]?.trace.start, caught.weights)
   })
+
+  it('catches up with the rule of the round it continues at, when a manifest version changed it', async () => {
+    const network = new InProcessNetwork()
+    const mean = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 1, deadlineMs: 10_000, window: 2 } }
+    // The joiner starts under the genesis's median (3 inputs: more than the 2 peers can give) and
+    // holds a version that moves the network to the mean from round 3.
+    const median = { ...mean, aggregation: { rule: 'median', f: 1 } }
+    const loop = async (seed: number, target: number, summaries: RoundSummary[], catchUps: CatchUpTrace[], joiner: boolean) => {
+      const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
+      const peerId = peerIdFromPrivateKey(privateKey).toString()
+      const manifest = joiner ? median : mean
+      return new RoundLoop({
+        manifest, networkId: networkId(mean), privateKey, peerId, parameterCount: 3, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(3), rounds: 20
+      }, {
+        network: network.join(peerId), trainer: pullTowards(target), aggregator: createAggregator(manifest.aggregation), log: silentLogger,
+        onRound: s => { summaries.push(s) }, onCatchUp: t => { catchUps.push(t) },
+        ...(joiner ? { governance: (round: number) => (round < 3 ? { version: 0, manifest: median, aggregator: createAggregator(median.aggregation) } : { version: 1, manifest: mean, aggregator: createAggregator(mean.aggregation) }) } : {})
+      }).run(new AbortController().signal)
+    }
+    const early: RoundSummary[] = []
+    const running = [loop(1, 0, early, [], false), loop(2, 1, [], [], false)]
+    while (early.length < 8) await new Promise(resolve => setImmediate(resolve))
+    const catchUps: CatchUpTrace[] = []
+    await Promise.all([...running, loop(3, 0.5, [], catchUps, true)])
+    const [caught] = catchUps as [CatchUpTrace]
+    assert.ok(caught.peerRound >= 7, String(caught.peerRound))
+    assert.deepEqual(caught.aggregation, { rule: 'mean' })
+    // The mean takes one model or more; the median would have needed three and taken the first as it is.
+    assert.ok(caught.inputs.length >= 1)
+    assert.equal(caught.aggregated, true)
+  })
 })
