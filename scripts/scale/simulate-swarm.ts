@@ -77,7 +77,8 @@ export async function simulate (options: SimulationOptions): Promise<SimulationR
   const aggregator = createAggregator(manifest.aggregation)
   await useBackend('wasm')
   const dataset = loadDataset({ kind: 'mnist' })
-  const network = new InProcessNetwork()
+  // The round window's worth of payloads per peer (W + 1 = 3), not a daemon's 8: memory for 1,000 peers.
+  const network = new InProcessNetwork({ recentPayloads: manifest.rounds.window + 1 })
   let trainingMs = 0
   let closedAtDeadline = 0
   let keptOwn = 0
