@@ -165,8 +165,8 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
       partition,
       dataSeed: seed,
       rounds,
-      // Started a few at a time, the daemons begin their first round together (up to a sample's worth of peers).
-      waitForPeers: Math.min(nodes - 1, SWARM_FANOUT),
+      // Started a few at a time, the daemons begin their first round together: once each sees all the others.
+      waitForPeers: nodes - 1,
       logFormat: 'json',
       ...(node.byzantine && attack !== undefined ? { attack, colluders: swarm.filter(n => n.byzantine).map(n => n.peerId) } : {})
     }

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import type { ModelSpec } from '../protocol/index.ts'
-import { parameterCount } from '../protocol/index.ts'
-import { WeightsShapeError, layerShapes } from './model-shape.ts'
+import { WeightsShapeError, layerShapes, parameterCount } from './model-shape.ts'
 import type { DenseLayerShape } from './model-shape.ts'
 
 /**

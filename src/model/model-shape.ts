@@ -1,9 +1,10 @@
 import type { DenseLayerSpec, ModelSpec } from '../protocol/index.ts'
-import { parameterCount } from '../protocol/index.ts'
 import { createRng } from './random.ts'
 
 // The model's layout and starting weights in plain JavaScript, without tfjs: the daemon's main
 // thread needs them (initial weights, shape checks); dense-model.ts runs the model with tfjs.
+// No value is imported from the protocol room: the trainer worker would load it, and with it
+// libp2p's crypto (about 30 MiB per daemon), for one sum.
 
 /** The shape of one dense layer of a model: its kernel is `inputs x units`, its bias `units`. */
 export interface DenseLayerShape {
@@ -34,6 +35,15 @@ export function layerShapes (model: ModelSpec): DenseLayerShape[] {
   }
   shapes.push({ inputs, units: model.classes, activation: 'softmax' })
   return shapes
+}
+
+/**
+ * Floats in a weights array of `model`: every layer's kernel and bias. The same number as the
+ * protocol's `parameterCount` (test/unit/model/dense-model.test.ts checks it), computed here so
+ * that the trainer worker does not load the protocol room.
+ */
+export function parameterCount (model: ModelSpec): number {
+  return layerShapes(model).reduce((sum, { inputs, units }) => sum + inputs * units + units, 0)
 }
 
 /**

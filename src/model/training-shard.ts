@@ -33,7 +33,8 @@ export function loadTrainingShard (options: TrainerOptions): TrainingShard {
   const { index, count } = options.shard
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count: got ${count}, expected a positive integer`)
   if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`shard index: got ${index}, expected an integer from 0 to ${count - 1}`)
-  return trainingShardOf(loadDataset(options.data), options)
+  // The shard copies what it needs: the whole set is not kept (a worker's memory).
+  return trainingShardOf(loadDataset(options.data, { keep: false }), options)
 }
 
 /**

@@ -28,9 +28,20 @@ export interface InProcessTraffic {
  * and hands the result to each member's handler, whose stateful checks still run per member.
  */
 export class InProcessNetwork {
+  /** How many of its own recent payloads each member keeps serving (RECENT_PAYLOADS unless given). */
+  readonly recentPayloads: number
   readonly #members = new Map<string, InProcessMember>()
   readonly #verified = new VerifiedAnnouncements()
   readonly #traffic = { publications: 0, deliveries: 0, announcementBytes: 0, payloadBytes: 0 }
+
+  /**
+   * @param init.recentPayloads payloads each member keeps serving, newest first; a simulation of
+   *   many peers keeps the round window's worth (W + 1) to save memory. @default RECENT_PAYLOADS (8)
+   */
+  constructor (init: { readonly recentPayloads?: number } = {}) {
+    this.recentPayloads = init.recentPayloads ?? RECENT_PAYLOADS
+    if (!Number.isInteger(this.recentPayloads) || this.recentPayloads < 1) throw new RangeError(`recentPayloads is ${this.recentPayloads}; a positive integer is allowed`)
+  }
 
   /** Add a member; its peer id must match the key that signs its announcements. */
   join (peerId: string): RoundNetwork & { leave(): void, readonly penalties: ReadonlyMap<string, number> } {
@@ -83,7 +94,7 @@ class InProcessMember implements RoundNetwork {
     if (payload.byteLength !== announcement.byteLength) throw new Error('announce: the payload\'s size differs from the announcement\'s byte length')
     this.#payloads.delete(announcement.modelHash)
     this.#payloads.set(announcement.modelHash, payload)
-    while (this.#payloads.size > RECENT_PAYLOADS) this.#payloads.delete(this.#payloads.keys().next().value as string)
+    while (this.#payloads.size > this.#network.recentPayloads) this.#payloads.delete(this.#payloads.keys().next().value as string)
     this.#network.publish(encodeAnnouncement(announcement), this.peerId)
   }
 

@@ -10,7 +10,7 @@ import { RoundInbox } from './round-inbox.ts'
 import type { EquivocationEvidence } from './round-inbox.ts'
 import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
 import type { Logger } from './logger.ts'
-import { REANNOUNCE_FIRST_MS, reannounceDelayMs, sampleSize, scaledDeadlineMs } from './round-scale.ts'
+import { reannounceDelayMs, reannounceFirstMs, sampleSize, scaledDeadlineMs } from './round-scale.ts'
 
 /** The local training a round needs; the daemon runs it in a worker thread. */
 export interface LocalTrainer {
@@ -107,7 +107,7 @@ export interface RoundLoopInit {
   /**
    * The first pause before a waiting node repeats its announcement, ms; each repeat doubles it
    * (round-scale.ts, reannounceDelayMs).
-   * @default REANNOUNCE_FIRST_MS (1000)
+   * @default reannounceFirstMs(the round's deadline): 1 s, or 1/8 of a longer deadline
    */
   readonly reannounceFirstMs?: number
 }
@@ -155,7 +155,7 @@ export class RoundLoop {
   readonly #samples = new Map<number, PeerSample>()
   readonly #announcers = new Set<string>()
   /** This node's own recent announcements by round, to repeat to peers still waiting on that round. */
-  readonly #ownAnnouncements = new Map<number, { readonly repeat: () => Promise<void>, repeatedAt: number }>()
+  readonly #ownAnnouncements = new Map<number, { readonly repeat: () => Promise<void>, repeatedAt: number, repeats: number }>()
   #wake: (() => void) | undefined
   #signal: AbortSignal = new AbortController().signal
   /** The manifest and rule of the current round (see RoundLoopComponents.governance). */
@@ -241,7 +241,7 @@ export class RoundLoop {
     }, privateKey)
     const repeat = async (): Promise<void> => this.#c.network.announce(announcement, payload, this.#signal)
     await repeat()
-    this.#ownAnnouncements.set(round, { repeat, repeatedAt: Date.now() })
+    this.#ownAnnouncements.set(round, { repeat, repeatedAt: Date.now(), repeats: 0 })
     return this.#closeRound(round, sent, startedAt, repeat, { start, announcement })
   }
 
@@ -308,6 +308,11 @@ export class RoundLoop {
     return scaledDeadlineMs(deadlineMs, known, sampleSize(fanout, known))
   }
 
+  /** The first pause before an announcement is repeated (RoundLoopInit.reannounceFirstMs). */
+  #firstRepeatMs (): number {
+    return this.#init.reannounceFirstMs ?? reannounceFirstMs(this.#deadlineMs())
+  }
+
   /** Peer models that close the round: the manifest's quorum, or the sample size under `rounds.fanout`. */
   #quorum (round: number): number {
     const quorum = this.#manifest.rounds.quorum
@@ -334,7 +339,7 @@ export class RoundLoop {
    */
   async #waitForQuorum (round: number, deadline: number, reannounce: () => Promise<void>): Promise<'quorum' | 'deadline' | 'behind' | 'aborted'> {
     const quorum = this.#quorum(round)
-    const firstMs = this.#init.reannounceFirstMs ?? REANNOUNCE_FIRST_MS
+    const firstMs = this.#firstRepeatMs()
     let repeats = 0
     let nextAnnounce = Date.now() + reannounceDelayMs(repeats, firstMs)
     for (;;) {
@@ -414,12 +419,14 @@ export class RoundLoop {
   /**
    * A peer still announcing a round this node has closed is waiting for that round's models; if
    * it missed this node's announcement (published before the two were connected, say), repeat it,
-   * at most once per first re-announcement pause.
+   * with the same doubling pauses as the repeats while waiting: many lagging peers must not make
+   * every node that moved on republish at a fixed rate.
    */
   #answerLaggingPeer (round: number): void {
     const own = this.#ownAnnouncements.get(round)
-    if (own === undefined || Date.now() - own.repeatedAt < (this.#init.reannounceFirstMs ?? REANNOUNCE_FIRST_MS)) return
+    if (own === undefined || Date.now() - own.repeatedAt < reannounceDelayMs(own.repeats, this.#firstRepeatMs())) return
     own.repeatedAt = Date.now()
+    own.repeats++
     own.repeat().catch((err: unknown) => { this.#c.log.debug(`repeating the round ${round} announcement failed: ${String(err)}`, { round }) })
   }
 

@@ -27,6 +27,19 @@ export function reannounceDelayMs (repeat: number, firstMs: number = REANNOUNCE_
   return Math.min(firstMs * 2 ** repeat, Math.max(firstMs, REANNOUNCE_MAX_MS))
 }
 
+/** A round's deadline over this is the first pause before its announcement is repeated. */
+export const REANNOUNCE_DEADLINE_FRACTION = 8
+
+/**
+ * The first pause before a waiting node repeats its announcement, ms: {@link REANNOUNCE_FIRST_MS},
+ * or 1/8 of the round's deadline when that is longer. A repeat serves peers that joined the
+ * topic late; in a network whose rounds are long (a large one, or a simulation where one thread
+ * trains every peer) a 1 s repeat would only add traffic.
+ */
+export function reannounceFirstMs (deadlineMs: number): number {
+  return Math.max(REANNOUNCE_FIRST_MS, Math.round(deadlineMs / REANNOUNCE_DEADLINE_FRACTION))
+}
+
 /**
  * Peers a round fetches and waits for: the manifest's fanout sample, never more than the peers the
  * node knows; without a fanout, every peer it knows. Grows with a small network and stays flat at

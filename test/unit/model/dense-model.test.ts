@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import * as tf from '@tensorflow/tfjs'
+import * as tf from '@tensorflow/tfjs-core'
 import { checkWeights, initialWeights, layerShapes, WeightsShapeError } from '../../../src/model/index.ts'
 import { useBackend } from '../../../src/model/tfjs.ts'
 import { logits, tensorsToWeights, weightsToTensors } from '../../../src/model/dense-model.ts'
+import { parameterCount as modelParameterCount } from '../../../src/model/model-shape.ts'
 import type { ModelSpec } from '../../../src/protocol/manifest.ts'
 import { parameterCount } from '../../../src/protocol/manifest.ts'
 
@@ -10,6 +11,12 @@ const MODEL: ModelSpec = { inputSize: 3, hiddenLayers: [{ type: 'dense', units: 
 
 describe('model/dense-model', () => {
   before(async () => { await useBackend('auto') })
+
+  it('counts parameters as the protocol does, without loading the protocol room in the worker', () => {
+    const models: ModelSpec[] = [MODEL, { inputSize: 784, hiddenLayers: [{ type: 'dense', units: 64, activation: 'relu' }], classes: 10 },
+      { inputSize: 5, hiddenLayers: [{ type: 'dense', units: 7, activation: 'tanh' }, { type: 'dense', units: 3, activation: 'sigmoid' }], classes: 4 }, { inputSize: 9, hiddenLayers: [], classes: 2 }]
+    for (const model of models) assert.equal(modelParameterCount(model), parameterCount(model))
+  })
 
   it('lists hidden layers then the softmax output', () => {
     assert.deepEqual(layerShapes(MODEL), [

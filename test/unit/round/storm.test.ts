@@ -3,7 +3,7 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator } from '../../../src/aggregation/index.ts'
 import {
-  InProcessNetwork, REANNOUNCE_MAX_MS, RoundLoop, VerifiedAnnouncements, reannounceDelayMs, sampleSize, scaledDeadlineMs, silentLogger
+  InProcessNetwork, REANNOUNCE_MAX_MS, RoundLoop, VerifiedAnnouncements, reannounceDelayMs, reannounceFirstMs, sampleSize, scaledDeadlineMs, silentLogger
 } from '../../../src/round/index.ts'
 import type { LocalTrainer, RoundSummary } from '../../../src/round/index.ts'
 import { DEFAULT_MANIFEST, ValidationError, decodeAnnouncement, encodeAnnouncement, networkId, signAnnouncement } from '../../../src/protocol/index.ts'
@@ -103,6 +103,8 @@ describe('no re-announce storm', () => {
     assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map(k => reannounceDelayMs(k)), [1000, 2000, 4000, 8000, 16_000, 32_000, REANNOUNCE_MAX_MS])
     assert.equal(reannounceDelayMs(40), REANNOUNCE_MAX_MS)
     assert.deepEqual([0, 1, 2].map(k => reannounceDelayMs(k, 50)), [50, 100, 200])
+    // The first pause: 1 s, or an eighth of a long round's deadline.
+    assert.deepEqual([5000, 15_000, 160_000].map(reannounceFirstMs), [1000, 1875, 20_000])
     // A node alone waits out a 1 s deadline: repeats at 50, 150, 350 and 750 ms (a fixed 50 ms interval gives 19).
     const network = new InProcessNetwork()
     const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 2, deadlineMs: 1000, window: 2 } }

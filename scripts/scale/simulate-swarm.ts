@@ -1,0 +1,199 @@
+/**
+ * N peers in one process: the node's own round loop, announcement validation and aggregation
+ * (RoundLoop over InProcessNetwork, the default manifest's rule), with real tfjs training of each
+ * peer's shard of MNIST (InProcessTrainer, wasm backend, one shared copy of the data set) and a
+ * fanout sample of 8 peers per round.
+ *
+ *   npm run simulate -- --nodes 1000 --rounds 50 [--fanout 8] [--json]
+ *
+ * Prints, per round, when the last peer closed it; at the end the figures (with --json: one JSON
+ * object on stdout): wall time, CPU per node per round (all, and without local training), bytes
+ * per node per round (announcements received plus models fetched), signature checks per
+ * publication, every node's final accuracy on the common test split, peak RSS of the process.
+ * One thread trains every peer in turn, so a round lasts about N local trainings: the manifest's
+ * deadline is set above that (ROUND_DEADLINE_MS_PER_PEER per peer).
+ */
+import { readFileSync } from 'node:fs'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createAggregator } from '../../src/aggregation/index.ts'
+import { loadDataset, trainingShardOf } from '../../src/model/index.ts'
+import { InProcessTrainer, useBackend } from '../../src/model/tfjs.ts'
+import { InProcessNetwork, RoundLoop, silentLogger } from '../../src/round/index.ts'
+import type { LocalTrainer } from '../../src/round/index.ts'
+import { DEFAULT_MANIFEST, networkId } from '../../src/protocol/index.ts'
+import type { NetworkManifest } from '../../src/protocol/index.ts'
+
+/** Round deadline per simulated peer, ms: one thread trains them all, one after another. */
+const ROUND_DEADLINE_MS_PER_PEER = 200
+
+export interface SimulationOptions {
+  readonly nodes: number
+  readonly rounds: number
+  readonly fanout: number
+  readonly seed?: number
+  /** Called when the last peer has closed a round. */
+  readonly onRound?: (round: number, seconds: number) => void
+}
+
+export interface SimulationResult {
+  readonly nodes: number
+  readonly rounds: number
+  readonly fanout: number
+  readonly rule: string
+  readonly wallSeconds: number
+  /** Process CPU (user + system) per node per round, ms. */
+  readonly cpuMsPerNodePerRound: number
+  /** The same without local training (the protocol: validation, fetching, aggregation, bookkeeping), ms. */
+  readonly protocolCpuMsPerNodePerRound: number
+  /** Local training per node per round, ms of CPU (the process's, around each synchronous train call). */
+  readonly trainingMsPerNodePerRound: number
+  /** Announcement bytes received plus model bytes fetched, per node per round. */
+  readonly bytesPerNodePerRound: number
+  readonly announcementBytesPerNodePerRound: number
+  readonly modelBytesPerNodePerRound: number
+  /** Announcements published (repeats included) per node per round. */
+  readonly publicationsPerNodePerRound: number
+  /** Signature checks per announcement published (repeats make it below 1). */
+  readonly verificationsPerPublication: number
+  /** Node-rounds in which the node kept its own model (too few inputs), of nodes x rounds. */
+  readonly keptOwnRounds: number
+  /** Node-rounds that closed at the deadline rather than on the quorum. */
+  readonly deadlineRounds: number
+  readonly accuracy: { readonly min: number, readonly mean: number, readonly max: number }
+  readonly trainExamplesPerNode: number
+  readonly peakRssMiB: number
+}
+
+export async function simulate (options: SimulationOptions): Promise<SimulationResult> {
+  const { nodes, rounds, fanout } = options
+  const seed = options.seed ?? 1
+  const manifest: NetworkManifest = {
+    ...DEFAULT_MANIFEST,
+    name: `meshtrain-simulation-${nodes}`,
+    rounds: { quorum: Math.min(nodes - 1, fanout), deadlineMs: Math.max(15_000, nodes * ROUND_DEADLINE_MS_PER_PEER), window: 2, fanout }
+  }
+  const id = networkId(manifest)
+  const aggregator = createAggregator(manifest.aggregation)
+  await useBackend('wasm')
+  const dataset = loadDataset({ kind: 'mnist' })
+  // The round window's worth of payloads per peer (W + 1 = 3), not a daemon's 8: memory for 1,000 peers.
+  const network = new InProcessNetwork({ recentPayloads: manifest.rounds.window + 1 })
+  let trainingMs = 0
+  let closedAtDeadline = 0
+  let keptOwn = 0
+  const finished = new Map<number, number>()
+  let roundClock = Date.now()
+  const cpuStart = process.cpuUsage()
+  const controller = new AbortController()
+  const trainers: InProcessTrainer[] = []
+  const loops: RoundLoop[] = []
+  for (let index = 0; index < nodes; index++) {
+    const trainerOptions = { model: manifest.model, training: manifest.training, data: { kind: 'mnist' } as const, shard: { index, count: nodes }, seed, backend: 'wasm' as const }
+    const trainer = await InProcessTrainer.fromShard(trainerOptions, trainingShardOf(dataset, trainerOptions))
+    trainers.push(trainer)
+    const privateKey = await generateKeyPairFromSeed('Ed25519', seedBytes(seed, index))
+    const peerId = peerIdFromPrivateKey(privateKey).toString()
+    const local: LocalTrainer = {
+      // Synchronous, so that the time measured is this peer's training alone (one thread runs them all).
+      train: async weights => {
+        const t = process.cpuUsage()
+        const result = trainer.core.train(weights)
+        const spent = process.cpuUsage(t)
+        trainingMs += (spent.user + spent.system) / 1000
+        return result
+      },
+      // Measured once at the end, on the common test split.
+      evaluateHoldout: async () => ({ accuracy: NaN, loss: NaN })
+    }
+    loops.push(new RoundLoop({
+      manifest, networkId: id, privateKey, peerId, parameterCount: trainer.parameterCount, datasetFingerprint: trainer.datasetFingerprint,
+      startRound: 0, startWeights: trainer.initialWeights(), rounds
+    }, {
+      network: network.join(peerId),
+      trainer: local,
+      aggregator,
+      log: silentLogger,
+      onRound: summary => {
+        if (summary.keptOwn) keptOwn++
+        if (summary.inputs - 1 < Math.min(nodes - 1, fanout)) closedAtDeadline++
+        const done = (finished.get(summary.round) ?? 0) + 1
+        finished.set(summary.round, done)
+        if (done === nodes) options.onRound?.(summary.round, (Date.now() - roundClock) / 1000)
+      }
+    }))
+  }
+  const setupCpu = process.cpuUsage(cpuStart)
+  const runStartedAt = Date.now()
+  roundClock = runStartedAt
+  const finals = await Promise.all(loops.map(loop => loop.run(controller.signal)))
+  const cpu = process.cpuUsage(cpuStart)
+  const wallSeconds = (Date.now() - runStartedAt) / 1000
+  const cpuMs = (cpu.user + cpu.system - setupCpu.user - setupCpu.system) / 1000
+  const accuracies = finals.map((weights, i) => (trainers[i] as InProcessTrainer).core.evaluate(weights, 'test').accuracy)
+  const traffic = network.traffic()
+  const nodeRounds = nodes * rounds
+  return {
+    nodes,
+    rounds,
+    fanout,
+    rule: aggregator.name,
+    wallSeconds,
+    cpuMsPerNodePerRound: cpuMs / nodeRounds,
+    protocolCpuMsPerNodePerRound: (cpuMs - trainingMs) / nodeRounds,
+    trainingMsPerNodePerRound: trainingMs / nodeRounds,
+    bytesPerNodePerRound: (traffic.announcementBytes + traffic.payloadBytes) / nodeRounds,
+    announcementBytesPerNodePerRound: traffic.announcementBytes / nodeRounds,
+    modelBytesPerNodePerRound: traffic.payloadBytes / nodeRounds,
+    publicationsPerNodePerRound: traffic.publications / nodeRounds,
+    verificationsPerPublication: traffic.verifications / traffic.publications,
+    keptOwnRounds: keptOwn,
+    deadlineRounds: closedAtDeadline,
+    accuracy: { min: Math.min(...accuracies), mean: accuracies.reduce((a, b) => a + b, 0) / accuracies.length, max: Math.max(...accuracies) },
+    trainExamplesPerNode: (trainers[0] as InProcessTrainer).shardSize.train,
+    peakRssMiB: peakRssMiB(process.pid)
+  }
+}
+
+/** VmHWM of a process (its peak resident set), MiB; NaN where /proc is missing. */
+export function peakRssMiB (pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(l => l.startsWith('VmHWM:'))
+    return line === undefined ? NaN : Number(line.replace(/\D+/g, '')) / 1024
+  } catch {
+    return NaN
+  }
+}
+
+function seedBytes (seed: number, index: number): Uint8Array {
+  const bytes = new Uint8Array(32)
+  new DataView(bytes.buffer).setUint32(0, seed)
+  new DataView(bytes.buffer).setUint32(4, index + 1)
+  return bytes
+}
+
+function flag (name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`)
+  if (at === -1) return fallback
+  const value = Number(process.argv[at + 1])
+  if (!Number.isInteger(value) || value < (name === 'nodes' ? 2 : 1)) {
+    process.stderr.write(`simulate: --${name}: got ${JSON.stringify(process.argv[at + 1])}, expected a whole number of at least ${name === 'nodes' ? 2 : 1}\n`)
+    process.exit(2)
+  }
+  return value
+}
+
+if (import.meta.main) {
+  const json = process.argv.includes('--json')
+  const say = (line: string): void => { (json ? process.stderr : process.stdout).write(`${line}\n`) }
+  const options = { nodes: flag('nodes', 16), rounds: flag('rounds', 10), fanout: flag('fanout', 8), seed: flag('seed', 1) }
+  say(`simulate: ${options.nodes} peers in one process, ${options.rounds} rounds, fanout ${options.fanout}, the default rule, MNIST`)
+  const result = await simulate({ ...options, onRound: (round, seconds) => say(`round ${round + 1}/${options.rounds} closed by every peer at ${seconds.toFixed(1)} s`) })
+  if (json) process.stdout.write(JSON.stringify(result) + '\n')
+  else {
+    say(`wall ${result.wallSeconds.toFixed(1)} s; per node per round: CPU ${result.cpuMsPerNodePerRound.toFixed(1)} ms (protocol ${result.protocolCpuMsPerNodePerRound.toFixed(1)} ms, training ${result.trainingMsPerNodePerRound.toFixed(1)} ms), ${(result.bytesPerNodePerRound / 1024).toFixed(0)} KiB (announcements ${(result.announcementBytesPerNodePerRound / 1024).toFixed(0)} KiB, models ${(result.modelBytesPerNodePerRound / 1024).toFixed(0)} KiB), ${result.publicationsPerNodePerRound.toFixed(2)} publications`)
+    say(`signature checks per publication ${result.verificationsPerPublication.toFixed(3)}; kept own ${result.keptOwnRounds}, closed at the deadline ${result.deadlineRounds} of ${options.nodes * options.rounds} node-rounds`)
+    say(`test accuracy min ${result.accuracy.min.toFixed(4)} mean ${result.accuracy.mean.toFixed(4)} max ${result.accuracy.max.toFixed(4)} (${result.trainExamplesPerNode} train examples per node); peak RSS ${result.peakRssMiB.toFixed(0)} MiB`)
+  }
+  process.exit(0)
+}
