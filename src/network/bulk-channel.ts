@@ -325,8 +325,16 @@ export function bulkChannel (init: BulkChannelInit): (components: BulkChannelCom
   return components => new BulkChannel(components, init)
 }
 
-/** TLS 1.3 only; certificates are checked by their libp2p extension, not by a certificate authority. */
-const TLS_OPTIONS = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', rejectUnauthorized: false } as const
+/**
+ * TLS 1.3 only; certificates are checked by their libp2p extension, not by a certificate
+ * authority. AES-128-GCM first: with AES-NI the cheapest of the three TLS 1.3 suites.
+ */
+const TLS_OPTIONS = {
+  minVersion: 'TLSv1.3',
+  maxVersion: 'TLSv1.3',
+  rejectUnauthorized: false,
+  ciphersuites: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256'
+} as const
 
 /** Proof of the network key bound to this TLS session and to the prover's role, so it can be neither replayed nor reflected. */
 function pskProof (psk: Uint8Array, socket: TLSSocket, role: 'client' | 'server'): Buffer {
