@@ -1,8 +1,9 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import { connect, createServer } from 'node:tls'
 import type { Server, TLSSocket } from 'node:tls'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { FetchSlots, QueueFullError } from './fetch-slots.ts'
+import { PayloadHasher } from './payload-hasher.ts'
 import { createPeerCertificate, verifyPeerCertificate } from './peer-certificate.ts'
 import type { PeerCertificate } from './peer-certificate.ts'
 import {
@@ -114,6 +115,7 @@ export class BulkChannel implements Startable {
   #source: PayloadSource | undefined
   #port: number | undefined
   readonly #sockets = new Set<TLSSocket>()
+  readonly #hasher = new PayloadHasher()
 
   constructor (components: BulkChannelComponents, init: BulkChannelInit) {
     this.#components = components
@@ -176,6 +178,7 @@ export class BulkChannel implements Startable {
     this.#port = undefined
     for (const socket of this.#sockets) socket.destroy()
     await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    await this.#hasher.stop()
   }
 
   /**
@@ -232,7 +235,7 @@ export class BulkChannel implements Startable {
         this.#verify(socket, peerId).then(() => {
           const request = Buffer.from(modelHash, 'hex')
           socket.write(this.#psk === undefined ? request : Buffer.concat([pskProof(this.#psk, socket, 'client'), request]))
-          readResponse(socket, this.#psk, byteLength, modelHash).then(resolve, fail)
+          readResponse(socket, this.#psk, this.#hasher, byteLength, modelHash).then(resolve, fail)
         }, (err: unknown) => { fail(new TransferError('bad-certificate', err instanceof Error ? err.message : String(err))) })
       })
     })
@@ -369,19 +372,20 @@ function readExactly (socket: TLSSocket, count: number): Promise<Buffer> {
 
 /**
  * The server's answer: its key proof (closed networks), the status, the length, then exactly
- * `byteLength` payload bytes copied once into a buffer of their own and hashed as they arrive.
+ * `byteLength` payload bytes copied once into a buffer of their own and hashed as they arrive
+ * (big ones in the hasher's worker thread, overlapping the receipt).
  */
-function readResponse (socket: TLSSocket, psk: Uint8Array | undefined, byteLength: number, modelHash: string): Promise<Uint8Array> {
+function readResponse (socket: TLSSocket, psk: Uint8Array | undefined, hasher: PayloadHasher, byteLength: number, modelHash: string): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const proofBytes = psk === undefined ? 0 : PSK_PROOF_BYTES
     const headBytes = proofBytes + 1 + LENGTH_BYTES
     const head = Buffer.alloc(headBytes)
-    const payload = new Uint8Array(byteLength)
-    const hash = createHash('sha256')
+    const hash = hasher.begin(byteLength)
+    const payload = hash.buffer
     let headFilled = 0
     let statusChecked = false
     let filled = 0
-    const fail = (err: Error): void => { cleanup(); reject(err) }
+    const fail = (err: Error): void => { cleanup(); hash.abort(); reject(err) }
     /** The refusal the head holds so far, if any: a missing key proof, a status other than found, another length. */
     const checkHead = (): TransferError | undefined => {
       if (!statusChecked && headFilled > proofBytes) {
@@ -413,14 +417,16 @@ function readResponse (socket: TLSSocket, psk: Uint8Array | undefined, byteLengt
       if (rest.byteLength === 0) return
       if (filled + rest.byteLength > byteLength) return fail(new TransferError('wrong-size', `answer longer than the announced ${byteLength} bytes`))
       payload.set(rest, filled)
-      hash.update(rest)
       filled += rest.byteLength
+      hash.progress(filled)
     }
     const onEnd = (): void => {
       if (headFilled < headBytes || filled < byteLength) return fail(new TransferError('truncated', `the answer ended after ${filled} of ${byteLength} bytes`))
       cleanup()
-      if (hash.digest('hex') !== modelHash) reject(new TransferError('hash-mismatch', `payload does not hash to ${modelHash}`))
-      else resolve(payload)
+      hash.digest().then(digest => {
+        if (digest !== modelHash) reject(new TransferError('hash-mismatch', `payload does not hash to ${modelHash}`))
+        else resolve(payload)
+      }, reject)
     }
     const onClose = (): void => { fail(new TransferError('truncated', `the connection closed after ${filled} of ${byteLength} bytes`)) }
     const cleanup = (): void => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onClose); socket.destroy() }

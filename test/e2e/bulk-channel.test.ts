@@ -96,7 +96,7 @@ describe('bulk channel (two real libp2p nodes on 127.0.0.1)', function () {
     const a = await startMember()
     const b = await startMember()
     await connect(a, b)
-    const payload = encodeModel(weights(1_000_000), 'float32')
+    const payload = encodeModel(weights(2_000_000), 'float32') // 8 MB: hashed in the worker thread
     const port = b.network.bulkPort
     assert.ok(port !== undefined && port > 0, 'the bulk channel listens')
     const published = await announcement(b, payload, port)
