@@ -229,12 +229,19 @@ export class BulkChannel implements Startable {
       const fail = (err: Error): void => { socket.destroy(); reject(err) }
       const onAbort = (): void => { fail(new Error('aborted')) }
       signal.addEventListener('abort', onAbort, { once: true })
-      socket.once('close', () => { signal.removeEventListener('abort', onAbort) })
+      let reading = false
+      socket.once('close', () => {
+        signal.removeEventListener('abort', onAbort)
+        // Before the answer is read (readResponse has its own end), the server hung up first.
+        if (!reading) reject(new TransferError('truncated', 'the connection closed before the request was sent'))
+      })
       socket.on('error', fail)
       socket.once('secureConnect', () => {
         this.#verify(socket, peerId).then(() => {
+          if (socket.destroyed) return // closed (and rejected) while the certificate was checked
           const request = Buffer.from(modelHash, 'hex')
           socket.write(this.#psk === undefined ? request : Buffer.concat([pskProof(this.#psk, socket, 'client'), request]))
+          reading = true
           readResponse(socket, this.#psk, this.#hasher, byteLength, modelHash).then(resolve, fail)
         }, (err: unknown) => { fail(new TransferError('bad-certificate', err instanceof Error ? err.message : String(err))) })
       })
@@ -255,6 +262,7 @@ export class BulkChannel implements Startable {
     const timer = setTimeout(() => { socket.destroy() }, this.#requestTimeoutMs)
     socket.once('close', () => { clearTimeout(timer); this.#sockets.delete(socket) })
     this.#verify(socket).then(peer => {
+      if (socket.destroyed) return // it hung up while its certificate was checked
       if (!this.#admit(peer)) {
         this.#log('refused bulk connection of %s (not a member, or banned)', peer)
         socket.destroy()
