@@ -118,7 +118,7 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
     '',
     `## Model encodings (${DEFAULT_RULE}, no attack)`,
     '',
-    'How models travel (the manifest\'s `model.encoding`, docs/wire.md §5): the accuracy cost of float16 and int8 (per-block scales) against float32, and the payload bytes each node fetches per round.',
+    'How models travel (the manifest\'s `model.encoding`, docs/wire.md §5): the accuracy cost of float16 and int8 (per-block scales) against float32, the bytes of one model (what a node fetches per peer and round), and the bytes each node fetched per round. Rounds close at a 10 s deadline: on a busy machine a round that runs late keeps fewer models (last row), which costs accuracy that is not the encoding\'s.',
     ''
   ]
   for (const partition of ['iid', 'dirichlet:0.5'] as const) {

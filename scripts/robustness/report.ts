@@ -4,7 +4,7 @@
  */
 import type { ScenarioResult } from './simulate.ts'
 import type { Group, Partition, Scenario } from './scenarios.ts'
-import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
+import { DEFAULT_MANIFEST, encodedPayloadBytes, parameterCount } from '../../src/protocol/index.ts'
 import { ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, RULES, T0_DISSENSUS } from './scenarios.ts'
 
 /** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean'. */
@@ -200,11 +200,14 @@ export const SCENARIO_LIST = SCENARIOS
  */
 export function encodingRows (results: readonly ScenarioResult[], partition: Partition): string[][] | undefined {
   const encodings = ['float32', ...COMPRESSED_ENCODINGS] as const
+  const parameters = parameterCount(DEFAULT_MANIFEST.model)
   const runsOf = (encoding: string): ScenarioResult[] => results.filter(r => r.scenario.group === 'S0' && r.scenario.rule === DEFAULT_RULE &&
     r.scenario.partition === partition && (r.scenario.encoding ?? 'float32') === encoding)
   const cells = encodings.map(e => {
     const runs = runsOf(e)
-    return runs.length === 0 ? undefined : { mean: avg(runs.map(r => r.meanAccuracy)), worst: avg(runs.map(r => r.worstAccuracy)), bytes: avg(runs.map(r => r.bytesPerNodePerRound)) }
+    return runs.length === 0
+      ? undefined
+      : { mean: avg(runs.map(r => r.meanAccuracy)), worst: avg(runs.map(r => r.worstAccuracy)), fetched: avg(runs.map(r => r.bytesPerNodePerRound)), keptOwn: avg(runs.map(r => r.keptOwnRounds)), payload: encodedPayloadBytes(e, parameters) }
   })
   const [f32] = cells
   if (f32 === undefined || cells.slice(1).every(c => c === undefined)) return undefined
@@ -215,9 +218,11 @@ export function encodingRows (results: readonly ScenarioResult[], partition: Par
     ['mean honest %', ...show(c => pct(c.mean))],
     ['worst node %', ...show(c => pct(c.worst))],
     ['cost vs float32, points (mean)', ...show(c => (100 * (f32.mean - c.mean)).toFixed(2))],
-    ['target', ...show((_, e) => (e === 'float32' ? '—' : `<= ${(100 * (targets[e] ?? 0)).toFixed(1)}: ${f32.mean - (cells[encodings.indexOf(e as never)]?.mean ?? NaN) <= (targets[e] ?? 0) ? 'holds' : 'MISSES'}`))],
-    ['MB / node / round', ...show(c => (c.bytes / 1e6).toFixed(3))],
-    ['bytes vs float32', ...show(c => `${(f32.bytes / c.bytes).toFixed(2)}x less`)]
+    ['target', ...show((c, e) => (e === 'float32' ? '—' : `<= ${(100 * (targets[e] ?? 0)).toFixed(1)}: ${f32.mean - c.mean <= (targets[e] ?? 0) ? 'holds' : 'MISSES'}`))],
+    ['bytes per model', ...show(c => c.payload.toLocaleString('en'))],
+    ['bytes per model vs float32', ...show(c => `${(f32.payload / c.payload).toFixed(2)}x less`)],
+    ['MB fetched / node / round (measured)', ...show(c => (c.fetched / 1e6).toFixed(3))],
+    ['node-rounds that kept their own model (deadline passed)', ...show(c => String(c.keptOwn))]
   ]
 }
 

@@ -357,6 +357,7 @@ class ModelAnswer {
       else if (this.#lengthBytes >= MAX_VARINT_BYTES) throw new TransferError('bad-response', 'frame length too long')
     }
     if (!this.#lengthDone) return false
+    if (this.#frameLength === 0) throw new TransferError('bad-response', 'status missing')
     if (this.#frameLength > this.#byteLength + 1) throw new TransferError('wrong-size', 'answer longer than announced')
     if (this.#status === undefined && at < bytes.byteLength) {
       this.#status = bytes[at++] as number
@@ -366,7 +367,6 @@ class ModelAnswer {
       if (this.#frameLength !== this.#byteLength + 1) throw new TransferError('wrong-size', `answer of ${this.#frameLength - 1} bytes, announced ${this.#byteLength}`)
       this.#buffer = new Uint8Array(this.#byteLength)
     }
-    if (this.#frameLength === 0) throw new TransferError('bad-response', 'status missing')
     if (this.#buffer === undefined) return false
     // Bytes past the frame are not read: the server sends none.
     const part = bytes.subarray(at, at + this.#byteLength - this.#filled)

@@ -79,10 +79,13 @@ export function decodeModel (payload: Uint8Array, encoding: ModelEncoding, param
       }
       return weights
     case 'float16':
-      for (let i = 0; i < parameterCount; i++) {
-        const half = view.getUint16(2 * i, true)
-        if ((half & 0x7c00) === 0x7c00) throw new ValidationError('non-finite', `parameter ${i} is a float16 ${half & 0x3ff ? 'NaN' : 'infinity'}`)
-        weights[i] = halfToFloat(half)
+      {
+        const table = halfTable()
+        for (let i = 0; i < parameterCount; i++) {
+          const half = view.getUint16(2 * i, true)
+          if ((half & 0x7c00) === 0x7c00) throw new ValidationError('non-finite', `parameter ${i} is a float16 ${half & 0x3ff ? 'NaN' : 'infinity'}`)
+          weights[i] = table[half] as number
+        }
       }
       return weights
     case 'int8': {
@@ -174,6 +177,17 @@ function roundingIncrement (value: number, shift: number): number {
   if (rest > halfway) return 1
   if (rest < halfway) return 0
   return (value >>> shift) & 1
+}
+
+let halves: Float32Array | undefined
+
+/** Every binary16 value by its bits (256 KiB, made on first use): decoding is a lookup. */
+function halfTable (): Float32Array {
+  if (halves === undefined) {
+    halves = new Float32Array(0x10000)
+    for (let bits = 0; bits < 0x10000; bits++) halves[bits] = (bits & 0x7c00) === 0x7c00 ? NaN : halfToFloat(bits)
+  }
+  return halves
 }
 
 /** binary16 bits (finite) to the number they stand for. */

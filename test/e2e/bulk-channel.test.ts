@@ -96,7 +96,7 @@ describe('bulk channel (two real libp2p nodes on 127.0.0.1)', function () {
     const a = await startMember()
     const b = await startMember()
     await connect(a, b)
-    const payload = encodeModel(weights(1_000_000), 'float32')
+    const payload = encodeModel(weights(2_000_000), 'float32') // 8 MB: hashed in the worker thread
     const port = b.network.bulkPort
     assert.ok(port !== undefined && port > 0, 'the bulk channel listens')
     const published = await announcement(b, payload, port)
@@ -126,6 +126,24 @@ describe('bulk channel (two real libp2p nodes on 127.0.0.1)', function () {
     const fetched = await a.network.fetchPayload(published, AbortSignal.timeout(20_000))
     assert.equal(payloadHash(fetched), published.modelHash)
     assert.deepEqual(a.network.stats().fetches, { bulk: 0, modelProtocol: 1 })
+  })
+
+  it('does not fall back when the announcer itself serves other bytes under the hash: the fetch fails with hash-mismatch', async function () {
+    const a = await startMember()
+    const b = await startMember()
+    await connect(a, b)
+    const payload = encodeModel(weights(10_000), 'float32')
+    const wrong = payload.slice()
+    wrong[5] = (wrong[5] as number) ^ 0xff
+    // b's own key behind a channel that serves the wrong bytes for the right hash.
+    const lying = new BulkChannel({ privateKey: b.privateKey, logger: defaultLogger() }, { networkId: NETWORK_ID, host: '127.0.0.1' })
+    lying.servePayloads({ lookup: hash => (hash === payloadHash(payload) ? wrong : undefined) })
+    running.push(async () => { await lying.stop() })
+    await lying.start()
+    const published = await announcement(b, payload, lying.port)
+    await b.network.announce(published, payload)
+    await assert.rejects(a.network.fetchPayload(published, AbortSignal.timeout(20_000)), (err: unknown) => err instanceof TransferError && err.code === 'hash-mismatch')
+    assert.deepEqual(a.network.stats().fetches, { bulk: 0, modelProtocol: 0 })
   })
 
   it('in a closed network, serves members with the key and refuses a client without it or outside the member list', async function () {

@@ -54,6 +54,25 @@ describe('round loop over the in-process network', () => {
     assert.ok((models[0]?.[0] ?? NaN) <= 1.0, String(models[0]))
   })
 
+  for (const encoding of ['float16', 'int8'] as const) {
+    it(`with ${encoding} models, members aggregate each other's models as sent, their own included, and agree`, async () => {
+      const network = new InProcessNetwork()
+      const base = manifestWith(2, 10_000, { rule: 'median', f: 1 })
+      const manifest: NetworkManifest = { ...base, model: { ...base.model, encoding } }
+      const summaries: RoundSummary[][] = [[], [], []]
+      const members = await Promise.all([0, 1, 2].map(i => member(network, i + 1, manifest, [0, 1, 10][i] as number, 5, summaries[i] as RoundSummary[])))
+      const models = await Promise.all(members.map(m => m.loop.run(new AbortController().signal)))
+      for (const s of summaries) assert.ok(s.every(x => x.used === 2 && x.refused === 0 && !x.keptOwn), JSON.stringify(s.map(x => [x.used, x.refused])))
+      // Every member aggregated the same three dequantised models, so all end with the same one.
+      assert.deepEqual(models[0], models[1])
+      assert.deepEqual(models[1], models[2])
+      assert.ok((models[0]?.[0] ?? NaN) <= 1.0, String(models[0]))
+      // The own model in the trace is the one that travelled: the announced payload decodes to it.
+      const last = summaries[0]?.at(-1)
+      assert.ok(last?.trace.announcement?.encoding === (encoding === 'float16' ? 'f16le' : 'i8-block256'))
+    })
+  }
+
   it('a silent member does not stall the others: rounds close at the deadline with what arrived', async () => {
     const network = new InProcessNetwork()
     const manifest = manifestWith(2, 100, { rule: 'mean' })
