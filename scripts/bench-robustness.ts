@@ -63,6 +63,8 @@ process.on('SIGINT', () => { stopping = true; console.log('stopping after the ru
 async function worker (): Promise<void> {
   for (let s = pending.shift(); s !== undefined && !stopping; s = pending.shift()) {
     const id = scenarioId(s)
+    // Another run of the command (say with another --only) may have finished it meanwhile.
+    if (await cached(s) !== undefined) { done++; continue }
     const tmp = `${CACHE_DIR}${id}.json.tmp`
     const code = await new Promise<number | null>(resolve => {
       const child = spawn(process.execPath, [SIMULATE, JSON.stringify({ scenario: s, id }), tmp], { stdio: ['ignore', 'inherit', 'inherit'] })
