@@ -1,11 +1,13 @@
 /**
- * `npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT]`: the robustness table.
+ * `npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT[,TEXT...]]`: the robustness
+ * table (--only: the scenarios whose id contains one of the texts).
  * Runs the scenarios of scripts/robustness/scenarios.ts, each in a child process (N at a time,
- * default 2), caching every finished run under bench/cache/ so that a rerun resumes; then writes
+ * default: one per core, os.availableParallelism()), caching every finished run under bench/cache/ so that a rerun resumes; then writes
  * bench/robustness.md, bench/robustness.json and SVG plots (with --quick: bench/robustness-quick.*).
  * Long runs: start it with `nice -n 10` so other work on the machine is not starved.
  */
 import { spawn } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -26,13 +28,18 @@ const { values: flags } = parseArgs({
   options: { quick: { type: 'boolean' }, jobs: { type: 'string' }, only: { type: 'string' }, 'report-only': { type: 'boolean' }, help: { type: 'boolean' } }
 })
 if (flags.help === true) {
-  console.log('usage: npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT] [-- --report-only]')
+  console.log('usage: npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT[,TEXT...]] [-- --report-only]')
   process.exit(0)
 }
 const quick = flags.quick === true
-const jobs = typeof flags.jobs === 'string' ? Math.max(1, Number(flags.jobs)) : 2
+const jobs = typeof flags.jobs === 'string' ? Number(flags.jobs) : availableParallelism()
+if (!Number.isInteger(jobs) || jobs < 1) {
+  console.error(`--jobs: got ${JSON.stringify(flags.jobs)}, allowed: an integer >= 1 (scenarios run at a time)`)
+  process.exit(2)
+}
 const command = `npm run bench:robustness${quick ? ' -- --quick' : ''}`
-const matrix = (quick ? quickMatrix() : fullMatrix()).filter(s => typeof flags.only !== 'string' || scenarioId(s).includes(flags.only))
+const only = typeof flags.only === 'string' ? flags.only.split(',') : undefined
+const matrix = (quick ? quickMatrix() : fullMatrix()).filter(s => only === undefined || only.some(text => scenarioId(s).includes(text)))
 const prefix = quick ? 'robustness-quick' : 'robustness'
 
 await mkdir(CACHE_DIR, { recursive: true })
@@ -56,6 +63,8 @@ process.on('SIGINT', () => { stopping = true; console.log('stopping after the ru
 async function worker (): Promise<void> {
   for (let s = pending.shift(); s !== undefined && !stopping; s = pending.shift()) {
     const id = scenarioId(s)
+    // Another run of the command (say with another --only) may have finished it meanwhile.
+    if (await cached(s) !== undefined) { done++; continue }
     const tmp = `${CACHE_DIR}${id}.json.tmp`
     const code = await new Promise<number | null>(resolve => {
       const child = spawn(process.execPath, [SIMULATE, JSON.stringify({ scenario: s, id }), tmp], { stdio: ['ignore', 'inherit', 'inherit'] })

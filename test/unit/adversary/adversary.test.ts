@@ -139,6 +139,23 @@ describe('round loop with an attacker', () => {
     for (const s of summaries.slice(0, 4)) assert.deepEqual(s.map(x => x.used), [4, 4])
   })
 
+  it('an undo-progress attacker measures the honest update from its own start model and reverses the mean\'s step', async () => {
+    const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 4, deadlineMs: 10_000, window: 2 } }
+    const { models } = await swarm(manifest, 4, 'undo-progress', 1)
+    // Honest nodes train 0 -> 0.5; without the attacker the mean would keep 0.5. The search sends
+    // the cluster far against the update: the honest aggregate ends below the start model 0.
+    for (const model of models.slice(0, 4)) assert.ok((model[0] as number) < 0, String(model[0]))
+  })
+
+  it('own-loss needs the loss on the node\'s own data: a daemon without it is refused with a setting error', async () => {
+    const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' } }
+    const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(9))
+    const adversary = new Adversary({ attack: parseAttack('own-loss'), colluders: ['x'] }, { aggregator: median })
+    const member = new InProcessNetwork().join(peerIdFromPrivateKey(privateKey).toString())
+    assert.throws(() => adversary.wrapNetwork(member, { manifest, privateKey, parameterCount: 1 }), (e: unknown) => e instanceof ConfigError && /own-loss/.test(e.message))
+    assert.doesNotThrow(() => adversary.wrapNetwork(member, { manifest, privateKey, parameterCount: 1, loss: w => -(w[0] as number) }))
+  })
+
   it('with rounds.fanout each node fetches and aggregates only its sample', async () => {
     const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 4, deadlineMs: 10_000, window: 2, fanout: 2 } }
     const { summaries } = await swarm(manifest, 5, undefined, 3)
