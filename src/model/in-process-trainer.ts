@@ -42,6 +42,7 @@ export class InProcessTrainer implements Trainer {
 
   get parameterCount (): number { return this.core.parameterCount }
   get datasetFingerprint (): string { return this.core.shard.fingerprint }
+  get samplingSeed (): number { return this.core.samplingSeed }
   get shardSize (): { readonly train: number, readonly holdout: number } {
     return { train: this.core.shard.train.count, holdout: this.core.shard.holdout.count }
   }
@@ -52,7 +53,7 @@ export class InProcessTrainer implements Trainer {
 
   async train (weights: Float32Array, steps?: number, options: TrainCallOptions = {}): Promise<TrainResult> {
     this.#check(options)
-    return this.core.train(weights, steps)
+    return this.core.train(weights, steps, options.round)
   }
 
   async trainPrivately (weights: Float32Array, privacy: PrivateTraining, options: TrainCallOptions = {}): Promise<PrivateTrainResult> {

@@ -6,7 +6,7 @@ import type { WorkerHello, WorkerReply, WorkerRequest } from './worker-messages.
 import { deserializeError } from './worker-messages.ts'
 import { initialWeights } from './dense-model.ts'
 import { formatDataSource } from './data-source.ts'
-import { describeShard } from './training-shard.ts'
+import { describeShard, samplingSeed } from './training-shard.ts'
 
 interface Pending {
   resolve: (value: TrainResult | PrivateTrainResult | EvaluationResult) => void
@@ -27,6 +27,7 @@ export class ModelTrainer implements Trainer {
   readonly backend: BackendName
   readonly parameterCount: number
   readonly datasetFingerprint: string
+  readonly samplingSeed: number
   readonly shardSize: { readonly train: number, readonly holdout: number }
   /** Rows of the data set's common test part. */
   readonly testSize: number
@@ -88,6 +89,7 @@ export class ModelTrainer implements Trainer {
     this.backend = hello.backend
     this.parameterCount = hello.parameterCount
     this.datasetFingerprint = hello.datasetFingerprint
+    this.samplingSeed = samplingSeed(options)
     this.shardSize = hello.shardSize
     this.testSize = hello.testSize
     this.standardized = hello.standardized
@@ -108,7 +110,7 @@ export class ModelTrainer implements Trainer {
 
   /** See {@link Trainer.train}. @throws TrainerStoppedError when the worker is gone. */
   async train (weights: Float32Array, steps?: number, options: TrainCallOptions = {}): Promise<TrainResult> {
-    return await this.#call(id => ({ id, op: 'train', weights: this.#outgoing(weights, options), steps }), options) as TrainResult
+    return await this.#call(id => ({ id, op: 'train', weights: this.#outgoing(weights, options), steps, round: options.round }), options) as TrainResult
   }
 
   /** See {@link Trainer.trainPrivately}. @throws TrainerStoppedError when the worker is gone. */

@@ -20,7 +20,7 @@ try {
     let reply: WorkerReply
     try {
       const result = request.op === 'train'
-        ? core.train(request.weights, request.steps)
+        ? core.train(request.weights, request.steps, request.round)
         : request.op === 'train-private' ? core.trainPrivately(request.weights, request.privacy) : core.evaluate(request.weights, request.split)
       reply = { id: request.id, ok: true, result }
     } catch (err) {

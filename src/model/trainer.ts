@@ -84,6 +84,11 @@ export interface TrainCallOptions {
   readonly transfer?: boolean
   /** Rejects the call with the signal's reason; the computation itself runs to its end. */
   readonly signal?: AbortSignal
+  /**
+   * `train` only: the round trained for. Its batches are then drawn with a generator seeded by the
+   * node's sampling seed and the round alone (TrainingCore.train), so the round can be re-run.
+   */
+  readonly round?: number
 }
 
 /** Trains and evaluates the manifest's model on one node's shard: in a worker or in process. */
@@ -96,6 +101,8 @@ export interface Trainer {
   readonly datasetFingerprint: string
   /** Examples in this node's train and held-out parts. */
   readonly shardSize: { readonly train: number, readonly holdout: number }
+  /** Seeds this node's batches (from its data seed and shard); with a round, `roundSeed(samplingSeed, round)` seeds that round's. */
+  readonly samplingSeed: number
   /** The manifest's starting weights (seeded by `training.initSeed`), the same on every node. */
   initialWeights: () => Float32Array
   /**

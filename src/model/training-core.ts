@@ -6,7 +6,7 @@ import { cryptoUniform, poissonSample, privatisedGradient } from './dp-sgd.ts'
 import type { UniformSource } from './dp-sgd.ts'
 import type { Examples } from './examples.ts'
 import type { Rng } from './random.ts'
-import { createRng, shuffleInPlace } from './random.ts'
+import { createRng, deriveSeed, shuffleInPlace } from './random.ts'
 import type { TrainingShard } from './training-shard.ts'
 import type { EvaluationResult, EvaluationSplit, PrivateTrainResult, PrivateTraining, TrainResult } from './trainer.ts'
 
@@ -23,6 +23,8 @@ export class TrainingCore {
   readonly training: TrainingSpec
   readonly shard: TrainingShard
   readonly parameterCount: number
+  /** Seeds the batches: the order they visit the train part, or with a round, that round's own order. */
+  readonly samplingSeed: number
   readonly #rng: Rng
   readonly #order: Int32Array
   #cursor: number
@@ -37,6 +39,7 @@ export class TrainingCore {
     this.training = training
     this.shard = shard
     this.parameterCount = parameterCount(model)
+    this.samplingSeed = samplingSeed
     this.#rng = createRng(samplingSeed)
     this.#order = shuffleInPlace(Int32Array.from({ length: shard.train.count }, (_, i) => i), this.#rng)
     this.#cursor = 0
@@ -49,22 +52,26 @@ export class TrainingCore {
 
   /**
    * Run `steps` SGD steps from `weights`. Batches walk a seeded permutation of the train part,
-   * reshuffled after each pass, continuing from where the previous call stopped.
-   * @throws WeightsShapeError, or RangeError for non-finite weights or a bad step count.
+   * reshuffled after each pass, continuing from where the previous call stopped. With `round`,
+   * the round's batches depend on nothing else: they walk a permutation of their own, seeded
+   * by {@link roundSeed} (so the ledger can re-run a round's training from its start model).
+   * @throws WeightsShapeError, or RangeError for non-finite weights, a bad step count or round.
    */
-  train (weights: Float32Array, steps: number = this.training.localSteps): TrainResult {
+  train (weights: Float32Array, steps: number = this.training.localSteps, round?: number): TrainResult {
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps: got ${steps}, expected a positive integer`)
+    if (round !== undefined && !(Number.isSafeInteger(round) && round >= 0)) throw new RangeError(`round: got ${round}, expected a whole number >= 0`)
     checkWeights(this.model, weights)
     const { batchSize, learningRate } = this.training
     const { features } = this.shard
     const batchX = new Float32Array(batchSize * features)
     const batchY = new Int32Array(batchSize)
+    const batches = round === undefined ? this.#batches : roundBatches(this.shard.train.count, roundSeed(this.samplingSeed, round))
     let params = weightsToTensors(this.model, weights)
     const rate = tf.scalar(learningRate)
     let lossSum = 0
     try {
       for (let step = 0; step < steps; step++) {
-        this.#fillBatch(batchX, batchY)
+        this.#fillBatch(batchX, batchY, batches)
         const [loss, ...next] = tf.tidy(() => {
           const x = tf.tensor2d(batchX, [batchSize, features])
           const y = tf.oneHot(tf.tensor1d(batchY, 'int32'), this.model.classes)
@@ -155,16 +162,40 @@ export class TrainingCore {
     return { accuracy: correct / examples.count, loss: lossSum / examples.count }
   }
 
-  #fillBatch (x: Float32Array, y: Int32Array): void {
+  #fillBatch (x: Float32Array, y: Int32Array, nextRow: () => number): void {
     const { features, train } = this.shard
     for (let i = 0; i < y.length; i++) {
-      if (this.#cursor === this.#order.length) {
-        shuffleInPlace(this.#order, this.#rng)
-        this.#cursor = 0
-      }
-      const row = this.#order[this.#cursor++] as number
+      const row = nextRow()
       x.set(train.x.subarray(row * features, (row + 1) * features), i * features)
       y[i] = train.y[row] as number
     }
+  }
+
+  /** The next row of the walk that continues from call to call. */
+  readonly #batches = (): number => {
+    if (this.#cursor === this.#order.length) {
+      shuffleInPlace(this.#order, this.#rng)
+      this.#cursor = 0
+    }
+    return this.#order[this.#cursor++] as number
+  }
+}
+
+/** The seed of a round's batches: the node's sampling seed mixed with the round. */
+export function roundSeed (samplingSeed: number, round: number): number {
+  return deriveSeed(samplingSeed, Math.floor(round / 2 ** 32), round >>> 0)
+}
+
+/** Rows of a round's own walk: a permutation of `count` rows seeded by `seed`, shuffled again after each pass. */
+function roundBatches (count: number, seed: number): () => number {
+  const rng = createRng(seed)
+  const order = shuffleInPlace(Int32Array.from({ length: count }, (_, i) => i), rng)
+  let cursor = 0
+  return () => {
+    if (cursor === order.length) {
+      shuffleInPlace(order, rng)
+      cursor = 0
+    }
+    return order[cursor++] as number
   }
 }

@@ -7,7 +7,7 @@ import type { EvaluationResult, EvaluationSplit, PrivateTrainResult, PrivateTrai
 
 /** A call from a `ModelTrainer` to its worker. */
 export type WorkerRequest =
-  | { readonly id: number, readonly op: 'train', readonly weights: Float32Array, readonly steps: number | undefined }
+  | { readonly id: number, readonly op: 'train', readonly weights: Float32Array, readonly steps: number | undefined, readonly round: number | undefined }
   | { readonly id: number, readonly op: 'train-private', readonly weights: Float32Array, readonly privacy: PrivateTraining }
   | { readonly id: number, readonly op: 'evaluate', readonly weights: Float32Array, readonly split: EvaluationSplit }
 

@@ -124,7 +124,10 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     const localTrainer = surface.timedTrainer({
       // The signal cuts a long training step short: the stop closes the trainer, which ends its worker.
       // A private node spends and saves its steps before it trains (NodePrivacy.train).
-      train: async (weights: Float32Array) => privacy === undefined ? trainer.train(weights, undefined, { signal }) : privacy.train(trainer, weights, { signal }),
+      // Plain rounds draw their batches from the round's own seed, so the ledger can re-run them.
+      train: async (weights: Float32Array, round?: number) => privacy === undefined
+        ? trainer.train(weights, undefined, { signal, ...(round === undefined ? {} : { round }) })
+        : privacy.train(trainer, weights, { signal }),
       evaluateHoldout: async (weights: Float32Array) => trainer.evaluate(weights, 'holdout', { signal })
     })
     const streak = new KeptOwnStreak(aggregator.name)
@@ -132,7 +135,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     const budgetSpent = new AbortController()
     recorder = await RoundRecorder.open({
       dataDir: config.dataDir, privateKey, manifest, networkId: id, datasetFingerprint: trainer.datasetFingerprint,
-      examples: trainer.shardSize, backend: trainer.backend, seed: config.dataSeed, keepInputRounds: config.ledgerKeepInputs, log
+      examples: trainer.shardSize, backend: trainer.backend, seed: trainer.samplingSeed, keepInputRounds: config.ledgerKeepInputs, log
     })
     const ledger = recorder
     const loop = new RoundLoop({

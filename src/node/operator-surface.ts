@@ -98,11 +98,11 @@ export class OperatorSurface {
     const phase = (p: NodePhase): void => { this.state.setPhase(p) }
     return {
       timing,
-      train: async weights => {
+      train: async (weights, round) => {
         phase('training')
         const started = performance.now()
         try {
-          return await trainer.train(weights)
+          return await trainer.train(weights, round)
         } finally {
           timing.trainingMs = performance.now() - started
           phase('waiting')

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { roundSeed } from '../model/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
@@ -24,7 +25,7 @@ export interface RoundRecorderInit {
   readonly datasetFingerprint: string
   readonly examples: { readonly train: number, readonly holdout: number }
   readonly backend: string
-  /** The node's data seed: with its shard it fixes the order in which training draws examples. */
+  /** The node's sampling seed (Trainer.samplingSeed): with the round it fixes which examples a round's training draws (roundSeed, recorded as the entry's seed). */
   readonly seed: number
   /** Rounds for which peers' input models are kept in `<data-dir>/models/` (the `ledgerKeepInputs` setting). @default RETAINED_INPUT_ROUNDS */
   readonly keepInputRounds?: number
@@ -100,7 +101,7 @@ export class RoundRecorder {
     const held = trace.peerInputs.flatMap(i => (i.weights === undefined ? [] : [{ weights: i.weights, hash: i.announcement.modelHash }]))
     await ledger.append('training', {
       round, startModel, data: this.#commitment, steps: training.localSteps, batchSize: training.batchSize, learningRate: training.learningRate,
-      seed: this.#init.seed, loss: Number.isFinite(summary.loss) ? summary.loss : null, backend: this.#init.backend, model: trained
+      seed: roundSeed(this.#init.seed, round), loss: Number.isFinite(summary.loss) ? summary.loss : null, backend: this.#init.backend, model: trained
     })
     if (trace.announcement !== undefined) {
       await ledger.append('announcement', { round, model: trace.announcement.modelHash, signature: trace.announcement.signature, checkpointSize: ledger.checkpoint?.size ?? 0 })

@@ -31,7 +31,7 @@ describe('the audit ledger of a real swarm', function () {
     assert.ok(withHead.length >= 3 * 3 - 1, `${withHead.length} peer inputs carried a checkpoint`)
   })
 
-  it('exports a node\'s log, which verifies elsewhere with the peer id alone, and reproduces round 1', async () => {
+  it('exports a node\'s log, which verifies elsewhere with the peer id alone, and reproduces round 1\'s aggregate and training', async () => {
     const dataDir = join(temp.path, 'swarm', 'node-2')
     const out = join(temp.path, 'node-2.ledger')
     assert.equal((await runCli(['ledger', 'export', '--data-dir', dataDir, '--out', out])).code, 0)
@@ -40,8 +40,9 @@ describe('the audit ledger of a real swarm', function () {
     const peerId = /^2 +(12D3KooW\w+)/m.exec(swarm.stdout)?.[1] as string
     const verified = await runCli(['ledger', 'verify', '--file', join(auditor, 'node-2.ledger'), '--peer', peerId])
     assert.equal(verified.code, 0, verified.stderr)
-    const reproduced = await runCli(['ledger', 'reproduce', '--data-dir', dataDir, '--round', '1'])
+    const reproduced = await runCli(['ledger', 'reproduce', '--data-dir', dataDir, '--round', '1', '--training'])
     assert.equal(reproduced.code, 0, reproduced.stderr)
-    assert.match(reproduced.stdout, /^round 1: \S+ over 4 inputs \(entry \d+\) reproduces [0-9a-f]{64} bit for bit\n$/)
+    // The aggregate from the stored inputs, and the local training re-run on the node's own data from the round's seed.
+    assert.match(reproduced.stdout, /^round 1: \S+ over 4 inputs \(entry \d+\) reproduces [0-9a-f]{64} bit for bit\nround 1: local training \(entry \d+, \d+ steps on \w+\) reproduces [0-9a-f]{64} bit for bit\n$/)
   })
 })

@@ -55,6 +55,20 @@ describe('model/TrainingCore', () => {
     assert.deepEqual(run(), a)
   })
 
+  it('draws a round\'s batches from that round\'s seed alone: the same round re-runs bit for bit after any history', () => {
+    const core = new TrainingCore(MLP, TRAINING, blobShard(8), 5)
+    const start = core.initialWeights()
+    const round7 = core.train(start, undefined, 7)
+    // Other calls in between, with and without a round, change nothing for round 7.
+    core.train(start)
+    core.train(start, 3, 8)
+    assert.deepEqual(core.train(start, undefined, 7), round7)
+    assert.deepEqual(new TrainingCore(MLP, TRAINING, blobShard(8), 5).train(start, undefined, 7), round7)
+    assert.notDeepEqual(core.train(start, undefined, 8).weights, round7.weights)
+    assert.notDeepEqual(new TrainingCore(MLP, TRAINING, blobShard(8), 6).train(start, undefined, 7).weights, round7.weights)
+    assert.throws(() => core.train(start, undefined, -1), /round: got -1/)
+  })
+
   it('runs the number of steps asked for', () => {
     const core = new TrainingCore(MLP, TRAINING, blobShard(8), 5)
     assert.equal(core.train(core.initialWeights()).sampleCount, 10 * 16)
