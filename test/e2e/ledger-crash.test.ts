@@ -10,7 +10,7 @@ import { DaemonProcess, runCli, tempDir, writeManifest } from './daemon-fixture.
  * and afterwards its ledger verifies and its rounds carry on from its checkpoint.
  */
 describe('the audit ledger across SIGKILLs', function () {
-  this.timeout(240_000)
+  this.timeout(600_000)
   const KILLS = 20
 
   it('verifies and resumes after a node is killed mid-round again and again', async () => {

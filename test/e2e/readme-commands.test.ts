@@ -27,7 +27,7 @@ function readmeCommands (): string[][] {
 }
 
 describe('the README\'s commands', function () {
-  this.timeout(60_000)
+  this.timeout(180_000)
   const commands = readmeCommands()
 
   it('finds the commands it shows', () => {
