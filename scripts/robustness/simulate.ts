@@ -6,7 +6,6 @@
  */
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator, mean } from '../../src/aggregation/index.ts'
 import { loadDataset, parsePartition, trainingShardOf } from '../../src/model/index.ts'
@@ -22,6 +21,7 @@ import type { AggregationSpec, NetworkManifest } from '../../src/protocol/index.
 import { computeEpsilon, smallestNoiseMultiplier } from '../../src/privacy/index.ts'
 import { BATCH_SIZE, EVAL_EVERY, LEARNING_RATE, LOCAL_STEPS, NODES } from './scenarios.ts'
 import type { Scenario } from './scenarios.ts'
+import { simulatedPeerKey } from '../simulated-peer-key.ts'
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
 /** Test examples used for the accuracy curve every EVAL_EVERY rounds; the final figures use the whole test set. */
@@ -212,7 +212,7 @@ async function runSwarm (
 ): Promise<Float32Array[]> {
   const controller = new AbortController()
   const network = new InProcessNetwork()
-  const keys = await Promise.all(trainers.map((_, i) => generateKeyPairFromSeed('Ed25519', seedBytes(s.seed, i))))
+  const keys = await Promise.all(trainers.map((_, i) => simulatedPeerKey(s.seed, i)))
   const ids = keys.map(k => peerIdFromPrivateKey(k).toString())
   const colluders = ids.slice(honestCount)
   const aggregator = createAggregator(manifest.aggregation)
@@ -284,13 +284,6 @@ function evaluator (reference: InProcessTrainer, dataset: Dataset, count: number
   const shard: TrainingShard = reference.core.shard
   const test = { x: dataset.test.x.subarray(0, count * shard.features), y: dataset.test.y.subarray(0, count), count: Math.min(count, dataset.test.count) }
   return new TrainingCore(reference.core.model, reference.core.training, { ...shard, test }, 0)
-}
-
-function seedBytes (seed: number, index: number): Uint8Array {
-  const bytes = new Uint8Array(32)
-  new DataView(bytes.buffer).setUint32(0, seed)
-  new DataView(bytes.buffer).setUint32(4, index + 1)
-  return bytes
 }
 
 function squaredDistance (a: Float32Array, b: Float32Array): number {

@@ -14,7 +14,6 @@
  * deadline is set above that (ROUND_DEADLINE_MS_PER_PEER per peer).
  */
 import { readFileSync } from 'node:fs'
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator } from '../../src/aggregation/index.ts'
 import { loadDataset, trainingShardOf } from '../../src/model/index.ts'
@@ -23,6 +22,7 @@ import { InProcessNetwork, RoundLoop, silentLogger } from '../../src/round/index
 import type { LocalTrainer } from '../../src/round/index.ts'
 import { DEFAULT_MANIFEST, networkId } from '../../src/protocol/index.ts'
 import type { NetworkManifest } from '../../src/protocol/index.ts'
+import { simulatedPeerKey } from '../simulated-peer-key.ts'
 
 /** Round deadline per simulated peer, ms: one thread trains them all, one after another. */
 const ROUND_DEADLINE_MS_PER_PEER = 200
@@ -92,7 +92,7 @@ export async function simulate (options: SimulationOptions): Promise<SimulationR
     const trainerOptions = { model: manifest.model, training: manifest.training, data: { kind: 'mnist' } as const, shard: { index, count: nodes }, seed, backend: 'wasm' as const }
     const trainer = await InProcessTrainer.fromShard(trainerOptions, trainingShardOf(dataset, trainerOptions))
     trainers.push(trainer)
-    const privateKey = await generateKeyPairFromSeed('Ed25519', seedBytes(seed, index))
+    const privateKey = await simulatedPeerKey(seed, index)
     const peerId = peerIdFromPrivateKey(privateKey).toString()
     const local: LocalTrainer = {
       // Synchronous, so that the time measured is this peer's training alone (one thread runs them all).
@@ -163,13 +163,6 @@ export function peakRssMiB (pid: number): number {
   } catch {
     return NaN
   }
-}
-
-function seedBytes (seed: number, index: number): Uint8Array {
-  const bytes = new Uint8Array(32)
-  new DataView(bytes.buffer).setUint32(0, seed)
-  new DataView(bytes.buffer).setUint32(4, index + 1)
-  return bytes
 }
 
 function flag (name: string, fallback: number): number {
