@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { encodeModel, payloadHash, signAnnouncement, TransferError } from '../../src/protocol/index.ts'
+import { encodeModel, payloadHash, TransferError } from '../../src/protocol/index.ts'
 import { BulkChannel, Libp2pRoundNetwork, bootstrapAddress, createMeshtrainLibp2p, parseNetworkKey } from '../../src/network/index.ts'
 import type { MeshtrainLibp2p, NetworkKey } from '../../src/network/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
-import type { UpdateAnnouncement } from '../../src/protocol/index.ts'
+import { TEST_NETWORK_ID, testAnnouncement } from './test-announcement.ts'
 
-const NETWORK_ID = '0123456789abcdef0123456789abcdef'
+const NETWORK_ID = TEST_NETWORK_ID
 
 /** Everything a test started, stopped in afterEach in reverse order. */
 let running: Array<() => Promise<void>> = []
@@ -59,23 +59,6 @@ async function connect (from: Member, to: Member): Promise<void> {
     .catch(async () => { await from.node.dial((await import('@multiformats/multiaddr')).multiaddr(address)) })
 }
 
-/** An announcement `member` signs for `payload`, advertising `bulkPort`. */
-async function announcement (member: Member, payload: Uint8Array, bulkPort: number | undefined): Promise<UpdateAnnouncement> {
-  return await signAnnouncement({
-    networkId: NETWORK_ID,
-    peerId: member.node.peerId.toString(),
-    round: 1,
-    modelHash: payloadHash(payload),
-    byteLength: payload.byteLength,
-    encoding: 'f32le',
-    sampleCount: 100,
-    loss: 0.5,
-    datasetFingerprint: 'test',
-    ledgerHead: '',
-    ...(bulkPort === undefined ? {} : { bulkPort })
-  }, member.privateKey)
-}
-
 function testKey (): NetworkKey {
   return parseNetworkKey(new TextEncoder().encode(`/key/swarm/psk/1.0.0/\n/base16/\n${randomBytes(32).toString('hex')}`), 'test')
 }
@@ -99,7 +82,7 @@ describe('bulk channel (two real libp2p nodes on 127.0.0.1)', function () {
     const payload = encodeModel(weights(2_000_000), 'float32') // 8 MB: hashed in the worker thread
     const port = b.network.bulkPort
     assert.ok(port !== undefined && port > 0, 'the bulk channel listens')
-    const published = await announcement(b, payload, port)
+    const published = await testAnnouncement(b, payload, { bulkPort: port })
     await b.network.announce(published, payload)
     const fetched = await a.network.fetchPayload(published, AbortSignal.timeout(20_000))
     assert.equal(payloadHash(fetched), published.modelHash)
@@ -121,7 +104,7 @@ describe('bulk channel (two real libp2p nodes on 127.0.0.1)', function () {
       (err: unknown) => err instanceof TransferError && err.code === 'bad-certificate' && err.message.includes(`expected ${b.node.peerId.toString()}`))
     // b's announcement pointing at the impostor's port (as a rewritten address would): the fetch
     // refuses the impostor and takes the model from b over libp2p.
-    const published = await announcement(b, payload, impostor.port)
+    const published = await testAnnouncement(b, payload, { bulkPort: impostor.port })
     await b.network.announce(published, payload)
     const fetched = await a.network.fetchPayload(published, AbortSignal.timeout(20_000))
     assert.equal(payloadHash(fetched), published.modelHash)
@@ -140,7 +123,7 @@ describe('bulk channel (two real libp2p nodes on 127.0.0.1)', function () {
     lying.servePayloads({ lookup: hash => (hash === payloadHash(payload) ? wrong : undefined) })
     running.push(async () => { await lying.stop() })
     await lying.start()
-    const published = await announcement(b, payload, lying.port)
+    const published = await testAnnouncement(b, payload, { bulkPort: lying.port })
     await b.network.announce(published, payload)
     await assert.rejects(a.network.fetchPayload(published, AbortSignal.timeout(20_000)), (err: unknown) => err instanceof TransferError && err.code === 'hash-mismatch')
     assert.deepEqual(a.network.stats().fetches, { bulk: 0, modelProtocol: 0 })
@@ -154,7 +137,7 @@ describe('bulk channel (two real libp2p nodes on 127.0.0.1)', function () {
     const b = await startMember({ networkKey, members, privateKey: keyB })
     await connect(a, b)
     const payload = encodeModel(weights(10_000), 'float32')
-    const published = await announcement(b, payload, b.network.bulkPort)
+    const published = await testAnnouncement(b, payload, { bulkPort: b.network.bulkPort })
     await b.network.announce(published, payload)
     await a.network.fetchPayload(published, AbortSignal.timeout(20_000))
     assert.deepEqual(a.network.stats().fetches, { bulk: 1, modelProtocol: 0 })

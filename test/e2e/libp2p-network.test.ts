@@ -4,7 +4,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { encodeAnnouncement, signAnnouncement } from '../../src/protocol/index.ts'
+import { encodeAnnouncement } from '../../src/protocol/index.ts'
 import { decodeModelPayload, encodeModelPayload, payloadHash } from '../../src/protocol/index.ts'
 import { modelProtocol } from '../../src/protocol/index.ts'
 import { TransferError } from '../../src/protocol/index.ts'
@@ -13,8 +13,9 @@ import { Libp2pRoundNetwork, OFFENCE_WEIGHTS } from '../../src/network/index.ts'
 import type { PrivateKey, Stream } from '@libp2p/interface'
 import type { UpdateAnnouncement } from '../../src/protocol/index.ts'
 import type { MeshtrainLibp2p } from '../../src/network/index.ts'
+import { TEST_NETWORK_ID, testAnnouncement } from './test-announcement.ts'
 
-const NETWORK_ID = '0123456789abcdef0123456789abcdef'
+const NETWORK_ID = TEST_NETWORK_ID
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
 
 interface Member {
@@ -103,20 +104,6 @@ function randomWeights (count: number, seed: number): Float32Array {
   return weights
 }
 
-async function announcementFor (member: { node: MeshtrainLibp2p, privateKey: PrivateKey }, payload: Uint8Array, round = 1): Promise<UpdateAnnouncement> {
-  return await signAnnouncement({
-    networkId: NETWORK_ID,
-    peerId: member.node.peerId.toString(),
-    round,
-    modelHash: payloadHash(payload),
-    byteLength: payload.byteLength,
-    encoding: 'f32le',
-    sampleCount: 100,
-    loss: 0.5,
-    datasetFingerprint: 'test',
-    ledgerHead: ''
-  }, member.privateKey)
-}
 
 async function rejectsWith (promise: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
@@ -147,7 +134,7 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     })
     for (const [i, member] of members.entries()) {
       const payload = encodeModelPayload(randomWeights(16, i + 1))
-      await member.network.announce(await announcementFor(member, payload), payload)
+      await member.network.announce(await testAnnouncement(member, payload), payload)
     }
     await waitFor('every node to see the two others', [seen], ['announcement'], () => received.every(list => list.length === 2))
     members.forEach((member, i) => {
@@ -160,7 +147,7 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
 
     // Garbage and an announcement signed by B but published by C: A rejects both, so neither
     // reaches any handler nor travels on to B.
-    const forged = encodeAnnouncement(await announcementFor(b, encodeModelPayload(randomWeights(16, 9)), 2))
+    const forged = encodeAnnouncement(await testAnnouncement(b, encodeModelPayload(randomWeights(16, 9)), { round: 2 }))
     await c.node.services.pubsub.publish(c.network.topic, new TextEncoder().encode('{"not": "an announcement"'))
     await c.node.services.pubsub.publish(c.network.topic, forged)
     await waitFor('A to reject both', [a.node.services.pubsub], ['gossipsub:heartbeat'],
@@ -185,7 +172,7 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     behind.network.onAnnouncement(() => ({ verdict: 'accept' }))
     for (let round = 1; round <= 5; round++) {
       const payload = encodeModelPayload(randomWeights(16, round))
-      await joiner.network.announce(await announcementFor(joiner, payload, round), payload)
+      await joiner.network.announce(await testAnnouncement(joiner, payload, { round }), payload)
     }
     await waitFor('S to refuse the five announcements R relayed', [behind.node.services.pubsub], ['gossipsub:heartbeat'],
       () => behind.network.validationCounts().get('not-a-member') === 5)
@@ -206,7 +193,7 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     const weights = randomWeights(2_000_000, 42)
     const payload = encodeModelPayload(weights)
     assert.equal(payload.byteLength, 8_000_000)
-    const announcement = await announcementFor(a, payload)
+    const announcement = await testAnnouncement(a, payload)
     await a.network.announce(announcement, payload)
 
     const started = performance.now()
@@ -215,7 +202,7 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     console.log(`      8,000,000 bytes over loopback in ${elapsedMs.toFixed(0)} ms`)
     assert.deepEqual(decodeModelPayload(fetched, announcement.modelHash, 2_000_000), weights)
 
-    const unknown = await announcementFor(a, encodeModelPayload(randomWeights(2_000_000, 7)))
+    const unknown = await testAnnouncement(a, encodeModelPayload(randomWeights(2_000_000, 7)))
     await rejectsWith(b.network.fetchPayload(unknown, AbortSignal.timeout(10_000)), 'not-found')
   })
 
@@ -224,7 +211,7 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     const liarMember = await startNode()
     const liar = liarMember.node
     const payload = encodeModelPayload(randomWeights(250_000, 3))
-    const announcement = await announcementFor(liarMember, payload)
+    const announcement = await testAnnouncement(liarMember, payload)
     let answer: (stream: Stream) => Promise<void> = async () => {}
     // The liar answers with a handler of its own in place of its model-transfer service.
     await liar.unhandle(modelProtocol(NETWORK_ID))
@@ -263,7 +250,7 @@ describe('libp2p round network (real nodes on 127.0.0.1)', function () {
     const server = await startMember()
     const client = await startMember({ bootstrap: [address(server.node)] })
     const payload = encodeModelPayload(randomWeights(1_000, 5))
-    const announcement = await announcementFor(server, payload)
+    const announcement = await testAnnouncement(server, payload)
     await server.network.announce(announcement, payload)
     // Four streams that never send their request hold all four per-peer slots until they close.
     const idle = await Promise.all([1, 2, 3, 4].map(async () =>
