@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { createAggregator } from '../aggregation/index.ts'
 import { ConfigError, InputError, RuntimeFailure } from '../errors/index.ts'
-import { ModelStore, ledgerPaths } from '../ledger/index.ts'
+import { ModelStore, aggregateInputs, ledgerPaths } from '../ledger/index.ts'
 import type { AnyLedgerEntry, LedgerEntry } from '../ledger/index.ts'
 import { boolean, integerIn, readConfigFile, readManifestFile, reproduceTraining, resolveConfig, resolveSettings, settingsHelp, trainerOptionsOf } from '../node/index.ts'
 import type { ReproducedTraining } from '../node/index.ts'
@@ -57,9 +57,10 @@ export interface ReproducedAggregate {
  * @throws ConfigError when the round has no aggregate; RuntimeFailure when an input is not held or does not match its hash.
  */
 export async function reproduceAggregate (entries: readonly AnyLedgerEntry[], models: ModelStore, round: number): Promise<ReproducedAggregate> {
-  const entry = entries.findLast((e): e is LedgerEntry<'aggregate'> => e.kind === 'aggregate' && e.body.round === round)
-  if (entry === undefined) throw new ConfigError('round', `--round ${round}: no aggregate recorded for that round (the node kept its own model, caught up past it, or has not run it)`)
-  const { rule, options, inputs, output } = entry.body
+  const entry = entries.findLast((e): e is LedgerEntry<'aggregate'> => e.kind === 'aggregate' && e.body.round === round && e.body.output !== null)
+  if (entry?.body.output == null) throw new ConfigError('round', `--round ${round}: no aggregate recorded for that round (the node kept its own model, caught up past it, or has not run it)`)
+  const { rule, options, output } = entry.body
+  const inputs = aggregateInputs(entry.body)
   const weights: Float32Array[] = []
   for (const [i, hash] of inputs.entries()) {
     const model = await models.get(hash)
@@ -91,7 +92,7 @@ export async function ledgerReproduceCommand (argv: string[]): Promise<void> {
   const entries = await verifiedEntries(dataDir)
   const models = new ModelStore(ledgerPaths(dataDir).models)
   const round = options.round
-  const hasAggregate = entries.some(e => e.kind === 'aggregate' && e.body.round === round)
+  const hasAggregate = entries.some(e => e.kind === 'aggregate' && e.body.round === round && e.body.output !== null)
   const aggregate = hasAggregate ? await reproduceAggregate(entries, models, round) : undefined
   let training: ReproducedTraining | undefined
   let skipped: string | undefined

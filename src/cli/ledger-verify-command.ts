@@ -3,8 +3,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { PublicKey } from '@libp2p/interface'
 import { ConfigError, InputError, RuntimeFailure } from '../errors/index.ts'
 import { formatLedgerFailure, parseLedgerExport, verifyLedgerDirectory, verifyRecords, witnessedCheckpointFailure } from '../ledger/index.ts'
-import type { LedgerReport, VerifyOptions } from '../ledger/index.ts'
-import { boolean, listOf, parsePeerId, resolveSettings, settingsHelp } from '../node/index.ts'
+import type { LedgerReport } from '../ledger/index.ts'
+import { listOf, parsePeerId, resolveSettings, settingsHelp } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
 import { DATA_DIR_OPTION } from './data-dir-option.ts'
 import { nodeIdentity } from './ledger-options.ts'
@@ -23,21 +23,17 @@ export const LEDGER_VERIFY_SETTINGS = {
   peerExport: {
     kind: 'list', default: Object.freeze([]) as readonly string[], defaultText: 'none', arg: 'FILE', allowed: 'files written by meshtrain ledger export on other nodes', persistent: false,
     help: 'with --data-dir: check the checkpoints this node recorded from that peer against the peer\'s exported log (a fork shows)', parse: listOf((raw: string) => raw)
-  },
-  everySignature: {
-    kind: 'boolean', default: false as boolean, defaultText: 'off', allowed: 'on or off', persistent: false, parse: boolean,
-    help: 'check every entry\'s own signature, also where the signed checkpoint already vouches for the entry'
   }
 } as const
 
 const HELP = `usage: meshtrain ledger verify --data-dir DIR [--peer-export FILE ...]
        meshtrain ledger verify --file FILE --peer PEER_ID
 
-Decodes every entry strictly and checks the chain, the Merkle root against the signed checkpoint,
-the signatures and, for a data directory, the models it holds against their hashes. The entries a
-checkpoint covers are authenticated by its one signature (it signs their Merkle root); the entries
-after it, or all of them when anything fails or with --every-signature, by their own. Exit 0 when
-all holds; 1 with the first failure (entry number, what is wrong); 2 for bad options.
+Decodes every entry strictly and checks the chain, the peer table references, the Merkle root
+against the signed checkpoint and its signature and, for a data directory, the models it holds
+against their hashes. The checkpoint's one signature authenticates every entry it covers (it
+signs their Merkle root); entries after it (a round in progress) are counted, not signed yet.
+Exit 0 when all holds; 1 with the first failure (entry number, what is wrong); 2 for bad options.
 With --peer-export, also checks the checkpoints this node recorded from each exporting peer
 against that peer's log: a peer that showed this node one history and its export another is
 named with the entry that witnessed it.
@@ -46,7 +42,8 @@ named with the entry that witnessed it.
 
 /** The one line printed for a log that verified. */
 export function verifiedLine (what: string, report: LedgerReport, checkpointSize: number | undefined): string {
-  return `ledger ok: ${what}: ${report.entries.length} entries, root ${report.root}${checkpointSize === undefined ? ', no checkpoint yet' : `, checkpoint of ${checkpointSize} entries verified`}`
+  const unsigned = report.unsigned > 0 ? ` (${report.unsigned} entries after it, not signed yet)` : ''
+  return `ledger ok: ${what}: ${report.entries.length} entries, root ${report.root}${checkpointSize === undefined ? ', no checkpoint yet' : `, checkpoint of ${checkpointSize} entries verified${unsigned}`}`
 }
 
 /** `meshtrain ledger verify`. */
@@ -58,18 +55,18 @@ export async function ledgerVerifyCommand (argv: string[]): Promise<void> {
   if (options.file !== '' && dataDir !== '') throw new ConfigError('file', '--file and --data-dir verify different things: give one of them')
   if (options.file !== '') {
     if (options.peer === '') throw new ConfigError('peer', '--file needs --peer PEER_ID: the peer whose log the export should be')
-    process.stdout.write(await verifyExportFile(options.file, options.peer, { everySignature: options.everySignature }) + '\n')
+    process.stdout.write(await verifyExportFile(options.file, options.peer) + '\n')
     return
   }
   if (dataDir === '') throw new ConfigError('dataDir', '--data-dir DIR is required (or --file FILE --peer PEER_ID)')
   const { key, peerId } = await nodeIdentity(dataDir)
-  const report = await verifyLedgerDirectory(dataDir, peerId, key.publicKey, { everySignature: options.everySignature })
+  const report = await verifyLedgerDirectory(dataDir, peerId, key.publicKey)
   if (report.failure !== undefined) throw new RuntimeFailure('ledger-invalid', `ledger of ${dataDir}: ${formatLedgerFailure(report.failure)}`)
   const checkpoint = await readFile(`${dataDir}/ledger/checkpoint`, 'utf8').then(t => Number(t.split(':')[0]), () => undefined)
   process.stdout.write(verifiedLine(dataDir, report, checkpoint) + '\n')
   for (const file of options.peerExport) {
     const exported = await readExport(file)
-    const peerLog = await verifyRecords(exported.records, exported.peerId, publicKeyOf(exported.peerId), exported.checkpoint, { everySignature: options.everySignature })
+    const peerLog = await verifyRecords(exported.records, exported.peerId, publicKeyOf(exported.peerId), exported.checkpoint)
     if (peerLog.failure !== undefined) throw new RuntimeFailure('ledger-invalid', `export ${file} of ${exported.peerId}: ${formatLedgerFailure(peerLog.failure)}`)
     const witnessed = witnessedCheckpointFailure(report.entries, exported.peerId, peerLog.entries, exported.checkpoint?.time)
     if (witnessed.failure !== undefined) throw new RuntimeFailure('ledger-fork', `ledger of ${dataDir}: ${formatLedgerFailure(witnessed.failure)}`)
@@ -98,10 +95,10 @@ function publicKeyOf (peer: string): PublicKey {
  * @returns the line to print.
  * @throws InputError when the file cannot be read or is not an export; RuntimeFailure naming the first failure.
  */
-export async function verifyExportFile (file: string, peer: string, options: VerifyOptions = {}): Promise<string> {
+export async function verifyExportFile (file: string, peer: string): Promise<string> {
   const exported = await readExport(file)
   const publicKey = publicKeyOf(peer)
-  const report = await verifyRecords(exported.records, peer, publicKey, exported.checkpoint, options)
+  const report = await verifyRecords(exported.records, peer, publicKey, exported.checkpoint)
   const failure = report.failure
   if (failure !== undefined) throw new RuntimeFailure('ledger-invalid', `export ${file} of ${peer}: ${formatLedgerFailure(failure)}`)
   return verifiedLine(`export ${file} of ${peer}`, report, exported.checkpoint?.size)

@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import type { EntryBody, EntryKind } from './entry-kinds.ts'
-import { GENESIS_PREV, decodeEntry, encodeEntry, entryHash, signEntry } from './ledger-entry.ts'
+import { GENESIS_PREV, decodeEntry, encodeEntry, entryHash } from './ledger-entry.ts'
 import type { AnyLedgerEntry, StoredEntry } from './ledger-entry.ts'
 import { formatCheckpoint, parseCheckpoint, signCheckpoint } from './ledger-checkpoint.ts'
 import type { LedgerCheckpoint } from './ledger-checkpoint.ts'
@@ -18,7 +18,7 @@ import { ModelStore } from './model-store.ts'
 /** What opening a node's log needs. */
 export interface AuditLedgerInit {
   readonly dataDir: string
-  /** The node's libp2p key: signs every entry and checkpoint. */
+  /** The node's libp2p key: signs each checkpoint (and through its Merkle root, every entry it covers). */
   readonly privateKey: PrivateKey
   /** Where the warnings of start-up go (a torn tail cut, an unfinished round rolled back). */
   readonly warn: (line: string) => void
@@ -31,9 +31,10 @@ const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 /**
  * A node's append-only audit log in `<data-dir>/ledger/`, with its models in `<data-dir>/models/`.
  *
- * Durability: {@link append} writes the record at once; {@link commit}, at the end of each round,
- * fsyncs the file, then signs a checkpoint over the whole log and replaces the checkpoint file
- * atomically. Only committed checkpoints are ever published, so at start-up
+ * Durability: {@link append} keeps the round's records in memory; {@link commit}, at the end of
+ * each round, writes them in one write, fsyncs the file, then signs a checkpoint over the whole log
+ * (the round's one signature) and replaces the checkpoint file atomically. Only committed
+ * checkpoints are ever published, so at start-up
  * {@link AuditLedger.open} may cut the log back to its last checkpoint (entries of a round a crash
  * interrupted, which no peer has seen a checkpoint of) and cuts a torn last record, warning each
  * time; a log shorter than its checkpoint is refused.
@@ -47,6 +48,11 @@ export class AuditLedger {
   readonly #file: FileHandle
   readonly #entries: StoredEntry[]
   readonly #frontier = new MerkleFrontier()
+  /** The peer table: peer ids in the order of the log's `peer` entries (an entry names a peer by its index here). */
+  readonly #peers: string[] = []
+  readonly #peerIndex = new Map<string, number>()
+  /** Records appended since the last commit, not yet written. */
+  #pending: Uint8Array[] = []
   #checkpoint: LedgerCheckpoint | undefined
 
   private constructor (init: AuditLedgerInit, paths: LedgerPaths, file: FileHandle, entries: StoredEntry[], checkpoint: LedgerCheckpoint | undefined) {
@@ -56,8 +62,8 @@ export class AuditLedger {
     this.#privateKey = init.privateKey
     this.#now = init.now ?? Date.now
     this.#file = file
-    this.#entries = entries
-    for (const e of entries) this.#frontier.append(e.hash)
+    this.#entries = []
+    for (const e of entries) this.#remember(e)
     this.#checkpoint = checkpoint
   }
 
@@ -135,21 +141,49 @@ export class AuditLedger {
     return toHex(this.#frontier.root())
   }
 
-  /** Sign an entry of `kind`, chain it to the last one and append it to the file (durable at the next {@link commit}). */
-  async append<K extends EntryKind> (kind: K, body: EntryBody<K>): Promise<StoredEntry> {
+  /** The log's peer table: peer ids in the order of its `peer` entries. */
+  get peers (): readonly string[] {
+    return this.#peers
+  }
+
+  /**
+   * Chain an entry of `kind` to the last one and append it (written and durable at the next
+   * {@link commit}). The entry kept is the one decoded from its bytes (scores rounded to float32).
+   * @throws RangeError naming a field whose value is outside its type.
+   */
+  append<K extends EntryKind> (kind: K, body: EntryBody<K>): StoredEntry {
     const last = this.#entries.at(-1)
-    const entry = await signEntry({ seq: this.#entries.length, prev: last === undefined ? GENESIS_PREV : toHex(last.hash), time: this.#now(), kind, body }, this.#privateKey)
-    const bytes = encodeEntry(entry)
-    await this.#file.write(encodeRecord(bytes))
-    // A LedgerEntry<K> is one member of the AnyLedgerEntry union; TypeScript cannot see it for a generic K.
-    const stored: StoredEntry = { entry: entry as unknown as AnyLedgerEntry, bytes, hash: entryHash(bytes) }
-    this.#entries.push(stored)
-    this.#frontier.append(stored.hash)
+    const bytes = encodeEntry({ seq: this.#entries.length, prev: last === undefined ? GENESIS_PREV : toHex(last.hash), time: this.#now(), kind, body } as AnyLedgerEntry)
+    const stored: StoredEntry = { entry: decodeEntry(bytes), bytes, hash: entryHash(bytes) }
+    this.#pending.push(encodeRecord(bytes))
+    this.#remember(stored)
     return stored
   }
 
-  /** Make every appended entry durable, then sign and store a checkpoint over the whole log. */
+  /** The index of `peer` in the peer table, adding a `peer` entry first when it is not listed yet. */
+  peerIndex (peer: string): number {
+    const index = this.#peerIndex.get(peer)
+    if (index !== undefined) return index
+    this.append('peer', { peer })
+    return this.#peers.length - 1
+  }
+
+  #remember (stored: StoredEntry): void {
+    this.#entries.push(stored)
+    this.#frontier.append(stored.hash)
+    if (stored.entry.kind === 'peer') {
+      this.#peerIndex.set(stored.entry.body.peer, this.#peers.length)
+      this.#peers.push(stored.entry.body.peer)
+    }
+  }
+
+  /** Write and fsync every appended entry (one write), then sign and store a checkpoint over the whole log: the round's one signature. */
   async commit (): Promise<LedgerCheckpoint> {
+    if (this.#pending.length > 0) {
+      const records = Buffer.concat(this.#pending)
+      this.#pending = []
+      await this.#file.write(records)
+    }
     await this.#file.sync()
     const checkpoint = await signCheckpoint(this.peerId, { size: this.size, root: this.root(), time: this.#now() }, this.#privateKey)
     await atomicWrite(this.paths.checkpoint, new TextEncoder().encode(formatCheckpoint(checkpoint) + '\n'))
@@ -157,7 +191,7 @@ export class AuditLedger {
     return checkpoint
   }
 
-  /** Close the file. Entries not yet committed stay in it, to be rolled back at the next open. */
+  /** Close the file. Entries not yet committed are dropped (a crash would have rolled them back). */
   async close (): Promise<void> {
     await this.#file.close()
   }

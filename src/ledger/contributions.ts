@@ -1,9 +1,10 @@
-import type { AnyLedgerEntry, LedgerEntry } from './ledger-entry.ts'
+import type { AnyLedgerEntry } from './ledger-entry.ts'
 import type { Verdict } from './entry-kinds.ts'
+import { peerInputsOf } from './peer-table.ts'
 
 /**
- * Contribution accounting: cheap per-round scores of each peer input, recorded in its
- * `peer-input` entry, and their sums per peer over a range of rounds.
+ * Contribution accounting: cheap per-round scores of each peer input, recorded with it in the
+ * round's `aggregate` entry, and their sums per peer over a range of rounds.
  */
 
 /** The scores of one peer input against the round's aggregate. */
@@ -52,12 +53,10 @@ export interface PeerContribution {
   readonly meanDistance: number | null
 }
 
-/** Sum the `peer-input` entries of rounds `from` to `to` (inclusive) per peer, peers in id order. */
+/** Sum the peer inputs of rounds `from` to `to` (inclusive) per peer, peers in id order. */
 export function contributionTotals (entries: readonly AnyLedgerEntry[], from = 0, to = Number.MAX_SAFE_INTEGER): PeerContribution[] {
   const byPeer = new Map<string, { inputs: number, used: number, refused: Partial<Record<Verdict, number>>, cosineSum: number, distanceSum: number, scored: number }>()
-  for (const entry of entries) {
-    if (entry.kind !== 'peer-input') continue
-    const { body } = entry as LedgerEntry<'peer-input'>
+  for (const body of peerInputsOf(entries)) {
     if (body.round < from || body.round > to) continue
     const p = byPeer.get(body.peer) ?? { inputs: 0, used: 0, refused: {}, cosineSum: 0, distanceSum: 0, scored: 0 }
     p.inputs++

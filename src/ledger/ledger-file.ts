@@ -7,8 +7,15 @@ import { MAX_LEDGER_ENTRY_BYTES } from './ledger-entry.ts'
  * only; a crash can leave a torn last record, which {@link parseLedgerFile} reports.
  */
 
-/** First bytes of a ledger file: the format and its version. */
-export const LEDGER_FILE_MAGIC = new TextEncoder().encode('MTLEDG1\n')
+/** First bytes of a ledger file: the format and its version (2: binary entries, docs/wire.md §10.4). */
+export const LEDGER_FILE_MAGIC = new TextEncoder().encode('MTLEDG2\n')
+
+/** First bytes of a ledger file of format 1 (JSON entries, each signed), which this version refuses. */
+const LEDGER_FILE_MAGIC_V1 = new TextEncoder().encode('MTLEDG1\n')
+
+/** What a reader says of a log in format 1. */
+export const LEDGER_FORMAT_1_REFUSED = 'a ledger in format 1 (JSON entries, written by meshtrain before ledger format 2); this meshtrain reads format 2 only: ' +
+  'verify it with the meshtrain that wrote it, and move <data-dir>/ledger and <data-dir>/models aside to start a new log'
 
 /** Bytes of a record's length prefix. */
 export const RECORD_LENGTH_BYTES = 4
@@ -43,6 +50,7 @@ export function parseLedgerFile (bytes: Uint8Array): ParsedLedgerFile {
   if (bytes.byteLength === 0) return { records: [], offsets: [], wholeBytes: 0 }
   const magic = LEDGER_FILE_MAGIC
   if (bytes.byteLength < magic.byteLength) return { records: [], offsets: [], wholeBytes: 0, tornTail: { have: bytes.byteLength, want: magic.byteLength } }
+  if (LEDGER_FILE_MAGIC_V1.every((b, i) => bytes[i] === b)) throw new LedgerFormatError(LEDGER_FORMAT_1_REFUSED)
   if (!magic.every((b, i) => bytes[i] === b)) throw new LedgerFormatError('not a meshtrain ledger file (wrong magic)')
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const records: Uint8Array[] = []

@@ -1,5 +1,7 @@
 import type { AnyLedgerEntry, LedgerEntry } from './ledger-entry.ts'
 import type { Verdict } from './entry-kinds.ts'
+import { aggregateInputs, peerInputsOf } from './peer-table.ts'
+import type { PeerInputView } from './peer-table.ts'
 
 /**
  * The lineage of a model version in one node's log: which entry produced it (an aggregate, the
@@ -12,7 +14,10 @@ export type LineageNode =
     readonly model: string, readonly origin: 'training', readonly entry: number, readonly round: number, readonly data: string, readonly steps: number,
     readonly batchSize: number, readonly learningRate: number, readonly seed: number, readonly backend: string, readonly loss: number | null, readonly start: LineageNode
   }
-  | { readonly model: string, readonly origin: 'peer', readonly entry: number, readonly round: number, readonly peer: string, readonly verdict: Verdict, readonly used: boolean, readonly checkpoint: string }
+  | {
+    readonly model: string, readonly origin: 'peer', readonly entry: number, readonly input: number, readonly round: number, readonly peer: string,
+    readonly verdict: Verdict, readonly used: boolean, readonly checkpointSize: number | null
+  }
   | { readonly model: string, readonly origin: 'unknown' }
   | { readonly model: string, readonly origin: 'cut', readonly note: string }
 
@@ -23,13 +28,14 @@ export type LineageNode =
 export function modelLineage (entries: readonly AnyLedgerEntry[], model: string, depth = Number.MAX_SAFE_INTEGER): LineageNode {
   const aggregates = new Map<string, Array<LedgerEntry<'aggregate'>>>()
   const trainings = new Map<string, LedgerEntry<'training'>>()
-  const peerInputs = new Map<string, LedgerEntry<'peer-input'>>()
+  const peerInputs = new Map<string, PeerInputView>()
   // A model trained twice (a round redone after a crash) is explained by the later record.
   for (const e of entries) {
-    if (e.kind === 'aggregate') aggregates.set(e.body.output, [...(aggregates.get(e.body.output) ?? []), e])
+    if (e.kind === 'aggregate' && e.body.output !== null) aggregates.set(e.body.output, [...(aggregates.get(e.body.output) ?? []), e])
     else if (e.kind === 'training') trainings.set(e.body.model, e)
-    else if (e.kind === 'peer-input') peerInputs.set(`${e.body.round}/${e.body.model}`, e)
   }
+  // A peer input is found by the hash the rule took: the model's own, or its float32 form.
+  for (const input of peerInputsOf(entries)) peerInputs.set(`${input.round}/${input.taken ?? input.model}`, input)
   /**
    * `before`: only an aggregate of an earlier round can have produced an input of this round (an
    * aggregate's output may equal one of its inputs). `inputRound`: the round whose peer inputs to look in.
@@ -39,7 +45,10 @@ export function modelLineage (entries: readonly AnyLedgerEntry[], model: string,
     if (aggregate !== undefined) {
       if (left <= 0) return { model: hash, origin: 'cut', note: `aggregate of round ${aggregate.body.round} (entry ${aggregate.seq}); raise --depth to follow it` }
       const { body } = aggregate
-      return { model: hash, origin: 'aggregate', entry: aggregate.seq, round: body.round, rule: body.rule, options: body.options, inputs: body.inputs.map(input => visit(input, body.round, body.round, left - 1)) }
+      return {
+        model: hash, origin: 'aggregate', entry: aggregate.seq, round: body.round, rule: body.rule, options: body.options,
+        inputs: aggregateInputs(body).map(input => visit(input, body.round, body.round, left - 1))
+      }
     }
     const training = trainings.get(hash)
     if (training !== undefined && training.body.round < before + 1) {
@@ -49,10 +58,10 @@ export function modelLineage (entries: readonly AnyLedgerEntry[], model: string,
         learningRate: body.learningRate, seed: body.seed, backend: body.backend, loss: body.loss, start: visit(body.startModel, body.round, undefined, left)
       }
     }
-    const peerInput = inputRound === undefined ? [...peerInputs.values()].findLast(e => e.body.model === hash) : peerInputs.get(`${inputRound}/${hash}`)
+    const peerInput = inputRound === undefined ? [...peerInputs.values()].findLast(e => (e.taken ?? e.model) === hash) : peerInputs.get(`${inputRound}/${hash}`)
     if (peerInput !== undefined) {
-      const { body } = peerInput
-      return { model: hash, origin: 'peer', entry: peerInput.seq, round: body.round, peer: body.peer, verdict: body.verdict, used: body.used, checkpoint: body.checkpoint }
+      const { seq, index, round, peer, verdict, used, checkpoint } = peerInput
+      return { model: hash, origin: 'peer', entry: seq, input: index, round, peer, verdict, used, checkpointSize: checkpoint === null ? null : checkpoint.size }
     }
     return { model: hash, origin: 'unknown' }
   }
@@ -78,7 +87,7 @@ export function formatLineage (root: LineageNode): string[] {
           ...lines(node.start, indent + '  ')
         ]
       case 'peer':
-        return [line(`from ${node.peer} in round ${node.round} (entry ${node.entry}): ${node.verdict}${node.used ? ', used' : ', not used'}${node.checkpoint === '' ? '' : `, its log at ${node.checkpoint.split(':')[0] ?? '?'} entries`}`)]
+        return [line(`from ${node.peer} in round ${node.round} (entry ${node.entry}, input ${node.input}): ${node.verdict}${node.used ? ', used' : ', not used'}${node.checkpointSize === null ? '' : `, its log at ${node.checkpointSize} entries`}`)]
       case 'unknown':
         return [line('not produced in this log (the initial model, or one it never recorded)')]
       case 'cut':

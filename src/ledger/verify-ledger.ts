@@ -1,7 +1,8 @@
 import type { PublicKey } from '@libp2p/interface'
 import { merkleTreeHash } from './merkle-tree.ts'
 import { equalBytes } from './merkle-hash.ts'
-import { GENESIS_PREV, decodeEntry, entryHash, verifyEntrySignature } from './ledger-entry.ts'
+import { GENESIS_PREV, decodeEntry, entryHash } from './ledger-entry.ts'
+import { peerReferenceFailure } from './peer-table.ts'
 import type { AnyLedgerEntry, StoredEntry } from './ledger-entry.ts'
 import { verifyCheckpoint } from './ledger-checkpoint.ts'
 import type { LedgerCheckpoint } from './ledger-checkpoint.ts'
@@ -15,89 +16,72 @@ export interface LedgerFailure {
 
 /** What verifying a log found. */
 export interface LedgerReport {
-  /** Entries that decoded, chained and verified before the first failure (all of them when `ok`). */
+  /**
+   * The entries the signed checkpoint authenticates (every entry up to its size) when all holds;
+   * on a structural failure, the entries that decoded and chained before it; none when the
+   * checkpoint fails (nothing is authenticated then).
+   */
   readonly entries: readonly StoredEntry[]
+  /** Entries after the checkpoint: whole and chained, but not signed yet (a round in progress or cut short). */
+  readonly unsigned: number
   /** Merkle tree hash of those entries, hex. */
   readonly root: string
   readonly failure?: LedgerFailure
 }
 
-/** One line for a failure: `entry 5: signature does not verify ...`. */
+/** One line for a failure: `entry 5: does not chain to entry 4 ...`. */
 export function formatLedgerFailure (failure: LedgerFailure): string {
   return failure.entry === undefined ? failure.message : `entry ${failure.entry}: ${failure.message}`
 }
 
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
-/** How much of a log's per-entry signatures {@link verifyRecords} checks. */
-export interface VerifyOptions {
-  /**
-   * Check every entry's own signature even where a verified checkpoint covers the entry.
-   * @default false: entries inside a checkpoint whose signature verifies and whose root matches
-   * them are authenticated by that one signature (it signs a Merkle root over their bytes, their
-   * own signatures included); only the entries after it are checked one by one.
-   */
-  readonly everySignature?: boolean
-}
-
 /**
  * Verify a log's records, reporting the first failure in entry order: each entry decodes
  * strictly, says it is entry `i` (so reordered, dropped and inserted entries show), names the hash
- * of entry `i − 1` as `prev`, and is signed by `publicKey` (the log owner's). Then, given the
- * checkpoint the owner signed, its signature and that its size and root match the log.
- *
- * Entry signatures are Ed25519 verifications, the bulk of the cost: with a checkpoint that holds
- * (signature, size, root), the entries it covers need none of their own (see
- * {@link VerifyOptions.everySignature}). When anything does not hold, every entry's signature is
- * checked, so the failure names the first entry at fault.
+ * of entry `i − 1` as `prev`, and names only peers the log listed before it. Then the checkpoint
+ * the owner signed: its signature by `publicKey`, its size against the log and its root against
+ * the first `size` entries. The checkpoint's one signature authenticates every entry it covers
+ * (it signs their Merkle root); entries after it (a round in progress, which a starting node rolls
+ * back) are not signed yet and are left out of the report's entries, counted in `unsigned`.
  * @param owner the peer id whose log this is (part of what a checkpoint signs).
+ * @param checkpoint the owner's signed checkpoint; without one no entry is authenticated, a failure for a non-empty log.
  */
 export async function verifyRecords (
-  records: readonly Uint8Array[], owner: string, publicKey: PublicKey, checkpoint?: LedgerCheckpoint, options: VerifyOptions = {}
+  records: readonly Uint8Array[], owner: string, publicKey: PublicKey, checkpoint?: LedgerCheckpoint
 ): Promise<LedgerReport> {
-  // Pass 1: decode, position and chain, up to the first entry that breaks them.
   const entries: StoredEntry[] = []
-  let structural: LedgerFailure | undefined
+  const peers = new Set<string>()
   let prev = GENESIS_PREV
-  for (let i = 0; i < records.length && structural === undefined; i++) {
+  for (let i = 0; i < records.length; i++) {
     const bytes = records[i] as Uint8Array
     let entry: AnyLedgerEntry
     try {
       entry = decodeEntry(bytes)
     } catch (err) {
       if (!(err instanceof LedgerFormatError)) throw err
-      structural = { entry: i, message: `does not decode: ${err.message}` }
-      break
+      return report(entries, { entry: i, message: `does not decode: ${err.message}` })
     }
-    if (entry.seq !== i) structural = { entry: i, message: `says it is entry ${entry.seq} (entries reordered, dropped or inserted)` }
-    else if (entry.prev !== prev) structural = { entry: i, message: `does not chain to entry ${i - 1}: prev is ${entry.prev}, entry ${i - 1} hashes to ${prev}` }
-    else {
-      const hash = entryHash(bytes)
-      entries.push({ entry, bytes, hash })
-      prev = toHex(hash)
-    }
+    if (entry.seq !== i) return report(entries, { entry: i, message: `says it is entry ${entry.seq} (entries reordered, dropped or inserted)` })
+    if (entry.prev !== prev) return report(entries, { entry: i, message: `does not chain to entry ${i - 1}: prev is ${entry.prev}, entry ${i - 1} hashes to ${prev} (entry ${i - 1} or this one was changed)` })
+    const reference = peerReferenceFailure(entry, peers)
+    if (reference !== undefined) return report(entries, { entry: i, message: reference })
+    if (entry.kind === 'peer') peers.add(entry.body.peer)
+    const hash = entryHash(bytes)
+    entries.push({ entry, bytes, hash })
+    prev = toHex(hash)
   }
-  // Which entries the checkpoint vouches for: none unless everything holds.
-  let covered = 0
-  let checkpointFault: LedgerFailure | undefined
-  if (checkpoint !== undefined && structural === undefined) {
-    checkpointFault = await checkpointFailure(entries, owner, publicKey, checkpoint)
-    if (checkpointFault === undefined && options.everySignature !== true) covered = checkpoint.size
+  if (checkpoint === undefined) {
+    return entries.length === 0 ? report(entries, undefined) : report([], { message: `no signed checkpoint: none of the ${entries.length} entries is signed by ${owner}` })
   }
-  // Pass 2: the signatures the checkpoint does not vouch for, in order.
-  for (let i = covered; i < entries.length; i++) {
-    const stored = entries[i] as StoredEntry
-    if (!await verifyEntrySignature(stored.entry, publicKey)) {
-      return report(entries.slice(0, i), { entry: i, message: `signature does not verify with the key of ${owner}` })
-    }
-  }
-  if (structural !== undefined) return report(entries, structural)
-  return report(entries, checkpointFault)
+  const failure = await checkpointFailure(entries, owner, publicKey, checkpoint)
+  if (failure !== undefined) return report([], failure)
+  return report(entries.slice(0, checkpoint.size), undefined, entries.length - checkpoint.size)
 }
 
-function report (entries: StoredEntry[], failure: LedgerFailure | undefined): LedgerReport {
+function report (entries: StoredEntry[], failure: LedgerFailure | undefined, unsigned = 0): LedgerReport {
   const root = toHex(merkleTreeHash(entries.map(e => e.hash)))
-  return failure === undefined ? { entries, root } : { entries, root, failure }
+  return failure === undefined ? { entries, root, unsigned } : { entries, root, unsigned, failure }
 }
 
 /**
@@ -108,7 +92,9 @@ function report (entries: StoredEntry[], failure: LedgerFailure | undefined): Le
 export async function checkpointFailure (
   entries: readonly StoredEntry[], owner: string, publicKey: PublicKey, checkpoint: LedgerCheckpoint
 ): Promise<LedgerFailure | undefined> {
-  if (!await verifyCheckpoint(owner, checkpoint, publicKey)) return { message: `checkpoint (size ${checkpoint.size}) signature does not verify with the key of ${owner}` }
+  if (!await verifyCheckpoint(owner, checkpoint, publicKey)) {
+    return { message: `checkpoint (size ${checkpoint.size}) signature does not verify with the key of ${owner}: entries 0 to ${checkpoint.size - 1} are not signed by it` }
+  }
   if (checkpoint.size > entries.length) {
     return { message: `the log has ${entries.length} entries, its checkpoint signed ${checkpoint.size}: entries ${entries.length} to ${checkpoint.size - 1} are missing` }
   }

@@ -1,24 +1,27 @@
 import { MerkleFrontier } from './merkle-frontier.ts'
-import { parseCheckpoint } from './ledger-checkpoint.ts'
 import type { StoredEntry } from './ledger-entry.ts'
+import { peerInputsOf } from './peer-table.ts'
 import type { LedgerFailure } from './verify-ledger.ts'
 
 /**
- * Cross-reference: the checkpoints of `peer` that this node's log recorded (in `peer-input`
- * entries, each signed by the peer when it was recorded) against the peer's own log, given as its
+ * Cross-reference: the checkpoints of `peer` that this node's log recorded (the size and root of
+ * each, in its inputs of `aggregate` entries; the peer's signature was verified when it arrived)
+ * against the peer's own log, given as its
  * verified entries (an export). Each recorded checkpoint must be a prefix of that log: its size
  * at most the log's, its root the Merkle tree hash of that many entries
  * ([RFC 9162 §2.1.1](https://www.rfc-editor.org/rfc/rfc9162#section-2.1.1)). Anything else means the
  * peer showed this node one history and the auditor another: a fork. A recorded checkpoint larger
- * than the log is a fork only when the peer signed it before the log's own checkpoint
- * (`logTime`); one signed later is left unchecked (the export is older than what was witnessed).
+ * than the log is a fork only when this node recorded it before the log's own checkpoint was
+ * signed (`logTime`; the entry's time bounds the recorded checkpoint's from above); one recorded
+ * later is left unchecked (the export may be older than what was witnessed).
  * @returns the first of this node's entries whose recorded checkpoint the peer's log contradicts, and how many checkpoints were checked and left unchecked.
  */
 export function witnessedCheckpointFailure (
   own: readonly StoredEntry[], peer: string, peerLog: readonly StoredEntry[], logTime?: number
 ): { readonly checked: number, readonly unchecked: number, readonly failure?: LedgerFailure } {
-  const recorded = own.flatMap(({ entry }) => (entry.kind === 'peer-input' && entry.body.peer === peer && entry.body.checkpoint !== ''
-    ? [{ seq: entry.seq, checkpoint: parseCheckpoint(entry.body.checkpoint) }]
+  const times = new Map(own.map(({ entry }) => [entry.seq, entry.time]))
+  const recorded = peerInputsOf(own.map(e => e.entry)).flatMap(input => (input.peer === peer && input.checkpoint !== null
+    ? [{ seq: input.seq, time: times.get(input.seq) ?? 0, checkpoint: input.checkpoint }]
     : []))
   // The roots of every size asked for, from one pass over the peer's log.
   const sizes = [...new Set(recorded.map(r => r.checkpoint.size))].filter(size => size <= peerLog.length).sort((a, b) => a - b)
@@ -30,9 +33,9 @@ export function witnessedCheckpointFailure (
   }
   let checked = 0
   let unchecked = 0
-  for (const { seq, checkpoint } of recorded) {
+  for (const { seq, time, checkpoint } of recorded) {
     if (checkpoint.size > peerLog.length) {
-      if (logTime === undefined || checkpoint.time > logTime) { unchecked++; continue }
+      if (logTime === undefined || time > logTime) { unchecked++; continue }
       return { checked, unchecked, failure: { entry: seq, message: `${peer} signed a log of ${checkpoint.size} entries here, and later a log of ${peerLog.length}: entries were dropped (a fork)` } }
     }
     checked++

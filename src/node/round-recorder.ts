@@ -5,9 +5,9 @@ import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
   AuditLedger, CHECKPOINT_TEXT_PATTERN, contributionScores, dataCommitment, formatCheckpoint, ledgerPaths, newDataSalt, parseCheckpoint,
-  verifyCheckpoint, verifyConsistency
+  peerInputsOf, verifyCheckpoint, verifyConsistency
 } from '../ledger/index.ts'
-import type { LedgerCheckpoint, Verdict } from '../ledger/index.ts'
+import type { CheckpointReference, LedgerCheckpoint, PeerInputRecord, Verdict } from '../ledger/index.ts'
 import { PAYLOAD_ENCODING, canonicalJson, encodeModelPayload, payloadHash } from '../protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement } from '../protocol/index.ts'
 import type { CatchUpTrace, Logger, PeerInput, RoundSummary } from '../round/index.ts'
@@ -39,22 +39,25 @@ export interface RoundRecorderInit {
 
 /**
  * Writes each finished round into the node's audit ledger (`<data-dir>/ledger/`): its training,
- * its announcement, every peer input with its verdict and contribution scores, the aggregate, the
- * evaluation and any equivocation evidence, with the models they name; then commits (fsync and a
- * signed checkpoint) before the daemon checkpoints the model.
+ * its announcement, the aggregate with every peer input, its verdict and contribution scores, the
+ * evaluation and any equivocation evidence, with the models they name; then commits (one write,
+ * fsync and the round's one signature, the checkpoint) before the daemon checkpoints the model.
  */
 export class RoundRecorder {
   readonly ledger: AuditLedger
   readonly #init: RoundRecorderInit
   readonly #commitment: string
   readonly #inputsByRound = new Map<number, string[]>()
-  /** The largest checkpoint each peer has shown this node, to catch a peer whose log forked. */
-  readonly #peerHeads = new Map<string, LedgerCheckpoint>()
+  /**
+   * The largest checkpoint each peer has shown this node, to catch a peer whose log forked: the
+   * signed one when it arrived in this run, else the size and root this log recorded (after a restart).
+   */
+  readonly #peerHeads = new Map<string, WitnessedHead>()
   readonly #forksReported = new Set<string>()
   /** Consistency proofs asked for and not answered yet, one per peer at most. */
   readonly #proofsAsked = new Map<string, Promise<void>>()
   /** Forks a consistency proof revealed since the last round recorded, to be recorded with the next. */
-  #provenForks: Array<{ readonly peer: string, readonly seen: LedgerCheckpoint, readonly head: LedgerCheckpoint }> = []
+  #provenForks: Array<{ readonly peer: string, readonly seen: WitnessedHead, readonly head: LedgerCheckpoint }> = []
   /** The model files of the last round recorded, still being written. */
   #modelWrites: Promise<void> = Promise.resolve()
   #lastOutput: { readonly weights: Float32Array, readonly hash: string } | undefined
@@ -63,8 +66,8 @@ export class RoundRecorder {
     this.ledger = ledger
     this.#init = init
     this.#commitment = commitment
-    for (const { entry } of ledger.entries) {
-      if (entry.kind === 'peer-input' && entry.body.checkpoint !== '') this.#remember(entry.body.peer, parseCheckpoint(entry.body.checkpoint))
+    for (const input of peerInputsOf(ledger.entries.map(e => e.entry))) {
+      if (input.checkpoint !== null) this.#remember(input.peer, { ...input.checkpoint, text: `${input.checkpoint.size}:${input.checkpoint.root}` })
     }
   }
 
@@ -77,11 +80,11 @@ export class RoundRecorder {
     const last = <K extends 'manifest' | 'data'>(kind: K) => ledger.entries.findLast(e => e.entry.kind === kind)?.entry
     const lastManifest = last('manifest')
     if (lastManifest?.kind !== 'manifest' || lastManifest.body.manifestHash !== manifestHash) {
-      await ledger.append('manifest', { manifestHash, networkId: init.networkId })
+      ledger.append('manifest', { manifestHash, networkId: init.networkId })
     }
     const lastData = last('data')
     if (lastData?.kind !== 'data' || lastData.body.commitment !== commitment) {
-      await ledger.append('data', { commitment, examples: init.examples.train, features: init.manifest.model.inputSize, classes: init.manifest.model.classes })
+      ledger.append('data', { commitment, examples: init.examples.train, features: init.manifest.model.inputSize, classes: init.manifest.model.classes })
     }
     await ledger.commit()
     return new RoundRecorder(ledger, init, commitment)
@@ -108,69 +111,74 @@ export class RoundRecorder {
     const startModel = trace.start === this.#lastOutput?.weights ? this.#lastOutput.hash : modelHash(trace.start)
     const trained = trace.announcement === undefined ? modelHash(trace.trained) : inputHash(trace.trained, trace.announcement)
     const held = trace.peerInputs.flatMap(i => (i.weights === undefined ? [] : [{ weights: i.weights, hash: inputHash(i.weights, i.announcement) }]))
-    await ledger.append('training', {
+    ledger.append('training', {
       round, startModel, data: this.#commitment, steps: training.localSteps, batchSize: training.batchSize, learningRate: training.learningRate,
       seed: this.#init.batchSeed(round), loss: Number.isFinite(summary.loss) ? summary.loss : null, backend: this.#init.backend, model: trained
     })
     if (trace.announcement !== undefined) {
-      await ledger.append('announcement', { round, model: trace.announcement.modelHash, signature: trace.announcement.signature, checkpointSize: ledger.checkpoint?.size ?? 0 })
+      ledger.append('announcement', { round, model: trace.announcement.modelHash, signature: trace.announcement.signature, checkpointSize: ledger.checkpoint?.size ?? 0 })
     }
     const forked: string[] = []
+    // In the round loop's order (peer id order): the used ones are the rule's inputs after the node's own model.
+    const inputs: PeerInputRecord[] = []
     for (const input of trace.peerInputs) {
       const scores = input.weights === undefined ? { distance: null, cosine: null } : contributionScores(input.weights, summary.weights, trace.start)
       const { announcement: a } = input
       const head = await this.#verifiedHead(a.peerId, a.ledgerHead)
-      await ledger.append('peer-input', {
-        round, peer: a.peerId, signature: a.signature, model: a.modelHash, checkpoint: head === undefined ? '' : a.ledgerHead,
-        verdict: verdictOf(input), used: input.used, distance: finiteOrNull(scores.distance), cosine: finiteOrNull(scores.cosine)
+      inputs.push({
+        ...this.#peerInput(a, input.weights, head), verdict: verdictOf(input), used: input.used && input.weights !== undefined,
+        distance: finiteOrNull(scores.distance), cosine: finiteOrNull(scores.cosine)
       })
       if (head !== undefined && await this.#checkFork(round, a.peerId, head)) forked.push(a.peerId)
     }
-    let output = trained
-    if (!summary.keptOwn) {
-      output = modelHash(summary.weights)
+    const output = summary.keptOwn ? null : modelHash(summary.weights)
+    if (output !== null || inputs.length > 0) {
       const { rule, ...options } = trace.aggregation
-      const used = trace.peerInputs.flatMap(i => (i.used && i.weights !== undefined ? [inputHash(i.weights, i.announcement)] : []))
-      // The order the round loop aggregated them in: its own model, then the peers' by peer id.
-      await ledger.append('aggregate', { round, rule, options, inputs: [trained, ...used], output, ms: summary.aggregationMs })
+      ledger.append('aggregate', { round, own: trained, inputs, rule, options, output, ms: output === null ? 0 : summary.aggregationMs })
     }
-    await ledger.append('evaluation', { round, model: output, accuracy: finiteOrNull(summary.accuracy), loss: null, examples: this.#init.examples.holdout })
+    ledger.append('evaluation', { round, model: output ?? trained, accuracy: finiteOrNull(summary.accuracy), loss: null, examples: this.#init.examples.holdout })
     for (const e of trace.evidence) {
-      await ledger.append('evidence', { round, peer: e.peerId, reason: 'equivocation', first: canonicalJson(e.first), second: canonicalJson(e.second) })
+      ledger.append('evidence', { round, peer: ledger.peerIndex(e.peerId), reason: 'equivocation', first: canonicalJson(e.first), second: canonicalJson(e.second) })
     }
     for (const { peer, seen, head } of this.#provenForks.splice(0)) {
       if (await this.#reportFork(round, peer, seen, head, 'its consistency proof between them does not verify')) forked.push(peer)
     }
     await ledger.commit()
-    this.#lastOutput = { weights: summary.weights, hash: output }
-    const models = [{ weights: trace.start, hash: startModel }, { weights: trace.trained, hash: trained }, ...held, { weights: summary.weights, hash: output }]
+    this.#lastOutput = { weights: summary.weights, hash: output ?? trained }
+    const models = [{ weights: trace.start, hash: startModel }, { weights: trace.trained, hash: trained }, ...held, { weights: summary.weights, hash: output ?? trained }]
     this.#modelWrites = Promise.all(models.map(m => ledger.models.put(m.weights, m.hash)))
-      .then(async () => { await this.#retire(round, held.map(h => h.hash).filter(h => h !== output)) })
+      .then(async () => { await this.#retire(round, held.map(h => h.hash).filter(h => h !== (output ?? trained))) })
       .catch((err: unknown) => { this.#init.log.warn(`ledger: writing round ${round}'s models to ${ledger.models.dir} failed: ${(err as Error).message}`) })
     return forked
   }
 
   /**
-   * Record how the node caught up: each fetched model as a peer input of the peers' round, and the
-   * aggregate when the rule combined them, so the model the next round starts from has a lineage.
+   * Record how the node caught up: each fetched model as a peer input of the peers' round, in an
+   * `aggregate` entry of that round without an own model (its output when the rule combined them;
+   * null when the node took the one model), so the model the next round starts from has a lineage.
    */
   async recordCatchUp (trace: CatchUpTrace): Promise<void> {
     await this.#modelWrites
     const { ledger } = this
-    const inputs: string[] = []
+    const inputs: PeerInputRecord[] = []
     for (const { announcement: a, weights } of trace.inputs) {
-      inputs.push(await ledger.models.put(weights))
+      await ledger.models.put(weights)
       const head = await this.#verifiedHead(a.peerId, a.ledgerHead)
-      await ledger.append('peer-input', {
-        round: trace.peerRound, peer: a.peerId, signature: a.signature, model: a.modelHash, checkpoint: head === undefined ? '' : a.ledgerHead,
-        verdict: 'accept', used: trace.aggregated || inputs.length === 1, distance: null, cosine: null
-      })
+      inputs.push({ ...this.#peerInput(a, weights, head), verdict: 'accept', used: trace.aggregated || inputs.length === 0, distance: null, cosine: null })
     }
-    if (trace.aggregated) {
-      const { rule, ...options } = trace.aggregation
-      await ledger.append('aggregate', { round: trace.peerRound, rule, options, inputs, output: await ledger.models.put(trace.weights), ms: 0 })
-    }
+    const { rule, ...options } = trace.aggregation
+    const output = trace.aggregated ? await ledger.models.put(trace.weights) : null
+    ledger.append('aggregate', { round: trace.peerRound, own: null, inputs, rule, options, output, ms: 0 })
     await ledger.commit()
+  }
+
+  /** The fields of a peer input that come from its announcement: the peer's index in the log's peer table, the signature, the model's hashes, the checkpoint carried. */
+  #peerInput (a: UpdateAnnouncement, weights: Float32Array | undefined, head: LedgerCheckpoint | undefined): Pick<PeerInputRecord, 'peer' | 'signature' | 'model' | 'taken' | 'checkpoint'> {
+    const taken = weights === undefined ? a.modelHash : inputHash(weights, a)
+    return {
+      peer: this.ledger.peerIndex(a.peerId), signature: a.signature, model: a.modelHash, taken: taken === a.modelHash ? null : taken,
+      checkpoint: head === undefined ? null : { size: head.size, root: head.root }
+    }
   }
 
   /** A peer's checkpoint when it is well formed and signed by the peer; undefined otherwise (not recorded). */
@@ -190,7 +198,7 @@ export class RoundRecorder {
    */
   async #checkFork (round: number, peer: string, head: LedgerCheckpoint): Promise<boolean> {
     const seen = this.#peerHeads.get(peer)
-    this.#remember(peer, head)
+    this.#remember(peer, { ...head, text: formatCheckpoint(head) })
     if (seen === undefined) return false
     if (head.size > seen.size) {
       this.#askForProof(peer, seen, head)
@@ -200,7 +208,7 @@ export class RoundRecorder {
     return await this.#reportFork(round, peer, seen, head, head.size < seen.size ? 'entries were dropped' : 'another root for the same size')
   }
 
-  #askForProof (peer: string, seen: LedgerCheckpoint, head: LedgerCheckpoint): void {
+  #askForProof (peer: string, seen: WitnessedHead, head: LedgerCheckpoint): void {
     const ask = this.#init.askConsistency
     if (ask === undefined || this.#proofsAsked.has(peer) || seen.size === 0) return
     const check = ask(peer, seen.size, head.size).then(proof => {
@@ -212,16 +220,16 @@ export class RoundRecorder {
     this.#proofsAsked.set(peer, check)
   }
 
-  async #reportFork (round: number, peer: string, seen: LedgerCheckpoint, head: LedgerCheckpoint, why: string): Promise<boolean> {
+  async #reportFork (round: number, peer: string, seen: WitnessedHead, head: LedgerCheckpoint, why: string): Promise<boolean> {
     const key = `${peer}/${seen.root}/${head.root}`
     if (this.#forksReported.has(key)) return false
     this.#forksReported.add(key)
     this.#init.log.warn(`peer ${peer}'s ledger forked (${why}): it signed ${seen.size} entries (root ${seen.root.slice(0, 12)}), now ${head.size} (root ${head.root.slice(0, 12)}); kept as evidence`)
-    await this.ledger.append('evidence', { round, peer, reason: 'forked-log', first: formatCheckpoint(seen), second: formatCheckpoint(head) })
+    this.ledger.append('evidence', { round, peer: this.ledger.peerIndex(peer), reason: 'forked-log', first: seen.text, second: formatCheckpoint(head) })
     return true
   }
 
-  #remember (peer: string, head: LedgerCheckpoint): void {
+  #remember (peer: string, head: WitnessedHead): void {
     const seen = this.#peerHeads.get(peer)
     if (seen === undefined || head.size > seen.size) this.#peerHeads.set(peer, head)
   }
@@ -236,7 +244,7 @@ export class RoundRecorder {
     const old = this.#inputsByRound.get(round - keep)
     if (old === undefined) return
     this.#inputsByRound.delete(round - keep)
-    const outputs = new Set(this.ledger.entries.flatMap(e => (e.entry.kind === 'aggregate' ? [e.entry.body.output] : [])))
+    const outputs = new Set(this.ledger.entries.flatMap(e => (e.entry.kind === 'aggregate' && e.entry.body.output !== null ? [e.entry.body.output] : [])))
     for (const hash of old) if (!outputs.has(hash)) await this.ledger.models.remove(hash)
   }
 
@@ -246,6 +254,11 @@ export class RoundRecorder {
     await Promise.all(this.#proofsAsked.values())
     await this.ledger.close()
   }
+}
+
+/** A peer's checkpoint as this node holds it: size, root and the text kept as evidence (`<size>:<root>` for one read back from this log, whose peer signature was checked when it arrived). */
+interface WitnessedHead extends CheckpointReference {
+  readonly text: string
 }
 
 const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'))

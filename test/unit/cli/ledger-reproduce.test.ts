@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { createAggregator } from '../../../src/aggregation/index.ts'
 import { reproduceAggregate } from '../../../src/cli/ledger-reproduce-command.ts'
 import { AuditLedger } from '../../../src/ledger/index.ts'
+import type { PeerInputRecord } from '../../../src/ledger/index.ts'
 import { MeshtrainError } from '../../../src/errors/index.ts'
 import { tempDir, testKey } from '../ledger/fixtures.ts'
 
@@ -20,8 +21,12 @@ describe('ledger reproduce: a round\'s aggregate recomputed from the stored inpu
     const output = createAggregator(spec).aggregate(models[0] as Float32Array, models.slice(1))
     inputs = await Promise.all(models.map(m => ledger.models.put(m)))
     const wrong = Float32Array.from(output, (w, i) => (i === 5 ? w + 1e-6 : w))
-    await ledger.append('aggregate', { round: 4, rule: 'median', options: { f: 1, nnm: true }, inputs, output: await ledger.models.put(output), ms: 1 })
-    await ledger.append('aggregate', { round: 5, rule: 'median', options: { f: 1, nnm: true }, inputs, output: await ledger.models.put(wrong), ms: 1 })
+    const peer = ledger.peerIndex('12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN')
+    const peerInputs: PeerInputRecord[] = inputs.slice(1).map(model => ({ peer, signature: 'c2ln', model, taken: null, checkpoint: null, verdict: 'accept' as const, used: true, distance: null, cosine: null }))
+    // A refused input between the used ones: not one of the rule's inputs.
+    peerInputs.splice(2, 0, { ...peerInputs[0]!, model: 'ee'.repeat(32), verdict: 'hash-mismatch', used: false })
+    ledger.append('aggregate', { round: 4, own: inputs[0]!, inputs: peerInputs, rule: 'median', options: { f: 1, nnm: true }, output: await ledger.models.put(output), ms: 1 })
+    ledger.append('aggregate', { round: 5, own: inputs[0]!, inputs: peerInputs, rule: 'median', options: { f: 1, nnm: true }, output: await ledger.models.put(wrong), ms: 1 })
     await ledger.commit()
   })
   afterEach(async () => {

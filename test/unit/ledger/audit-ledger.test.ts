@@ -15,7 +15,7 @@ async function openLedger (dir: string, warnings: string[] = []): Promise<AuditL
 /** A log of one entry of every kind, committed. */
 async function filledLedger (dir: string): Promise<AuditLedger> {
   const ledger = await openLedger(dir)
-  for (const kind of ENTRY_KIND_LIST) await ledger.append(kind, SAMPLE_BODIES[kind] as EntryBody<'training'>)
+  for (const kind of ENTRY_KIND_LIST) ledger.append(kind, SAMPLE_BODIES[kind] as EntryBody<'training'>)
   await ledger.commit()
   return ledger
 }
@@ -42,7 +42,7 @@ describe('ledger: the append-only store', () => {
     assert.equal(reopened.size, 8)
     assert.equal(reopened.root(), root)
     assert.deepEqual(reopened.entries.map(e => e.entry.kind), ENTRY_KIND_LIST)
-    await reopened.append('evaluation', SAMPLE_BODIES.evaluation)
+    reopened.append('evaluation', SAMPLE_BODIES.evaluation)
     await reopened.commit()
     await reopened.close()
     const report = await verify(temp.dir)
@@ -64,18 +64,24 @@ describe('ledger: the append-only store', () => {
     assert.equal(warnings.length, 1)
     assert.match(warnings[0] as string, /cut short by a crash \(14 of 304 bytes\).*8 entries/)
     assert.equal((await readFile(path)).byteLength, whole)
-    await ledger.append('evaluation', SAMPLE_BODIES.evaluation)
+    ledger.append('evaluation', SAMPLE_BODIES.evaluation)
     await ledger.commit()
     await ledger.close()
     assert.equal((await verify(temp.dir)).failure, undefined)
   })
 
-  it('rolls back the entries of a round that was never committed, with a warning', async () => {
+  it('rolls back the entries of a round whose checkpoint a crash kept from being written, with a warning', async () => {
     const ledger = await filledLedger(temp.dir)
     const root = ledger.root()
-    await ledger.append('training', SAMPLE_BODIES.training)
-    await ledger.append('announcement', SAMPLE_BODIES.announcement)
+    const checkpointFile = `${temp.dir}/ledger/checkpoint`
+    const committed = await readFile(checkpointFile)
+    ledger.append('training', SAMPLE_BODIES.training)
+    ledger.append('announcement', SAMPLE_BODIES.announcement)
+    await ledger.commit()
     await ledger.close()
+    // The crash: the entries reached the file, the new checkpoint did not.
+    await writeFile(checkpointFile, committed)
+    assert.equal(parseLedgerFile(await readFile(`${temp.dir}/ledger/entries.log`)).records.length, 10)
     const warnings: string[] = []
     const reopened = await openLedger(temp.dir, warnings)
     assert.equal(reopened.size, 8)

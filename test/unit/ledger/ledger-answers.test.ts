@@ -45,7 +45,7 @@ describe('answering peers\' ledger requests', () => {
   it('nothing past the last checkpoint is served (a crash may still roll it back), nor a range beyond the log', async () => {
     await recordRounds(ledger, 1)
     const committed = ledger.size
-    await ledger.append('evaluation', SAMPLE_BODIES.evaluation)
+    ledger.append('evaluation', SAMPLE_BODIES.evaluation)
     assert.equal(ledger.size, committed + 1)
     for (const request of [
       { get: 'consistency', from: 1, to: committed + 1 }, { get: 'consistency', from: 3, to: 2 }, { get: 'inclusion', index: committed, size: committed + 1 },

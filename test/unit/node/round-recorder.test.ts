@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { AuditLedger, answerLedgerRequest, formatCheckpoint, modelLineage, parseCheckpoint, signCheckpoint, verifyLedgerDirectory } from '../../../src/ledger/index.ts'
+import { AuditLedger, answerLedgerRequest, formatCheckpoint, modelLineage, parseCheckpoint, peerInputsOf, signCheckpoint, verifyLedgerDirectory } from '../../../src/ledger/index.ts'
 import type { LineageNode } from '../../../src/ledger/index.ts'
 import { RoundRecorder } from '../../../src/node/round-recorder.ts'
 import { DEFAULT_MANIFEST, encodeModelPayload, networkId, payloadHash, signAnnouncement } from '../../../src/protocol/index.ts'
@@ -66,15 +66,16 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     }
     assert.equal(parseCheckpoint(recorder.head()).size, recorder.ledger.size)
     const kinds = recorder.ledger.entries.slice(2, 11).map(e => e.entry.kind)
-    assert.deepEqual(kinds, ['training', 'announcement', 'peer-input', 'peer-input', 'peer-input', 'aggregate', 'evaluation', 'evidence', 'training'])
-    const inputs = recorder.ledger.entries.filter(e => e.entry.kind === 'peer-input').slice(0, 3).map(e => e.entry.body)
-    assert.deepEqual(inputs.map(b => 'verdict' in b && b.verdict), ['accept', 'hash-mismatch', 'equivocation'])
-    assert.deepEqual(inputs.map(b => 'checkpoint' in b && b.checkpoint), [peerHead, '', ''])
+    // Round 0 lists the three peers in the peer table before the aggregate names them; round 1 names them only.
+    assert.deepEqual(kinds, ['training', 'announcement', 'peer', 'peer', 'peer', 'aggregate', 'evaluation', 'evidence', 'training'])
+    const inputs = recorder.ledger.entries.flatMap(e => (e.entry.kind === 'aggregate' ? [e.entry.body.inputs] : []))[0] ?? []
+    assert.deepEqual(inputs.map(i => [i.peer, i.verdict, i.used]), [[0, 'accept', true], [1, 'hash-mismatch', false], [2, 'equivocation', false]])
+    assert.deepEqual(inputs.map(i => i.checkpoint), [{ size: 5, root: 'e'.repeat(64) }, null, null])
     await recorder.close()
 
     // Reopening does not record the manifest and data again; the log verifies with its models.
     const again = await RoundRecorder.open(init)
-    assert.equal(again.ledger.size, 2 + 2 * 8)
+    assert.equal(again.ledger.size, 2 + 8 + 5)
     await again.close()
     const report = await verifyLedgerDirectory(temp.dir, peerIdFromPrivateKey(privateKey).toString(), privateKey.publicKey)
     assert.equal(report.failure, undefined)
@@ -111,8 +112,8 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     // 20 then 12 (shorter), 20 then another root at 20; the forged checkpoint is not recorded at all.
     assert.deepEqual(forks.map(f => [f.round, f.reason, parseCheckpoint(f.first).size, parseCheckpoint(f.second).size]), [[3, 'forked-log', 20, 12], [4, 'forked-log', 20, 20]])
     assert.equal(warnings.filter(w => /ledger forked/.test(w)).length, 2)
-    const recorded = recorder.ledger.entries.flatMap(e => (e.entry.kind === 'peer-input' ? [e.entry.body.checkpoint] : []))
-    assert.equal(recorded[2], '', 'a checkpoint not signed by the peer is not recorded')
+    const recorded = peerInputsOf(recorder.ledger.entries.map(e => e.entry)).map(i => i.checkpoint)
+    assert.equal(recorded[2], null, 'a checkpoint not signed by the peer is not recorded')
     await recorder.close()
   })
 
