@@ -25,6 +25,8 @@ export interface SwarmRound {
   readonly loss: number
   readonly accuracy: number
   readonly durationMs: number
+  /** The audit ledger's time on the round's critical path after it, ms. */
+  readonly ledgerMs: number
 }
 
 /**

@@ -48,7 +48,7 @@ export const SWARM_SETTINGS = {
     kind: 'string', default: Object.freeze({ kind: 'mnist' }) as DataSource, defaultText: 'mnist', arg: 'SOURCE', allowed: 'mnist, idx:DIR or csv:FILE:LABELCOLUMN',
     help: 'training data of every node', parse: parseDataSource, persistent: false
   },
-  report: { kind: 'string', default: undefined as string | undefined, defaultText: 'none', arg: 'FILE', allowed: 'a file path', help: 'write a JSON report (rounds, wallSeconds, nodes [{peerId, byzantine, accuracy, history: [{round, accuracy, loss, used, refused}]}]) and an SVG plot of accuracy per round per node beside it (FILE.svg for FILE.json)', parse: (raw: string) => raw, persistent: false },
+  report: { kind: 'string', default: undefined as string | undefined, defaultText: 'none', arg: 'FILE', allowed: 'a file path', help: 'write a JSON report (rounds, wallSeconds, nodes [{peerId, byzantine, accuracy, history: [{round, accuracy, loss, used, refused, durationMs, ledgerMs}]}]) and an SVG plot of accuracy per round per node beside it (FILE.svg for FILE.json)', parse: (raw: string) => raw, persistent: false },
   dir: { kind: 'string', default: undefined as string | undefined, defaultText: 'a new temporary directory', arg: 'DIR', allowed: 'a directory path', help: 'put the data directories here', parse: (raw: string) => raw, persistent: false },
   keep: { kind: 'boolean', default: undefined as boolean | undefined, defaultText: 'kept only with --dir', allowed: 'on or off', help: 'keep the data directories afterwards', parse: boolean, persistent: false },
   deadlineMs: { kind: 'integer', default: 5000, defaultText: '5000', arg: 'MS', allowed: 'a whole number from 100 to 600000', help: 'round deadline of the swarm\'s network, ms: a dead node costs its peers this much per round', parse: integerIn(100, 600_000), persistent: false },
@@ -195,7 +195,7 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
     if (event.event !== 'round') return
     node.lastRound = event.round
     node.lastAccuracy = event.accuracy
-    dashboard.recordRound(node.index, { round: event.round, peers: event.peers, used: event.used, refused: event.refused, loss: event.loss, accuracy: event.accuracy, durationMs: event.durationMs })
+    dashboard.recordRound(node.index, { round: event.round, peers: event.peers, used: event.used, refused: event.refused, loss: event.loss, accuracy: event.accuracy, durationMs: event.durationMs, ledgerMs: event.ledgerMs })
     if (dashboard.nodes[node.index]?.api === null) noteApi(node)
     const live = swarm.filter(n => n.exitCode === undefined || n.lastRound >= rounds - 1)
     const low = Math.min(...live.map(n => n.lastRound))
@@ -263,7 +263,7 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
         attack: attack ?? null,
         nodes: swarm.map(n => ({
           peerId: n.peerId, byzantine: n.byzantine, accuracy: accuracies[n.index], rounds: n.lastRound + 1, backend: n.backend,
-          history: dashboard.roundsOf(n.index).map(r => ({ round: r.round, accuracy: r.accuracy, loss: r.loss, used: r.used, refused: r.refused }))
+          history: dashboard.roundsOf(n.index).map(r => ({ round: r.round, accuracy: r.accuracy, loss: r.loss, used: r.used, refused: r.refused, durationMs: r.durationMs, ledgerMs: r.ledgerMs }))
         }))
       }, null, 2) + '\n')
       const plot = plotPathFor(report)

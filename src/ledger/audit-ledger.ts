@@ -53,6 +53,8 @@ export class AuditLedger {
   readonly #peerIndex = new Map<string, number>()
   /** Records appended since the last commit, not yet written. */
   #pending: Uint8Array[] = []
+  /** The last commit called, settled once it is durable or has failed. */
+  #committing: Promise<void> = Promise.resolve()
   #checkpoint: LedgerCheckpoint | undefined
 
   private constructor (init: AuditLedgerInit, paths: LedgerPaths, file: FileHandle, entries: StoredEntry[], checkpoint: LedgerCheckpoint | undefined) {
@@ -177,22 +179,35 @@ export class AuditLedger {
     }
   }
 
-  /** Write and fsync every appended entry (one write), then sign and store a checkpoint over the whole log: the round's one signature. */
+  /**
+   * Make every entry appended so far durable and sign a checkpoint over them: the round's one
+   * signature. The log's size and root are taken when it is called (entries appended meanwhile
+   * belong to the next commit); the records go out in one write, the checkpoint is signed and
+   * written to a temporary file, both files are fsynced together (one wait for the disk, not two),
+   * and only then does the checkpoint file replace the old one and {@link checkpoint} (what
+   * announcements carry) move on. Commits run one after the other, in the order called.
+   */
   async commit (): Promise<LedgerCheckpoint> {
-    if (this.#pending.length > 0) {
-      const records = Buffer.concat(this.#pending)
-      this.#pending = []
-      await this.#file.write(records)
-    }
-    await this.#file.sync()
-    const checkpoint = await signCheckpoint(this.peerId, { size: this.size, root: this.root(), time: this.#now() }, this.#privateKey)
-    await atomicWrite(this.paths.checkpoint, new TextEncoder().encode(formatCheckpoint(checkpoint) + '\n'))
-    this.#checkpoint = checkpoint
-    return checkpoint
+    const records = Buffer.concat(this.#pending)
+    this.#pending = []
+    const fields = { size: this.size, root: this.root() }
+    const previous = this.#committing
+    const done = (async () => {
+      await previous
+      if (records.byteLength > 0) await this.#file.write(records)
+      const checkpoint = await signCheckpoint(this.peerId, { ...fields, time: this.#now() }, this.#privateKey)
+      await atomicWrite(this.paths.checkpoint, new TextEncoder().encode(formatCheckpoint(checkpoint) + '\n'), this.#file.sync())
+      this.#checkpoint = checkpoint
+      return checkpoint
+    })()
+    // The next commit waits for this one, whether it succeeds or not (its own caller sees the error).
+    this.#committing = done.then(() => undefined, () => undefined)
+    return await done
   }
 
-  /** Close the file. Entries not yet committed are dropped (a crash would have rolled them back). */
+  /** Wait for the commits called, then close the file. Entries not yet committed are dropped (a crash would have rolled them back). */
   async close (): Promise<void> {
+    await this.#committing
     await this.#file.close()
   }
 }
@@ -206,13 +221,18 @@ async function readOrEmpty (path: string): Promise<Buffer> {
   }
 }
 
-/** Write a file by temp file, fsync and rename, so a crash leaves the old or the new content. */
-async function atomicWrite (path: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Write a file by temp file, fsync and rename, so a crash leaves the old or the new content; the
+ * rename also waits for `before` (another file's fsync, run alongside this one's).
+ */
+async function atomicWrite (path: string, bytes: Uint8Array, before: Promise<void> = Promise.resolve()): Promise<void> {
+  // Observed now: a failure of `before` while this file is being opened must not go unhandled.
+  before.catch(() => undefined)
   const temp = `${path}.${process.pid}.tmp`
   const handle = await open(temp, 'w')
   try {
     await handle.write(bytes)
-    await handle.sync()
+    await Promise.all([handle.sync(), before])
   } finally {
     await handle.close()
   }

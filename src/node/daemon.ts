@@ -87,6 +87,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     log.info(`closed network: ${networkKey === undefined ? 'no network key' : `network key fingerprint ${networkKey.fingerprint}`}, ${manifest.members.length === 0 ? 'any peer with the key' : `${manifest.members.length} members`}`)
   }
   let recorder: RoundRecorder | undefined
+  /** The last round's ledger commit and model checkpoint, written while the next round trains. */
+  let persisted: Promise<void> = Promise.resolve()
   try {
     await startListening(libp2p, config.listen.map(String))
     const network = new Libp2pRoundNetwork({ libp2p, networkId: id, log: componentLogger(log, 'network'), members })
@@ -160,11 +162,20 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
       ...(privacy === undefined ? {} : { privacy: () => privacy.announced() }),
       onCatchUp: async trace => { await ledger.recordCatchUp(trace) },
       onRound: async (summary: RoundSummary) => {
-        // The ledger commits the round before the model checkpoint names it (docs/design.md, node
-        // state); a peer found with a forked ledger is charged as an equivocator.
-        for (const peer of await ledger.record(summary)) observed.penalise(peer, 'equivocation')
-        await saveCheckpointOrWarn(paths.checkpoints, { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }, log)
-        output.round(summary)
+        // The ledger's time on the round's critical path: the wait for the last round's commit and
+        // model checkpoint (a failure of either surfaces here), and recording this round.
+        const ledgerStarted = performance.now()
+        await persisted
+        const forked = await ledger.record(summary)
+        const ledgerMs = performance.now() - ledgerStarted
+        // A peer found with a forked ledger is charged as an equivocator.
+        for (const peer of forked) observed.penalise(peer, 'equivocation')
+        // The model checkpoint names the round only once the ledger holds it durably (docs/design.md,
+        // node state); both go to disk while the next round trains.
+        const checkpointed = { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }
+        persisted = ledger.durable().then(async () => { await saveCheckpointOrWarn(paths.checkpoints, checkpointed, log) })
+        persisted.catch(() => undefined)
+        output.round(summary, ledgerMs)
         if (privacy !== undefined) {
           output.privacy(privacy.status())
           if (stopsForBudget(privacy)) budgetSpent.abort()
@@ -200,6 +211,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     await network.stop()
   } finally {
     libp2p.services.ledgerExchange.serveLedger(undefined)
+    await persisted.catch((err: unknown) => { log.warn(`the last round's ledger commit or model checkpoint failed: ${(err as Error).message}`) })
     await recorder?.close()
     await surface.stop()
     await libp2p.stop()

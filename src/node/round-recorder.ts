@@ -58,8 +58,10 @@ export class RoundRecorder {
   readonly #proofsAsked = new Map<string, Promise<void>>()
   /** Forks a consistency proof revealed since the last round recorded, to be recorded with the next. */
   #provenForks: Array<{ readonly peer: string, readonly seen: WitnessedHead, readonly head: LedgerCheckpoint }> = []
-  /** The model files of the last round recorded, still being written. */
+  /** The model files of the rounds recorded, written one round after the other once each round's commit is durable. */
   #modelWrites: Promise<void> = Promise.resolve()
+  /** The last round's commit: settles once its entries and checkpoint are on disk (or the write failed). */
+  #durable: Promise<void> = Promise.resolve()
   #lastOutput: { readonly weights: Float32Array, readonly hash: string } | undefined
 
   private constructor (ledger: AuditLedger, init: RoundRecorderInit, commitment: string) {
@@ -97,13 +99,16 @@ export class RoundRecorder {
   }
 
   /**
-   * Record one round and commit it; returns the peers found this round with a forked ledger.
-   * The round's model files are written after the commit, off the round's critical path (the
-   * next call, and {@link close}, wait for them): a crash in between may lose the last round's
-   * models, never an entry.
+   * Record one round and start its commit; returns the peers found this round with a forked
+   * ledger. The commit (one write, one fsync of the log and the checkpoint together, the round's
+   * one signature) goes on while the next round trains: {@link durable} says when it is done, and
+   * the next call waits for it first (and throws if it failed), so appends are durable at the end
+   * of each round and a round is never recorded over an unfinished one. The round's model files
+   * are written after its commit, off the round's critical path: a crash in between may lose the
+   * last round's models, never an entry.
    */
   async record (summary: RoundSummary): Promise<string[]> {
-    await this.#modelWrites
+    await this.#durable
     const { ledger } = this
     const { trace, round } = summary
     const { training } = this.#init.manifest
@@ -143,13 +148,22 @@ export class RoundRecorder {
     for (const { peer, seen, head } of this.#provenForks.splice(0)) {
       if (await this.#reportFork(round, peer, seen, head, 'its consistency proof between them does not verify')) forked.push(peer)
     }
-    await ledger.commit()
+    const durable = ledger.commit().then(() => undefined)
+    // Observed at once (the next record, the daemon's checkpoint and close await it and see a failure).
+    durable.catch(() => undefined)
+    this.#durable = durable
     this.#lastOutput = { weights: summary.weights, hash: output ?? trained }
     const models = [{ weights: trace.start, hash: startModel }, { weights: trace.trained, hash: trained }, ...held, { weights: summary.weights, hash: output ?? trained }]
-    this.#modelWrites = Promise.all(models.map(m => ledger.models.put(m.weights, m.hash)))
+    this.#modelWrites = Promise.all([this.#modelWrites, durable])
+      .then(async () => { await Promise.all(models.map(m => ledger.models.put(m.weights, m.hash))) })
       .then(async () => { await this.#retire(round, held.map(h => h.hash).filter(h => h !== (output ?? trained))) })
       .catch((err: unknown) => { this.#init.log.warn(`ledger: writing round ${round}'s models to ${ledger.models.dir} failed: ${(err as Error).message}`) })
     return forked
+  }
+
+  /** Settles when the last round recorded is durable: its entries and signed checkpoint on disk; rejects if writing them failed. */
+  async durable (): Promise<void> {
+    await this.#durable
   }
 
   /**
@@ -158,6 +172,7 @@ export class RoundRecorder {
    * null when the node took the one model), so the model the next round starts from has a lineage.
    */
   async recordCatchUp (trace: CatchUpTrace): Promise<void> {
+    await this.#durable
     await this.#modelWrites
     const { ledger } = this
     const inputs: PeerInputRecord[] = []

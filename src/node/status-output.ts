@@ -26,7 +26,8 @@ export interface ReadyInfo {
 /** The daemon's status lines on stdout: for people (text) or for programs such as the swarm (json). */
 export interface StatusOutput {
   ready (info: ReadyInfo): void
-  round (summary: RoundSummary): void
+  /** A round closed; `ledgerMs`: the audit ledger's time on the round's critical path after it (ms). */
+  round (summary: RoundSummary, ledgerMs: number): void
   finished (rounds: number): void
   /** The node kept its own model several rounds in a row: what it heard and what the rule needs. */
   stalled (info: StallInfo): void
@@ -39,7 +40,7 @@ export interface StatusOutput {
 /** The status line events as JSON objects, one per line, as `meshtrain swarm` reads them. */
 export type StatusEvent =
   | ({ readonly event: 'ready' } & ReadyInfo)
-  | { readonly event: 'round', readonly round: number, readonly peers: number, readonly used: number, readonly refused: number, readonly keptOwn: boolean, readonly loss: number, readonly accuracy: number, readonly durationMs: number }
+  | { readonly event: 'round', readonly round: number, readonly peers: number, readonly used: number, readonly refused: number, readonly keptOwn: boolean, readonly loss: number, readonly accuracy: number, readonly durationMs: number, readonly ledgerMs: number }
   | { readonly event: 'finished', readonly rounds: number }
   | ({ readonly event: 'stalled' } & StallInfo)
   | ({ readonly event: 'network' } & NetworkStatus)
@@ -57,8 +58,8 @@ export function createStatusOutput (format: 'text' | 'json', write: (line: strin
       `bootstrap address: ${info.bootstrapAddress}`,
       ...(info.resumedFromRound === undefined ? [] : [`resuming after round ${info.resumedFromRound} from the checkpoint`])
     ].join('\n')),
-    round: s => emit(
-      { event: 'round', round: s.round, peers: s.peers, used: s.used, refused: s.refused, keptOwn: s.keptOwn, loss: round4(s.loss), accuracy: round4(s.accuracy), durationMs: s.durationMs },
+    round: (s, ledgerMs) => emit(
+      { event: 'round', round: s.round, peers: s.peers, used: s.used, refused: s.refused, keptOwn: s.keptOwn, loss: round4(s.loss), accuracy: round4(s.accuracy), durationMs: s.durationMs, ledgerMs: round4(ledgerMs) },
       `round ${s.round}  peers ${s.peers}  inputs used ${s.used} refused ${s.refused}${s.keptOwn ? ' (kept own model)' : ''}  loss ${s.loss.toFixed(4)}  held-out accuracy ${s.accuracy.toFixed(4)}  ${(s.durationMs / 1000).toFixed(1)}s`
     ),
     finished: rounds => emit({ event: 'finished', rounds }, `finished ${rounds} rounds`),

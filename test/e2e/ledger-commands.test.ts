@@ -33,14 +33,14 @@ describe('meshtrain ledger commands', function () {
   it('verifies a node\'s log (exit 0), exports it, and an auditor verifies the export with the peer id alone', async () => {
     const verified = await runCli(['ledger', 'verify', '--data-dir', dataDir])
     assert.equal(verified.code, 0, verified.stderr)
-    assert.match(verified.stdout, /^ledger ok: .*: 23 entries, root [0-9a-f]{64}, checkpoint of 23 entries verified\n$/)
+    assert.match(verified.stdout, /^ledger ok: .*: 17 entries, root [0-9a-f]{64}, checkpoint of 17 entries verified\n$/)
     const out = join(temp.path, 'export.ledger')
     const exported = await runCli(['ledger', 'export', '--data-dir', dataDir, '--out', out])
     assert.equal(exported.code, 0, exported.stderr)
-    assert.equal(exported.stdout, `exported 23 entries of ${peerId} to ${out}\n`)
+    assert.equal(exported.stdout, `exported 17 entries of ${peerId} to ${out}\n`)
     const audited = await runCli(['ledger', 'verify', '--file', out, '--peer', peerId])
     assert.equal(audited.code, 0, audited.stderr)
-    assert.match(audited.stdout, /23 entries, root [0-9a-f]{64}, checkpoint of 23 entries verified/)
+    assert.match(audited.stdout, /17 entries, root [0-9a-f]{64}, checkpoint of 17 entries verified/)
     const other = '12D3KooWGRbqsxkHgD9eSRt8C1ZKSTLBYzTvr4rGhnCpcuUdASKo'
     const wrongPeer = await runCli(['ledger', 'verify', '--file', out, '--peer', other])
     assert.equal(wrongPeer.code, 1)
@@ -74,13 +74,13 @@ describe('meshtrain ledger commands', function () {
     const original = await readFile(log)
     const tampered = Buffer.from(original)
     const offset = parseLedgerFile(original).offsets[7] as number
-    // Entry 7's first JSON byte `{` becomes `;`.
+    // Entry 7's version byte 0x02 becomes 0x42.
     tampered[offset + 4] = (tampered[offset + 4] as number) ^ 0x40
     await writeFile(log, tampered)
     try {
       const broken = await runCli(['ledger', 'verify', '--data-dir', dataDir])
       assert.equal(broken.code, 1)
-      assert.equal(broken.stderr, `meshtrain: ledger of ${dataDir}: entry 7: does not decode: entry is not UTF-8 JSON\n`)
+      assert.equal(broken.stderr, `meshtrain: ledger of ${dataDir}: entry 7: does not decode: entry version 66, this reader speaks 2\n`)
       const lineage = await runCli(['ledger', 'lineage', outputs[0] as string, '--data-dir', dataDir])
       assert.equal(lineage.code, 1)
       assert.match(lineage.stderr, /entry 7: does not decode.*run meshtrain ledger verify/)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { cp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseLedgerFile } from '../../src/ledger/index.ts'
+import { decodeEntry, parseLedgerFile, peerTable } from '../../src/ledger/index.ts'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
 import { DaemonProcess, freePorts, runCli, tempDir, writeManifest } from './daemon-fixture.ts'
 
@@ -75,11 +75,10 @@ describe('a node whose ledger is rolled back to an older copy', function () {
     for (const i of [0, 1]) {
       const dir = (nodes[i] as { dir: string }).dir
       assert.equal((await runCli(['ledger', 'verify', '--data-dir', dir])).code, 0)
-      const entries = parseLedgerFile(await readFile(join(dir, 'ledger', 'entries.log'))).records
-        .map(r => JSON.parse(Buffer.from(r).toString()) as { kind: string, body: { peer?: string, reason?: string, first?: string, second?: string } })
-      const evidence = entries.filter(e => e.kind === 'evidence' && e.body.reason === 'forked-log')
+      const entries = parseLedgerFile(await readFile(join(dir, 'ledger', 'entries.log'))).records.map(decodeEntry)
+      const evidence = entries.flatMap(e => (e.kind === 'evidence' && e.body.reason === 'forked-log' ? [e] : []))
       assert.equal(evidence.length, 1, `node ${i}: ${JSON.stringify(evidence)}`)
-      assert.equal(evidence[0]?.body.peer, cId)
+      assert.equal(peerTable(entries)[evidence[0]?.body.peer ?? -1], cId)
       // The two checkpoints C signed cannot both be of one append-only log: the second is shorter,
       // has another root at the same size, or is larger and C's consistency proof failed.
       const [first, second] = [evidence[0]?.body.first ?? '', evidence[0]?.body.second ?? ''].map(t => t.split(':')) as [string[], string[]]

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { cp, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseLedgerFile } from '../../src/ledger/index.ts'
+import { decodeEntry, parseLedgerFile, peerInputsOf } from '../../src/ledger/index.ts'
 import { runCli, tempDir } from './daemon-fixture.ts'
 
 /**
@@ -25,8 +25,7 @@ describe('the audit ledger of a real swarm', function () {
     assert.equal(swarm.code, 0, swarm.stderr)
     for (const i of nodes) assert.match(swarm.stdout, new RegExp(`^ledger verify node ${i}: ok, \\d+ entries, root [0-9a-f]{16}$`, 'm'))
     const log = parseLedgerFile(await readFile(join(temp.path, 'swarm', 'node-0', 'ledger', 'entries.log')))
-    const kinds = log.records.map(r => (JSON.parse(Buffer.from(r).toString()) as { kind: string, body: { checkpoint?: string } }))
-    const withHead = kinds.filter(e => e.kind === 'peer-input' && e.body.checkpoint !== '')
+    const withHead = peerInputsOf(log.records.map(decodeEntry)).filter(input => input.checkpoint !== null)
     // Round 0's announcements carry the checkpoint of manifest and data; every peer input has one.
     assert.ok(withHead.length >= 3 * 3 - 1, `${withHead.length} peer inputs carried a checkpoint`)
   })

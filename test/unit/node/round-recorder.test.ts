@@ -64,6 +64,8 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
       await recorder.record(s)
       start = s.weights
     }
+    // The announcement carries a checkpoint once the commit is durable.
+    await recorder.durable()
     assert.equal(parseCheckpoint(recorder.head()).size, recorder.ledger.size)
     const kinds = recorder.ledger.entries.slice(2, 11).map(e => e.entry.kind)
     // Round 0 lists the three peers in the peer table before the aggregate names them; round 1 names them only.
