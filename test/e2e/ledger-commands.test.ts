@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { AuditLedger, parseLedgerFile } from '../../src/ledger/index.ts'
+import { AuditLedger, decodeEntry, encodeEntry, parseLedgerFile } from '../../src/ledger/index.ts'
 import { createIdentity } from '../../src/node/index.ts'
 import { recordRounds } from '../unit/ledger/fixtures.ts'
 import { runCli, tempDir } from './daemon-fixture.ts'
@@ -44,19 +44,22 @@ describe('meshtrain ledger commands', function () {
     const other = '12D3KooWGRbqsxkHgD9eSRt8C1ZKSTLBYzTvr4rGhnCpcuUdASKo'
     const wrongPeer = await runCli(['ledger', 'verify', '--file', out, '--peer', other])
     assert.equal(wrongPeer.code, 1)
-    assert.equal(wrongPeer.stderr, `meshtrain: export ${out} of ${other}: entry 0: signature does not verify with the key of ${other}\n`)
-    // An export with one entry line changed in place.
-    const text = await readFile(out, 'utf8')
-    await writeFile(out + '.tampered', text.replace('"seed":1001', '"seed":1011'))
+    assert.equal(wrongPeer.stderr, `meshtrain: export ${out} of ${other}: checkpoint (size 17) signature does not verify with the key of ${other}: entries 0 to 16 are not signed by it\n`)
+    // An export with one entry line changed in place: round 1's training (entry 9) with another seed.
+    const lines = (await readFile(out, 'utf8')).split('\n')
+    const training = decodeEntry(Buffer.from(lines[1 + 9] as string, 'base64'))
+    assert.ok(training.kind === 'training' && training.body.seed === 1001)
+    lines[1 + 9] = Buffer.from(encodeEntry({ ...training, body: { ...training.body, seed: 1011 } })).toString('base64')
+    await writeFile(out + '.tampered', lines.join('\n'))
     const tampered = await runCli(['ledger', 'verify', '--file', out + '.tampered', '--peer', peerId])
     assert.equal(tampered.code, 1)
-    assert.equal(tampered.stderr, `meshtrain: export ${out}.tampered of ${peerId}: entry 9: signature does not verify with the key of ${peerId}\n`)
+    assert.match(tampered.stderr, new RegExp(`^meshtrain: export ${out}.tampered of ${peerId}: entry 10: does not chain to entry 9: prev is [0-9a-f]{64}, entry 9 hashes to [0-9a-f]{64} \\(entry 9 or this one was changed\\)\n$`))
   })
 
   it('prints the lineage of a model as a tree and as JSON, and the peers\' contributions', async () => {
     const tree = await runCli(['ledger', 'lineage', outputs[2] as string, '--data-dir', dataDir])
     assert.equal(tree.code, 0, tree.stderr)
-    assert.match(tree.stdout, /^[0-9a-f]{12} aggregate of round 2 \(entry 21\): median \{"f":1\} over 4 inputs\n/)
+    assert.match(tree.stdout, /^[0-9a-f]{12} aggregate of round 2 \(entry 15\): median \{"f":1\} over 4 inputs\n/)
     assert.match(tree.stdout, /trained by this node in round 2 .*seed 1002/)
     const json = await runCli(['ledger', 'lineage', outputs[2] as string, '--data-dir', dataDir, '--json'])
     assert.equal(json.code, 0, json.stderr)
