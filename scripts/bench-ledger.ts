@@ -4,13 +4,15 @@
  *
  *   npm run bench:ledger [-- --json] [-- --backend wasm|cpu|tensorflow]
  *
- * - verifyEntriesPerSecond: `verifyRecords` (strict decode, position, chain, SHA-256, the Merkle
- *   root against the signed checkpoint, whose one Ed25519 signature vouches for the entries it
- *   covers) over a log of at least 5,000 entries written by RoundRecorder, one core; and
- *   verifyEntriesPerSecondEverySignature, the same with every entry's own signature checked.
- * - bytesPerRound, bytesPerPeerInput: growth of entries.log per round recorded by RoundRecorder,
- *   with real signatures, peer ids and peer checkpoints: the fixed part (a round with no peer
- *   input: training, announcement, aggregate, evaluation) and the cost of each peer input.
+ * - verifyEntriesPerSecond: `verifyRecords` (strict decode, position, chain, peer table
+ *   references, SHA-256, the Merkle root against the signed checkpoint and its one Ed25519
+ *   signature, which authenticates every entry it covers; entries carry no signature of their own
+ *   in format 2) over a log of at least 5,000 entries written by RoundRecorder, best of 3, one core.
+ * - bytesPerRound, bytesPerPeerInput: growth of entries.log per round recorded by RoundRecorder
+ *   over 10 rounds, with real signatures, peer ids and peer checkpoints: the fixed part (a round
+ *   with no peer input: training, announcement, aggregate, evaluation) and the cost of each peer
+ *   input ((rounds of 8 peers − rounds of none) / 8: the input in the aggregate entry, and the
+ *   peer's `peer` entry of the first round spread over the 10).
  * - announcementGrowthBytes: an announcement carrying a checkpoint of a 10^6-entry log minus the
  *   same announcement with an empty ledgerHead.
  * - consistencyProofHashesAt1M: the longest RFC 9162 consistency proof from old sizes 3, 2^19 + 1

@@ -1,6 +1,5 @@
-import { LEDGER_HEAD_PATTERN, VALIDATION_CODES } from '../protocol/index.ts'
+import { LEDGER_HEAD_PATTERN, VALIDATION_CODES, canonicalJson } from '../protocol/index.ts'
 import type { ValidationCode } from '../protocol/index.ts'
-import { canonicalJson } from '../protocol/index.ts'
 import type { EntryReader, EntryWriter } from './entry-codec.ts'
 import { LedgerFormatError } from './ledger-error.ts'
 
