@@ -50,6 +50,19 @@ describe('ledger: the append-only store', () => {
     assert.equal(report.entries.length, 9)
   })
 
+  it('a commit signs the log as it was when called: entries appended while it runs wait for the next commit', async () => {
+    const ledger = await filledLedger(temp.dir)
+    ledger.append('evaluation', SAMPLE_BODIES.evaluation)
+    const first = ledger.commit()
+    ledger.append('evaluation', { ...SAMPLE_BODIES.evaluation, round: 4 })
+    assert.equal((await first).size, 9)
+    assert.equal(ledger.checkpoint?.size, 9)
+    assert.equal((await ledger.commit()).size, 10)
+    await ledger.close()
+    const report = await verify(temp.dir)
+    assert.deepEqual([report.failure, report.entries.length, report.unsigned], [undefined, 10, 0])
+  })
+
   it('cuts a torn last record back to the last whole entry at start-up, with a warning', async () => {
     await (await filledLedger(temp.dir)).close()
     const path = `${temp.dir}/ledger/entries.log`
