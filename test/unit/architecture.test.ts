@@ -20,9 +20,10 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   adversary: ['errors', 'protocol', 'aggregation', 'model', 'round'],
   ledger: ['errors', 'protocol'],
   privacy: ['errors'],
-  api: ['errors', 'protocol', 'round', 'network'],
-  node: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'privacy', 'api'],
-  cli: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'privacy', 'api', 'node']
+  'api-endpoint': ['errors'],
+  api: ['errors', 'protocol', 'round', 'network', 'api-endpoint'],
+  node: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'privacy', 'api-endpoint', 'api'],
+  cli: ['errors', 'protocol', 'aggregation', 'model', 'round', 'network', 'adversary', 'ledger', 'privacy', 'api-endpoint', 'api', 'node']
 }
 
 function sourceFiles (dir: string): string[] {
