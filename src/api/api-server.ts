@@ -5,15 +5,11 @@ import { rm, writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Startable } from '@libp2p/interface'
 import { RuntimeFailure } from '../errors/index.ts'
-import { formatApiAddress, isLoopbackHost } from './api-address.ts'
-import type { ApiAddress } from './api-address.ts'
-import { bearerMatches } from './api-token.ts'
+import { API_ADDRESS_FILE, bearerMatches, formatApiAddress, isLoopbackHost } from '../api-endpoint/index.ts'
+import type { ApiAddress } from '../api-endpoint/index.ts'
 import type { MeshtrainMetrics } from './meshtrain-metrics.ts'
 import type { NodeEvent, NodeState } from './node-state.ts'
 import type { PeerView } from './peer-views.ts'
-
-/** The file in the data directory that holds the address the API listens on (`127.0.0.1:7172`). */
-export const API_ADDRESS_FILE = 'api'
 
 /** Largest request body accepted, bytes. No route takes a body; a small one is tolerated and ignored. */
 export const MAX_REQUEST_BODY_BYTES = 1024

@@ -1,19 +1,16 @@
 /**
  * The operator's surface: the HTTP API (node:http), the Prometheus metrics (prom-client) and the
- * dashboard page. It reads a NodeState the daemon updates after each round and from network
+ * dashboard page; its address and token are src/api-endpoint/'s. It reads a NodeState the daemon updates after each round and from network
  * events, so it never holds up the round loop.
  */
-export { API_OFF, DEFAULT_API_ADDRESS, DEFAULT_API_PORT, formatApiAddress, isLoopbackHost, parseApiAddress } from './api-address.ts'
-export type { ApiAddress } from './api-address.ts'
-export { API_TOKEN_BYTES, API_TOKEN_FILE, MAX_API_TOKEN_FILE_BYTES, MIN_API_TOKEN_LENGTH, bearerMatches, createApiToken, readApiToken } from './api-token.ts'
 export {
-  API_ADDRESS_FILE, ApiServer, EVENT_STREAM_KEEPALIVE_MS, MAX_API_CONNECTIONS, MAX_EVENT_STREAM_BACKLOG_BYTES, MAX_REQUEST_BODY_BYTES, MAX_REQUEST_HEADER_BYTES,
+  ApiServer, EVENT_STREAM_KEEPALIVE_MS, MAX_API_CONNECTIONS, MAX_EVENT_STREAM_BACKLOG_BYTES, MAX_REQUEST_BODY_BYTES, MAX_REQUEST_HEADER_BYTES,
   MAX_ROUNDS_PER_RESPONSE, REQUEST_TIMEOUT_MS
 } from './api-server.ts'
 export type { ApiServerComponents, ApiServerInit, StaticPage } from './api-server.ts'
 export { METRIC_HELP, MeshtrainMetrics, libp2pMetrics } from './meshtrain-metrics.ts'
 export type { NetworkCounters } from './meshtrain-metrics.ts'
-export { MAX_EVENT_LISTENERS, MAX_ROUND_HISTORY, NodeState } from './node-state.ts'
+export { MAX_EVENT_LISTENERS, NodeState } from './node-state.ts'
 export type { NodeEvent, NodeInfo, NodePhase, PeerEvent, Readiness, RoundFacts, RoundRecord } from './node-state.ts'
 export { MAX_OBSERVED_PEERS, ObservedRoundNetwork } from './observed-round-network.ts'
 export type { FetchObservation, PeerObservation, PeerVerdict } from './observed-round-network.ts'

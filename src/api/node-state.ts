@@ -1,4 +1,5 @@
 import type { RoundSummary } from '../round/index.ts'
+import { MAX_ROUND_HISTORY } from '../api-endpoint/index.ts'
 
 /** What a node says about itself (`/api/v1/node`). No key is ever part of it. */
 export interface NodeInfo {
@@ -57,9 +58,6 @@ export interface Readiness {
   readonly ready: boolean
   readonly reasons: readonly string[]
 }
-
-/** Round records kept for `/api/v1/rounds` (about 1 MB at most). */
-export const MAX_ROUND_HISTORY = 5000
 
 /** Event listeners at once (SSE clients); more are refused. */
 export const MAX_EVENT_LISTENERS = 64

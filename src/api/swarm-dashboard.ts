@@ -1,10 +1,11 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { ApiAddress } from './api-address.ts'
+import type { ApiAddress } from '../api-endpoint/index.ts'
 import { MAX_API_CONNECTIONS, MAX_EVENT_STREAM_BACKLOG_BYTES, MAX_REQUEST_HEADER_BYTES, REQUEST_TIMEOUT_MS } from './api-server.ts'
 import type { StaticPage } from './api-server.ts'
-import { MAX_EVENT_LISTENERS, MAX_ROUND_HISTORY } from './node-state.ts'
+import { MAX_ROUND_HISTORY } from '../api-endpoint/index.ts'
+import { MAX_EVENT_LISTENERS } from './node-state.ts'
 
 /** One node of a swarm, as its dashboard shows it. */
 export interface SwarmNodeView {

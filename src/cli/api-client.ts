@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { API_ADDRESS_FILE, parseApiAddress, readApiToken } from '../api/index.ts'
+import { API_ADDRESS_FILE, parseApiAddress, readApiToken } from '../api-endpoint/index.ts'
 import { EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
 
 /** How long a command waits for the node's answer, ms. */

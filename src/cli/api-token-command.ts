@@ -1,4 +1,4 @@
-import { createApiToken } from '../api/index.ts'
+import { createApiToken } from '../api-endpoint/index.ts'
 import { settingsHelp } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
 import { DATA_DIR_OPTION, requireDataDir } from './data-dir-option.ts'

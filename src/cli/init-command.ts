@@ -1,7 +1,6 @@
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ConfigError } from '../errors/index.ts'
-import { NETWORK_KEY_FILE, createNetworkKey, readNetworkKeyFile } from '../network/index.ts'
 import { SETTINGS, aggregatorFor, boolean, initDataDir, nodeSettingsHelp, readManifestFile, resolveConfig, resolveSettings } from '../node/index.ts'
 import type { RawValue, Setting } from '../node/index.ts'
 import { DEFAULT_MANIFEST } from '../protocol/index.ts'
@@ -46,16 +45,18 @@ export async function initCommand (argv: string[]): Promise<void> {
   }
   const manifest = options.manifest === undefined ? DEFAULT_MANIFEST : await readManifestFile(options.manifest)
   aggregatorFor(manifest)
-  if (options.networkKey !== undefined) await readNetworkKeyFile(options.networkKey)
+  // libp2p's room only for a closed network: a plain init stays quick.
+  const network = options.closed || options.networkKey !== undefined ? await import('../network/index.ts') : undefined
+  if (options.networkKey !== undefined) await network?.readNetworkKeyFile(options.networkKey)
 
   // config.json keeps the settings given, in their JSON form, minus the data directory itself.
   const stored = Object.fromEntries(Object.entries(settingFlags).filter(([name]) => name !== 'dataDir').map(([name, raw]) => [name, jsonForm(name, raw)]))
   const key = await initDataDir(config.dataDir, stored, manifest)
   process.stdout.write(`created node ${peerIdFromPrivateKey(key).toString()} in ${config.dataDir}\n`)
-  if (options.closed || options.networkKey !== undefined) {
-    const networkKey = await createNetworkKey(config.dataDir, options.networkKey)
+  if (network !== undefined) {
+    const networkKey = await network.createNetworkKey(config.dataDir, options.networkKey)
     // The fingerprint only: the key itself is never printed or logged.
-    process.stdout.write(`${options.networkKey === undefined ? 'created' : 'imported'} network key ${join(config.dataDir, NETWORK_KEY_FILE)} (mode 0600), fingerprint ${networkKey.fingerprint}\n`)
+    process.stdout.write(`${options.networkKey === undefined ? 'created' : 'imported'} network key ${join(config.dataDir, network.NETWORK_KEY_FILE)} (mode 0600), fingerprint ${networkKey.fingerprint}\n`)
   }
 }
 

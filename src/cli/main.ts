@@ -5,9 +5,10 @@
  */
 // First, and with Node's own the only static imports: a SIGTERM exits 0 from here on
 // (./early-signals.ts). ES modules load their whole static graph before running any of it, so each
-// command's module (tfjs, libp2p and the rest) is imported only when that command runs.
+// command's module is imported only when that command runs, and loads only the rooms it needs: a
+// command that reads a node's files starts in a fraction of a second; `start` and `swarm` load the
+// rest one room at a time (./room-loading.ts).
 import './early-signals.ts'
-import { setImmediate } from 'node:timers/promises'
 import { ConfigError, EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
 
 /** The commands: a one-line summary and the command itself, loaded when it runs. */
@@ -20,36 +21,16 @@ const COMMANDS = {
   'api-token': { summary: 'create the bearer token an API bound beyond loopback needs (see meshtrain api-token --help)', run: async argv => { await (await import('./api-token-command.ts')).apiTokenCommand(argv) } },
   id: { summary: 'print the node\'s peer id and its line for the manifest\'s "members" (see meshtrain id --help)', run: async argv => { await (await import('./id-command.ts')).idCommand(argv) } },
   manifest: { summary: 'show, propose, sign and publish signed manifest versions: members, admins, rule, timing (see meshtrain manifest --help)', run: async argv => { await (await import('./manifest-command.ts')).manifestCommand(argv) } },
-  swarm: { summary: 'run a local swarm of real daemons on 127.0.0.1 (see meshtrain swarm --help)', run: async argv => { await (await import('./swarm-command.ts')).swarmCommand(argv) } },
+  swarm: {
+    summary: 'run a local swarm of real daemons on 127.0.0.1 (see meshtrain swarm --help)',
+    run: async argv => {
+      await (await import('./room-loading.ts')).loadRoomsOneAtATime()
+      await (await import('./swarm-command.ts')).swarmCommand(argv)
+    }
+  },
   privacy: { summary: 'plan a differential-privacy budget: epsilon of a run, or the noise a budget needs (see meshtrain privacy --help)', run: async argv => { await (await import('./privacy-command.ts')).privacyCommand(argv) } },
   ledger: { summary: 'verify, export and read the audit ledger: lineage of a model, contributions of peers (see meshtrain ledger --help)', run: async argv => { await (await import('./ledger-command.ts')).ledgerCommand(argv) } }
 } as const satisfies Record<string, { summary: string, run: (argv: string[]) => Promise<void> }>
-
-/**
- * Every command loads most rooms (libp2p, tfjs and the rest: about a second, several on a busy
- * machine), and Node runs no signal handler while it loads a module graph. So the rooms are loaded
- * one at a time, each after those it imports, with a turn of the event loop between two: a SIGTERM
- * meanwhile exits 0 (early-signals.ts) within one room's load rather than the whole.
- */
-const ROOMS = [
-  async () => await import('../protocol/index.ts'),
-  async () => await import('../aggregation/index.ts'),
-  async () => await import('../privacy/index.ts'),
-  async () => await import('../ledger/index.ts'),
-  async () => await import('../model/index.ts'),
-  async () => await import('../round/index.ts'),
-  async () => await import('../network/index.ts'),
-  async () => await import('../adversary/index.ts'),
-  async () => await import('../api/index.ts'),
-  async () => await import('../node/index.ts')
-] as const
-
-async function loadRoomsOneAtATime (): Promise<void> {
-  for (const load of ROOMS) {
-    await load()
-    await setImmediate()
-  }
-}
 
 const USAGE = `usage: meshtrain <command> [options]
 
@@ -63,7 +44,6 @@ async function main (argv: string[]): Promise<void> {
   if (!Object.hasOwn(COMMANDS, command)) {
     throw new ConfigError('command', `unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(', ')}`)
   }
-  await loadRoomsOneAtATime()
   await COMMANDS[command as keyof typeof COMMANDS].run(rest)
 }
 

@@ -1,4 +1,4 @@
-import { MAX_ROUND_HISTORY } from '../api/index.ts'
+import { MAX_ROUND_HISTORY } from '../api-endpoint/index.ts'
 import type { RoundRecord } from '../api/index.ts'
 import { boolean, resolveSettings, settingsHelp } from '../node/index.ts'
 import { ApiClient } from './api-client.ts'

@@ -1,7 +1,4 @@
-import * as tf from '@tensorflow/tfjs'
-// Registers the 'wasm' backend with tfjs; its .wasm binaries load from this package's dist/
-// folder through the file system, so choosing it never touches the network.
-import '@tensorflow/tfjs-backend-wasm'
+import { tf } from './tf.ts'
 import { BACKEND_NAMES, BackendUnavailableError } from './backend-choice.ts'
 import type { BackendChoice, BackendName } from './backend-choice.ts'
 

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs'
+import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs'
+import { tf } from './tf.ts'
 import type { ModelSpec } from '../protocol/index.ts'
 import { activate } from './dense-model.ts'
 import { layerShapes } from './model-shape.ts'
@@ -27,7 +28,7 @@ import type { UniformSource } from './dp-noise.ts'
 /** The clipped gradient sum of a batch, and what clipping did. */
 export interface ClippedGradientSum {
   /** One tensor per parameter tensor (kernel, bias, layer by layer): the sum of the clipped per-example gradients. The caller disposes them. */
-  readonly sum: tf.Tensor[]
+  readonly sum: Tensor[]
   /** Each example's gradient norm before clipping. */
   readonly norms: Float32Array
 }
@@ -39,46 +40,46 @@ export interface ClippedGradientSum {
  * @param x the batch, `[n, inputSize]`, n >= 1
  * @param labels the classes, `[n]` int32
  */
-export function clippedGradientSum (model: ModelSpec, params: readonly tf.Tensor[], x: tf.Tensor2D, labels: tf.Tensor1D, clipNorm: number): ClippedGradientSum {
+export function clippedGradientSum (model: ModelSpec, params: readonly Tensor[], x: Tensor2D, labels: Tensor1D, clipNorm: number): ClippedGradientSum {
   if (!(clipNorm > 0 && Number.isFinite(clipNorm))) throw new RangeError(`clipNorm: got ${clipNorm}, expected a finite number above 0`)
   const shapes = layerShapes(model)
   const [normsTensor, ...sum] = tf.tidy(() => {
     // Forward, keeping every layer's input and pre-activation.
-    const inputs: tf.Tensor2D[] = []
-    const preActivations: tf.Tensor2D[] = []
-    let h: tf.Tensor2D = x
+    const inputs: Tensor2D[] = []
+    const preActivations: Tensor2D[] = []
+    let h: Tensor2D = x
     shapes.forEach((shape, l) => {
       inputs.push(h)
-      const z = tf.add(tf.matMul(h, params[2 * l] as tf.Tensor2D), params[2 * l + 1] as tf.Tensor1D) as tf.Tensor2D
+      const z = tf.add(tf.matMul(h, params[2 * l] as Tensor2D), params[2 * l + 1] as Tensor1D) as Tensor2D
       preActivations.push(z)
       h = activate(z, shape.activation)
     })
     // Backward: dL_i/dz at the output is softmax(z_i) - onehot(y_i), then through each layer.
-    const signals: tf.Tensor2D[] = new Array(shapes.length)
-    let g = tf.sub(tf.softmax(h), tf.oneHot(labels, model.classes)) as tf.Tensor2D
+    const signals: Tensor2D[] = new Array(shapes.length)
+    let g = tf.sub(tf.softmax(h), tf.oneHot(labels, model.classes)) as Tensor2D
     for (let l = shapes.length - 1; l >= 0; l--) {
       signals[l] = g
       if (l > 0) {
         const below = shapes[l - 1] as DenseLayerShape
-        g = tf.mul(tf.matMul(g, params[2 * l] as tf.Tensor2D, false, true), derivative(preActivations[l - 1] as tf.Tensor2D, below.activation)) as tf.Tensor2D
+        g = tf.mul(tf.matMul(g, params[2 * l] as Tensor2D, false, true), derivative(preActivations[l - 1] as Tensor2D, below.activation)) as Tensor2D
       }
     }
     // |grad_i|^2 = sum over layers of (|a_i|^2 + 1) |g_i|^2 (kernel and bias).
-    let squared: tf.Tensor1D = tf.zeros([x.shape[0]])
+    let squared: Tensor1D = tf.zeros([x.shape[0]])
     shapes.forEach((_, l) => {
-      const inputSq = tf.add(tf.sum(tf.square(inputs[l] as tf.Tensor2D), 1), 1)
-      squared = tf.add(squared, tf.mul(inputSq, tf.sum(tf.square(signals[l] as tf.Tensor2D), 1))) as tf.Tensor1D
+      const inputSq = tf.add(tf.sum(tf.square(inputs[l] as Tensor2D), 1), 1)
+      squared = tf.add(squared, tf.mul(inputSq, tf.sum(tf.square(signals[l] as Tensor2D), 1))) as Tensor1D
     })
     const norms = tf.sqrt(squared)
     // c_i = min(1, C / |grad_i|), written so that a zero gradient gives 1, not NaN.
     const scale = tf.div(clipNorm, tf.maximum(norms, clipNorm)).reshape([-1, 1])
-    const grads: tf.Tensor[] = []
+    const grads: Tensor[] = []
     shapes.forEach((_, l) => {
-      const scaled = tf.mul(signals[l] as tf.Tensor2D, scale) as tf.Tensor2D
-      grads.push(tf.matMul(inputs[l] as tf.Tensor2D, scaled, true, false), tf.sum(scaled, 0))
+      const scaled = tf.mul(signals[l] as Tensor2D, scale) as Tensor2D
+      grads.push(tf.matMul(inputs[l] as Tensor2D, scaled, true, false), tf.sum(scaled, 0))
     })
     return [norms, ...grads]
-  }) as [tf.Tensor1D, ...tf.Tensor[]]
+  }) as [Tensor1D, ...Tensor[]]
   const norms = Float32Array.from(normsTensor.dataSync() as Float32Array)
   normsTensor.dispose()
   return { sum, norms }
@@ -102,12 +103,12 @@ export interface DpSgdStepOptions {
  * @returns one tensor per parameter tensor; the caller disposes them
  */
 export function privatisedGradient (
-  model: ModelSpec, params: readonly tf.Tensor[], batch: { readonly x: Float32Array, readonly y: Int32Array, readonly count: number },
+  model: ModelSpec, params: readonly Tensor[], batch: { readonly x: Float32Array, readonly y: Int32Array, readonly count: number },
   options: DpSgdStepOptions, uniform: UniformSource = cryptoUniform()
-): tf.Tensor[] {
+): Tensor[] {
   if (!(options.expectedBatchSize > 0)) throw new RangeError(`expectedBatchSize: got ${options.expectedBatchSize}, expected a number above 0`)
   if (!(options.noiseMultiplier >= 0 && Number.isFinite(options.noiseMultiplier))) throw new RangeError(`noiseMultiplier: got ${options.noiseMultiplier}, expected a finite number of at least 0`)
-  let sum: tf.Tensor[]
+  let sum: Tensor[]
   if (batch.count === 0) {
     sum = params.map(p => tf.zerosLike(p))
   } else {
@@ -129,7 +130,7 @@ export function privatisedGradient (
 
 
 /** The activation's derivative at the pre-activation z (hidden layers only). */
-function derivative (z: tf.Tensor2D, activation: DenseLayerShape['activation']): tf.Tensor2D {
+function derivative (z: Tensor2D, activation: DenseLayerShape['activation']): Tensor2D {
   switch (activation) {
     case 'relu': return tf.step(z)
     case 'tanh': return tf.sub(1, tf.square(tf.tanh(z)))

@@ -79,6 +79,7 @@ const COMMA = 0x2c
 const OPEN = 0x5b
 const CLOSE = 0x5d
 const ZERO = 0x30
+const DOT = 0x2e
 
 /** How many numbers a digit file, `{ "data": [n, n, ...] }`, holds; undefined when it holds no such array. */
 function numbersIn (bytes: Buffer): number | undefined {
@@ -91,8 +92,12 @@ function numbersIn (bytes: Buffer): number | undefined {
 }
 
 /**
- * Hand each number of a digit file to `take`, read from its bytes as `Number` reads it (exactly
- * what JSON.parse gives): JSON.parse would first build an array of 784,000 boxed numbers per file.
+ * Hand each number of a digit file to `take`, exactly as `Number` reads it (what JSON.parse gives):
+ * JSON.parse would first build an array of 784,000 boxed numbers per file. The package writes
+ * pixels as a bare 0 or 1, or as a decimal fraction of at most 15 digits ("0.624"): such a number
+ * is read from its digits as one integer divided by a power of ten, which is exact to the last
+ * bit (both are exact doubles, and the division rounds once, as Number does); anything else goes
+ * through Number.
  * @throws DatasetError on a value that is not a finite number.
  */
 function readNumbers (bytes: Buffer, take: (value: number, index: number) => void): void {
@@ -102,10 +107,27 @@ function readNumbers (bytes: Buffer, take: (value: number, index: number) => voi
   for (let n = 0; start <= close; n++) {
     let end = bytes.indexOf(COMMA, start)
     if (end === -1 || end > close) end = close
-    // Most pixels are a bare 0: no string needed for them.
-    const value = end - start === 1 && bytes[start] === ZERO ? 0 : Number(bytes.toString('latin1', start, end))
+    const value = decimalAt(bytes, start, end) ?? Number(bytes.toString('latin1', start, end))
     if (!Number.isFinite(value)) throw new DatasetError(`the mnist package holds a pixel that is not a number: ${bytes.toString('latin1', start, Math.min(end, start + 20))}`)
     take(value, n)
     start = end + 1
   }
+}
+
+/** Powers of ten that are exact doubles, by exponent. */
+const EXACT_POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k)
+
+/** The number `0`, `1` or `0.DIGITS` (at most 15 digits) between `start` and `end`; undefined for any other form. */
+function decimalAt (bytes: Buffer, start: number, end: number): number | undefined {
+  const first = (bytes[start] as number) - ZERO
+  if (first !== 0 && first !== 1) return undefined
+  if (end - start === 1) return first
+  if (first !== 0 || bytes[start + 1] !== DOT || end - start - 2 > 15 || end - start < 3) return undefined
+  let digits = 0
+  for (let i = start + 2; i < end; i++) {
+    const digit = (bytes[i] as number) - ZERO
+    if (digit < 0 || digit > 9) return undefined
+    digits = digits * 10 + digit
+  }
+  return digits / (EXACT_POWERS_OF_TEN[end - start - 2] as number)
 }

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs'
+import type { Scalar, Tensor } from '@tensorflow/tfjs'
+import { tf } from './tf.ts'
 import type { ModelSpec, TrainingSpec } from '../protocol/index.ts'
 import { logits, weightsToTensors, tensorsToWeights } from './dense-model.ts'
 import { checkWeights, initialWeights, parameterCount } from './model-shape.ts'
@@ -68,10 +69,10 @@ export class TrainingCore {
         const [loss, ...next] = tf.tidy(() => {
           const x = tf.tensor2d(batchX, [batchSize, features])
           const y = tf.oneHot(tf.tensor1d(batchY, 'int32'), this.model.classes)
-          const objective = (...p: tf.Tensor[]): tf.Scalar => tf.losses.softmaxCrossEntropy(y, logits(this.model, p, x))
+          const objective = (...p: Tensor[]): Scalar => tf.losses.softmaxCrossEntropy(y, logits(this.model, p, x))
           const { value, grads } = tf.valueAndGrads(objective)(params)
-          return [value, ...params.map((p, i) => tf.sub(p, tf.mul(grads[i] as tf.Tensor, rate)))]
-        }) as [tf.Scalar, ...tf.Tensor[]]
+          return [value, ...params.map((p, i) => tf.sub(p, tf.mul(grads[i] as Tensor, rate)))]
+        }) as [Scalar, ...Tensor[]]
         tf.dispose(params)
         params = next
         lossSum += (loss.dataSync() as Float32Array)[0] as number
@@ -111,7 +112,7 @@ export class TrainingCore {
           y[i] = train.y[row] as number
         })
         const grads = privatisedGradient(this.model, params, { x, y, count: chosen.length }, options, uniform)
-        const next = tf.tidy(() => params.map((p, i) => tf.sub(p, tf.mul(grads[i] as tf.Tensor, rate))))
+        const next = tf.tidy(() => params.map((p, i) => tf.sub(p, tf.mul(grads[i] as Tensor, rate))))
         tf.dispose([...grads, ...params])
         params = next
       }

@@ -9,7 +9,7 @@ export {
 export type { NodeConfig, SettingName, Shard } from './config.ts'
 export { boolean, envName, flagName, integerIn, listOf, oneOf, resolveSettings, settingsHelp, settingsMarkdown } from './settings-table.ts'
 export type { RawKind, RawValue, Setting, SettingLayers, SettingsOf, SettingsTable, Source } from './settings-table.ts'
-export { runDaemon } from './daemon.ts'
+export { runDaemon } from './run-daemon.ts'
 export { dataDirPaths, initDataDir, readConfigFile, readManifestFile } from './data-dir.ts'
 export { IDENTITY_FILE, createIdentity, loadIdentity } from './identity.ts'
 export { CheckpointError, CheckpointWriteError, MAX_CHECKPOINT_ROUND, loadCheckpoint, saveCheckpoint, saveCheckpointOrWarn } from './checkpoint.ts'

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { MAX_EVENT_LISTENERS, MAX_ROUND_HISTORY, NodeState } from '../../../src/api/index.ts'
+import { MAX_ROUND_HISTORY } from '../../../src/api-endpoint/index.ts'
+import { MAX_EVENT_LISTENERS, NodeState } from '../../../src/api/index.ts'
 import type { NodeEvent } from '../../../src/api/index.ts'
 import type { RoundFacts } from '../../../src/api/index.ts'
 

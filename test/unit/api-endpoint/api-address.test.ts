@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError } from '../../../src/errors/index.ts'
-import { API_TOKEN_FILE, bearerMatches, createApiToken, formatApiAddress, isLoopbackHost, parseApiAddress, readApiToken } from '../../../src/api/index.ts'
+import { API_TOKEN_FILE, bearerMatches, createApiToken, formatApiAddress, isLoopbackHost, parseApiAddress, readApiToken } from '../../../src/api-endpoint/index.ts'
 
 describe('api address', () => {
   it('parses HOST:PORT, bracketed IPv6 and off', () => {

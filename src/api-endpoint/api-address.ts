@@ -6,6 +6,9 @@ export interface ApiAddress {
   readonly port: number
 }
 
+/** The file in the data directory that holds the address the API listens on (`127.0.0.1:7172`). */
+export const API_ADDRESS_FILE = 'api'
+
 /** The API's default port, one above the default libp2p port (7171). */
 export const DEFAULT_API_PORT = 7172
 
