@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { ModelSpec } from '../protocol/index.ts'
 import { loadDataset } from './dataset.ts'
+import { MNIST_CLASSES, MNIST_FEATURES, loadMnistRows } from './mnist-dataset.ts'
 import type { Dataset, Examples } from './examples.ts'
 import { selectExamples } from './examples.ts'
 import { DatasetError } from './dataset-error.ts'
@@ -25,16 +26,21 @@ export interface TrainingShard {
 /**
  * Load the data set named in `options`, deal its train part to `shard.count` shards, take shard
  * `shard.index`, hold out 10% of it (at least one example) and apply the label map to the rest.
+ * Of the built-in MNIST set only this shard's rows and the test part are read into memory (a
+ * worker's peak memory); other data sets are loaded whole and cut.
  * @throws DatasetError when the data cannot be loaded or does not fit the model.
  * @throws PartitionError when the shard cannot be made.
  * @throws RangeError when the shard index or count is out of range.
  */
 export function loadTrainingShard (options: TrainerOptions): TrainingShard {
-  const { index, count } = options.shard
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count: got ${count}, expected a positive integer`)
-  if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`shard index: got ${index}, expected an integer from 0 to ${count - 1}`)
-  // The shard copies what it needs: the whole set is not kept (a worker's memory).
-  return trainingShardOf(loadDataset(options.data, { keep: false }), options)
+  checkShardIndex(options)
+  if (options.data.kind !== 'mnist') return trainingShardOf(loadDataset(options.data), options)
+  const { picked: [train, holdout], test } = loadMnistRows(labels => {
+    checkFits(MNIST_FEATURES, MNIST_CLASSES, options.model, formatDataSource(options.data))
+    const rows = shardRows(labels, options)
+    return [rows.train, rows.holdout]
+  })
+  return shardOf(MNIST_FEATURES, train as Examples, holdout as Examples, test, options)
 }
 
 /**
@@ -43,28 +49,37 @@ export function loadTrainingShard (options: TrainerOptions): TrainingShard {
  * @throws DatasetError, PartitionError or RangeError as {@link loadTrainingShard}.
  */
 export function trainingShardOf (dataset: Dataset, options: TrainerOptions): TrainingShard {
-  const { index, count } = options.shard
+  checkShardIndex(options)
   checkFits(dataset.features, dataset.classes, options.model, formatDataSource(options.data))
+  const { train, holdout } = shardRows(dataset.train.y, options)
+  return shardOf(dataset.features, selectExamples(dataset.train, dataset.features, train), selectExamples(dataset.train, dataset.features, holdout), dataset.test, options)
+}
+
+// The train part's rows that shard `options.shard` trains on and holds out.
+function shardRows (labels: Int32Array, options: TrainerOptions): { train: Int32Array, holdout: Int32Array } {
+  const { index, count } = options.shard
   const seed = options.seed ?? 0
-  const shards = partition(dataset.train.y, count, options.partition ?? { kind: 'iid' }, seed)
-  const { train, holdout } = splitHoldout(shards[index] as Int32Array, deriveSeed(seed, index))
+  const shards = partition(labels, count, options.partition ?? { kind: 'iid' }, seed)
+  return splitHoldout(shards[index] as Int32Array, deriveSeed(seed, index))
+}
+
+// The shard from its rows: labels mapped, fingerprinted, standardised where asked.
+function shardOf (features: number, trainRows: Examples, holdoutRows: Examples, test: Examples, options: TrainerOptions): TrainingShard {
   const labelMap = options.labelMap ?? 'identity'
-  const trainExamples = mapLabels(selectExamples(dataset.train, dataset.features, train), labelMap, options.model.classes)
-  const holdoutExamples = mapLabels(selectExamples(dataset.train, dataset.features, holdout), labelMap, options.model.classes)
-  const fingerprint = datasetFingerprint(trainExamples, dataset.features)
+  const train = mapLabels(trainRows, labelMap, options.model.classes)
+  const holdout = mapLabels(holdoutRows, labelMap, options.model.classes)
+  const fingerprint = datasetFingerprint(train, features)
   if (options.data.kind !== 'csv' || options.standardize === false) {
-    return { features: dataset.features, classes: options.model.classes, train: trainExamples, holdout: holdoutExamples, test: dataset.test, fingerprint, standardized: false }
+    return { features, classes: options.model.classes, train, holdout, test, fingerprint, standardized: false }
   }
-  const scale = standardizer(trainExamples, dataset.features)
-  return {
-    features: dataset.features,
-    classes: options.model.classes,
-    train: scale(trainExamples),
-    holdout: scale(holdoutExamples),
-    test: scale(dataset.test),
-    fingerprint,
-    standardized: true
-  }
+  const scale = standardizer(train, features)
+  return { features, classes: options.model.classes, train: scale(train), holdout: scale(holdout), test: scale(test), fingerprint, standardized: true }
+}
+
+function checkShardIndex (options: TrainerOptions): void {
+  const { index, count } = options.shard
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count: got ${count}, expected a positive integer`)
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`shard index: got ${index}, expected an integer from 0 to ${count - 1}`)
 }
 
 /**
