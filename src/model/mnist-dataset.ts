@@ -32,21 +32,28 @@ let cached: Dataset | undefined
  */
 export function loadMnistDataset (): Dataset {
   if (cached !== undefined) return cached
-  const { picked, test } = loadMnistRows(labels => [Int32Array.from({ length: labels.length }, (_, i) => i)])
-  const dataset = Object.freeze({ features: PIXELS, classes: MNIST_CLASSES, train: picked[0] as Examples, test })
+  const { picked, test } = loadMnistRows(labels => [Int32Array.from({ length: labels.length }, (_, i) => i)], { test: true })
+  const dataset = Object.freeze({ features: PIXELS, classes: MNIST_CLASSES, train: picked[0] as Examples, test: test as Examples })
   cached = dataset
   return dataset
 }
 
+/** What {@link loadMnistRows} read: the picked train rows, the test part if asked for, and its size. */
+export interface MnistRows {
+  readonly picked: readonly Examples[]
+  readonly test: Examples | undefined
+  readonly testCount: number
+}
+
 /**
- * Some rows of the built-in MNIST set's train part, and its whole test part, read without
- * holding the rest: what a node that trains on one shard needs (its worker's peak memory).
+ * Some rows of the built-in MNIST set's train part, and its test part if `options.test`, read
+ * without holding the rest: what a node that trains on one shard needs (its worker's memory).
  * `pick` gets the labels of the 8,000 train rows and returns lists of row indices; each list
  * comes back as examples in that order, exactly as {@link selectExamples} would cut them from
  * {@link loadMnistDataset}'s train part.
  * @throws DatasetError as {@link loadMnistDataset}; whatever `pick` throws.
  */
-export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32Array[]): { readonly picked: readonly Examples[], readonly test: Examples } {
+export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32Array[], options: { readonly test: boolean }): MnistRows {
   let digitsDir: string
   try {
     digitsDir = join(dirname(createRequire(import.meta.url).resolve('mnist')), 'digits')
@@ -86,7 +93,8 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
     positionIn[row] = position
   }))
   const picked = lists.map(rows => emptyExamples(rows.length))
-  const test = emptyExamples(labels.length - MNIST_TRAIN_COUNT)
+  const testCount = labels.length - MNIST_TRAIN_COUNT
+  const test = options.test ? emptyExamples(testCount) : undefined
   let row = 0
   for (let d = 0; d < 10; d++) {
     readNumbers(read(d), (value, n) => {
@@ -99,7 +107,7 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
     })
     while (labels[row] === d) row++
   }
-  return { picked, test }
+  return { picked, test, testCount }
 }
 
 function emptyExamples (count: number): Examples {

@@ -16,7 +16,14 @@ export interface TrainingShard {
   readonly classes: number
   readonly train: Examples
   readonly holdout: Examples
+  /**
+   * The data set's common test part (never trained on). A node's daemon never evaluates on it,
+   * so {@link loadTrainingShard} reads the built-in MNIST set's test part only when this is
+   * first read (about 6 MiB).
+   */
   readonly test: Examples
+  /** Rows of `test`, known without reading it. */
+  readonly testCount: number
   /** {@link datasetFingerprint} of `train`, before any scaling. */
   readonly fingerprint: string
   /** Whether the features were standardised from `train` (CSV data, {@link TrainerOptions.standardize}); absent: no. */
@@ -26,8 +33,8 @@ export interface TrainingShard {
 /**
  * Load the data set named in `options`, deal its train part to `shard.count` shards, take shard
  * `shard.index`, hold out 10% of it (at least one example) and apply the label map to the rest.
- * Of the built-in MNIST set only this shard's rows and the test part are read into memory (a
- * worker's peak memory); other data sets are loaded whole and cut.
+ * Of the built-in MNIST set only this shard's rows are read into memory (a worker's memory), and
+ * its test part when first used; other data sets are loaded whole and cut.
  * @throws DatasetError when the data cannot be loaded or does not fit the model.
  * @throws PartitionError when the shard cannot be made.
  * @throws RangeError when the shard index or count is out of range.
@@ -35,11 +42,12 @@ export interface TrainingShard {
 export function loadTrainingShard (options: TrainerOptions): TrainingShard {
   checkShardIndex(options)
   if (options.data.kind !== 'mnist') return trainingShardOf(loadDataset(options.data), options)
-  const { picked: [train, holdout], test } = loadMnistRows(labels => {
+  const { picked: [train, holdout], testCount } = loadMnistRows(labels => {
     checkFits(MNIST_FEATURES, MNIST_CLASSES, options.model, formatDataSource(options.data))
     const rows = shardRows(labels, options)
     return [rows.train, rows.holdout]
-  })
+  }, { test: false })
+  const test = { count: testCount, read: () => loadMnistRows(() => [], { test: true }).test as Examples }
   return shardOf(MNIST_FEATURES, train as Examples, holdout as Examples, test, options)
 }
 
@@ -52,7 +60,8 @@ export function trainingShardOf (dataset: Dataset, options: TrainerOptions): Tra
   checkShardIndex(options)
   checkFits(dataset.features, dataset.classes, options.model, formatDataSource(options.data))
   const { train, holdout } = shardRows(dataset.train.y, options)
-  return shardOf(dataset.features, selectExamples(dataset.train, dataset.features, train), selectExamples(dataset.train, dataset.features, holdout), dataset.test, options)
+  const test = { count: dataset.test.count, read: () => dataset.test }
+  return shardOf(dataset.features, selectExamples(dataset.train, dataset.features, train), selectExamples(dataset.train, dataset.features, holdout), test, options)
 }
 
 // The train part's rows that shard `options.shard` trains on and holds out.
@@ -63,17 +72,25 @@ function shardRows (labels: Int32Array, options: TrainerOptions): { train: Int32
   return splitHoldout(shards[index] as Int32Array, deriveSeed(seed, index))
 }
 
-// The shard from its rows: labels mapped, fingerprinted, standardised where asked.
-function shardOf (features: number, trainRows: Examples, holdoutRows: Examples, test: Examples, options: TrainerOptions): TrainingShard {
+// The shard from its rows: labels mapped, fingerprinted, standardised where asked; the test part
+// read (and scaled) when first used, then kept.
+function shardOf (features: number, trainRows: Examples, holdoutRows: Examples, test: { readonly count: number, readonly read: () => Examples }, options: TrainerOptions): TrainingShard {
   const labelMap = options.labelMap ?? 'identity'
-  const train = mapLabels(trainRows, labelMap, options.model.classes)
-  const holdout = mapLabels(holdoutRows, labelMap, options.model.classes)
-  const fingerprint = datasetFingerprint(train, features)
-  if (options.data.kind !== 'csv' || options.standardize === false) {
-    return { features, classes: options.model.classes, train, holdout, test, fingerprint, standardized: false }
+  const mapped = mapLabels(trainRows, labelMap, options.model.classes)
+  const fingerprint = datasetFingerprint(mapped, features)
+  const standardized = options.data.kind === 'csv' && options.standardize !== false
+  const scale = standardized ? standardizer(mapped, features) : (examples: Examples) => examples
+  let testPart: Examples | undefined
+  return {
+    features,
+    classes: options.model.classes,
+    train: scale(mapped),
+    holdout: scale(mapLabels(holdoutRows, labelMap, options.model.classes)),
+    get test () { return (testPart ??= scale(test.read())) },
+    testCount: test.count,
+    fingerprint,
+    standardized
   }
-  const scale = standardizer(train, features)
-  return { features, classes: options.model.classes, train: scale(train), holdout: scale(holdout), test: scale(test), fingerprint, standardized: true }
 }
 
 function checkShardIndex (options: TrainerOptions): void {

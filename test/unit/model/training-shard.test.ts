@@ -23,7 +23,7 @@ describe('model/loadTrainingShard', () => {
     assert.equal(loadTrainingShard(BASE).fingerprint, shards[0]?.fingerprint)
   })
 
-  it('reads exactly the rows that cutting the whole loaded data set gives (iid and Dirichlet, label flip)', () => {
+  it('reads exactly the rows that cutting the whole loaded data set gives, the test part when first used (iid and Dirichlet, label flip)', () => {
     const dataset = loadDataset({ kind: 'mnist' })
     for (const options of [BASE, { ...BASE, shard: { index: 7, count: 50 } }, { ...BASE, partition: { kind: 'dirichlet' as const, alpha: 0.5 }, labelMap: 'flip' as const }]) {
       const read = loadTrainingShard(options)
@@ -33,6 +33,7 @@ describe('model/loadTrainingShard', () => {
         assert.equal(datasetFingerprint(read[part], 784), datasetFingerprint(cut[part], 784))
       }
       assert.equal(read.fingerprint, cut.fingerprint)
+      assert.equal(read.testCount, read.test.count)
     }
   })
 
