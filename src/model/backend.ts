@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs'
+import * as tf from './tf.ts'
 // Registers the 'wasm' backend with tfjs; its .wasm binaries load from this package's dist/
 // folder through the file system, so choosing it never touches the network.
 import '@tensorflow/tfjs-backend-wasm'

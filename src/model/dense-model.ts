@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs'
+import * as tf from './tf.ts'
 import type { ModelSpec } from '../protocol/index.ts'
 import { WeightsShapeError, layerShapes, parameterCount } from './model-shape.ts'
 import type { DenseLayerShape } from './model-shape.ts'

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs'
+import * as tf from './tf.ts'
 import type { ModelSpec } from '../protocol/index.ts'
 import { activate } from './dense-model.ts'
 import { layerShapes } from './model-shape.ts'

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs'
+import * as tf from './tf.ts'
 import type { ModelSpec, TrainingSpec } from '../protocol/index.ts'
 import { logits, weightsToTensors, tensorsToWeights } from './dense-model.ts'
 import { checkWeights, initialWeights, parameterCount } from './model-shape.ts'
