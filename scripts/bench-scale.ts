@@ -73,7 +73,7 @@ const real: RealSwarmRow[] = []
 for (const n of REAL) {
   const row = await runRealSwarm(n, REAL_ROUNDS, FANOUT)
   real.push(row)
-  say(`real swarm N=${String(n).padStart(2)}: ${row.roundsPerMinute === null ? 'no rounds' : `${row.roundsPerMinute.toFixed(1)} rounds/min`}, ${(100 * row.quorumShare).toFixed(1)}% of node-rounds at the quorum, honest accuracy min ${row.honestAccuracyMin.toFixed(3)}, peak RSS per daemon median ${row.rssMiBMedian.toFixed(1)} MiB, max ${row.rssMiBMax.toFixed(1)} MiB${row.exitCode === 0 ? '' : ` (swarm exited with ${row.exitCode})`}`)
+  say(`real swarm N=${String(n).padStart(2)}: ${row.roundsPerMinute === null ? 'no rounds' : `${row.roundsPerMinute.toFixed(1)} rounds/min`}, ${(100 * row.quorumShare).toFixed(1)}% of node-rounds at the quorum, honest accuracy min ${row.honestAccuracyMin.toFixed(3)}, peak RSS per daemon median ${row.rssMiBMedian.toFixed(1)} MiB, max ${row.rssMiBMax.toFixed(1)} MiB${row.exitCode === 0 ? '' : ` (swarm exited with ${row.exitCode}: ${row.failure ?? ''})`}`)
 }
 const fromSixtyFour = simulated.filter(r => r.nodes >= 64)
 const cpuSpread = fromSixtyFour.length >= 2 ? spread(fromSixtyFour.map(r => r.cpuMsPerNodePerRound)) : null

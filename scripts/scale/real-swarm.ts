@@ -34,6 +34,8 @@ export interface RealSwarmRow {
   readonly rssMiBMedian: number
   readonly rssMiBMax: number
   readonly exitCode: number | null
+  /** The swarm's last lines of output when it failed (exit code other than 0). */
+  readonly failure?: string
 }
 
 interface SwarmReport {
@@ -69,7 +71,8 @@ export async function runRealSwarm (nodes: number, rounds: number, fanout: numbe
       rssMiB: rss,
       rssMiBMedian: rss[Math.floor(rss.length / 2)] ?? NaN,
       rssMiBMax: rss.at(-1) ?? NaN,
-      exitCode: out.code
+      exitCode: out.code,
+      ...(out.code === 0 ? {} : { failure: `${out.stdout}\n${out.stderr}`.trim().split('\n').filter(line => !/^round \d+\//.test(line)).slice(-4).join(' | ') })
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
