@@ -57,7 +57,8 @@ export async function runRealSwarm (nodes: number, rounds: number, fanout: numbe
         for (const line of chunk.toString('utf8').split('\n')) if (/^round \d+\/\d+ /.test(line)) roundTimes.push(Date.now())
       })
     })
-    const parsed = out.code === 0 ? JSON.parse(await readFile(report, 'utf8')) as SwarmReport : undefined
+    // No report when the swarm was stopped before its end (it then exits 0 too).
+    const parsed = out.code === 0 ? await readFile(report, 'utf8').then(text => JSON.parse(text) as SwarmReport, () => undefined) : undefined
     const quorum = Math.min(nodes - 1, fanout)
     const history = parsed?.nodes.filter(n => !n.byzantine).flatMap(n => n.history) ?? []
     const rss = [...peaks.values()].sort((a, b) => a - b)
