@@ -31,7 +31,7 @@ const examples = (count: number): Examples => ({
   count
 })
 const train = examples(TRAIN_EXAMPLES)
-const shard: TrainingShard = { features: model.inputSize, classes: model.classes, train, holdout: examples(10), test: examples(10), fingerprint: datasetFingerprint(train, model.inputSize) }
+const shard: TrainingShard = { features: model.inputSize, classes: model.classes, train, holdout: examples(10), test: examples(10), testCount: 10, fingerprint: datasetFingerprint(train, model.inputSize) }
 const core = new TrainingCore(model, training, shard, 1)
 const privacy = { clipNorm: 1, noiseMultiplier: 1.1 }
 

@@ -154,7 +154,7 @@ const { model, training } = DEFAULT_MANIFEST
 const rng = createRng(1)
 const examples = (count: number) => ({ x: Float32Array.from({ length: count * model.inputSize }, () => rng.next()), y: Int32Array.from({ length: count }, () => rng.int(model.classes)), count })
 const train = examples(3750)
-const core = new TrainingCore(model, training, { features: model.inputSize, classes: model.classes, train, holdout: examples(10), test: examples(10), fingerprint: datasetFingerprint(train, model.inputSize) }, 1)
+const core = new TrainingCore(model, training, { features: model.inputSize, classes: model.classes, train, holdout: examples(10), test: examples(10), testCount: 10, fingerprint: datasetFingerprint(train, model.inputSize) }, 1)
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 let weights = core.train(core.initialWeights()).weights
 const trainingMs: number[] = []

@@ -10,20 +10,21 @@
  * validation and the default rule over the in-process network with fanout 8 and real tfjs
  * training; CPU per node per round (all, and without local training) and bytes per node per
  * round (announcements received plus models fetched), and the ratio of the largest to the
- * smallest from n = 64 up (the issue's target: at most 1.5). Real rows: `meshtrain swarm --nodes
- * N` on 127.0.0.1; each daemon's peak RSS (VmHWM in /proc/<pid>/status, sampled while it runs),
- * rounds per minute between the first and the last round every node finished, the share of
- * node-rounds that aggregated at least the quorum, and the honest nodes' test accuracy.
+ * smallest from n = 64 up (the issue's target: at most 1.5). Real rows (scripts/scale/real-swarm.ts,
+ * as `npm run bench:memory` runs them): `meshtrain swarm --nodes N` on 127.0.0.1; each daemon's
+ * peak RSS (VmHWM), rounds per minute between the first and the last round every node finished,
+ * the share of node-rounds that aggregated at least the quorum, and the honest nodes' test
+ * accuracy. `rssMiBPerDaemon` is the largest peak RSS of any daemon of any real row.
  * `transferRatio` (40 MB model transfer against raw TCP) is measured by the transfer benchmark
  * of the bulk channel; null here. Writes docs/scale.svg. Timing figures depend on what else runs.
  */
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { SimulationResult } from './scale/simulate-swarm.ts'
+import { RSS_TARGET_MIB, runRealSwarm } from './scale/real-swarm.ts'
+import type { RealSwarmRow } from './scale/real-swarm.ts'
 import { scaleSvg } from './scale/scale-plot.ts'
 
 const quick = process.argv.includes('--quick')
@@ -37,81 +38,13 @@ const REAL_ROUNDS = quick ? 6 : 10
 const FANOUT = 8
 /** The issue's target: CPU and bytes per node per round flat within this factor from n = 64 up. */
 const FLAT_TARGET = 1.5
-const RSS_TARGET_MIB = 150
-const RSS_SAMPLE_MS = 250
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const PLOT = join(ROOT, 'docs', 'scale.svg')
-
-interface RealRow {
-  readonly nodes: number
-  readonly rounds: number
-  readonly roundsPerMinute: number | null
-  readonly wallSeconds: number
-  /** Node-rounds that aggregated at least the quorum (min(N-1, 8) peer models), of all node-rounds reported. */
-  readonly quorumShare: number
-  readonly honestAccuracyMin: number
-  readonly rssMiBMax: number
-  readonly rssMiBMedian: number
-  readonly exitCode: number | null
-}
 
 async function simulatedRow (nodes: number): Promise<SimulationResult> {
   const out = await run(process.execPath, [join(ROOT, 'scripts/scale/simulate-swarm.ts'), '--nodes', String(nodes), '--rounds', String(SIMULATED_ROUNDS), '--fanout', String(FANOUT), '--json'], () => {})
   if (out.code !== 0) throw new Error(`simulation of ${nodes} peers exited with ${out.code}:\n${out.stderr.slice(-2000)}`)
   return JSON.parse(out.stdout.trim().split('\n').at(-1) as string) as SimulationResult
-}
-
-async function realRow (nodes: number): Promise<RealRow> {
-  const dir = await mkdtemp(join(tmpdir(), 'meshtrain-bench-scale-'))
-  const report = join(dir, 'report.json')
-  const peaks = new Map<number, number>()
-  const roundTimes: number[] = []
-  try {
-    const out = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'swarm', '--nodes', String(nodes), '--rounds', String(REAL_ROUNDS), '--report', report], child => {
-      const timer = setInterval(() => { void sampleChildren(child.pid as number, peaks) }, RSS_SAMPLE_MS)
-      child.on('exit', () => clearInterval(timer))
-      child.stdout?.on('data', (chunk: Buffer) => {
-        for (const line of chunk.toString('utf8').split('\n')) if (/^round \d+\/\d+ /.test(line)) roundTimes.push(Date.now())
-      })
-    })
-    const parsed = out.code === 0 ? JSON.parse(await readFile(report, 'utf8')) as SwarmReport : undefined
-    const quorum = Math.min(nodes - 1, FANOUT)
-    const history = parsed?.nodes.filter(n => !n.byzantine).flatMap(n => n.history) ?? []
-    const rss = [...peaks.values()].sort((a, b) => a - b)
-    return {
-      nodes,
-      rounds: REAL_ROUNDS,
-      roundsPerMinute: roundTimes.length >= 2 ? ((roundTimes.length - 1) / ((roundTimes.at(-1) as number) - (roundTimes[0] as number))) * 60_000 : null,
-      wallSeconds: parsed?.wallSeconds ?? NaN,
-      quorumShare: history.length === 0 ? 0 : history.filter(h => h.used >= quorum).length / history.length,
-      honestAccuracyMin: Math.min(...(parsed?.nodes.filter(n => !n.byzantine).map(n => n.accuracy) ?? [0])),
-      rssMiBMax: rss.at(-1) ?? NaN,
-      rssMiBMedian: rss[Math.floor(rss.length / 2)] ?? NaN,
-      exitCode: out.code
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
-}
-
-interface SwarmReport {
-  readonly wallSeconds: number
-  readonly nodes: ReadonlyArray<{ readonly byzantine: boolean, readonly accuracy: number, readonly history: ReadonlyArray<{ readonly used: number }> }>
-}
-
-/** Record the peak RSS (VmHWM) of every child of `parent` (the swarm's daemons), MiB. */
-async function sampleChildren (parent: number, peaks: Map<number, number>): Promise<void> {
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8')
-      if (Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]) !== parent) continue
-      const hwm = Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1]) / 1024
-      if (Number.isFinite(hwm)) peaks.set(Number(entry), Math.max(peaks.get(Number(entry)) ?? 0, hwm))
-    } catch {
-      // gone between the listing and the read
-    }
-  }
 }
 
 function run (command: string, args: string[], watch: (child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null, stdout: string, stderr: string }> {
@@ -136,11 +69,11 @@ for (const n of SIMULATED) {
   simulated.push(row)
   say(`simulated n=${String(n).padStart(4)}: ${row.rounds} rounds in ${row.wallSeconds.toFixed(1)} s; per node per round CPU ${row.cpuMsPerNodePerRound.toFixed(1)} ms (protocol ${row.protocolCpuMsPerNodePerRound.toFixed(1)} ms), ${(row.bytesPerNodePerRound / 1024).toFixed(0)} KiB, ${row.publicationsPerNodePerRound.toFixed(2)} publications, ${row.verificationsPerPublication.toFixed(3)} signature checks per publication; accuracy min ${row.accuracy.min.toFixed(3)}; peak RSS ${row.peakRssMiB.toFixed(0)} MiB`)
 }
-const real: RealRow[] = []
+const real: RealSwarmRow[] = []
 for (const n of REAL) {
-  const row = await realRow(n)
+  const row = await runRealSwarm(n, REAL_ROUNDS, FANOUT)
   real.push(row)
-  say(`real swarm N=${String(n).padStart(2)}: ${row.roundsPerMinute === null ? 'no rounds' : `${row.roundsPerMinute.toFixed(1)} rounds/min`}, ${(100 * row.quorumShare).toFixed(1)}% of node-rounds at the quorum, honest accuracy min ${row.honestAccuracyMin.toFixed(3)}, peak RSS per daemon median ${row.rssMiBMedian.toFixed(0)} MiB, max ${row.rssMiBMax.toFixed(0)} MiB${row.exitCode === 0 ? '' : ` (swarm exited with ${row.exitCode})`}`)
+  say(`real swarm N=${String(n).padStart(2)}: ${row.roundsPerMinute === null ? 'no rounds' : `${row.roundsPerMinute.toFixed(1)} rounds/min`}, ${(100 * row.quorumShare).toFixed(1)}% of node-rounds at the quorum, honest accuracy min ${row.honestAccuracyMin.toFixed(3)}, peak RSS per daemon median ${row.rssMiBMedian.toFixed(1)} MiB, max ${row.rssMiBMax.toFixed(1)} MiB${row.exitCode === 0 ? '' : ` (swarm exited with ${row.exitCode}: ${row.failure ?? ''})`}`)
 }
 const fromSixtyFour = simulated.filter(r => r.nodes >= 64)
 const cpuSpread = fromSixtyFour.length >= 2 ? spread(fromSixtyFour.map(r => r.cpuMsPerNodePerRound)) : null

@@ -15,7 +15,7 @@ import { attacksHelp, formatAttack, parseAttack } from '../adversary/index.ts'
 import type { AttackSpec } from '../adversary/index.ts'
 import { ConfigError, RuntimeFailure } from '../errors/index.ts'
 import { freePorts } from '../network/index.ts'
-import { MAX_SEED, aggregatorFor, boolean, dataDirPaths, initDataDir, integerIn, loadCheckpoint, resolveSettings, settingsHelp } from '../node/index.ts'
+import { DAEMON_ENVIRONMENT, DAEMON_NODE_OPTIONS, MAX_SEED, aggregatorFor, boolean, dataDirPaths, initDataDir, integerIn, loadCheckpoint, resolveSettings, settingsHelp } from '../node/index.ts'
 import type { Setting, SettingsOf, StatusEvent } from '../node/index.ts'
 import { formatApiAddress } from '../api-endpoint/index.ts'
 import { SwarmDashboard, swarmDashboardPages } from '../api/index.ts'
@@ -289,8 +289,8 @@ function startNode (node: SwarmNode, onEvent: (node: SwarmNode, event: StatusEve
   // The API on any free port: every daemon of the swarm shares the host.
   // Each daemon in its own process group, killed as a group; --parent-pid: a swarm killed with
   // SIGKILL (which it cannot catch) still takes its daemons with it within a second or so.
-  const args = [main, 'start', '--data-dir', node.dataDir, '--api', '127.0.0.1:0', '--parent-pid', String(process.pid)]
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const args = [...DAEMON_NODE_OPTIONS, main, 'start', '--data-dir', node.dataDir, '--api', '127.0.0.1:0', '--parent-pid', String(process.pid)]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...DAEMON_ENVIRONMENT } })
   node.process = child
   child.stderr.pipe(createWriteStream(join(node.dataDir, 'daemon.log')))
   let buffered = ''

@@ -6,14 +6,13 @@ import { loadMnistDataset } from './mnist-dataset.ts'
 
 /**
  * Load a data set. Deterministic: the same source gives the same examples in the same order in
- * every process.
- * @param options.keep keep the built-in MNIST set in memory for the next call (about 30 MiB);
- *   a trainer's worker, which cuts its shard once, passes false. @default true
+ * every process. The built-in MNIST set is kept in memory for the next call (about 30 MiB);
+ * a trainer's worker reads only its shard instead (see `loadTrainingShard`).
  * @throws DatasetError when a file is missing or malformed, naming it and what is wrong.
  */
-export function loadDataset (source: DataSource, options: { readonly keep?: boolean } = {}): Dataset {
+export function loadDataset (source: DataSource): Dataset {
   switch (source.kind) {
-    case 'mnist': return loadMnistDataset(options.keep ?? true)
+    case 'mnist': return loadMnistDataset()
     case 'idx': return loadIdxDataset(source.dir)
     case 'csv': return loadCsvDataset(source.path, source.labelColumn)
   }

@@ -11,7 +11,13 @@ export const MNIST_TRAIN_COUNT = 8000
 /** Fixed seed of the train/test split of the built-in MNIST set: every node must cut it the same way. */
 const MNIST_SPLIT_SEED = 0x6d6e6973
 
-const PIXELS = 28 * 28
+/** Pixels per image of the built-in MNIST set: its feature count. */
+export const MNIST_FEATURES = 28 * 28
+
+/** Classes of the built-in MNIST set: the digits 0 to 9. */
+export const MNIST_CLASSES = 10
+
+const PIXELS = MNIST_FEATURES
 
 let cached: Dataset | undefined
 
@@ -21,11 +27,33 @@ let cached: Dataset | undefined
  * `get()` shuffle with `Math.random`, so this reads its raw arrays instead: one digit's JSON file
  * at a time, straight into one Float32Array, and nothing left in the module cache (requiring the
  * package parses all ten files at once and keeps them, about 110 MiB in a trainer's worker).
- * Kept after the first call (about 30 MiB) unless `keep` is false.
+ * Kept after the first call (about 30 MiB).
  * @throws DatasetError when the package is missing or its data is not what it should be.
  */
-export function loadMnistDataset (keep = true): Dataset {
+export function loadMnistDataset (): Dataset {
   if (cached !== undefined) return cached
+  const { picked, test } = loadMnistRows(labels => [Int32Array.from({ length: labels.length }, (_, i) => i)], { test: true })
+  const dataset = Object.freeze({ features: PIXELS, classes: MNIST_CLASSES, train: picked[0] as Examples, test: test as Examples })
+  cached = dataset
+  return dataset
+}
+
+/** What {@link loadMnistRows} read: the picked train rows, the test part if asked for, and its size. */
+export interface MnistRows {
+  readonly picked: readonly Examples[]
+  readonly test: Examples | undefined
+  readonly testCount: number
+}
+
+/**
+ * Some rows of the built-in MNIST set's train part, and its test part if `options.test`, read
+ * without holding the rest: what a node that trains on one shard needs (its worker's memory).
+ * `pick` gets the labels of the 8,000 train rows and returns lists of row indices; each list
+ * comes back as examples in that order, exactly as {@link selectExamples} would cut them from
+ * {@link loadMnistDataset}'s train part.
+ * @throws DatasetError as {@link loadMnistDataset}; whatever `pick` throws.
+ */
+export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32Array[], options: { readonly test: boolean }): MnistRows {
   let digitsDir: string
   try {
     digitsDir = join(dirname(createRequire(import.meta.url).resolve('mnist')), 'digits')
@@ -41,7 +69,8 @@ export function loadMnistDataset (keep = true): Dataset {
   }
   // Two passes over the ten files, one file in memory at a time: count the images (rows in label
   // order: all 0s, then all 1s, ...), shuffle the rows with the fixed seed and cut them into the
-  // train and test parts, then write each image straight into its place.
+  // train and test parts, then write each picked train image and each test image straight into
+  // its place.
   const labels: number[] = []
   for (let d = 0; d < 10; d++) {
     const values = numbersIn(read(d))
@@ -51,24 +80,34 @@ export function loadMnistDataset (keep = true): Dataset {
     for (let i = 0; i < values / PIXELS; i++) labels.push(d)
   }
   const order = shuffleInPlace(Int32Array.from({ length: labels.length }, (_, i) => i), createRng(MNIST_SPLIT_SEED))
-  const train = emptyExamples(MNIST_TRAIN_COUNT)
-  const test = emptyExamples(labels.length - MNIST_TRAIN_COUNT)
   const placeOf = new Int32Array(labels.length)
   order.forEach((row, i) => { placeOf[row] = i })
+  const trainLabels = new Int32Array(MNIST_TRAIN_COUNT)
+  labels.forEach((label, row) => { if ((placeOf[row] as number) < MNIST_TRAIN_COUNT) trainLabels[placeOf[row] as number] = label })
+  const lists = pick(trainLabels)
+  // Where each train row goes: which picked list (-1: none) and at which position in it.
+  const listOf = new Int32Array(MNIST_TRAIN_COUNT).fill(-1)
+  const positionIn = new Int32Array(MNIST_TRAIN_COUNT)
+  lists.forEach((rows, list) => rows.forEach((row, position) => {
+    listOf[row] = list
+    positionIn[row] = position
+  }))
+  const picked = lists.map(rows => emptyExamples(rows.length))
+  const testCount = labels.length - MNIST_TRAIN_COUNT
+  const test = options.test ? emptyExamples(testCount) : undefined
   let row = 0
   for (let d = 0; d < 10; d++) {
     readNumbers(read(d), (value, n) => {
       const place = placeOf[row + Math.floor(n / PIXELS)] as number
-      const part = place < MNIST_TRAIN_COUNT ? train : test
-      const at = place < MNIST_TRAIN_COUNT ? place : place - MNIST_TRAIN_COUNT
+      const part = place < MNIST_TRAIN_COUNT ? picked[listOf[place] as number] : test
+      if (part === undefined) return
+      const at = place < MNIST_TRAIN_COUNT ? positionIn[place] as number : place - MNIST_TRAIN_COUNT
       part.x[at * PIXELS + (n % PIXELS)] = value
       if (n % PIXELS === 0) part.y[at] = d
     })
     while (labels[row] === d) row++
   }
-  const dataset = Object.freeze({ features: PIXELS, classes: 10, train, test })
-  if (keep) cached = dataset
-  return dataset
+  return { picked, test, testCount }
 }
 
 function emptyExamples (count: number): Examples {

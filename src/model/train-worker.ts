@@ -35,7 +35,7 @@ try {
     parameterCount: core.parameterCount,
     datasetFingerprint: shard.fingerprint,
     shardSize: { train: shard.train.count, holdout: shard.holdout.count },
-    testSize: shard.test.count,
+    testSize: shard.testCount,
     standardized: shard.standardized === true
   }
   port.postMessage(hello)

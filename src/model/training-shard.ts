@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { ModelSpec } from '../protocol/index.ts'
 import { loadDataset } from './dataset.ts'
+import { MNIST_CLASSES, MNIST_FEATURES, loadMnistRows } from './mnist-dataset.ts'
 import type { Dataset, Examples } from './examples.ts'
 import { selectExamples } from './examples.ts'
 import { DatasetError } from './dataset-error.ts'
@@ -15,7 +16,14 @@ export interface TrainingShard {
   readonly classes: number
   readonly train: Examples
   readonly holdout: Examples
+  /**
+   * The data set's common test part (never trained on). A node's daemon never evaluates on it,
+   * so {@link loadTrainingShard} reads the built-in MNIST set's test part only when this is
+   * first read (about 6 MiB).
+   */
   readonly test: Examples
+  /** Rows of `test`, known without reading it. */
+  readonly testCount: number
   /** {@link datasetFingerprint} of `train`, before any scaling. */
   readonly fingerprint: string
   /** Whether the features were standardised from `train` (CSV data, {@link TrainerOptions.standardize}); absent: no. */
@@ -25,16 +33,22 @@ export interface TrainingShard {
 /**
  * Load the data set named in `options`, deal its train part to `shard.count` shards, take shard
  * `shard.index`, hold out 10% of it (at least one example) and apply the label map to the rest.
+ * Of the built-in MNIST set only this shard's rows are read into memory (a worker's memory), and
+ * its test part when first used; other data sets are loaded whole and cut.
  * @throws DatasetError when the data cannot be loaded or does not fit the model.
  * @throws PartitionError when the shard cannot be made.
  * @throws RangeError when the shard index or count is out of range.
  */
 export function loadTrainingShard (options: TrainerOptions): TrainingShard {
-  const { index, count } = options.shard
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count: got ${count}, expected a positive integer`)
-  if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`shard index: got ${index}, expected an integer from 0 to ${count - 1}`)
-  // The shard copies what it needs: the whole set is not kept (a worker's memory).
-  return trainingShardOf(loadDataset(options.data, { keep: false }), options)
+  checkShardIndex(options)
+  if (options.data.kind !== 'mnist') return trainingShardOf(loadDataset(options.data), options)
+  const { picked: [train, holdout], testCount } = loadMnistRows(labels => {
+    checkFits(MNIST_FEATURES, MNIST_CLASSES, options.model, formatDataSource(options.data))
+    const rows = shardRows(labels, options)
+    return [rows.train, rows.holdout]
+  }, { test: false })
+  const test = { count: testCount, read: () => loadMnistRows(() => [], { test: true }).test as Examples }
+  return shardOf(MNIST_FEATURES, train as Examples, holdout as Examples, test, options)
 }
 
 /**
@@ -43,28 +57,46 @@ export function loadTrainingShard (options: TrainerOptions): TrainingShard {
  * @throws DatasetError, PartitionError or RangeError as {@link loadTrainingShard}.
  */
 export function trainingShardOf (dataset: Dataset, options: TrainerOptions): TrainingShard {
-  const { index, count } = options.shard
+  checkShardIndex(options)
   checkFits(dataset.features, dataset.classes, options.model, formatDataSource(options.data))
+  const { train, holdout } = shardRows(dataset.train.y, options)
+  const test = { count: dataset.test.count, read: () => dataset.test }
+  return shardOf(dataset.features, selectExamples(dataset.train, dataset.features, train), selectExamples(dataset.train, dataset.features, holdout), test, options)
+}
+
+// The train part's rows that shard `options.shard` trains on and holds out.
+function shardRows (labels: Int32Array, options: TrainerOptions): { train: Int32Array, holdout: Int32Array } {
+  const { index, count } = options.shard
   const seed = options.seed ?? 0
-  const shards = partition(dataset.train.y, count, options.partition ?? { kind: 'iid' }, seed)
-  const { train, holdout } = splitHoldout(shards[index] as Int32Array, deriveSeed(seed, index))
+  const shards = partition(labels, count, options.partition ?? { kind: 'iid' }, seed)
+  return splitHoldout(shards[index] as Int32Array, deriveSeed(seed, index))
+}
+
+// The shard from its rows: labels mapped, fingerprinted, standardised where asked; the test part
+// read (and scaled) when first used, then kept.
+function shardOf (features: number, trainRows: Examples, holdoutRows: Examples, test: { readonly count: number, readonly read: () => Examples }, options: TrainerOptions): TrainingShard {
   const labelMap = options.labelMap ?? 'identity'
-  const trainExamples = mapLabels(selectExamples(dataset.train, dataset.features, train), labelMap, options.model.classes)
-  const holdoutExamples = mapLabels(selectExamples(dataset.train, dataset.features, holdout), labelMap, options.model.classes)
-  const fingerprint = datasetFingerprint(trainExamples, dataset.features)
-  if (options.data.kind !== 'csv' || options.standardize === false) {
-    return { features: dataset.features, classes: options.model.classes, train: trainExamples, holdout: holdoutExamples, test: dataset.test, fingerprint, standardized: false }
-  }
-  const scale = standardizer(trainExamples, dataset.features)
+  const mapped = mapLabels(trainRows, labelMap, options.model.classes)
+  const fingerprint = datasetFingerprint(mapped, features)
+  const standardized = options.data.kind === 'csv' && options.standardize !== false
+  const scale = standardized ? standardizer(mapped, features) : (examples: Examples) => examples
+  let testPart: Examples | undefined
   return {
-    features: dataset.features,
+    features,
     classes: options.model.classes,
-    train: scale(trainExamples),
-    holdout: scale(holdoutExamples),
-    test: scale(dataset.test),
+    train: scale(mapped),
+    holdout: scale(mapLabels(holdoutRows, labelMap, options.model.classes)),
+    get test () { return (testPart ??= scale(test.read())) },
+    testCount: test.count,
     fingerprint,
-    standardized: true
+    standardized
   }
+}
+
+function checkShardIndex (options: TrainerOptions): void {
+  const { index, count } = options.shard
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count: got ${count}, expected a positive integer`)
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`shard index: got ${index}, expected an integer from 0 to ${count - 1}`)
 }
 
 /**

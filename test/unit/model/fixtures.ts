@@ -63,6 +63,7 @@ export function blobShard (features: number, seed = 1): TrainingShard {
     train,
     holdout: blobExamples(40, features, seed + 1),
     test: blobExamples(100, features, seed + 2),
+    testCount: 100,
     fingerprint: datasetFingerprint(train, features)
   }
 }

@@ -12,7 +12,7 @@ const TRAINING: TrainingSpec = { localSteps: 10, batchSize: 16, learningRate: 0.
 
 function shardOf (train: { x: number[], y: number[] }, test = train): TrainingShard {
   const examples = (e: { x: number[], y: number[] }): TrainingShard['train'] => ({ x: Float32Array.from(e.x), y: Int32Array.from(e.y), count: e.y.length })
-  return { features: 2, classes: 2, train: examples(train), holdout: examples(test), test: examples(test), fingerprint: datasetFingerprint(examples(train), 2) }
+  return { features: 2, classes: 2, train: examples(train), holdout: examples(test), test: examples(test), testCount: test.y.length, fingerprint: datasetFingerprint(examples(train), 2) }
 }
 
 describe('model/TrainingCore', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DatasetError, loadTrainingShard } from '../../../src/model/index.ts'
+import { DatasetError, datasetFingerprint, loadDataset, loadTrainingShard, trainingShardOf } from '../../../src/model/index.ts'
 import type { TrainerOptions } from '../../../src/model/index.ts'
 import { DEFAULT_MANIFEST } from '../../../src/protocol/index.ts'
 
@@ -11,7 +11,9 @@ const BASE: TrainerOptions = {
   seed: 11
 }
 
-describe('model/loadTrainingShard', () => {
+describe('model/loadTrainingShard', function () {
+  // Each shard reads the mnist package's ten files (about a second on an idle machine).
+  this.timeout(60_000)
   it('gives each node a disjoint shard with 10% held out, and the common test part', () => {
     const shards = [0, 1, 2, 3].map(index => loadTrainingShard({ ...BASE, shard: { index, count: 4 } }))
     for (const shard of shards) {
@@ -23,13 +25,29 @@ describe('model/loadTrainingShard', () => {
     assert.equal(loadTrainingShard(BASE).fingerprint, shards[0]?.fingerprint)
   })
 
+  it('reads exactly the rows that cutting the whole loaded data set gives, the test part when first used (iid and Dirichlet, label flip)', () => {
+    const dataset = loadDataset({ kind: 'mnist' })
+    const variants = [BASE, { ...BASE, shard: { index: 7, count: 50 } }, { ...BASE, partition: { kind: 'dirichlet' as const, alpha: 0.5 }, labelMap: 'flip' as const }]
+    variants.forEach((options, i) => {
+      const read = loadTrainingShard(options)
+      const cut = trainingShardOf(dataset, options)
+      // The test part is the same for every shard: read (a second pass over the files) once.
+      for (const part of i === 0 ? ['train', 'holdout', 'test'] as const : ['train', 'holdout'] as const) {
+        assert.equal(read[part].count, cut[part].count)
+        assert.equal(datasetFingerprint(read[part], 784), datasetFingerprint(cut[part], 784))
+      }
+      assert.equal(read.fingerprint, cut.fingerprint)
+      assert.equal(read.testCount, cut.test.count)
+    })
+  })
+
   it('flips train and held-out labels (y -> C-1-y) for a label-flip attacker, never the test part', () => {
     const honest = loadTrainingShard(BASE)
     const flipped = loadTrainingShard({ ...BASE, labelMap: 'flip' })
     assert.deepEqual(Array.from(flipped.train.y), Array.from(honest.train.y, y => 9 - y))
     assert.deepEqual(Array.from(flipped.holdout.y), Array.from(honest.holdout.y, y => 9 - y))
     assert.deepEqual(flipped.train.x, honest.train.x)
-    assert.equal(flipped.test, honest.test)
+    assert.equal(datasetFingerprint(flipped.test, 784), datasetFingerprint(honest.test, 784))
     assert.notEqual(flipped.fingerprint, honest.fingerprint)
   })
 
