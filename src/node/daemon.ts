@@ -175,7 +175,10 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
         const checkpointed = { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }
         persisted = ledger.durable().then(async () => { await saveCheckpointOrWarn(paths.checkpoints, checkpointed, log) })
         persisted.catch(() => undefined)
+        // The status line and the API tell of the round at once (the API answered the last one until
+        // the manifest chain and the known peers below were done).
         output.round(summary, ledgerMs)
+        surface.recordRound(summary, localTrainer.timing)
         if (privacy !== undefined) {
           output.privacy(privacy.status())
           if (stopsForBudget(privacy)) budgetSpent.abort()
@@ -185,7 +188,6 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
         // A version just adopted: every peer hears of it now (peers behind ask for it back).
         if (chain !== before) libp2p.services.networkSync.syncWithEveryPeer()
         await saveKnownPeers(config.dataDir, await connectedPeers(libp2p)).catch((err: unknown) => { log.warn(`saving known peers failed: ${String(err)}`) })
-        surface.recordRound(summary, localTrainer.timing)
         const stall = streak.observe(summary)
         if (stall !== undefined) {
           log.warn(stallText(stall))

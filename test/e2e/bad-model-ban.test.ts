@@ -82,10 +82,13 @@ describe('a peer that serves models whose hash does not match (real daemons and 
     while (Date.now() < until) {
       for (const n of nodes) {
         attempts++
-        const connected = await bad.dial(multiaddr(address(n)), { signal: AbortSignal.timeout(3000) }).then(() => true, () => false)
-        await new Promise(resolve => setTimeout(resolve, 100))
-        const still = bad.getConnections().some(c => c.remotePeer.toString() === n.peerId && c.status === 'open')
-        assert.ok(!(connected && still), `node ${n.peerId} readmitted the banned server`)
+        await bad.dial(multiaddr(address(n)), { signal: AbortSignal.timeout(3000) }).catch(() => undefined)
+        // Refused before the handshake, or closed right after it: within 5 s however busy the
+        // machine (a readmitted peer stays connected).
+        const open = (): boolean => bad.getConnections().some(c => c.remotePeer.toString() === n.peerId && c.status === 'open')
+        const closeBy = Date.now() + 5000
+        while (open() && Date.now() < closeBy) await new Promise(resolve => setTimeout(resolve, 100))
+        assert.ok(!open(), `node ${n.peerId} readmitted the banned server`)
       }
       await new Promise(resolve => setTimeout(resolve, 1000))
     }

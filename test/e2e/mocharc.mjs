@@ -1,0 +1,22 @@
+// `npm run test:e2e`: the end-to-end files two at a time (the machine has 2 cores), the longest
+// first, so that the two jobs end together instead of one running a long file alone at the end.
+// The order only schedules: a file not named here runs after these, and every file runs once.
+import { readdirSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import process from 'node:process'
+
+/** The longest files, longest first (their wall time on the quiet machine, `npm run test:e2e`). */
+const LONGEST_FIRST = [
+  'hostile-peer', 'daemon', 'ledger-crash', 'discovery', 'governance', 'bad-input', 'privacy-swarm', 'restart-latency', 'package',
+  'bad-model-ban', 'lifecycle', 'dashboard', 'byzantine-swarm', 'consortium', 'api', 'readme-commands', 'ledger-fork', 'closed-network'
+].map(name => `${name}.test.ts`)
+
+const files = readdirSync(import.meta.dirname).filter(name => name.endsWith('.test.ts'))
+const ordered = [...LONGEST_FIRST.filter(name => files.includes(name)), ...files.filter(name => !LONGEST_FIRST.includes(name)).sort()]
+
+export default {
+  parallel: true,
+  jobs: 2,
+  timeout: 300_000,
+  spec: ordered.map(name => relative(process.cwd(), join(import.meta.dirname, name)))
+}
