@@ -8,7 +8,7 @@
  * (a larger expected batch, so sigma over the batch is smaller for the same epsilon, and a larger
  * learning rate, since clipping shrinks every gradient; Ponomareva et al. 2023, "How to DP-fy ML",
  * https://arxiv.org/abs/2303.00654; De et al. 2022, https://arxiv.org/abs/2204.13650): by default
- * 4 steps of expected batch 256 per round at learning rate 2 and clipping norm 1 (--batch-size,
+ * 6 steps of expected batch 256 per round at learning rate 2 and clipping norm 1 (--batch-size,
  * --local-steps, --learning-rate, --clip-norm change them; every setting has its own cache
  * entries). In quick runs at epsilon 4 more steps per round did better than larger batches (the
  * README's privacy section lists the settings tried). Plus the DP-SGD step's
@@ -49,7 +49,7 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' },
     'clip-norm': { type: 'string', default: '1' }, 'learning-rate': { type: 'string', default: '2' },
-    'batch-size': { type: 'string', default: '256' }, 'local-steps': { type: 'string', default: '4' }
+    'batch-size': { type: 'string', default: '256' }, 'local-steps': { type: 'string', default: '6' }
   }
 })
 const CLIP_NORM = Number(flags['clip-norm'])
