@@ -5,17 +5,21 @@
  * steps of batch 32 at learning rate 0.2 per round): the worst and mean honest accuracy at
  * epsilon 8, 4 and 1 (delta 1e-5) against the non-private swarm, and at epsilon 4 with 3 of 16
  * attackers. The private swarms' manifest has training settings of its own, tuned for DP-SGD
- * (larger expected batches and fewer steps, so sigma over the batch is smaller for the same
- * epsilon, and a larger learning rate, since clipping shrinks every gradient; Ponomareva et al.
- * 2023, "How to DP-fy ML", https://arxiv.org/abs/2303.00654; De et al. 2022,
- * https://arxiv.org/abs/2204.13650): by default 1 step of expected batch 256 per round at
- * learning rate 2 and clipping norm 1 (--batch-size, --local-steps, --learning-rate, --clip-norm
- * change them; every setting has its own cache entries). Plus the DP-SGD step's
+ * (a larger expected batch, so sigma over the batch is smaller for the same epsilon, and a larger
+ * learning rate, since clipping shrinks every gradient; Ponomareva et al. 2023, "How to DP-fy ML",
+ * https://arxiv.org/abs/2303.00654; De et al. 2022, https://arxiv.org/abs/2204.13650): by default
+ * 6 steps of expected batch 256 per round at learning rate 2 and clipping norm 1 (--batch-size,
+ * --local-steps, --learning-rate, --clip-norm change them; every setting has its own cache
+ * entries). In quick runs at epsilon 4 more steps per round did better than larger batches (the
+ * README's privacy section lists the settings tried). Plus the DP-SGD step's
  * cost over a plain step on wasm (scripts/bench-dp-step.ts). Each honest node takes the smallest
  * sigma that keeps all the rounds within the budget at its own sampling rate (the manifest's
  * noiseMultiplier "auto"), and its epsilon is recomputed from the steps it took.
  * Runs one scenario at a time in a child process; finished runs are cached under bench/cache/
- * (the non-private baseline is the robustness benchmark's own cached run when present).
+ * (the non-private baseline is the robustness benchmark's own cached run when present). A cache
+ * entry's name says the scenario and settings, not the code that ran it: delete the entries a
+ * change to the simulation makes stale (the private runs made with the 10 s round deadline kept
+ * their own model in most rounds).
  * --quick: 100 rounds, one attack (alie); the full run: 200 rounds, attacks alie and alie-opt
  * (the worst against the non-private default rule in bench/robustness.md).
  * With --json, one JSON object (dpStepRatio, rows) on stdout; the table goes to stderr. Either way
@@ -45,7 +49,7 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' },
     'clip-norm': { type: 'string', default: '1' }, 'learning-rate': { type: 'string', default: '2' },
-    'batch-size': { type: 'string', default: '256' }, 'local-steps': { type: 'string', default: '1' }
+    'batch-size': { type: 'string', default: '256' }, 'local-steps': { type: 'string', default: '6' }
   }
 })
 const CLIP_NORM = Number(flags['clip-norm'])
