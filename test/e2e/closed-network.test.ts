@@ -113,9 +113,11 @@ describe('a closed network (network key and member list) on 127.0.0.1', function
     const networkEvents = (d: DaemonProcess): Array<Extract<StatusEvent, { event: 'network' }>> =>
       d.events.filter((e): e is Extract<StatusEvent, { event: 'network' }> => e.event === 'network')
     for (const d of [a, b]) {
-      // No message out: the members saw announcements from each other only, all accepted or repeats.
+      // No message out: the members saw announcements from each other only (the outsiders never got
+      // a connection, checked above), all accepted or repeats, or one that came before this node's
+      // round loop was ready (on a busy machine the other member may announce round 0 first).
       const outcomes = Object.keys(networkEvents(d).at(-1)?.announcements ?? {})
-      assert.ok(outcomes.every(o => o === 'accept' || o === 'duplicate'), outcomes.join(','))
+      assert.ok(outcomes.every(o => o === 'accept' || o === 'duplicate' || o === 'no-handler'), outcomes.join(','))
       assert.ok(d.rounds.every(r => r.peers <= 1), JSON.stringify(d.rounds.map(r => r.peers)))
       assert.ok(d.rounds.filter(r => r.used === 1).length >= ROUNDS - 1, JSON.stringify(d.rounds.map(r => [r.round, r.used])))
       assert.match(d.stderr, new RegExp(`closed network: network key fingerprint ${fingerprint}, 2 members`))
