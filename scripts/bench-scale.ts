@@ -18,12 +18,11 @@
  * `transferRatio` (40 MB model transfer against raw TCP) is measured by the transfer benchmark
  * of the bulk channel; null here. Writes docs/scale.svg. Timing figures depend on what else runs.
  */
-import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { SimulationResult } from './scale/simulate-swarm.ts'
-import { RSS_TARGET_MIB, runRealSwarm } from './scale/real-swarm.ts'
+import { RSS_TARGET_MIB, runProcess, runRealSwarm } from './scale/real-swarm.ts'
 import type { RealSwarmRow } from './scale/real-swarm.ts'
 import { scaleSvg } from './scale/scale-plot.ts'
 
@@ -42,21 +41,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const PLOT = join(ROOT, 'docs', 'scale.svg')
 
 async function simulatedRow (nodes: number): Promise<SimulationResult> {
-  const out = await run(process.execPath, [join(ROOT, 'scripts/scale/simulate-swarm.ts'), '--nodes', String(nodes), '--rounds', String(SIMULATED_ROUNDS), '--fanout', String(FANOUT), '--json'], () => {})
+  const out = await runProcess(process.execPath, [join(ROOT, 'scripts/scale/simulate-swarm.ts'), '--nodes', String(nodes), '--rounds', String(SIMULATED_ROUNDS), '--fanout', String(FANOUT), '--json'], () => {})
   if (out.code !== 0) throw new Error(`simulation of ${nodes} peers exited with ${out.code}:\n${out.stderr.slice(-2000)}`)
   return JSON.parse(out.stdout.trim().split('\n').at(-1) as string) as SimulationResult
-}
-
-function run (command: string, args: string[], watch: (child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return new Promise(resolve => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8') })
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); if (stderr.length > 100_000) stderr = stderr.slice(-50_000) })
-    watch(child)
-    child.on('exit', code => resolve({ code, stdout, stderr }))
-  })
 }
 
 /** Largest over smallest of `values`. */

@@ -50,7 +50,7 @@ export async function runRealSwarm (nodes: number, rounds: number, fanout: numbe
   const peaks = new Map<number, number>()
   const roundTimes: number[] = []
   try {
-    const out = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'swarm', '--nodes', String(nodes), '--rounds', String(rounds), '--report', report], child => {
+    const out = await runProcess(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'swarm', '--nodes', String(nodes), '--rounds', String(rounds), '--report', report], child => {
       const timer = setInterval(() => { void sampleChildren(child.pid as number, peaks) }, RSS_SAMPLE_MS)
       child.on('exit', () => clearInterval(timer))
       child.stdout?.on('data', (chunk: Buffer) => {
@@ -95,7 +95,8 @@ async function sampleChildren (parent: number, peaks: Map<number, number>): Prom
   }
 }
 
-function run (command: string, args: string[], watch: (child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null, stdout: string, stderr: string }> {
+/** Run a command to its end; `watch` sees the child as it starts. Keeps the last 50-100 kB of stderr. */
+export function runProcess (command: string, args: string[], watch: (child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise(resolve => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
