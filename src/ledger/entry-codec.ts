@@ -146,17 +146,18 @@ export class EntryReader {
   }
 
   f64 (what: string): number {
-    this.#need(8, what)
-    const value = this.#view.getFloat64(this.#offset, true)
-    this.#offset += 8
-    if (!Number.isFinite(value)) throw new LedgerFormatError(`${what}: not a finite number`)
-    return value
+    return this.#finite(what, 8, at => this.#view.getFloat64(at, true))
   }
 
   f32 (what: string): number {
-    this.#need(4, what)
-    const value = this.#view.getFloat32(this.#offset, true)
-    this.#offset += 4
+    return this.#finite(what, 4, at => this.#view.getFloat32(at, true))
+  }
+
+  /** A little-endian float of `width` bytes, read by `read`; refused unless finite. */
+  #finite (what: string, width: number, read: (offset: number) => number): number {
+    this.#need(width, what)
+    const value = read(this.#offset)
+    this.#offset += width
     if (!Number.isFinite(value)) throw new LedgerFormatError(`${what}: not a finite number`)
     return value
   }

@@ -84,21 +84,13 @@ describe('ledger: verify finds the first tampered entry', () => {
   })
 
   it('a flipped bit that keeps the encoding valid: the chain at the next entry', async () => {
-    const list = await records(temp.dir)
-    const bytes = Uint8Array.from(list[4] as Uint8Array)
     // The last byte of the entry: a hash, which any bit pattern encodes.
-    bytes[bytes.byteLength - 1] = (bytes[bytes.byteLength - 1] as number) ^ 1
-    list[4] = bytes
-    await writeRecords(temp.dir, list)
+    await flipLastByte(temp.dir, 4, 1)
     assert.match(await failureOf(temp.dir), /^entry 5: does not chain to entry 4: prev is [0-9a-f]{64}, entry 4 hashes to [0-9a-f]{64} \(entry 4 or this one was changed\)$/)
   })
 
   it('a flipped bit in the last entry: the checkpoint root', async () => {
-    const list = await records(temp.dir)
-    const bytes = Uint8Array.from(list[9] as Uint8Array)
-    bytes[bytes.byteLength - 1] = (bytes[bytes.byteLength - 1] as number) ^ 0x80
-    list[9] = bytes
-    await writeRecords(temp.dir, list)
+    await flipLastByte(temp.dir, 9, 0x80)
     assert.match(await failureOf(temp.dir), /^checkpoint: the first 10 entries hash to [0-9a-f]{64}, the checkpoint signed [0-9a-f]{64}$/)
   })
 
@@ -213,3 +205,12 @@ describe('ledger: verify finds the first tampered entry', () => {
     assert.match(await failureOf(temp.dir), new RegExp(`^entry 7: names model ${hash}, but models/${hash} hashes to [0-9a-f]{64}$`))
   })
 })
+
+/** Flip the bits `mask` of the last byte of entry `index` of the log in `dir`. */
+async function flipLastByte (dir: string, index: number, mask: number): Promise<void> {
+  const list = await records(dir)
+  const bytes = Uint8Array.from(list[index] as Uint8Array)
+  bytes[bytes.byteLength - 1] = (bytes[bytes.byteLength - 1] as number) ^ mask
+  list[index] = bytes
+  await writeRecords(dir, list)
+}
