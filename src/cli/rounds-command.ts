@@ -30,15 +30,7 @@ export async function roundsCommand (argv: string[]): Promise<void> {
   if (help) return void process.stdout.write(`${HELP}${settingsHelp(ROUNDS_OPTIONS)}\n`)
   const options = resolveSettings(ROUNDS_OPTIONS, { flags })
   const client = await ApiClient.fromDataDir(requireDataDir(flags))
-  const rounds: RoundRecord[] = []
-  let since = 0
-  for (;;) {
-    const { body } = await client.getJson<{ rounds: RoundRecord[], truncated: boolean }>(`/api/v1/rounds?since=${since}`)
-    rounds.push(...body.rounds)
-    const last = body.rounds.at(-1)
-    if (!body.truncated || last === undefined) break
-    since = last.round + 1
-  }
+  const rounds = await roundsSince(client, 0)
   if (options.json && !options.follow) return void process.stdout.write(JSON.stringify(rounds) + '\n')
   const print = (r: RoundRecord): void => { process.stdout.write((options.json ? JSON.stringify(r) : roundLine(r)) + '\n') }
   if (!options.json && !options.follow && rounds.length === 0) process.stdout.write('no round finished yet\n')
@@ -47,12 +39,25 @@ export async function roundsCommand (argv: string[]): Promise<void> {
   const controller = stopOnSignals(stderrLogger(false))
   let latest = rounds.at(-1)?.round ?? -1
   for await (const event of client.events(controller.signal)) {
+    if (event.type !== 'round') continue
     const record = event.data as RoundRecord
-    // A round that closed between the listing and the stream's start is printed once.
-    if (event.type === 'round' && record.round > latest) {
-      latest = record.round
-      print(record)
-    }
+    if (record.round <= latest) continue // already printed from the listing
+    // Rounds that closed between the listing and the stream's start are asked for, so none is missing.
+    if (record.round > latest + 1) for (const r of await roundsSince(client, latest + 1)) if (r.round < record.round) print(r)
+    latest = record.round
+    print(record)
+  }
+}
+
+/** The node's round records from round `since` on, page by page. */
+async function roundsSince (client: ApiClient, since: number): Promise<RoundRecord[]> {
+  const rounds: RoundRecord[] = []
+  for (;;) {
+    const { body } = await client.getJson<{ rounds: RoundRecord[], truncated: boolean }>(`/api/v1/rounds?since=${since}`)
+    rounds.push(...body.rounds)
+    const last = body.rounds.at(-1)
+    if (!body.truncated || last === undefined) return rounds
+    since = last.round + 1
   }
 }
 
