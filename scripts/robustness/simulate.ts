@@ -139,7 +139,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
   }
 
   const privateTraining = privacy === undefined ? undefined : planPrivateTraining(privacy, trainers.slice(0, honestCount), s.rounds * manifest.training.localSteps)
-  const summaries: RoundSummary[][] = Array.from({ length: honestCount }, () => [])
+  const summaries: RoundFigures[][] = Array.from({ length: honestCount }, () => [])
   let finals: Float32Array[]
   if (s.rule === 'local') {
     finals = []
@@ -182,6 +182,12 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
   }
 }
 
+/**
+ * What the result needs of an honest node's round summary. Not the summary itself: its trace holds
+ * every peer model of the round, and 200 rounds of them took 10 GB.
+ */
+type RoundFigures = Pick<RoundSummary, 'keptOwn' | 'aggregationMs' | 'bytesFetched'>
+
 interface PrivateTrainingState {
   readonly noiseMultipliers: number[]
   readonly samplingRates: number[]
@@ -207,7 +213,7 @@ function privacyReport (privacy: PrivacyRun, state: PrivateTrainingState): Priva
 
 async function runSwarm (
   s: Scenario, manifest: NetworkManifest, trainers: InProcessTrainer[], honestCount: number,
-  attack: ReturnType<typeof parseAttack> | undefined, summaries: RoundSummary[][], record: (round: number, w: Float32Array) => boolean,
+  attack: ReturnType<typeof parseAttack> | undefined, summaries: RoundFigures[][], record: (round: number, w: Float32Array) => boolean,
   onDiverged: () => void, privateTraining?: PrivateTrainingState, clipNorm = 1
 ): Promise<Float32Array[]> {
   const controller = new AbortController()
@@ -249,7 +255,7 @@ async function runSwarm (
       log: silentLogger,
       onRound: summary => {
         if (!honest) return
-        summaries[i]?.push(summary)
+        summaries[i]?.push({ keptOwn: summary.keptOwn, aggregationMs: summary.aggregationMs, bytesFetched: summary.bytesFetched })
         // The first non-finite honest model ends the run: the rule has failed, and waiting out
         // deadlines for refused payloads would only cost time.
         if (!record(summary.round, summary.weights)) controller.abort()
