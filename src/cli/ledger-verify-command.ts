@@ -57,7 +57,7 @@ export function privacyLine (report: LedgerReport): string | undefined {
   if (last === undefined) return undefined
   const rounds = entries.filter(e => e.kind === 'privacy').length
   const { mechanism, epsilon, stepsSpent, samplingRate, noiseMultiplier, clipNorm, delta } = last.body
-  return `privacy ok: ${rounds} rounds trained with ${mechanism}, each epsilon recomputed; epsilon ${epsilon} spent by round ${last.body.round} after ${stepsSpent} steps (sampling rate ${samplingRate}, noise multiplier ${noiseMultiplier}, clip norm ${clipNorm}, delta ${delta})`
+  return `privacy ok: ${rounds} round${rounds === 1 ? '' : 's'} trained with ${mechanism}, each epsilon recomputed; epsilon ${epsilon} spent by round ${last.body.round} after ${stepsSpent} steps (sampling rate ${samplingRate}, noise multiplier ${noiseMultiplier}, clip norm ${clipNorm}, delta ${delta})`
 }
 
 /** The lines printed for a log that verified: {@link verifiedLine}, then {@link privacyLine} when it has one. */

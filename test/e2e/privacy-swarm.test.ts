@@ -90,6 +90,22 @@ describe('a private swarm of daemons', function () {
     for (const d of [daemons[0], daemons[1], daemons[2]] as DaemonProcess[]) {
       assert.deepEqual(d.rounds.map(r => r.round), [0, 1, 2], 'three rounds trained, then stopped')
     }
+    // Every node's ledger verifies, each round's privacy entry recomputed by the accountant, and the
+    // epsilon its last one recorded is the one the node reported. Reproducing a round says why its
+    // training is not re-run (CSPRNG noise) and fails nothing.
+    const [reproduced, ...verified] = await Promise.all([
+      runCli(['ledger', 'reproduce', '--data-dir', (nodes[0] as NodeDir).dir, '--round', '1']),
+      ...nodes.map(async n => runCli(['ledger', 'verify', '--data-dir', n.dir]))
+    ])
+    for (const [i, v] of verified.entries()) {
+      assert.equal(v.code, 0, `node ${i}: ${v.stdout}${v.stderr}`)
+      const line = /^privacy ok: (\d+) rounds? trained with dp-sgd, each epsilon recomputed; epsilon (\S+) spent by round \d+ after (\d+) steps/m.exec(v.stdout)
+      assert.ok(line !== null, `node ${i}: ${v.stdout}`)
+      assert.equal(Number(line[2]), (privacyEvents(running[i] as DaemonProcess).at(-1) as PrivacyEvent).epsilonSpent, `node ${i}`)
+      assert.equal(Number(line[3]), 3 * LOCAL_STEPS, `node ${i}`)
+    }
+    assert.equal(reproduced.code, 0, reproduced.stdout + reproduced.stderr)
+    assert.match(reproduced.stdout, /round 1: training not re-run \(trained with dp-sgd \(noise multiplier 1, clip norm 1; entry \d+\): its Poisson-sampled batches and Gaussian noise come from the CSPRNG, so no run reproduces it bit for bit/)
     // Peers accepted the private announcements (each carries epsilon, delta and sigma) and aggregated
     // their models; none was refused for its privacy. (A node that starts well before the others on a
     // busy machine may spend its rounds alone, so this is asked of the swarm, not of each node.)
