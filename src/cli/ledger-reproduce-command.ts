@@ -34,8 +34,10 @@ the round's local training: from the recorded start model, on the data the node'
 (checked against the recorded data commitment), with the recorded steps, batch size, learning
 rate, batch seed and backend, and compares the trained model's SHA-256 with the recorded one.
 Exit 0 when both match, 1 when either differs or a model is no longer held (inputs are kept 100
-rounds). A node with differential privacy draws its batches and noise from the CSPRNG: its
-training is not reproducible by design and is skipped.
+rounds). A node on a private network draws its DP-SGD batches and noise (or its update-clip
+noise) from the CSPRNG: its training cannot be reproduced bit for bit, by design, and is not
+re-run; the command says so and reproduces the aggregate alone (meshtrain ledger verify checks
+the epsilon each round recorded).
 
 `
 
@@ -82,6 +84,18 @@ export async function reproduceAggregate (entries: readonly AnyLedgerEntry[], mo
   return { round, entry: entry.seq, rule, inputs: inputs.length, recorded: output, recomputed, match: recomputed === output, maxDifference }
 }
 
+/**
+ * Why the training of `round` on a private network is not re-run, from its `privacy` entry: noise
+ * from the CSPRNG; or, without one, the node did not train on its data that round.
+ */
+export function privateTrainingNote (entries: readonly AnyLedgerEntry[], round: number): string {
+  const record = entries.findLast((e): e is LedgerEntry<'privacy'> => e.kind === 'privacy' && e.body.round === round)
+  if (record === undefined) return 'a node on a private network that recorded no privacy entry for this round: it did not train on its data then (its budget was spent), so there is nothing to re-run'
+  const { mechanism, noiseMultiplier, clipNorm } = record.body
+  const random = mechanism === 'dp-sgd' ? 'its Poisson-sampled batches and Gaussian noise come' : 'its Gaussian noise comes'
+  return `trained with ${mechanism} (noise multiplier ${noiseMultiplier}, clip norm ${clipNorm}; entry ${record.seq}): ${random} from the CSPRNG, so no run reproduces it bit for bit, by design; meshtrain ledger verify checks the epsilon it recorded`
+}
+
 /** `meshtrain ledger reproduce --round R`. */
 export async function ledgerReproduceCommand (argv: string[]): Promise<void> {
   const { flags, help } = parseCommandLine(argv, LEDGER_REPRODUCE_SETTINGS)
@@ -99,13 +113,13 @@ export async function ledgerReproduceCommand (argv: string[]): Promise<void> {
   if (options.training) {
     const manifest = await readManifestFile(join(dataDir, 'manifest.json'))
     if (manifest.privacy !== undefined) {
-      skipped = 'differential privacy: batches and noise come from the CSPRNG'
+      if (entries.some(e => e.kind === 'training' && e.body.round === round)) skipped = privateTrainingNote(entries, round)
     } else {
       const config = resolveConfig({ file: await readConfigFile(dataDir), env: process.env, flags: { dataDir } })
       training = await reproduceTraining(entries, models, round, trainerOptionsOf(config, manifest), dataDir)
     }
   }
-  if (aggregate === undefined && training === undefined) {
+  if (aggregate === undefined && training === undefined && skipped === undefined) {
     throw new ConfigError('round', `--round ${round}: no aggregate recorded for that round (the node kept its own model, caught up past it, or has not run it)${options.training ? '' : '; --no-training leaves nothing to reproduce'}`)
   }
   if (options.json) process.stdout.write(JSON.stringify({ round, aggregate: aggregate ?? null, training: training ?? null, ...(skipped === undefined ? {} : { trainingSkipped: skipped }) }) + '\n')

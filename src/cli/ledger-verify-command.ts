@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PublicKey } from '@libp2p/interface'
 import { ConfigError, InputError, RuntimeFailure } from '../errors/index.ts'
-import { formatLedgerFailure, parseLedgerExport, verifyLedgerDirectory, verifyRecords, witnessedCheckpointFailure } from '../ledger/index.ts'
+import { formatLedgerFailure, lastPrivacyRecord, parseLedgerExport, verifyLedgerDirectory, verifyRecords, witnessedCheckpointFailure } from '../ledger/index.ts'
 import type { LedgerReport } from '../ledger/index.ts'
 import { listOf, parsePeerId, resolveSettings, settingsHelp } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
@@ -33,6 +33,10 @@ Decodes every entry strictly and checks the chain, the peer table references, th
 against the signed checkpoint and its signature and, for a data directory, the models it holds
 against their hashes. The checkpoint's one signature authenticates every entry it covers (it
 signs their Merkle root); entries after it (a round in progress) are counted, not signed yet.
+For a node on a private network, each round's privacy entry is checked against its training
+(the steps it accounts, a count of steps that never goes back) and its epsilon is recomputed
+from the recorded steps, sampling rate, noise multiplier and delta with meshtrain's accountant
+(RDP of the subsampled Gaussian); a second line prints the epsilon spent by the last one.
 Exit 0 when all holds; 1 with the first failure (entry number, what is wrong); 2 for bad options.
 With --peer-export, also checks the checkpoints this node recorded from each exporting peer
 against that peer's log: a peer that showed this node one history and its export another is
@@ -44,6 +48,22 @@ named with the entry that witnessed it.
 export function verifiedLine (what: string, report: LedgerReport, checkpointSize: number | undefined): string {
   const unsigned = report.unsigned > 0 ? ` (${report.unsigned} entries after it, not signed yet)` : ''
   return `ledger ok: ${what}: ${report.entries.length} entries, root ${report.root}${checkpointSize === undefined ? ', no checkpoint yet' : `, checkpoint of ${checkpointSize} entries verified${unsigned}`}`
+}
+
+/** The line printed after a verified log with `privacy` entries: the epsilon spent by the last, recomputed; undefined for a log without any. */
+export function privacyLine (report: LedgerReport): string | undefined {
+  const entries = report.entries.map(e => e.entry)
+  const last = lastPrivacyRecord(entries)
+  if (last === undefined) return undefined
+  const rounds = entries.filter(e => e.kind === 'privacy').length
+  const { mechanism, epsilon, stepsSpent, samplingRate, noiseMultiplier, clipNorm, delta } = last.body
+  return `privacy ok: ${rounds} round${rounds === 1 ? '' : 's'} trained with ${mechanism}, each epsilon recomputed; epsilon ${epsilon} spent by round ${last.body.round} after ${stepsSpent} steps (sampling rate ${samplingRate}, noise multiplier ${noiseMultiplier}, clip norm ${clipNorm}, delta ${delta})`
+}
+
+/** The lines printed for a log that verified: {@link verifiedLine}, then {@link privacyLine} when it has one. */
+function verifiedLines (what: string, report: LedgerReport, checkpointSize: number | undefined): string {
+  const privacy = privacyLine(report)
+  return verifiedLine(what, report, checkpointSize) + (privacy === undefined ? '' : `\n${privacy}`)
 }
 
 /** `meshtrain ledger verify`. */
@@ -63,7 +83,7 @@ export async function ledgerVerifyCommand (argv: string[]): Promise<void> {
   const report = await verifyLedgerDirectory(dataDir, peerId, key.publicKey)
   if (report.failure !== undefined) throw new RuntimeFailure('ledger-invalid', `ledger of ${dataDir}: ${formatLedgerFailure(report.failure)}`)
   const checkpoint = await readFile(`${dataDir}/ledger/checkpoint`, 'utf8').then(t => Number(t.split(':')[0]), () => undefined)
-  process.stdout.write(verifiedLine(dataDir, report, checkpoint) + '\n')
+  process.stdout.write(verifiedLines(dataDir, report, checkpoint) + '\n')
   for (const file of options.peerExport) {
     const exported = await readExport(file)
     const peerLog = await verifyRecords(exported.records, exported.peerId, publicKeyOf(exported.peerId), exported.checkpoint)
@@ -92,7 +112,7 @@ function publicKeyOf (peer: string): PublicKey {
 
 /**
  * Verify an export against `peer`'s key: every entry, then the checkpoint in its header.
- * @returns the line to print.
+ * @returns the lines to print.
  * @throws InputError when the file cannot be read or is not an export; RuntimeFailure naming the first failure.
  */
 export async function verifyExportFile (file: string, peer: string): Promise<string> {
@@ -101,5 +121,5 @@ export async function verifyExportFile (file: string, peer: string): Promise<str
   const report = await verifyRecords(exported.records, peer, publicKey, exported.checkpoint)
   const failure = report.failure
   if (failure !== undefined) throw new RuntimeFailure('ledger-invalid', `export ${file} of ${peer}: ${formatLedgerFailure(failure)}`)
-  return verifiedLine(`export ${file} of ${peer}`, report, exported.checkpoint?.size)
+  return verifiedLines(`export ${file} of ${peer}`, report, exported.checkpoint?.size)
 }

@@ -13,10 +13,15 @@ import { LedgerFormatError } from './ledger-error.ts'
 export type FieldType =
   | 'hash' | 'hash?' | 'network-id' | 'uint' | 'f64' | 'f64?' | 'score' | 'string' | 'bytes' | 'peer-id' | 'peer-ref'
   | 'verdict' | 'boolean' | 'json' | 'evidence-reason' | 'checkpoint-ref?' | 'peer-inputs'
+  | 'uint>0' | 'f64>0' | 'f64>=0' | 'f64(0,1]' | 'f64(0,1)' | 'privacy-mechanism'
 
 /** Why a peer was caught: two announcements for one round with different models, or two checkpoints of one log that are not consistent. */
 export const EVIDENCE_REASONS = ['equivocation', 'forked-log'] as const
 export type EvidenceReason = typeof EVIDENCE_REASONS[number]
+
+/** How a private node's training was noised (the manifest's `privacy.mode` other than off): per-example clipping in every step, or the round's model change clipped and noised once. */
+export const PRIVACY_MECHANISMS = ['dp-sgd', 'update-clip'] as const
+export type PrivacyMechanism = typeof PRIVACY_MECHANISMS[number]
 
 /** What a node made of a peer's input: accepted, or the validation code it was refused with. */
 export type Verdict = 'accept' | ValidationCode
@@ -59,6 +64,18 @@ export const ENTRY_KINDS = {
   training: {
     round: 'uint', startModel: 'hash', data: 'hash', steps: 'uint', batchSize: 'uint', learningRate: 'f64',
     seed: 'uint', loss: 'f64?', backend: 'string', model: 'hash'
+  },
+  /**
+   * The differential privacy of the round's training, right after its `training` entry (a node on a
+   * private network, in every round it trained on its data): the mechanism, sigma (the noise's
+   * standard deviation over the clipping norm), the clipping norm, the Poisson sampling rate q of
+   * each accounted step, the steps this round accounted (localSteps for dp-sgd, 1 for update-clip),
+   * the steps the node's accountant has composed in all after it, delta, and the epsilon those steps
+   * spend as the node's accountant computed it (RDP of the subsampled Gaussian, src/privacy/).
+   */
+  privacy: {
+    round: 'uint', mechanism: 'privacy-mechanism', noiseMultiplier: 'f64>0', clipNorm: 'f64>0', samplingRate: 'f64(0,1]',
+    steps: 'uint>0', stepsSpent: 'uint>0', delta: 'f64(0,1)', epsilon: 'f64>=0'
   },
   /** The announcement the node published for a round (its signature, and the size of the log its checkpoint covered). */
   announcement: { round: 'uint', model: 'hash', signature: 'bytes', checkpointSize: 'uint' },
@@ -104,6 +121,12 @@ interface FieldValue {
   'evidence-reason': EvidenceReason
   'checkpoint-ref?': CheckpointReference | null
   'peer-inputs': readonly PeerInputRecord[]
+  'uint>0': number
+  'f64>0': number
+  'f64>=0': number
+  'f64(0,1]': number
+  'f64(0,1)': number
+  'privacy-mechanism': PrivacyMechanism
 }
 
 /** The body of an entry of kind `K`, typed from the table. */
@@ -168,6 +191,18 @@ const f64: FieldCodec = {
 const uint: FieldCodec = {
   write: (w, v, what) => { want(Number.isSafeInteger(v) && (v as number) >= 0, what); w.uint(v as number) },
   read: (r, what) => r.uint(what)
+}
+
+/** A number type whose values are limited to a range: written and read as `inner`, refused (RangeError, LedgerFormatError) outside `range`, named by `text`. */
+function within (inner: FieldCodec, range: (v: number) => boolean, text: string): FieldCodec {
+  return {
+    write: (w, v, what) => { want(typeof v === 'number' && range(v), what); inner.write(w, v, what) },
+    read: (r, what) => {
+      const v = inner.read(r, what) as number
+      if (!range(v)) throw new LedgerFormatError(`${what}: ${v} is not ${text}`)
+      return v
+    }
+  }
 }
 
 const VERDICTS = ['accept', ...Object.keys(VALIDATION_CODES)]
@@ -235,6 +270,12 @@ export const FIELD_CODECS: Readonly<Record<FieldType, FieldCodec>> = {
     }
   },
   'evidence-reason': oneOf(EVIDENCE_REASONS, `one of ${EVIDENCE_REASONS.join(', ')}`),
+  'privacy-mechanism': oneOf(PRIVACY_MECHANISMS, `one of ${PRIVACY_MECHANISMS.join(', ')}`),
+  'uint>0': within(uint, v => v > 0, 'above 0'),
+  'f64>0': within(f64, v => v > 0, 'above 0'),
+  'f64>=0': within(f64, v => v >= 0, '0 or above'),
+  'f64(0,1]': within(f64, v => v > 0 && v <= 1, 'above 0 and at most 1'),
+  'f64(0,1)': within(f64, v => v > 0 && v < 1, 'above 0 and below 1'),
   'checkpoint-ref?': optional({
     write: (w, v, what) => {
       const c = v as CheckpointReference

@@ -2,6 +2,7 @@ import type { AnyLedgerEntry, LedgerEntry } from './ledger-entry.ts'
 import type { Verdict } from './entry-kinds.ts'
 import { aggregateInputs, peerInputsOf } from './peer-table.ts'
 import type { PeerInputView } from './peer-table.ts'
+import type { PrivacyAccount } from './privacy-record.ts'
 
 /**
  * The lineage of a model version in one node's log: which entry produced it (an aggregate, the
@@ -12,7 +13,9 @@ export type LineageNode =
   | { readonly model: string, readonly origin: 'aggregate', readonly entry: number, readonly round: number, readonly rule: string, readonly options: unknown, readonly inputs: readonly LineageNode[] }
   | {
     readonly model: string, readonly origin: 'training', readonly entry: number, readonly round: number, readonly data: string, readonly steps: number,
-    readonly batchSize: number, readonly learningRate: number, readonly seed: number, readonly backend: string, readonly loss: number | null, readonly start: LineageNode
+    readonly batchSize: number, readonly learningRate: number, readonly seed: number, readonly backend: string, readonly loss: number | null,
+    /** The round's `privacy` entry (the training's DP parameters and the epsilon spent in all after it); null for a node without privacy. */
+    readonly privacy: PrivacyAccount | null, readonly start: LineageNode
   }
   | {
     readonly model: string, readonly origin: 'peer', readonly entry: number, readonly input: number, readonly round: number, readonly peer: string,
@@ -29,10 +32,16 @@ export function modelLineage (entries: readonly AnyLedgerEntry[], model: string,
   const aggregates = new Map<string, Array<LedgerEntry<'aggregate'>>>()
   const trainings = new Map<string, LedgerEntry<'training'>>()
   const peerInputs = new Map<string, PeerInputView>()
+  /** Each `privacy` entry by the `training` entry it follows. */
+  const privacyOf = new Map<number, PrivacyAccount>()
   // A model trained twice (a round redone after a crash) is explained by the later record.
   for (const e of entries) {
     if (e.kind === 'aggregate' && e.body.output !== null) aggregates.set(e.body.output, [...(aggregates.get(e.body.output) ?? []), e])
     else if (e.kind === 'training') trainings.set(e.body.model, e)
+    else if (e.kind === 'privacy') {
+      const { round: _, ...account } = e.body
+      privacyOf.set(e.seq - 1, account)
+    }
   }
   // A peer input is found by the hash the rule took: the model's own, or its float32 form.
   for (const input of peerInputsOf(entries)) peerInputs.set(`${input.round}/${input.taken ?? input.model}`, input)
@@ -55,7 +64,8 @@ export function modelLineage (entries: readonly AnyLedgerEntry[], model: string,
       const { body } = training
       return {
         model: hash, origin: 'training', entry: training.seq, round: body.round, data: body.data, steps: body.steps, batchSize: body.batchSize,
-        learningRate: body.learningRate, seed: body.seed, backend: body.backend, loss: body.loss, start: visit(body.startModel, body.round, undefined, left)
+        learningRate: body.learningRate, seed: body.seed, backend: body.backend, loss: body.loss, privacy: privacyOf.get(training.seq) ?? null,
+        start: visit(body.startModel, body.round, undefined, left)
       }
     }
     const peerInput = inputRound === undefined ? [...peerInputs.values()].findLast(e => (e.taken ?? e.model) === hash) : peerInputs.get(`${inputRound}/${hash}`)
@@ -70,6 +80,12 @@ export function modelLineage (entries: readonly AnyLedgerEntry[], model: string,
 
 const short = (hash: string): string => hash.slice(0, 12)
 
+/** `; dp-sgd: noise multiplier 1.1, clip norm 1, sampling rate 0.01, epsilon 2.5 spent in all after 80 steps (delta 0.00001)`, or nothing without privacy. */
+function privacyText (p: PrivacyAccount | null): string {
+  if (p === null) return ''
+  return `; ${p.mechanism}: noise multiplier ${p.noiseMultiplier}, clip norm ${p.clipNorm}, sampling rate ${p.samplingRate}, epsilon ${p.epsilon} spent in all after ${p.stepsSpent} steps (delta ${p.delta})`
+}
+
 /** A lineage as an indented tree, one line per model; a model reached a second time is printed once, then referred to. */
 export function formatLineage (root: LineageNode): string[] {
   const seen = new Set<string>()
@@ -83,7 +99,7 @@ export function formatLineage (root: LineageNode): string[] {
         return [line(`aggregate of round ${node.round} (entry ${node.entry}): ${node.rule} ${JSON.stringify(node.options)} over ${node.inputs.length} inputs`), ...node.inputs.flatMap(i => lines(i, indent + '  '))]
       case 'training':
         return [
-          line(`trained by this node in round ${node.round} (entry ${node.entry}): data ${short(node.data)}, ${node.steps} steps of ${node.batchSize}, learning rate ${node.learningRate}, seed ${node.seed}, ${node.backend}, loss ${node.loss ?? 'not finite'}`),
+          line(`trained by this node in round ${node.round} (entry ${node.entry}): data ${short(node.data)}, ${node.steps} steps of ${node.batchSize}, learning rate ${node.learningRate}, seed ${node.seed}, ${node.backend}, loss ${node.loss ?? 'not finite'}${privacyText(node.privacy)}`),
           ...lines(node.start, indent + '  ')
         ]
       case 'peer':

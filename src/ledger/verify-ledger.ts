@@ -3,7 +3,8 @@ import { merkleTreeHash } from './merkle-tree.ts'
 import { equalBytes } from './merkle-hash.ts'
 import { GENESIS_PREV, decodeEntry, entryHash } from './ledger-entry.ts'
 import { peerReferenceFailure } from './peer-table.ts'
-import type { AnyLedgerEntry, StoredEntry } from './ledger-entry.ts'
+import { privacyRecordFailure } from './privacy-record.ts'
+import type { AnyLedgerEntry, LedgerEntry, StoredEntry } from './ledger-entry.ts'
 import { verifyCheckpoint } from './ledger-checkpoint.ts'
 import type { LedgerCheckpoint } from './ledger-checkpoint.ts'
 import { LedgerFormatError } from './ledger-error.ts'
@@ -39,7 +40,9 @@ const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 /**
  * Verify a log's records, reporting the first failure in entry order: each entry decodes
  * strictly, says it is entry `i` (so reordered, dropped and inserted entries show), names the hash
- * of entry `i − 1` as `prev`, and names only peers the log listed before it. Then the checkpoint
+ * of entry `i − 1` as `prev`, names only peers the log listed before it, and, for a `privacy`
+ * entry, accounts for its round's training with the epsilon the accountant recomputes
+ * (privacyRecordFailure). Then the checkpoint
  * the owner signed: its signature by `publicKey`, its size against the log and its root against
  * the first `size` entries. The checkpoint's one signature authenticates every entry it covers
  * (it signs their Merkle root); entries after it (a round in progress, which a starting node rolls
@@ -52,6 +55,7 @@ export async function verifyRecords (
 ): Promise<LedgerReport> {
   const entries: StoredEntry[] = []
   const peers = new Set<string>()
+  let lastPrivacy: LedgerEntry<'privacy'> | undefined
   let prev = GENESIS_PREV
   for (let i = 0; i < records.length; i++) {
     const bytes = records[i] as Uint8Array
@@ -67,6 +71,11 @@ export async function verifyRecords (
     const reference = peerReferenceFailure(entry, peers)
     if (reference !== undefined) return report(entries, { entry: i, message: reference })
     if (entry.kind === 'peer') peers.add(entry.body.peer)
+    if (entry.kind === 'privacy') {
+      const failure = privacyRecordFailure(entry, entries.at(-1)?.entry, lastPrivacy)
+      if (failure !== undefined) return report(entries, { entry: i, message: failure })
+      lastPrivacy = entry
+    }
     const hash = entryHash(bytes)
     entries.push({ entry, bytes, hash })
     prev = toHex(hash)

@@ -132,6 +132,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     recorder = await RoundRecorder.open({
       dataDir: config.dataDir, privateKey, manifest, networkId: id, datasetFingerprint: trainer.datasetFingerprint,
       examples: trainer.shardSize, backend: trainer.backend, batchSeed: round => roundBatchSeed(trainerOptions, round), keepInputRounds: config.ledgerKeepInputs, log,
+      ...(privacy === undefined ? {} : { privacy: () => privacy.account() }),
       askConsistency: async (peer, from, to) => {
         const answer = await libp2p.services.ledgerExchange.ask(peerIdFromString(peer), { get: 'consistency', from, to }, { signal })
         return 'proof' in answer ? answer.proof : undefined

@@ -2,6 +2,7 @@ import { writeFileAtomically } from './atomic-file.ts'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError, RuntimeFailure } from '../errors/index.ts'
+import type { PrivacyAccount } from '../ledger/index.ts'
 import { privatiseUpdate } from '../model/index.ts'
 import type { TrainCallOptions, Trainer } from '../model/index.ts'
 import {
@@ -219,6 +220,15 @@ export class NodePrivacy {
   /** What the node's announcements carry: epsilon spent so far, delta, sigma. */
   announced (): AnnouncedPrivacy {
     return { epsilon: epsilonSpent(this.#budget).epsilon, delta: this.plan.delta, noiseMultiplier: this.plan.noiseMultiplier }
+  }
+
+  /** The accountant's state for the ledger's `privacy` entry of a round it trained: parameters, steps spent and the epsilon they spend. */
+  account (): PrivacyAccount {
+    const { mode, noiseMultiplier, clipNorm, samplingRate, stepsPerRound, delta } = this.plan
+    return {
+      mechanism: mode, noiseMultiplier, clipNorm, samplingRate, steps: stepsPerRound, stepsSpent: this.#budget.stepsSpent, delta,
+      epsilon: epsilonSpent(this.#budget).epsilon
+    }
   }
 
   status (): PrivacyStatus {

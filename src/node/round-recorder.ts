@@ -5,9 +5,9 @@ import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
   AuditLedger, CHECKPOINT_TEXT_PATTERN, contributionScores, dataCommitment, formatCheckpoint, ledgerPaths, newDataSalt, parseCheckpoint,
-  peerInputsOf, verifyCheckpoint, verifyConsistency
+  lastPrivacyRecord, peerInputsOf, verifyCheckpoint, verifyConsistency
 } from '../ledger/index.ts'
-import type { CheckpointReference, LedgerCheckpoint, PeerInputRecord, Verdict } from '../ledger/index.ts'
+import type { CheckpointReference, LedgerCheckpoint, PeerInputRecord, PrivacyAccount, Verdict } from '../ledger/index.ts'
 import { PAYLOAD_ENCODING, canonicalJson, encodeModelPayload, payloadHash } from '../protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement } from '../protocol/index.ts'
 import type { CatchUpTrace, Logger, PeerInput, RoundSummary } from '../round/index.ts'
@@ -28,6 +28,12 @@ export interface RoundRecorderInit {
   readonly batchSeed: (round: number) => number
   /** Rounds for which peers' input models are kept in `<data-dir>/models/` (the `ledgerKeepInputs` setting). @default RETAINED_INPUT_ROUNDS */
   readonly keepInputRounds?: number
+  /**
+   * A private node's accountant, asked after each round's training: a round after which it has
+   * moved (steps spent, or its parameters) trained on the node's data, and its `privacy` entry
+   * records the account. Absent on a network without privacy.
+   */
+  readonly privacy?: () => PrivacyAccount
   /**
    * Asks `peer` over the ledger protocol for the consistency proof between the sizes `from` and
    * `to` of its log (hex hashes); undefined when it could not be asked or did not answer one.
@@ -63,11 +69,18 @@ export class RoundRecorder {
   /** The last round's commit: settles once its entries and checkpoint are on disk (or the write failed). */
   #durable: Promise<void> = Promise.resolve()
   #lastOutput: { readonly weights: Float32Array, readonly hash: string } | undefined
+  /** The account the log's last `privacy` entry recorded. */
+  #lastAccount: PrivacyAccount | undefined
 
   private constructor (ledger: AuditLedger, init: RoundRecorderInit, commitment: string) {
     this.ledger = ledger
     this.#init = init
     this.#commitment = commitment
+    const last = lastPrivacyRecord(ledger.entries.map(e => e.entry))
+    if (last !== undefined) {
+      const { round: _, ...account } = last.body
+      this.#lastAccount = account
+    }
     for (const input of peerInputsOf(ledger.entries.map(e => e.entry))) {
       if (input.checkpoint !== null) this.#remember(input.peer, { ...input.checkpoint, text: `${input.checkpoint.size}:${input.checkpoint.root}` })
     }
@@ -120,6 +133,12 @@ export class RoundRecorder {
       round, startModel, data: this.#commitment, steps: training.localSteps, batchSize: training.batchSize, learningRate: training.learningRate,
       seed: this.#init.batchSeed(round), loss: Number.isFinite(summary.loss) ? summary.loss : null, backend: this.#init.backend, model: trained
     })
+    // A round that spent privacy (also one trained before a restart and announced again, whose spending this log has not recorded).
+    const account = this.#init.privacy?.()
+    if (account !== undefined && account.stepsSpent > 0 && !sameAccount(account, this.#lastAccount)) {
+      ledger.append('privacy', { round, ...account })
+      this.#lastAccount = account
+    }
     if (trace.announcement !== undefined) {
       ledger.append('announcement', { round, model: trace.announcement.modelHash, signature: trace.announcement.signature, checkpointSize: ledger.checkpoint?.size ?? 0 })
     }
@@ -274,6 +293,11 @@ export class RoundRecorder {
 /** A peer's checkpoint as this node holds it: size, root and the text kept as evidence (`<size>:<root>` for one read back from this log, whose peer signature was checked when it arrived). */
 interface WitnessedHead extends CheckpointReference {
   readonly text: string
+}
+
+/** Whether an account is the one recorded last, field for field (steps spent included). */
+function sameAccount (account: PrivacyAccount, last: PrivacyAccount | undefined): boolean {
+  return last !== undefined && (Object.keys(account) as Array<keyof PrivacyAccount>).every(k => account[k] === last[k])
 }
 
 const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'))

@@ -10,7 +10,7 @@ export { computeEpsilon, epsilonFromRdp } from './epsilon.ts'
 export type { EpsilonAtOrder, SampledGaussianRun } from './epsilon.ts'
 export { MAX_NOISE_MULTIPLIER, NOISE_MULTIPLIER_RELATIVE_TOLERANCE, smallestNoiseMultiplier } from './noise-multiplier.ts'
 export {
-  PRIVACY_BUDGET_FORMAT_VERSION, PrivacyBudgetExhaustedError, createPrivacyBudget, epsilonSpent, parsePrivacyBudget,
+  EPSILON_AGREEMENT_RELATIVE, PRIVACY_BUDGET_FORMAT_VERSION, PrivacyBudgetExhaustedError, epsilonAgrees, createPrivacyBudget, epsilonSpent, parsePrivacyBudget,
   privacyBudgetJson, remainingSteps, spendSteps, stepsWithinBudget
 } from './privacy-budget.ts'
 export type { PrivacyBudget } from './privacy-budget.ts'

@@ -24,8 +24,13 @@ export interface PrivacyBudget {
 /** The version of the persisted form; a reader refuses any other. */
 export const PRIVACY_BUDGET_FORMAT_VERSION = 1
 
-/** Stored epsilon spent and its recomputation may differ by this much (relative) and still agree. */
-const EPSILON_AGREEMENT_RELATIVE = 1e-9
+/** A recorded epsilon and its recomputation may differ by this much (relative) and still agree: room for another implementation's last bits. */
+export const EPSILON_AGREEMENT_RELATIVE = 1e-9
+
+/** Whether a recorded epsilon is the one recomputed (equal, or within {@link EPSILON_AGREEMENT_RELATIVE} of it). */
+export function epsilonAgrees (recorded: number, recomputed: number): boolean {
+  return recorded === recomputed || Math.abs(recorded - recomputed) <= EPSILON_AGREEMENT_RELATIVE * recomputed
+}
 
 /**
  * A checked, frozen budget (stepsSpent defaults to 0).
@@ -151,7 +156,7 @@ export function parsePrivacyBudget (text: string): PrivacyBudget {
   })
   const spent = epsilonSpent(budget)
   const stored = number('epsilonSpent')
-  if (stored !== spent.epsilon && !(Math.abs(stored - spent.epsilon) <= EPSILON_AGREEMENT_RELATIVE * spent.epsilon)) {
+  if (!epsilonAgrees(stored, spent.epsilon)) {
     throw new PrivacyParameterError('epsilonSpent', `got ${stored}, but ${budget.stepsSpent} steps at these parameters spend ${spent.epsilon}`)
   }
   return budget

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { nodeIdentity } from '../../src/cli/ledger-options.ts'
+import { lastPrivacyRecord, verifyLedgerDirectory } from '../../src/ledger/index.ts'
 import { computeEpsilon, parsePrivacyBudget } from '../../src/privacy/index.ts'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
 import type { NetworkManifest } from '../../src/protocol/index.ts'
@@ -29,7 +31,8 @@ function privacyEvents (d: DaemonProcess): PrivacyEvent[] {
  * A private swarm of real daemons on 127.0.0.1 (DP-SGD, onBudgetExhausted "stop"): every node
  * spends its budget round by round, announces with the privacy it has spent (its peers accept
  * them), stops by itself once the next round no longer fits, and a node killed mid-run resumes
- * its spent budget; every node's epsilon equals the one recomputed from the steps it recorded.
+ * its spent budget; every node's epsilon equals the one recomputed from the steps it recorded, and
+ * its ledger verifies with that epsilon in its last privacy entry.
  */
 describe('a private swarm of daemons', function () {
   this.timeout(120_000)
@@ -90,6 +93,22 @@ describe('a private swarm of daemons', function () {
     for (const d of [daemons[0], daemons[1], daemons[2]] as DaemonProcess[]) {
       assert.deepEqual(d.rounds.map(r => r.round), [0, 1, 2], 'three rounds trained, then stopped')
     }
+    // Every node's ledger verifies, each round's privacy entry recomputed by the accountant, and the
+    // epsilon its last one recorded is the one the node reported: checked here as `ledger verify`
+    // does, and by the command itself on the restarted node (with `ledger reproduce`, which says why
+    // a private round's training is not re-run, alongside the daemon started again below).
+    const commands = Promise.all([
+      runCli(['ledger', 'verify', '--data-dir', (nodes[3] as NodeDir).dir]),
+      runCli(['ledger', 'reproduce', '--data-dir', (nodes[1] as NodeDir).dir, '--round', '1'])
+    ])
+    const reportedEpsilon = (i: number): number => (privacyEvents(running[i] as DaemonProcess).at(-1) as PrivacyEvent).epsilonSpent
+    for (const [i, n] of nodes.entries()) {
+      const { key, peerId } = await nodeIdentity(n.dir)
+      const report = await verifyLedgerDirectory(n.dir, peerId, key.publicKey)
+      assert.equal(report.failure, undefined, `node ${i}: ${report.failure?.message}`)
+      const last = lastPrivacyRecord(report.entries.map(e => e.entry))
+      assert.deepEqual([last?.body.stepsSpent, last?.body.epsilon], [3 * LOCAL_STEPS, reportedEpsilon(i)], `node ${i}`)
+    }
     // Peers accepted the private announcements (each carries epsilon, delta and sigma) and aggregated
     // their models; none was refused for its privacy. (A node that starts well before the others on a
     // busy machine may spend its rounds alone, so this is asked of the swarm, not of each node.)
@@ -106,6 +125,12 @@ describe('a private swarm of daemons', function () {
     assert.equal(again.rounds.length, 0)
     assert.equal(privacyEvents(again)[0]?.exhausted, true)
     assert.equal(privacyEvents(again)[0]?.stepsSpent, 3 * LOCAL_STEPS)
+
+    const [verified, reproduced] = await commands
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr)
+    assert.match(verified.stdout, new RegExp(`^privacy ok: \\d+ rounds? trained with dp-sgd, each epsilon recomputed; epsilon ${String(reportedEpsilon(3)).replaceAll('.', '\\.')} spent by round \\d+ after ${3 * LOCAL_STEPS} steps`, 'm'))
+    assert.equal(reproduced.code, 0, reproduced.stdout + reproduced.stderr)
+    assert.match(reproduced.stdout, /^round 1: training not re-run \(trained with dp-sgd \(noise multiplier 1, clip norm 1; entry \d+\): its Poisson-sampled batches and Gaussian noise come from the CSPRNG, so no run reproduces it bit for bit/m)
 
     // A node with more records than one over the manifest's delta refuses to start, naming the setting (exit 2).
     const refused = await refusedStart

@@ -18,7 +18,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   round: ['errors', 'protocol', 'aggregation', 'model'],
   network: ['errors', 'protocol', 'round'],
   adversary: ['errors', 'protocol', 'aggregation', 'model', 'round'],
-  ledger: ['errors', 'protocol'],
+  ledger: ['errors', 'protocol', 'privacy'],
   privacy: ['errors'],
   'api-endpoint': ['errors'],
   api: ['errors', 'protocol', 'round', 'network', 'api-endpoint'],

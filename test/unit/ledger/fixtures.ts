@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { contributionScores } from '../../../src/ledger/index.ts'
 import type { AuditLedger, EntryBody, EntryKind, PeerInputRecord } from '../../../src/ledger/index.ts'
+import { computeEpsilon } from '../../../src/privacy/index.ts'
 import { testKey as key } from '../protocol/fixtures.ts'
 
 export { testKey } from '../protocol/fixtures.ts'
@@ -18,6 +19,11 @@ export const SAMPLE_BODIES: { readonly [K in EntryKind]: EntryBody<K> } = {
   training: {
     round: 3, startModel: h('1'), data: h('c'), steps: 20, batchSize: 32, learningRate: 0.2, seed: 123456,
     loss: 0.4375, backend: 'cpu', model: h('2')
+  },
+  // Round 3 of 20 DP-SGD steps a round: 80 steps in all, and the epsilon they spend.
+  privacy: {
+    round: 3, mechanism: 'dp-sgd', noiseMultiplier: 1.1, clipNorm: 1, samplingRate: 0.01, steps: 20, stepsSpent: 80, delta: 1e-5,
+    epsilon: computeEpsilon({ samplingRate: 0.01, noiseMultiplier: 1.1, steps: 80 }, 1e-5).epsilon
   },
   announcement: { round: 3, model: h('2'), signature: 'c2lnbmF0dXJl', checkpointSize: 12 },
   peer: { peer: PEER },

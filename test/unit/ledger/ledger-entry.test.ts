@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
-  ENTRY_KIND_LIST, GENESIS_PREV, LedgerFormatError, decodeEntry, encodeEntry, entryHash, formatCheckpoint, parseCheckpoint,
+  ENTRY_KIND_LIST, EntryWriter, GENESIS_PREV, LedgerFormatError, decodeEntry, encodeEntry, entryHash, formatCheckpoint, parseCheckpoint,
   signCheckpoint, verifyCheckpoint
 } from '../../../src/ledger/index.ts'
 import type { AnyLedgerEntry, EntryBody, EntryKind } from '../../../src/ledger/index.ts'
+import { computeEpsilon } from '../../../src/privacy/index.ts'
 import { SAMPLE_BODIES, testKey } from './fixtures.ts'
 
 function refuses (bytes: Uint8Array, pattern: RegExp): void {
@@ -26,7 +27,7 @@ describe('ledger: entries (format 2) and checkpoints', () => {
       assert.deepEqual(decoded, entry, kind)
       assert.deepEqual(encodeEntry(decoded), bytes, kind)
     }
-    assert.equal(ENTRY_KIND_LIST.length, 8)
+    assert.equal(ENTRY_KIND_LIST.length, 9)
   })
 
   it('encodes a test vector exactly as docs/wire.md §10.1 says', () => {
@@ -80,6 +81,69 @@ describe('ledger: entries (format 2) and checkpoints', () => {
     assert.throws(() => encodeEntry(entryOf('training', { ...SAMPLE_BODIES.training, model: 'AB'.repeat(32) })), /bad body\.model/)
     const { backend: _, ...missing } = SAMPLE_BODIES.training
     assert.throws(() => encodeEntry(entryOf('training', missing as EntryBody<'training'>)), /bad body/)
+  })
+
+  it('encodes the privacy entry\'s test vector exactly as docs/wire.md §10.1 says', () => {
+    const epsilon = computeEpsilon({ samplingRate: 0.25, noiseMultiplier: 1, steps: 30 }, 1e-5).epsilon
+    assert.equal(epsilon, 11.27691690247073)
+    const body = { round: 2, mechanism: 'dp-sgd', noiseMultiplier: 1, clipNorm: 0.5, samplingRate: 0.25, steps: 10, stepsSpent: 30, delta: 1e-5, epsilon } as const
+    const bytes = encodeEntry(entryOf('privacy', body, 3))
+    assert.equal(hex(bytes), [
+      '02', '07', Buffer.from('privacy').toString('hex'), '03', '00'.repeat(32), '83d095ffbc31', // envelope: version, kind, seq 3, prev, time
+      '02', // round 2
+      '06', Buffer.from('dp-sgd').toString('hex'), // mechanism
+      '000000000000f03f', // noiseMultiplier 1
+      '000000000000e03f', // clipNorm 0.5
+      '000000000000d03f', // samplingRate 0.25
+      '0a', // steps 10
+      '1e', // stepsSpent 30
+      'f168e388b5f8e43e', // delta 1e-5
+      '8fa45f0dc88d2640' // epsilon 11.27691690247073
+    ].join(''))
+    assert.equal(bytes.byteLength, 98)
+    assert.deepEqual(decodeEntry(bytes), entryOf('privacy', body, 3))
+  })
+
+  it('refuses a privacy entry with a value outside its range, naming the field, and will not write one', () => {
+    const good = SAMPLE_BODIES.privacy
+    /** The privacy entry's bytes with `body`'s values written as they are, unchecked. */
+    const raw = (body: Record<string, number | string>): Uint8Array => {
+      const w = new EntryWriter()
+      w.uint(2)
+      w.string('privacy')
+      w.uint(0)
+      w.fixed(new Uint8Array(32))
+      w.uint(1_700_000_000_000)
+      w.uint(body.round as number)
+      w.string(body.mechanism as string)
+      for (const name of ['noiseMultiplier', 'clipNorm', 'samplingRate']) w.f64(body[name] as number)
+      w.uint(body.steps as number)
+      w.uint(body.stepsSpent as number)
+      w.f64(body.delta as number)
+      w.f64(body.epsilon as number)
+      return w.finish()
+    }
+    assert.deepEqual(decodeEntry(raw(good)), entryOf('privacy', good))
+    const bad: Array<[Record<string, number | string>, RegExp]> = [
+      [{ mechanism: 'off' }, /body\.mechanism: "off" is not one of dp-sgd, update-clip/],
+      [{ noiseMultiplier: 0 }, /body\.noiseMultiplier: 0 is not above 0/],
+      [{ noiseMultiplier: -1.1 }, /body\.noiseMultiplier: -1\.1 is not above 0/],
+      [{ clipNorm: 0 }, /body\.clipNorm: 0 is not above 0/],
+      [{ samplingRate: 0 }, /body\.samplingRate: 0 is not above 0 and at most 1/],
+      [{ samplingRate: 1.5 }, /body\.samplingRate: 1\.5 is not above 0 and at most 1/],
+      [{ steps: 0 }, /body\.steps: 0 is not above 0/],
+      [{ stepsSpent: 0 }, /body\.stepsSpent: 0 is not above 0/],
+      [{ delta: 1 }, /body\.delta: 1 is not above 0 and below 1/],
+      [{ delta: 0 }, /body\.delta: 0 is not above 0 and below 1/],
+      [{ epsilon: -0.5 }, /body\.epsilon: -0\.5 is not 0 or above/]
+    ]
+    for (const [change, pattern] of bad) {
+      refuses(raw({ ...good, ...change }), pattern)
+      const [name] = Object.keys(change)
+      assert.throws(() => encodeEntry(entryOf('privacy', { ...good, ...change } as unknown as EntryBody<'privacy'>)), new RegExp(`bad body\\.${name}`))
+    }
+    // An update-clip round at sampling rate 1: in range.
+    assert.deepEqual(decodeEntry(raw({ ...good, mechanism: 'update-clip', samplingRate: 1, steps: 1 })).body, { ...good, mechanism: 'update-clip', samplingRate: 1, steps: 1 })
   })
 
   it('signs a checkpoint for one peer, keeps it through its text form, and refuses it for another', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { AuditLedger, answerLedgerRequest, formatCheckpoint, modelLineage, parseCheckpoint, peerInputsOf, signCheckpoint, verifyLedgerDirectory } from '../../../src/ledger/index.ts'
-import type { LineageNode } from '../../../src/ledger/index.ts'
+import { AuditLedger, answerLedgerRequest, formatCheckpoint, formatLineage, modelLineage, parseCheckpoint, peerInputsOf, signCheckpoint, verifyLedgerDirectory } from '../../../src/ledger/index.ts'
+import type { LineageNode, PrivacyAccount } from '../../../src/ledger/index.ts'
+import { computeEpsilon } from '../../../src/privacy/index.ts'
 import { RoundRecorder } from '../../../src/node/round-recorder.ts'
 import { DEFAULT_MANIFEST, encodeModelPayload, networkId, payloadHash, signAnnouncement } from '../../../src/protocol/index.ts'
 import type { UpdateAnnouncement } from '../../../src/protocol/index.ts'
@@ -212,5 +213,50 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     assert.equal(caughtUp.round, 9)
     assert.deepEqual(caughtUp.inputs.map(i => i.origin), ['peer', 'peer', 'peer'])
     await recorder.close()
+  })
+
+  it('records a private round\'s privacy after its training, only when the accountant moved, and once across a restart', async () => {
+    const privateKey = await testKey(1)
+    const steps = DEFAULT_MANIFEST.training.localSteps
+    let stepsSpent = 0
+    const account = (): PrivacyAccount => ({
+      mechanism: 'dp-sgd', noiseMultiplier: 1.1, clipNorm: 1, samplingRate: 0.01, steps, stepsSpent, delta: 1e-5,
+      epsilon: computeEpsilon({ samplingRate: 0.01, noiseMultiplier: 1.1, steps: stepsSpent }, 1e-5).epsilon
+    })
+    const init = {
+      dataDir: temp.dir, privateKey, manifest: DEFAULT_MANIFEST, networkId: networkId(DEFAULT_MANIFEST), datasetFingerprint: 'cd'.repeat(32),
+      examples: { train: 5400, holdout: 600 }, backend: 'cpu', batchSeed: (round: number) => 7000 + round, log: silent, privacy: account
+    }
+    const privacyRounds = (recorder: RoundRecorder): number[] => recorder.ledger.entries.flatMap(e => (e.entry.kind === 'privacy' ? [e.entry.body.round] : []))
+    let recorder = await RoundRecorder.open(init)
+    let start: Float32Array = new Float32Array([0, 0, 0])
+    // Rounds 0 and 1 trained; round 2 relayed (budget spent: nothing spent, nothing recorded).
+    for (const [round, spends] of [[0, true], [1, true], [2, false]] as const) {
+      if (spends) stepsSpent += steps
+      const s = await summary(round, start, '')
+      await recorder.record(s)
+      start = s.weights
+    }
+    assert.deepEqual(privacyRounds(recorder), [0, 1])
+    const kinds = recorder.ledger.entries.map(e => e.entry.kind)
+    assert.equal(kinds[kinds.indexOf('privacy') - 1], 'training')
+    await recorder.close()
+    // Restarted: round 2 recorded again without new spending records nothing; a round trained again after a crash that spent twice does.
+    recorder = await RoundRecorder.open(init)
+    await recorder.record(await summary(2, start, ''))
+    assert.deepEqual(privacyRounds(recorder), [0, 1])
+    stepsSpent += 2 * steps
+    await recorder.record(await summary(3, start, ''))
+    assert.deepEqual(privacyRounds(recorder), [0, 1, 3])
+    await recorder.close()
+    const report = await verifyLedgerDirectory(temp.dir, peerIdFromPrivateKey(privateKey).toString(), privateKey.publicKey)
+    assert.equal(report.failure, undefined)
+    const last = report.entries.map(e => e.entry).findLast(e => e.kind === 'privacy')
+    assert.deepEqual(last?.body, { round: 3, ...account() })
+    // The lineage of the round's own model shows the privacy of its training.
+    const training = report.entries.map(e => e.entry).findLast(e => e.kind === 'training')
+    const lineage = modelLineage(report.entries.map(e => e.entry), training?.kind === 'training' ? training.body.model : '') as Extract<LineageNode, { origin: 'training' }>
+    assert.deepEqual([lineage.origin, lineage.privacy], ['training', account()])
+    assert.match(formatLineage(lineage)[0] as string, new RegExp(`; dp-sgd: noise multiplier 1\\.1, clip norm 1, sampling rate 0\\.01, epsilon ${account().epsilon} spent in all after ${4 * steps} steps \\(delta 0\\.00001\\)$`))
   })
 })
