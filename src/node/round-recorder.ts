@@ -129,13 +129,15 @@ export class RoundRecorder {
     const startModel = trace.start === this.#lastOutput?.weights ? this.#lastOutput.hash : modelHash(trace.start)
     const trained = trace.announcement === undefined ? modelHash(trace.trained) : inputHash(trace.trained, trace.announcement)
     const held = trace.peerInputs.flatMap(i => (i.weights === undefined ? [] : [{ weights: i.weights, hash: inputHash(i.weights, i.announcement) }]))
+    // A private node whose account did not move this round relayed: it took no step on its data.
+    const account = this.#init.privacy?.()
+    const relayed = account !== undefined && sameAccount(account, this.#lastAccount)
     ledger.append('training', {
-      round, startModel, data: this.#commitment, steps: training.localSteps, batchSize: training.batchSize, learningRate: training.learningRate,
+      round, startModel, data: this.#commitment, steps: relayed ? 0 : training.localSteps, batchSize: training.batchSize, learningRate: training.learningRate,
       seed: this.#init.batchSeed(round), loss: Number.isFinite(summary.loss) ? summary.loss : null, backend: this.#init.backend, model: trained
     })
     // A round that spent privacy (also one trained before a restart and announced again, whose spending this log has not recorded).
-    const account = this.#init.privacy?.()
-    if (account !== undefined && account.stepsSpent > 0 && !sameAccount(account, this.#lastAccount)) {
+    if (account !== undefined && account.stepsSpent > 0 && !relayed) {
       ledger.append('privacy', { round, ...account })
       this.#lastAccount = account
     }

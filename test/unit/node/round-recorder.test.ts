@@ -230,7 +230,7 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     const privacyRounds = (recorder: RoundRecorder): number[] => recorder.ledger.entries.flatMap(e => (e.entry.kind === 'privacy' ? [e.entry.body.round] : []))
     let recorder = await RoundRecorder.open(init)
     let start: Float32Array = new Float32Array([0, 0, 0])
-    // Rounds 0 and 1 trained; round 2 relayed (budget spent: nothing spent, nothing recorded).
+    // Rounds 0 and 1 trained; round 2 relayed (budget spent: nothing spent, no privacy entry, a training entry of 0 steps).
     for (const [round, spends] of [[0, true], [1, true], [2, false]] as const) {
       if (spends) stepsSpent += steps
       const s = await summary(round, start, '')
@@ -253,6 +253,9 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     assert.equal(report.failure, undefined)
     const last = report.entries.map(e => e.entry).findLast(e => e.kind === 'privacy')
     assert.deepEqual(last?.body, { round: 3, ...account() })
+    // A relayed round's training entry says it took no step on the data.
+    const trainingSteps = report.entries.flatMap(e => (e.entry.kind === 'training' ? [[e.entry.body.round, e.entry.body.steps]] : []))
+    assert.deepEqual(trainingSteps, [[0, steps], [1, steps], [2, 0], [2, 0], [3, steps]])
     // The lineage of the round's own model shows the privacy of its training.
     const training = report.entries.map(e => e.entry).findLast(e => e.kind === 'training')
     const lineage = modelLineage(report.entries.map(e => e.entry), training?.kind === 'training' ? training.body.model : '') as Extract<LineageNode, { origin: 'training' }>
