@@ -120,7 +120,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
   const honestCount = NODES - s.byzantine
   const trainers: InProcessTrainer[] = []
   // Each node's plain SGD (the same shard, batches and seed as its trainer's core), with the
-  // backward pass written out: src/model/simulation-sgd.ts, about 3 times less CPU per step.
+  // backward pass written out: src/model/simulation-sgd.ts, 2.5 to 2.7 times less CPU per step.
   const sgds: SimulationSgd[] = []
   for (let index = 0; index < NODES; index++) {
     const byzantine = index >= honestCount
