@@ -1,6 +1,7 @@
 /**
- * `npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT[,TEXT...]]`: the robustness
- * table (--only: the scenarios whose id contains one of the texts).
+ * `npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT[,TEXT...]] [-- --rerun-older]`: the
+ * robustness table (--only: the scenarios whose id contains one of the texts; --rerun-older: rerun
+ * cached results of an older simulation version, scenarios.ts SIMULATION_VERSION, replacing them).
  * Runs the scenarios of scripts/robustness/scenarios.ts, each in a child process (N at a time,
  * default: one per core, os.availableParallelism()), caching every finished run under bench/cache/ so that a rerun resumes; then writes
  * bench/robustness.md, bench/robustness.json and SVG plots (with --quick: bench/robustness-quick.*).
@@ -12,7 +13,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { ATTACKS, NODES, QUICK_REDUCTION, RULES, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
+import { ATTACKS, NODES, QUICK_REDUCTION, RULES, SIMULATION_VERSION, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
 import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
 import type { ScenarioResult } from './robustness/simulate.ts'
 import { benchmarkData } from './robustness/simulate.ts'
@@ -25,10 +26,10 @@ const CACHE_DIR = `${BENCH_DIR}cache/`
 const SIMULATE = fileURLToPath(new URL('./robustness/simulate.ts', import.meta.url))
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean' }, jobs: { type: 'string' }, only: { type: 'string' }, 'report-only': { type: 'boolean' }, help: { type: 'boolean' } }
+  options: { quick: { type: 'boolean' }, jobs: { type: 'string' }, only: { type: 'string' }, 'report-only': { type: 'boolean' }, 'rerun-older': { type: 'boolean' }, help: { type: 'boolean' } }
 })
 if (flags.help === true) {
-  console.log('usage: npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT[,TEXT...]] [-- --report-only]')
+  console.log('usage: npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT[,TEXT...]] [-- --report-only] [-- --rerun-older]')
   process.exit(0)
 }
 const quick = flags.quick === true
@@ -50,9 +51,17 @@ const cached = async (s: Scenario): Promise<ScenarioResult | undefined> => {
   const file = `${CACHE_DIR}${scenarioId(s)}.json`
   return existsSync(file) ? JSON.parse(await readFile(file, 'utf8')) as ScenarioResult : undefined
 }
+const rerunOlder = flags['rerun-older'] === true
+/** A cached result counts as done unless --rerun-older and an older simulation made it. */
+const isDone = (r: ScenarioResult | undefined): boolean => r !== undefined && !(rerunOlder && (r.simulation ?? 1) < SIMULATION_VERSION)
 const pending: Scenario[] = []
-for (const s of matrix) if (await cached(s) === undefined) pending.push(s)
-console.log(`${matrix.length - pending.length} already in bench/cache/, ${pending.length} to run`)
+let older = 0
+for (const s of matrix) {
+  const r = await cached(s)
+  if (r !== undefined && (r.simulation ?? 1) < SIMULATION_VERSION) older++
+  if (!isDone(r)) pending.push(s)
+}
+console.log(`${matrix.length - pending.length} already in bench/cache/, ${pending.length} to run; ${older} cached by an older simulation than version ${SIMULATION_VERSION}${rerunOlder ? ' (rerun)' : ' (kept; --rerun-older reruns them)'}`)
 
 const startedAt = Date.now()
 let done = 0
@@ -64,7 +73,7 @@ async function worker (): Promise<void> {
   for (let s = pending.shift(); s !== undefined && !stopping; s = pending.shift()) {
     const id = scenarioId(s)
     // Another run of the command (say with another --only) may have finished it meanwhile.
-    if (await cached(s) !== undefined) { done++; continue }
+    if (isDone(await cached(s))) { done++; continue }
     const tmp = `${CACHE_DIR}${id}.json.tmp`
     const code = await new Promise<number | null>(resolve => {
       const child = spawn(process.execPath, [SIMULATE, JSON.stringify({ scenario: s, id }), tmp], { stdio: ['ignore', 'inherit', 'inherit'] })

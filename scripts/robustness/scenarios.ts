@@ -11,6 +11,16 @@ export const BATCH_SIZE = 32
 export const LEARNING_RATE = 0.2
 /** Sampled fanout of S4: peers each node aggregates per round. */
 export const S4_FANOUT = 6
+/**
+ * The simulation that produced a result (ScenarioResult.simulation; absent in older files: 1).
+ * 2: each node's SGD with its backward pass written out (src/model/simulation-sgd.ts), each
+ * distinct set of inputs aggregated once for the loops that share it, each payload decoded once
+ * (scripts/robustness/shared-aggregation.ts): the same rules and SGD as 1, with other float
+ * rounding (weights agree to 1e-7 after 15 steps), so a rerun differs from a version 1 result
+ * about as much as another machine's run would. `bench:robustness -- --rerun-older` reruns the
+ * older ones.
+ */
+export const SIMULATION_VERSION = 2
 /** Test accuracy is measured every this many rounds (and after the last). */
 export const EVAL_EVERY = 10
 

@@ -1,6 +1,6 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
-import { decodeModel, encodeModel, modelEncoding, payloadHash, signAnnouncement } from '../protocol/index.ts'
+import { decodeModel, decodeModelOnce, encodeModel, modelEncoding, payloadHash, signAnnouncement } from '../protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { silentLogger } from '../round/index.ts'
 import type { AnnouncementOutcome, Logger, RoundNetwork } from '../round/index.ts'
@@ -212,7 +212,7 @@ export class AdversarialNetwork implements RoundNetwork {
     this.#forgetBefore(a.round - 2 * this.#init.manifest.rounds.window)
     if (this.#colluders.has(a.peerId)) return
     this.fetchPayload(a, AbortSignal.timeout(this.#init.manifest.rounds.deadlineMs)).then(payload => {
-      const weights = decodeModel(payload, modelEncoding(this.#init.manifest.model), this.#init.parameterCount)
+      const weights = decodeModelOnce(payload, modelEncoding(this.#init.manifest.model), this.#init.parameterCount)
       if (this.#equivocators.get(a.round)?.has(a.peerId) === true) return
       let models = this.#honest.get(a.round)
       if (models === undefined) this.#honest.set(a.round, models = new Map())

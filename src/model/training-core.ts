@@ -167,7 +167,7 @@ export class TrainingCore {
 }
 
 /** The rows mini-batches visit: a seeded permutation of `count` rows, reshuffled after each pass. */
-class BatchOrder {
+export class BatchOrder {
   readonly #rng: Rng
   readonly #order: Int32Array
   #cursor = 0

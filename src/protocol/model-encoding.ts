@@ -57,6 +57,26 @@ export function encodeModel (weights: Float32Array, encoding: ModelEncoding): Ui
 }
 
 /**
+ * Models decoded from payload bytes, by the bytes object. The in-process network (simulations)
+ * hands every fetcher the publisher's one copy of a payload, so the loops and attackers of a
+ * swarm decode it once instead of once each; over libp2p every fetch is a fresh buffer and this
+ * never hits.
+ */
+const decodedPayloads = new WeakMap<Uint8Array, { readonly encoding: ModelEncoding, readonly weights: Float32Array }>()
+
+/**
+ * {@link decodeModel}, once per payload bytes object and encoding: callers given the same bytes
+ * get the same array, which they must only read (rules and attacks never write to their inputs).
+ */
+export function decodeModelOnce (payload: Uint8Array, encoding: ModelEncoding, parameterCount: number): Float32Array {
+  const known = decodedPayloads.get(payload)
+  if (known !== undefined && known.encoding === encoding && known.weights.length === parameterCount) return known.weights
+  const weights = decodeModel(payload, encoding, parameterCount)
+  decodedPayloads.set(payload, { encoding, weights })
+  return weights
+}
+
+/**
  * Untrusted payload bytes in `encoding` to float32 parameters: size, then every value. The hash is
  * the transfer's to check (a fetched payload already matches its signed hash).
  * @throws ValidationError `wrong-size` (not exactly {@link encodedPayloadBytes}), `non-finite` (a

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import {
-  DEFAULT_MANIFEST, FLOAT16_MAX, INT8_BLOCK_PARAMETERS, MODEL_ENCODINGS, ManifestError, ValidationError, decodeModel, encodeModel, encodedPayloadBytes,
+  DEFAULT_MANIFEST, FLOAT16_MAX, INT8_BLOCK_PARAMETERS, MODEL_ENCODINGS, ManifestError, ValidationError, decodeModel, decodeModelOnce, encodeModel, encodedPayloadBytes,
   floatToHalf, halfToFloat, networkId, parseManifest
 } from '../../../src/protocol/index.ts'
 import { createRng } from '../../../src/model/index.ts'
@@ -22,6 +22,22 @@ describe('model encodings', () => {
     for (const encoding of MODEL_ENCODINGS) {
       assert.equal(encodeModel(weightsLike(1000, 1), encoding).byteLength, encodedPayloadBytes(encoding, 1000), encoding)
     }
+  })
+
+  it('decodeModelOnce decodes one payload bytes object once (shared in-process payloads), fresh bytes again, and refuses as decodeModel does', () => {
+    const weights = weightsLike(1000, 5)
+    const payload = encodeModel(weights, 'float32')
+    const first = decodeModelOnce(payload, 'float32', 1000)
+    assert.deepEqual(first, weights)
+    assert.equal(decodeModelOnce(payload, 'float32', 1000), first, 'the same bytes object: the same array')
+    const fresh = decodeModelOnce(payload.slice(), 'float32', 1000)
+    assert.notEqual(fresh, first)
+    assert.deepEqual(fresh, first)
+    assert.throws(() => decodeModelOnce(payload, 'float32', 999), (err: unknown) => err instanceof ValidationError && err.code === 'wrong-size')
+    const bad = payload.slice()
+    new DataView(bad.buffer).setFloat32(8, NaN, true)
+    assert.throws(() => decodeModelOnce(bad, 'float32', 1000), (err: unknown) => err instanceof ValidationError && err.code === 'non-finite')
+    assert.throws(() => decodeModelOnce(bad, 'float32', 1000), (err: unknown) => err instanceof ValidationError && err.code === 'non-finite', 'a refused payload is refused again')
   })
 
   it('float32 round-trips exactly', () => {
