@@ -10,7 +10,7 @@ import { RoundInbox } from './round-inbox.ts'
 import type { EquivocationEvidence } from './round-inbox.ts'
 import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
 import type { Logger } from './logger.ts'
-import { reannounceDelayMs, reannounceFirstMs, sampleSize, scaledDeadlineMs } from './round-scale.ts'
+import { reannounceDelayMs, reannounceFirstMs, roundQuorum, sampleSize, scaledDeadlineMs } from './round-scale.ts'
 
 /** The local training a round needs; the daemon runs it in a worker thread. */
 export interface LocalTrainer {
@@ -182,6 +182,9 @@ export class RoundLoop {
     components.network.onAnnouncement(a => this.#onAnnouncement(a))
   }
 
+  /** Peers heard announcing a model (any round in the window) since the loop was made, at most 4096. */
+  get announcers (): number { return this.#announcers.size }
+
   /** Equivocation evidence gathered so far. */
   get evidence (): RoundInbox['evidence'] { return this.#inbox.evidence }
 
@@ -315,9 +318,7 @@ export class RoundLoop {
 
   /** Peer models that close the round: the manifest's quorum, or the sample size under `rounds.fanout`. */
   #quorum (round: number): number {
-    const quorum = this.#manifest.rounds.quorum
-    const sample = this.#sample(round)
-    return sample === undefined ? quorum : Math.min(quorum, sample.size)
+    return roundQuorum(this.#manifest.rounds.quorum, this.#sample(round)?.size)
   }
 
   /** The round's peer sample, drawn on first use; undefined when every peer is aggregated. */

@@ -60,3 +60,47 @@ export function scaledDeadlineMs (deadlineMs: number, knownPeers: number, fetche
   const fetchRounds = Math.max(1, fetched / PEERS_PER_HOP)
   return Math.round(deadlineMs * hops * fetchRounds)
 }
+
+/**
+ * Peer models that close a round: the manifest's quorum, or under a fanout of k the smaller of
+ * the quorum and k (only sampled peers are fetched, so no more than k can arrive).
+ */
+export function roundQuorum (quorum: number, fanout: number | undefined): number {
+  return fanout === undefined || fanout === 0 ? quorum : Math.min(quorum, fanout)
+}
+
+/**
+ * How long the start wait goes on once the round's quorum of peers has been seen but no new peer
+ * has appeared on the topic, ms (30 s): bootstrap peers that failed are redialled within 30 s
+ * (network/bootstrap-redial.ts), so a peer that has not shown up by then is not coming soon.
+ */
+export const START_WAIT_SETTLE_MS = 30_000
+
+/** Where a node waiting for its first round stands (`--wait-for-peers`). */
+export interface StartWait {
+  /** Distinct peers seen on the network's topic since the node started (still connected or not). */
+  readonly seen: number
+  /** Peers the node was told to wait for (`waitForPeers`: a swarm's N - 1). */
+  readonly wanted: number
+  /** Peer models that close a round ({@link roundQuorum}). */
+  readonly quorum: number
+  /** Time since the last peer not seen before appeared on the topic (or since the wait began), ms. */
+  readonly sinceNewPeerMs: number
+  /** Peers heard announcing a model: the network's rounds have begun. */
+  readonly announcing: number
+}
+
+/**
+ * Whether a node waiting before its first round starts: once a peer has announced a model (the
+ * network's rounds have begun: waiting longer only puts this node behind), once it has seen
+ * every peer it waits for, or once it has seen at least a round's quorum of them and no new one
+ * for {@link START_WAIT_SETTLE_MS}. Peers seen count even when their connection has closed since:
+ * in a large network on a loaded host connections come and go, and a node that waited for all of
+ * them to be connected at one instant waited for ever (50 daemons on 2 cores: 16 to 21 of 49).
+ * The first node to start thus starts the others within one gossip hop of its announcement, and
+ * rounds run with the peers actually present; the quorum and deadline follow them.
+ */
+export function startWaitOver (wait: StartWait, settleMs: number = START_WAIT_SETTLE_MS): boolean {
+  if (wait.announcing > 0 || wait.seen >= wait.wanted) return true
+  return wait.seen >= Math.min(wait.quorum, wait.wanted) && wait.sinceNewPeerMs >= settleMs
+}
