@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { START_WAIT_SETTLE_MS, roundQuorum, startWaitOver } from '../../../src/round/index.ts'
+import { PeerSample, STAND_IN_FRACTION, START_WAIT_SETTLE_MS, roundQuorum, standInDelayMs, startWaitOver } from '../../../src/round/index.ts'
+import { createRng } from '../../../src/model/index.ts'
 
 describe('round quorum and the wait before the first round', () => {
   it('a round closes on the manifest\'s quorum, or on no more than the fanout sample', () => {
@@ -35,5 +36,25 @@ describe('round quorum and the wait before the first round', () => {
     // 3 nodes, quorum 8: both others, then the settle time is not needed.
     assert.equal(startWaitOver({ seen: 1, wanted: 2, quorum: 8, sinceNewPeerMs: 10 * START_WAIT_SETTLE_MS, announcing: 0 }), false)
     assert.equal(startWaitOver({ seen: 2, wanted: 2, quorum: 8, sinceNewPeerMs: 0, announcing: 0 }), true)
+  })
+})
+
+describe('stand-ins for late sampled peers', () => {
+  it('a drawn sample admits only its peers until stand-ins are allowed, then that many more, first-come', () => {
+    const known = ['a', 'b', 'c', 'd', 'e', 'f']
+    const sample = new PeerSample(known, 2, createRng(7))
+    const outside = known.filter(p => !sample.includes(p))
+    assert.equal(outside.length, 4)
+    assert.equal(sample.admit(outside[0] as string), false)
+    sample.standIn(2)
+    sample.standIn(1) // does not add up, nor shrink
+    assert.deepEqual(outside.map(p => sample.admit(p)), [true, true, false, false])
+    assert.equal(sample.size, 2) // the quorum still counts the sample's size
+  })
+
+  it('stand-ins come at half of a round\'s wait', () => {
+    assert.equal(STAND_IN_FRACTION, 0.5)
+    assert.equal(standInDelayMs(9000), 4500)
+    assert.equal(standInDelayMs(-5), 0)
   })
 })
