@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict'
-import { PeerSample, STAND_IN_FRACTION, START_WAIT_SETTLE_MS, roundQuorum, standInDelayMs, startWaitOver } from '../../../src/round/index.ts'
-import { createRng } from '../../../src/model/index.ts'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createAggregator } from '../../../src/aggregation/index.ts'
+import { InProcessNetwork, PeerSample, RoundLoop, STAND_IN_FRACTION, START_WAIT_SETTLE_MS, roundQuorum, silentLogger, standInDelayMs, startWaitOver } from '../../../src/round/index.ts'
+import type { RoundSummary } from '../../../src/round/index.ts'
+import { createRng, deriveSeed } from '../../../src/model/index.ts'
+import { DEFAULT_MANIFEST, networkId } from '../../../src/protocol/index.ts'
+import type { NetworkManifest } from '../../../src/protocol/index.ts'
+
+async function keyOf (seed: number): Promise<{ privateKey: Awaited<ReturnType<typeof generateKeyPairFromSeed>>, peerId: string }> {
+  const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
+  return { privateKey, peerId: peerIdFromPrivateKey(privateKey).toString() }
+}
 
 describe('round quorum and the wait before the first round', () => {
   it('a round closes on the manifest\'s quorum, or on no more than the fanout sample', () => {
@@ -56,5 +67,38 @@ describe('stand-ins for late sampled peers', () => {
     assert.equal(STAND_IN_FRACTION, 0.5)
     assert.equal(standInDelayMs(9000), 4500)
     assert.equal(standInDelayMs(-5), 0)
+  })
+})
+
+describe('a round loop under a fanout with a sampled peer gone silent', () => {
+  it('aggregates a stand-in\'s model instead of running to the deadline without one', async () => {
+    // Fanout 1, quorum 1, the mean rule (which takes a round of the node's own model alone, so
+    // only a stand-in makes \`used\` 1). Peers B and C announce round 0; C then stops. The node is
+    // picked (by its key) so that its round-1 sample, drawn from {B, C} as the loop draws it, is C.
+    const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 1, deadlineMs: 1000, window: 2, fanout: 1 } }
+    const b = await keyOf(2)
+    const c = await keyOf(3)
+    let node = await keyOf(10)
+    const samplesC = (peerId: string): boolean => new PeerSample([b.peerId, c.peerId], 1, createRng(deriveSeed(manifest.training.initSeed, 2, ...Buffer.from(peerId).subarray(-8)))).includes(c.peerId)
+    for (let seed = 11; !samplesC(node.peerId); seed++) node = await keyOf(seed)
+    const network = new InProcessNetwork()
+    const summaries: RoundSummary[][] = [[], [], []]
+    const loops = [[node, 3], [b, 3], [c, 2]].map(([k, rounds], i) => {
+      const { privateKey, peerId } = k as Awaited<ReturnType<typeof keyOf>>
+      return new RoundLoop({
+        manifest, networkId: networkId(manifest), privateKey, peerId, parameterCount: 4, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(4), rounds: rounds as number
+      }, {
+        network: network.join(peerId),
+        trainer: { train: async weights => ({ weights: weights.map(w => w + 1), loss: 0, sampleCount: 1 }), evaluateHoldout: async () => ({ accuracy: 1, loss: 0 }) },
+        aggregator: createAggregator(manifest.aggregation),
+        log: silentLogger,
+        onRound: s => { summaries[i]?.push(s) }
+      })
+    })
+    await Promise.all(loops.map(async loop => loop.run(new AbortController().signal)))
+    const [own] = summaries
+    assert.equal(own?.length, 3)
+    assert.equal(own?.[2]?.used, 1, 'round 2 aggregated B standing in for the silent C')
+    assert.deepEqual(own?.[2]?.trace.peerInputs.filter(p => p.used).map(p => p.announcement.peerId), [b.peerId])
   })
 })
