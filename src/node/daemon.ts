@@ -261,16 +261,18 @@ async function waitForPeers (
   const startedAt = Date.now()
   const seen = new Set<string>()
   let newPeerAt = startedAt
+  let longestGapMs = 0
   let saidAt = startedAt
   for (;;) {
     const connected = network.topicPeers()
     for (const peer of connected) {
       if (seen.has(peer)) continue
       seen.add(peer)
+      longestGapMs = Math.max(longestGapMs, Date.now() - newPeerAt)
       newPeerAt = Date.now()
     }
     const now = Date.now()
-    const wait = { seen: seen.size, wanted: target.wanted, quorum: target.quorum, sinceNewPeerMs: now - newPeerAt, announcing: target.announcing() }
+    const wait = { seen: seen.size, wanted: target.wanted, quorum: target.quorum, sinceNewPeerMs: now - newPeerAt, longestGapMs, announcing: target.announcing() }
     if (signal.aborted || startWaitOver(wait)) {
       if (seen.size < target.wanted && !signal.aborted) {
         const why = wait.announcing > 0 ? `${wait.announcing} peers already announce models` : `no new peer for ${Math.round(wait.sinceNewPeerMs / 1000)} s`

@@ -71,10 +71,18 @@ export function roundQuorum (quorum: number, fanout: number | undefined): number
 
 /**
  * How long the start wait goes on once the round's quorum of peers has been seen but no new peer
- * has appeared on the topic, ms (30 s): bootstrap peers that failed are redialled within 30 s
- * (network/bootstrap-redial.ts), so a peer that has not shown up by then is not coming soon.
+ * has appeared on the topic, ms (30 s) at least: bootstrap peers that failed are redialled within
+ * 30 s (network/bootstrap-redial.ts), so a peer that has not shown up by then is not coming soon.
  */
 export const START_WAIT_SETTLE_MS = 30_000
+
+/**
+ * The start wait's quiet time is at least this many times the longest pause between two new
+ * peers so far: peers that appear every 20 s (50 daemons started two at a time on a loaded
+ * 2-core host) are still arriving after a quiet 30 s, and a node that started then started the
+ * whole network with half of it still booting.
+ */
+export const START_WAIT_GAP_FACTOR = 3
 
 /** Where a node waiting for its first round stands (`--wait-for-peers`). */
 export interface StartWait {
@@ -86,6 +94,8 @@ export interface StartWait {
   readonly quorum: number
   /** Time since the last peer not seen before appeared on the topic (or since the wait began), ms. */
   readonly sinceNewPeerMs: number
+  /** The longest pause between two new peers so far (from the wait's start to the first, then between), ms. */
+  readonly longestGapMs: number
   /** Peers heard announcing a model: the network's rounds have begun. */
   readonly announcing: number
 }
@@ -94,7 +104,8 @@ export interface StartWait {
  * Whether a node waiting before its first round starts: once a peer has announced a model (the
  * network's rounds have begun: waiting longer only puts this node behind), once it has seen
  * every peer it waits for, or once it has seen at least a round's quorum of them and no new one
- * for {@link START_WAIT_SETTLE_MS}. Peers seen count even when their connection has closed since:
+ * for {@link START_WAIT_SETTLE_MS}, or {@link START_WAIT_GAP_FACTOR} times the longest pause
+ * between new peers so far when that is longer. Peers seen count even when their connection has closed since:
  * in a large network on a loaded host connections come and go, and a node that waited for all of
  * them to be connected at one instant waited for ever (50 daemons on 2 cores: 16 to 21 of 49).
  * The first node to start thus starts the others within one gossip hop of its announcement, and
@@ -102,7 +113,7 @@ export interface StartWait {
  */
 export function startWaitOver (wait: StartWait, settleMs: number = START_WAIT_SETTLE_MS): boolean {
   if (wait.announcing > 0 || wait.seen >= wait.wanted) return true
-  return wait.seen >= Math.min(wait.quorum, wait.wanted) && wait.sinceNewPeerMs >= settleMs
+  return wait.seen >= Math.min(wait.quorum, wait.wanted) && wait.sinceNewPeerMs >= Math.max(settleMs, START_WAIT_GAP_FACTOR * wait.longestGapMs)
 }
 
 /** The part of a round's wait after which late sampled peers get stand-ins (a half). */

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
 import { createAggregator } from '../../../src/aggregation/index.ts'
-import { InProcessNetwork, PeerSample, RoundLoop, STAND_IN_FRACTION, START_WAIT_SETTLE_MS, roundQuorum, silentLogger, standInDelayMs, startWaitOver } from '../../../src/round/index.ts'
+import { InProcessNetwork, PeerSample, RoundLoop, STAND_IN_FRACTION, START_WAIT_GAP_FACTOR, START_WAIT_SETTLE_MS, roundQuorum, silentLogger, standInDelayMs, startWaitOver } from '../../../src/round/index.ts'
 import type { RoundSummary } from '../../../src/round/index.ts'
 import { createRng, deriveSeed } from '../../../src/model/index.ts'
 import { DEFAULT_MANIFEST, networkId } from '../../../src/protocol/index.ts'
 import type { NetworkManifest } from '../../../src/protocol/index.ts'
 
-async function keyOf (seed: number): Promise<{ privateKey: Awaited<ReturnType<typeof generateKeyPairFromSeed>>, peerId: string }> {
+async function keyOf (seed: number): Promise<{ privateKey: PrivateKey, peerId: string }> {
   const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
   return { privateKey, peerId: peerIdFromPrivateKey(privateKey).toString() }
 }
@@ -22,31 +23,39 @@ describe('round quorum and the wait before the first round', () => {
   })
 
   it('starts at once when every awaited peer has been seen', () => {
-    assert.equal(startWaitOver({ seen: 49, wanted: 49, quorum: 8, sinceNewPeerMs: 0, announcing: 0 }), true)
-    assert.equal(startWaitOver({ seen: 3, wanted: 3, quorum: 3, sinceNewPeerMs: 0, announcing: 0 }), true)
+    assert.equal(startWaitOver({ seen: 49, wanted: 49, quorum: 8, sinceNewPeerMs: 0, longestGapMs: 0, announcing: 0 }), true)
+    assert.equal(startWaitOver({ seen: 3, wanted: 3, quorum: 3, sinceNewPeerMs: 0, longestGapMs: 0, announcing: 0 }), true)
   })
 
   it('with a quorum but not every peer, starts only once no new peer has appeared for the settle time', () => {
-    const wait = { seen: 21, wanted: 49, quorum: 8, announcing: 0 }
+    const wait = { seen: 21, wanted: 49, quorum: 8, longestGapMs: 1000, announcing: 0 }
     assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: START_WAIT_SETTLE_MS - 1 }), false)
     assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: START_WAIT_SETTLE_MS }), true)
     assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: 5000 }, 5000), true)
   })
 
+  it('waits out several times the longest pause between new peers so far: peers that come slowly are still coming', () => {
+    const wait = { seen: 21, wanted: 49, quorum: 8, longestGapMs: 25_000, announcing: 0 }
+    assert.equal(START_WAIT_GAP_FACTOR, 3)
+    assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: 31_000 }), false)
+    assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: 74_999 }), false)
+    assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: 75_000 }), true)
+  })
+
   it('never starts below a round\'s quorum of peers, however long it has waited', () => {
-    assert.equal(startWaitOver({ seen: 7, wanted: 49, quorum: 8, sinceNewPeerMs: 10 * START_WAIT_SETTLE_MS, announcing: 0 }), false)
-    assert.equal(startWaitOver({ seen: 0, wanted: 3, quorum: 3, sinceNewPeerMs: 10 * START_WAIT_SETTLE_MS, announcing: 0 }), false)
+    assert.equal(startWaitOver({ seen: 7, wanted: 49, quorum: 8, sinceNewPeerMs: 10 * START_WAIT_SETTLE_MS, longestGapMs: 0, announcing: 0 }), false)
+    assert.equal(startWaitOver({ seen: 0, wanted: 3, quorum: 3, sinceNewPeerMs: 10 * START_WAIT_SETTLE_MS, longestGapMs: 0, announcing: 0 }), false)
   })
 
   it('starts as soon as a peer announces a model: the network\'s rounds have begun', () => {
-    assert.equal(startWaitOver({ seen: 1, wanted: 49, quorum: 8, sinceNewPeerMs: 0, announcing: 1 }), true)
-    assert.equal(startWaitOver({ seen: 1, wanted: 49, quorum: 8, sinceNewPeerMs: 0, announcing: 0 }), false)
+    assert.equal(startWaitOver({ seen: 1, wanted: 49, quorum: 8, sinceNewPeerMs: 0, longestGapMs: 0, announcing: 1 }), true)
+    assert.equal(startWaitOver({ seen: 1, wanted: 49, quorum: 8, sinceNewPeerMs: 0, longestGapMs: 0, announcing: 0 }), false)
   })
 
   it('a swarm smaller than the quorum needs every peer', () => {
     // 3 nodes, quorum 8: both others, then the settle time is not needed.
-    assert.equal(startWaitOver({ seen: 1, wanted: 2, quorum: 8, sinceNewPeerMs: 10 * START_WAIT_SETTLE_MS, announcing: 0 }), false)
-    assert.equal(startWaitOver({ seen: 2, wanted: 2, quorum: 8, sinceNewPeerMs: 0, announcing: 0 }), true)
+    assert.equal(startWaitOver({ seen: 1, wanted: 2, quorum: 8, sinceNewPeerMs: 10 * START_WAIT_SETTLE_MS, longestGapMs: 0, announcing: 0 }), false)
+    assert.equal(startWaitOver({ seen: 2, wanted: 2, quorum: 8, sinceNewPeerMs: 0, longestGapMs: 0, announcing: 0 }), true)
   })
 })
 
