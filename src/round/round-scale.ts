@@ -71,10 +71,13 @@ export function roundQuorum (quorum: number, fanout: number | undefined): number
 
 /**
  * How long the start wait goes on once the round's quorum of peers has been seen but no new peer
- * has appeared on the topic, ms (30 s) at least: bootstrap peers that failed are redialled within
- * 30 s (network/bootstrap-redial.ts), so a peer that has not shown up by then is not coming soon.
+ * has appeared on the topic, ms (2 min) at least: four times the bootstrap redial's longest pause
+ * (network/bootstrap-redial.ts), and more than the pause between two daemons of a 50-daemon swarm
+ * started two at a time on a loaded 2-core host (31 s and more; with 30 s, one node started the
+ * network with half of it still booting). The wait is for a network starting up, once: a node
+ * that is not told to wait (`waitForPeers` 0, the default) never does.
  */
-export const START_WAIT_SETTLE_MS = 30_000
+export const START_WAIT_SETTLE_MS = 120_000
 
 /**
  * The start wait's quiet time is at least this many times the longest pause between two new

@@ -35,11 +35,11 @@ describe('round quorum and the wait before the first round', () => {
   })
 
   it('waits out several times the longest pause between new peers so far: peers that come slowly are still coming', () => {
-    const wait = { seen: 21, wanted: 49, quorum: 8, longestGapMs: 25_000, announcing: 0 }
+    const wait = { seen: 21, wanted: 49, quorum: 8, longestGapMs: 50_000, announcing: 0 }
     assert.equal(START_WAIT_GAP_FACTOR, 3)
-    assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: 31_000 }), false)
-    assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: 74_999 }), false)
-    assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: 75_000 }), true)
+    assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: START_WAIT_SETTLE_MS }), false)
+    assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: 149_999 }), false)
+    assert.equal(startWaitOver({ ...wait, sinceNewPeerMs: 150_000 }), true)
   })
 
   it('never starts below a round\'s quorum of peers, however long it has waited', () => {
