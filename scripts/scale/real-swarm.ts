@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -28,6 +28,10 @@ export interface RealSwarmRow {
   readonly wallSeconds: number
   /** Node-rounds that aggregated at least the quorum (min(N-1, fanout) peer models), of all node-rounds reported. */
   readonly quorumShare: number
+  /** Node-rounds that aggregated at all (the rule's minimum inputs met; not the node's own model kept), of all node-rounds reported. */
+  readonly aggregatedShare: number
+  /** The host's 1-minute load average, least and most seen while the swarm ran. */
+  readonly loadAverage: readonly [number, number]
   readonly honestAccuracyMin: number
   /** Peak RSS (VmHWM) of every daemon process, MiB, ascending. */
   readonly rssMiB: readonly number[]
@@ -49,9 +53,15 @@ export async function runRealSwarm (nodes: number, rounds: number, fanout: numbe
   const report = join(dir, 'report.json')
   const peaks = new Map<number, number>()
   const roundTimes: number[] = []
+  const loads: [number, number] = [Infinity, -Infinity]
   try {
     const out = await runProcess(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'swarm', '--nodes', String(nodes), '--rounds', String(rounds), '--report', report], child => {
-      const timer = setInterval(() => { void sampleChildren(child.pid as number, peaks) }, RSS_SAMPLE_MS)
+      const timer = setInterval(() => {
+        void sampleChildren(child.pid as number, peaks)
+        const load = loadavg()[0] as number
+        loads[0] = Math.min(loads[0], load)
+        loads[1] = Math.max(loads[1], load)
+      }, RSS_SAMPLE_MS)
       child.on('exit', () => clearInterval(timer))
       child.stdout?.on('data', (chunk: Buffer) => {
         for (const line of chunk.toString('utf8').split('\n')) if (/^round \d+\/\d+ /.test(line)) roundTimes.push(Date.now())
@@ -68,6 +78,8 @@ export async function runRealSwarm (nodes: number, rounds: number, fanout: numbe
       roundsPerMinute: roundTimes.length >= 2 ? ((roundTimes.length - 1) / ((roundTimes.at(-1) as number) - (roundTimes[0] as number))) * 60_000 : null,
       wallSeconds: parsed?.wallSeconds ?? NaN,
       quorumShare: history.length === 0 ? 0 : history.filter(h => h.used >= quorum).length / history.length,
+      aggregatedShare: history.length === 0 ? 0 : history.filter(h => h.used > 0).length / history.length,
+      loadAverage: loads,
       honestAccuracyMin: Math.min(...(parsed?.nodes.filter(n => !n.byzantine).map(n => n.accuracy) ?? [0])),
       rssMiB: rss,
       rssMiBMedian: rss[Math.floor(rss.length / 2)] ?? NaN,

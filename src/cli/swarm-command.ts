@@ -37,6 +37,23 @@ export const MAX_SWARM_NODES = 256
  */
 export const SWARM_FANOUT = 8
 
+/** Round deadline of a small swarm's network, ms. */
+export const SWARM_DEADLINE_MS = 5000
+
+/** Daemons per core of the host up to which a swarm's network has the deadline {@link SWARM_DEADLINE_MS}. */
+export const DAEMONS_PER_CORE = 4
+
+/**
+ * The round deadline of a swarm's network, ms: {@link SWARM_DEADLINE_MS}, times the daemons per
+ * core beyond {@link DAEMONS_PER_CORE}. Every daemon of a swarm shares one host, so a round's CPU
+ * (training, signing, serving and fetching models, the ledger) grows with N on fixed cores: 50
+ * daemons on 2 cores took longer than 8 s to move one model, and rounds closed at the deadline
+ * without it. A round still closes as soon as its quorum is in. Pure.
+ */
+export function swarmDeadlineMs (nodes: number, cores: number): number {
+  return Math.round(SWARM_DEADLINE_MS * Math.max(1, nodes / (DAEMONS_PER_CORE * Math.max(1, cores))))
+}
+
 /** The settings of `meshtrain swarm` (flags only), with defaults sized for a 2-core machine. */
 export const SWARM_SETTINGS = {
   nodes: { kind: 'integer', default: 4, defaultText: '4', arg: 'N', allowed: `a whole number from 2 to ${MAX_SWARM_NODES}`, help: 'daemons to start', parse: integerIn(2, MAX_SWARM_NODES), persistent: false },
@@ -52,7 +69,10 @@ export const SWARM_SETTINGS = {
   report: { kind: 'string', default: undefined as string | undefined, defaultText: 'none', arg: 'FILE', allowed: 'a file path', help: 'write a JSON report (rounds, wallSeconds, nodes [{peerId, byzantine, accuracy, history: [{round, accuracy, loss, used, refused, durationMs, ledgerMs}]}]) and an SVG plot of accuracy per round per node beside it (FILE.svg for FILE.json)', parse: (raw: string) => raw, persistent: false },
   dir: { kind: 'string', default: undefined as string | undefined, defaultText: 'a new temporary directory', arg: 'DIR', allowed: 'a directory path', help: 'put the data directories here', parse: (raw: string) => raw, persistent: false },
   keep: { kind: 'boolean', default: undefined as boolean | undefined, defaultText: 'kept only with --dir', allowed: 'on or off', help: 'keep the data directories afterwards', parse: boolean, persistent: false },
-  deadlineMs: { kind: 'integer', default: 5000, defaultText: '5000', arg: 'MS', allowed: 'a whole number from 100 to 600000', help: 'round deadline of the swarm\'s network, ms: a dead node costs its peers this much per round', parse: integerIn(100, 600_000), persistent: false },
+  deadlineMs: {
+    kind: 'integer', default: undefined as number | undefined, defaultText: `${SWARM_DEADLINE_MS}, times N / (${DAEMONS_PER_CORE} x cores) beyond ${DAEMONS_PER_CORE} daemons per core`, arg: 'MS', allowed: 'a whole number from 100 to 600000',
+    help: 'round deadline of the swarm\'s network, ms: a dead node costs its peers this much per round (the round loop scales it further with the peers a node knows)', parse: integerIn(100, 600_000), persistent: false
+  },
   seed: { kind: 'integer', default: 1, defaultText: '1', arg: 'N', allowed: `a whole number from 0 to ${MAX_SEED}`, help: 'seed of the data split', parse: integerIn(0, MAX_SEED), persistent: false },
   byzantine: { kind: 'integer', default: 0, defaultText: '0', arg: 'F', allowed: 'a whole number below --nodes', help: 'make the last F nodes attackers; they know each other', parse: integerIn(0, MAX_SWARM_NODES), persistent: false },
   attack: {
@@ -140,7 +160,8 @@ export function swarmManifest (nodes: number, deadlineMs: number): NetworkManife
 
 /** Run a local swarm to the end; resolves when every node has stopped and the report is written. */
 export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Promise<void> {
-  const { nodes, rounds, deadlineMs, seed, report, byzantine } = options
+  const { nodes, rounds, seed, report, byzantine } = options
+  const deadlineMs = options.deadlineMs ?? swarmDeadlineMs(nodes, availableParallelism())
   const attack = options.attack === undefined ? undefined : formatAttack(options.attack)
   const partition = formatPartition(options.partition)
   const data = formatDataSource(options.data)

@@ -208,7 +208,7 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
    */
   async fetchPayload (announcement: UpdateAnnouncement, signal: AbortSignal): Promise<Uint8Array> {
     const peer: PeerId = peerIdFromString(announcement.peerId)
-    const address = announcement.bulkPort === undefined ? undefined : this.bulkAddress(peer, announcement.bulkPort)
+    const address = announcement.bulkPort === undefined ? undefined : await this.bulkAddress(peer, announcement.bulkPort)
     if (address !== undefined) {
       try {
         const payload = await this.bulk.fetch(announcement.peerId, address, announcement.modelHash, announcement.byteLength, { signal })
@@ -227,10 +227,16 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
     return payload
   }
 
-  /** The announcer's bulk channel: the port it advertised, at the host of a connection to it or of an address it is known by. */
-  private bulkAddress (peer: PeerId, port: number): BulkAddress | undefined {
-    const addresses = this.node.getConnections(peer).map(c => c.remoteAddr)
-    for (const address of addresses) {
+  /**
+   * The announcer's bulk channel: the port it advertised, at the host of a connection to it or,
+   * when there is none (gossip relayed the announcement; in a large network a node is not
+   * connected to every peer it samples), of an address the peer store knows it by. Either way the
+   * channel's certificate proves the peer, so an address learnt from others is safe to try.
+   */
+  private async bulkAddress (peer: PeerId, port: number): Promise<BulkAddress | undefined> {
+    const connected = this.node.getConnections(peer).map(c => c.remoteAddr)
+    const known = connected.length > 0 ? [] : await this.node.peerStore.get(peer).then(p => p.addresses.map(a => a.multiaddr), () => [])
+    for (const address of [...connected, ...known]) {
       const host = address.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value
       if (host !== undefined) return { host, port }
     }
@@ -238,9 +244,14 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
   }
 
   peerCount (): number {
+    return this.topicPeers().length
+  }
+
+  /** Peers connected now and subscribed to the update topic, as peer id strings. */
+  topicPeers (): string[] {
     return this.node.services.pubsub.getSubscribers(this.topic)
       .filter(peer => this.node.getConnections(peer).length > 0)
-      .length
+      .map(String)
   }
 
   /** Validation outcomes on the update topic since start, by outcome; for metrics. */

@@ -121,7 +121,7 @@ export const SETTINGS = {
   },
   waitForPeers: {
     kind: 'integer', default: 0, defaultText: '0', arg: 'N', allowed: `a whole number from 0 to ${MAX_WAIT_FOR_PEERS}`,
-    help: 'before its first round, wait until N peers are connected on the network\'s topic (swarm sets it, so daemons started one after another begin together)',
+    help: 'before its first round, wait until N peers have been seen on the network\'s topic, a peer announces a model, or a round\'s quorum of peers have been seen and no new one for 2 min, or 3 times the longest pause between new peers (swarm sets it, so daemons started one after another begin together)',
     parse: integerIn(0, MAX_WAIT_FOR_PEERS)
   },
   ledgerKeepInputs: {

@@ -10,7 +10,7 @@ import type { NodeConfig } from './config.ts'
 import { dataDirPaths, readManifestFile } from './data-dir.ts'
 import { loadIdentity } from './identity.ts'
 import { Libp2pRoundNetwork, bootstrapAddress, createMeshtrainLibp2p, loadNetworkKey } from '../network/index.ts'
-import { RoundLoop, componentLogger } from '../round/index.ts'
+import { RoundLoop, componentLogger, roundQuorum, startWaitOver } from '../round/index.ts'
 import { formatApiAddress } from '../api-endpoint/index.ts'
 import { OperatorSurface } from './operator-surface.ts'
 import type { Logger, RoundSummary } from '../round/index.ts'
@@ -200,7 +200,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
         output.network({ ...network.stats(), memory: { heapUsedBytes: memory.heapUsed, rssBytes: memory.rss, externalBytes: memory.external } })
       }
     })
-    if (config.waitForPeers > 0 && checkpoint === undefined) await waitForPeers(network, config.waitForPeers, log, signal)
+    if (config.waitForPeers > 0 && checkpoint === undefined) {
+      await waitForPeers(network, { wanted: config.waitForPeers, quorum: roundQuorum(manifest.rounds.quorum, manifest.rounds.fanout), announcing: () => loop.announcers }, log, signal)
+    }
     if (!stopsForBudget(privacy)) await loop.run(AbortSignal.any([signal, budgetSpent.signal]))
     if (stopsForBudget(privacy)) {
       log.info(`privacy budget spent (epsilon ${privacy?.status().epsilonSpent} of ${privacy?.plan.epsilonBudget}): the node trains no more and stops (privacy.onBudgetExhausted: stop)`)
@@ -249,16 +251,39 @@ async function startListening (libp2p: { start: () => unknown }, listen: readonl
 const PEER_WAIT_POLL_MS = 200
 
 /**
- * Before the first round: wait until `wanted` peers are connected on the topic (or the signal
- * aborts), saying so every 10 s. Daemons started one after another then begin their rounds together.
+ * Before the first round: wait until a peer announces a model, or `wanted` peers have been seen on
+ * the topic, or a round's quorum of them and no new one for a while (round-scale.ts,
+ * startWaitOver), or the signal aborts;
+ * saying so every 10 s. Daemons started one after another then begin their rounds together.
  */
-async function waitForPeers (network: { peerCount: () => number }, wanted: number, log: Logger, signal: AbortSignal): Promise<void> {
+async function waitForPeers (
+  network: { topicPeers: () => string[] }, target: { wanted: number, quorum: number, announcing: () => number }, log: Logger, signal: AbortSignal
+): Promise<void> {
   const startedAt = Date.now()
+  const seen = new Set<string>()
+  let newPeerAt = startedAt
+  let longestGapMs = 0
   let saidAt = startedAt
-  while (!signal.aborted && network.peerCount() < wanted) {
-    if (Date.now() - saidAt >= 10_000) {
-      saidAt = Date.now()
-      log.info(`waiting for peers before the first round: ${network.peerCount()} of ${wanted} connected after ${Math.round((saidAt - startedAt) / 1000)} s`)
+  for (;;) {
+    const connected = network.topicPeers()
+    for (const peer of connected) {
+      if (seen.has(peer)) continue
+      seen.add(peer)
+      longestGapMs = Math.max(longestGapMs, Date.now() - newPeerAt)
+      newPeerAt = Date.now()
+    }
+    const now = Date.now()
+    const wait = { seen: seen.size, wanted: target.wanted, quorum: target.quorum, sinceNewPeerMs: now - newPeerAt, longestGapMs, announcing: target.announcing() }
+    if (signal.aborted || startWaitOver(wait)) {
+      if (seen.size < target.wanted && !signal.aborted) {
+        const why = wait.announcing > 0 ? `${wait.announcing} peers already announce models` : `no new peer for ${Math.round(wait.sinceNewPeerMs / 1000)} s`
+        log.info(`starting the first round with ${seen.size} of ${target.wanted} peers seen on the topic (${connected.length} connected): ${why}`)
+      }
+      return
+    }
+    if (now - saidAt >= 10_000) {
+      saidAt = now
+      log.info(`waiting for peers before the first round: ${seen.size} of ${target.wanted} seen on the topic (${connected.length} connected) after ${Math.round((now - startedAt) / 1000)} s`)
     }
     await delay(PEER_WAIT_POLL_MS, undefined, { signal }).catch(() => undefined)
   }

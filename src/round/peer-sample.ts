@@ -10,6 +10,8 @@ export class PeerSample {
   readonly #chosen: Set<string>
   readonly #size: number
   readonly #drawn: boolean
+  /** Stand-ins admitted beyond the sample, first-come, for sampled peers that are late. */
+  #standIns = 0
 
   /** @param known peers this node has heard announce, in any order (sorted here, for determinism). */
   constructor (known: Iterable<string>, size: number, rng: Rng) {
@@ -29,12 +31,23 @@ export class PeerSample {
     }
   }
 
-  /** Whether this peer's model is fetched this round; while filling first-come, admitting counts. */
+  /** Whether this peer's model is fetched this round; while filling first-come (or standing in), admitting counts. */
   admit (peerId: string): boolean {
     if (this.#chosen.has(peerId)) return true
-    if (this.#drawn || this.#chosen.size >= this.#size) return false
+    if (this.#chosen.size >= this.#size + this.#standIns) return false
     this.#chosen.add(peerId)
     return true
+  }
+
+  /** Whether this peer has been admitted (sampled, or first-come). */
+  includes (peerId: string): boolean { return this.#chosen.has(peerId) }
+
+  /**
+   * Let `count` more peers than the sample in, first-come: stand-ins for sampled peers whose
+   * models are late. Repeated calls do not add up; the largest count holds.
+   */
+  standIn (count: number): void {
+    this.#standIns = Math.max(this.#standIns, count)
   }
 
   /** Peers the round waits for: the sample size. */

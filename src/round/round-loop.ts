@@ -10,7 +10,7 @@ import { RoundInbox } from './round-inbox.ts'
 import type { EquivocationEvidence } from './round-inbox.ts'
 import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
 import type { Logger } from './logger.ts'
-import { reannounceDelayMs, reannounceFirstMs, sampleSize, scaledDeadlineMs } from './round-scale.ts'
+import { reannounceDelayMs, reannounceFirstMs, roundQuorum, sampleSize, scaledDeadlineMs, standInDelayMs } from './round-scale.ts'
 
 /** The local training a round needs; the daemon runs it in a worker thread. */
 export interface LocalTrainer {
@@ -182,6 +182,9 @@ export class RoundLoop {
     components.network.onAnnouncement(a => this.#onAnnouncement(a))
   }
 
+  /** Peers heard announcing a model (any round in the window) since the loop was made, at most 4096. */
+  get announcers (): number { return this.#announcers.size }
+
   /** Equivocation evidence gathered so far. */
   get evidence (): RoundInbox['evidence'] { return this.#inbox.evidence }
 
@@ -315,9 +318,7 @@ export class RoundLoop {
 
   /** Peer models that close the round: the manifest's quorum, or the sample size under `rounds.fanout`. */
   #quorum (round: number): number {
-    const quorum = this.#manifest.rounds.quorum
-    const sample = this.#sample(round)
-    return sample === undefined ? quorum : Math.min(quorum, sample.size)
+    return roundQuorum(this.#manifest.rounds.quorum, this.#sample(round)?.size)
   }
 
   /** The round's peer sample, drawn on first use; undefined when every peer is aggregated. */
@@ -342,17 +343,39 @@ export class RoundLoop {
     const firstMs = this.#firstRepeatMs()
     let repeats = 0
     let nextAnnounce = Date.now() + reannounceDelayMs(repeats, firstMs)
+    let standInAt = Date.now() + standInDelayMs(deadline - Date.now())
     for (;;) {
       if (this.#signal.aborted) return 'aborted'
-      if (this.#peerModels(round).length >= quorum) return 'quorum'
+      const models = this.#peerModels(round).length
+      if (models >= quorum) return 'quorum'
       if (this.#inbox.catchUpTarget(quorum) !== undefined) return 'behind'
       const now = Date.now()
       if (now >= deadline) return 'deadline'
+      if (now >= standInAt) {
+        this.#admitStandIns(round, quorum - models)
+        standInAt = Infinity
+      }
       if (now >= nextAnnounce) {
         await reannounce()
         nextAnnounce = now + reannounceDelayMs(++repeats, firstMs)
       }
-      await this.#sleepUntilWoken(Math.min(deadline, nextAnnounce) - now)
+      await this.#sleepUntilWoken(Math.min(deadline, nextAnnounce, standInAt) - now)
+    }
+  }
+
+  /**
+   * Under a fanout, let up to `missing` peers outside the round's sample stand in for sampled
+   * peers whose models are late: those that announced the round already, in the order they did,
+   * then later announcers first-come. A straggler no longer holds the round to its deadline.
+   */
+  #admitStandIns (round: number, missing: number): void {
+    const sample = this.#sample(round)
+    if (sample === undefined || missing <= 0) return
+    sample.standIn(missing)
+    for (const a of this.#inbox.announcements(round)) {
+      if (sample.includes(a.peerId) || this.#inbox.isEquivocator(a.peerId, round)) continue
+      if (!sample.admit(a.peerId)) break
+      this.#fetchInto(a)
     }
   }
 
@@ -403,17 +426,20 @@ export class RoundLoop {
     if (code === 'equivocation') this.#dropModel(a.round, a.peerId)
     if (verdict === 'accept' && this.#announcers.size < MAX_ANNOUNCERS) this.#announcers.add(a.peerId)
     // A closed round's models are no longer needed (its summary is out): accepted, relayed, not fetched.
-    if (verdict === 'accept' && a.round >= this.#inbox.round && (this.#sample(a.round)?.admit(a.peerId) ?? true)) {
-      void this.#fetch(a).then(model => {
-        if (model === undefined) return
-        let models = this.#models.get(a.round)
-        if (models === undefined) this.#models.set(a.round, models = new Map())
-        if (!this.#inbox.isEquivocator(a.peerId, a.round)) models.set(a.peerId, model.weights)
-        this.#wake?.()
-      })
-    }
+    if (verdict === 'accept' && a.round >= this.#inbox.round && (this.#sample(a.round)?.admit(a.peerId) ?? true)) this.#fetchInto(a)
     this.#wake?.()
     return { verdict, code }
+  }
+
+  /** Fetch an announced model into its round's models (unless its peer equivocates meanwhile). */
+  #fetchInto (a: UpdateAnnouncement): void {
+    void this.#fetch(a).then(model => {
+      if (model === undefined) return
+      let models = this.#models.get(a.round)
+      if (models === undefined) this.#models.set(a.round, models = new Map())
+      if (!this.#inbox.isEquivocator(a.peerId, a.round)) models.set(a.peerId, model.weights)
+      this.#wake?.()
+    })
   }
 
   /**

@@ -60,3 +60,75 @@ export function scaledDeadlineMs (deadlineMs: number, knownPeers: number, fetche
   const fetchRounds = Math.max(1, fetched / PEERS_PER_HOP)
   return Math.round(deadlineMs * hops * fetchRounds)
 }
+
+/**
+ * Peer models that close a round: the manifest's quorum, or under a fanout of k the smaller of
+ * the quorum and k (only sampled peers are fetched, so no more than k can arrive).
+ */
+export function roundQuorum (quorum: number, fanout: number | undefined): number {
+  return fanout === undefined || fanout === 0 ? quorum : Math.min(quorum, fanout)
+}
+
+/**
+ * How long the start wait goes on once the round's quorum of peers has been seen but no new peer
+ * has appeared on the topic, ms (2 min) at least: four times the bootstrap redial's longest pause
+ * (network/bootstrap-redial.ts), and more than the pause between two daemons of a 50-daemon swarm
+ * started two at a time on a loaded 2-core host (31 s and more; with 30 s, one node started the
+ * network with half of it still booting). The wait is for a network starting up, once: a node
+ * that is not told to wait (`waitForPeers` 0, the default) never does.
+ */
+export const START_WAIT_SETTLE_MS = 120_000
+
+/**
+ * The start wait's quiet time is at least this many times the longest pause between two new
+ * peers so far: peers that appear every 20 s (50 daemons started two at a time on a loaded
+ * 2-core host) are still arriving after a quiet 30 s, and a node that started then started the
+ * whole network with half of it still booting.
+ */
+export const START_WAIT_GAP_FACTOR = 3
+
+/** Where a node waiting for its first round stands (`--wait-for-peers`). */
+export interface StartWait {
+  /** Distinct peers seen on the network's topic since the node started (still connected or not). */
+  readonly seen: number
+  /** Peers the node was told to wait for (`waitForPeers`: a swarm's N - 1). */
+  readonly wanted: number
+  /** Peer models that close a round ({@link roundQuorum}). */
+  readonly quorum: number
+  /** Time since the last peer not seen before appeared on the topic (or since the wait began), ms. */
+  readonly sinceNewPeerMs: number
+  /** The longest pause between two new peers so far (from the wait's start to the first, then between), ms. */
+  readonly longestGapMs: number
+  /** Peers heard announcing a model: the network's rounds have begun. */
+  readonly announcing: number
+}
+
+/**
+ * Whether a node waiting before its first round starts: once a peer has announced a model (the
+ * network's rounds have begun: waiting longer only puts this node behind), once it has seen
+ * every peer it waits for, or once it has seen at least a round's quorum of them and no new one
+ * for {@link START_WAIT_SETTLE_MS}, or {@link START_WAIT_GAP_FACTOR} times the longest pause
+ * between new peers so far when that is longer. Peers seen count even when their connection has closed since:
+ * in a large network on a loaded host connections come and go, and a node that waited for all of
+ * them to be connected at one instant waited for ever (50 daemons on 2 cores: 16 to 21 of 49).
+ * The first node to start thus starts the others within one gossip hop of its announcement, and
+ * rounds run with the peers actually present; the quorum and deadline follow them.
+ */
+export function startWaitOver (wait: StartWait, settleMs: number = START_WAIT_SETTLE_MS): boolean {
+  if (wait.announcing > 0 || wait.seen >= wait.wanted) return true
+  return wait.seen >= Math.min(wait.quorum, wait.wanted) && wait.sinceNewPeerMs >= Math.max(settleMs, START_WAIT_GAP_FACTOR * wait.longestGapMs)
+}
+
+/** The part of a round's wait after which late sampled peers get stand-ins (a half). */
+export const STAND_IN_FRACTION = 0.5
+
+/**
+ * When, in a round's wait of `waitMs` (announcement to deadline), a node under a fanout lets
+ * peers outside its sample stand in for sampled peers whose models are not in yet, ms after the
+ * wait began: half of it. Until then the sample alone counts, so a round's inputs stay a uniform
+ * draw unless a sampled peer is late; after it, the round closes on any `quorum` models instead
+ * of running to its deadline for one straggler (32 daemons on 2 cores: 32% of node-rounds did).
+ */
+export function standInDelayMs (waitMs: number): number {
+  return Math.max(0, Math.round(waitMs * STAND_IN_FRACTION))
+}
