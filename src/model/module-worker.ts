@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { stripTypeScriptTypes } from 'node:module'
+// The namespace, not named imports: the packed package runs on Node 22 releases that lack
+// stripTypeScriptTypes and registerHooks (22.13 and 22.15 added them), and never calls them there.
+import * as nodeModule from 'node:module'
 import { Worker, workerData } from 'node:worker_threads'
 
 /**
@@ -23,16 +25,18 @@ interface ModuleWorkerData {
   readonly data: unknown
 }
 
-// CommonJS, run as the worker's first script: hook the module loader, then import the entry.
+// CommonJS, run as the worker's first script: hook the module loader (when there is anything
+// to serve), then import the entry.
 const BOOTSTRAP = `
-const { registerHooks } = require('node:module')
 const { entry, sources } = require('node:worker_threads').workerData
-registerHooks({
-  load (url, context, nextLoad) {
-    const source = sources[url]
-    return source === undefined ? nextLoad(url, context) : { format: 'module', source, shortCircuit: true }
-  }
-})
+if (Object.keys(sources).length > 0) {
+  require('node:module').registerHooks({
+    load (url, context, nextLoad) {
+      const source = sources[url]
+      return source === undefined ? nextLoad(url, context) : { format: 'module', source, shortCircuit: true }
+    }
+  })
+}
 import(entry)
 `
 
@@ -79,7 +83,7 @@ function stripTypes (source: string): string {
   const emitWarning = process.emitWarning
   process.emitWarning = () => {}
   try {
-    return stripTypeScriptTypes(source)
+    return nodeModule.stripTypeScriptTypes(source)
   } finally {
     process.emitWarning = emitWarning
   }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { startModuleWorker, strippedModuleGraph } from '../../../src/model/module-worker.ts'
 import type { TrainerOptions } from '../../../src/model/index.ts'
@@ -29,10 +28,16 @@ describe('model/module-worker', () => {
     const options: TrainerOptions = { model: DEFAULT_MANIFEST.model, training: DEFAULT_MANIFEST.training, data: { kind: 'mnist' }, shard: { index: 1, count: 4 }, seed: 3 }
     const worker = startModuleWorker(PROBE, { data: options, name: 'module-worker-test' })
     try {
-      const [hello] = await once(worker, 'message') as [{ kind: string, shardSize: unknown }]
+      // One listener from the start: both messages may arrive in one turn of the event loop.
+      const messages: unknown[] = []
+      const both = new Promise<void>((resolve, reject) => {
+        worker.on('message', message => { if (messages.push(message) === 2) resolve() })
+        worker.once('error', reject)
+      })
+      await both
+      const [hello, probe] = messages as [{ kind: string, shardSize: unknown }, { stripperLoaded: boolean }]
       assert.equal(hello.kind, 'ready')
       assert.deepEqual(hello.shardSize, { train: 1800, holdout: 200 }, 'the worker got its data')
-      const [probe] = await once(worker, 'message') as [{ stripperLoaded: boolean }]
       assert.equal(probe.stripperLoaded, false)
     } finally {
       await worker.terminate()
