@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator, mean } from '../../src/aggregation/index.ts'
-import { loadDataset, parsePartition, trainingShardOf } from '../../src/model/index.ts'
+import { featureValues, loadDataset, parsePartition, trainingShardOf } from '../../src/model/index.ts'
 import { InProcessTrainer, SimulationSgd, TrainingCore } from '../../src/model/tfjs.ts'
 import type { DataSource, Dataset, TrainingShard } from '../../src/model/index.ts'
 import { Adversary, Collusion, attackLabelMap, parseAttack } from '../../src/adversary/index.ts'
@@ -296,7 +296,7 @@ const OWN_LOSS_EXAMPLES = 512
 function ownLoss (trainer: InProcessTrainer): (weights: Float32Array) => number {
   const shard: TrainingShard = trainer.core.shard
   const count = Math.min(OWN_LOSS_EXAMPLES, shard.train.count)
-  const test = { x: shard.train.x.subarray(0, count * shard.features), y: shard.train.y.subarray(0, count), count }
+  const test = { x: featureValues(shard.train.x, 0, count * shard.features), y: shard.train.y.subarray(0, count), count }
   const core = new TrainingCore(trainer.core.model, trainer.core.training, { ...shard, test }, 0)
   return weights => core.evaluate(weights, 'test').loss
 }
@@ -304,7 +304,8 @@ function ownLoss (trainer: InProcessTrainer): (weights: Float32Array) => number 
 /** A core over the reference shard whose test part is the first `count` test examples. */
 function evaluator (reference: InProcessTrainer, dataset: Dataset, count: number): TrainingCore {
   const shard: TrainingShard = reference.core.shard
-  const test = { x: dataset.test.x.subarray(0, count * shard.features), y: dataset.test.y.subarray(0, count), count: Math.min(count, dataset.test.count) }
+  const rows = Math.min(count, dataset.test.count)
+  const test = { x: featureValues(dataset.test.x, 0, rows * shard.features), y: dataset.test.y.subarray(0, rows), count: rows }
   return new TrainingCore(reference.core.model, reference.core.training, { ...shard, test }, 0)
 }
 

@@ -6,7 +6,7 @@ import { loadMnistDataset } from './mnist-dataset.ts'
 
 /**
  * Load a data set. Deterministic: the same source gives the same examples in the same order in
- * every process. The built-in MNIST set is kept in memory for the next call (about 30 MiB);
+ * every process. The built-in MNIST set is kept in memory for the next call (about 8 MiB);
  * a trainer's worker reads only its shard instead (see `loadTrainingShard`).
  * @throws DatasetError when a file is missing or malformed, naming it and what is wrong.
  */

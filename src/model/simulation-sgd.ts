@@ -2,6 +2,7 @@ import type { Tensor, Tensor2D } from '@tensorflow/tfjs'
 import { tf } from './tf.ts'
 import type { ModelSpec, TrainingSpec } from '../protocol/index.ts'
 import { activate, tensorsToWeights, weightsToTensors } from './dense-model.ts'
+import { copyFeatures } from './examples.ts'
 import { checkWeights, layerShapes } from './model-shape.ts'
 import type { DenseLayerShape } from './model-shape.ts'
 import { createRng } from './random.ts'
@@ -66,7 +67,7 @@ export class SimulationSgd {
       for (let step = 0; step < steps; step++) {
         for (let i = 0; i < batchSize; i++) {
           const row = this.#batches.next()
-          batchX.set(train.x.subarray(row * features, (row + 1) * features), i * features)
+          copyFeatures(train.x, row * features, (row + 1) * features, batchX, i * features)
           batchY[i] = train.y[row] as number
         }
         const [loss, ...next] = tf.tidy(() => this.#step(params, batchX, batchY, rate))

@@ -1,18 +1,19 @@
 // The worker thread behind ModelTrainer: loads its shard, then answers train and evaluate calls
 // one at a time. See worker-messages.ts for what crosses the thread boundary.
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort } from 'node:worker_threads'
 import { useBackend } from './backend.ts'
 import { TrainingCore } from './training-core.ts'
 import { loadTrainingShard, samplingSeed } from './training-shard.ts'
 import type { TrainerOptions } from './trainer.ts'
 import type { WorkerHello, WorkerReply, WorkerRequest } from './worker-messages.ts'
 import { serializeError } from './worker-messages.ts'
+import { moduleWorkerData } from './module-worker.ts'
 
-if (parentPort === null) throw new Error('train-worker.ts must run as a worker thread (new Worker(...))')
+if (parentPort === null) throw new Error('train-worker.ts must run as a worker thread (ModelTrainer starts it)')
 const port = parentPort
 
 try {
-  const options = workerData as TrainerOptions
+  const options = moduleWorkerData() as TrainerOptions
   const backend = await useBackend(options.backend ?? 'auto')
   const shard = loadTrainingShard(options)
   const core = new TrainingCore(options.model, options.training, shard, samplingSeed(options))

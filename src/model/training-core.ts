@@ -7,6 +7,7 @@ import { privatisedGradient } from './dp-sgd.ts'
 import { cryptoUniform, poissonSample } from './dp-noise.ts'
 import type { UniformSource } from './dp-noise.ts'
 import type { Examples } from './examples.ts'
+import { copyFeatures, featureValues } from './examples.ts'
 import type { Rng } from './random.ts'
 import { createRng, shuffleInPlace } from './random.ts'
 import type { TrainingShard } from './training-shard.ts'
@@ -108,7 +109,7 @@ export class TrainingCore {
         const x = new Float32Array(chosen.length * features)
         const y = new Int32Array(chosen.length)
         chosen.forEach((row, i) => {
-          x.set(train.x.subarray(row * features, (row + 1) * features), i * features)
+          copyFeatures(train.x, row * features, (row + 1) * features, x, i * features)
           y[i] = train.y[row] as number
         })
         const grads = privatisedGradient(this.model, params, { x, y, count: chosen.length }, options, uniform)
@@ -138,7 +139,7 @@ export class TrainingCore {
       for (let start = 0; start < examples.count; start += EVALUATION_CHUNK) {
         const end = Math.min(examples.count, start + EVALUATION_CHUNK)
         const [loss, hits] = tf.tidy(() => {
-          const x = tf.tensor2d(examples.x.subarray(start * features, end * features), [end - start, features])
+          const x = tf.tensor2d(featureValues(examples.x, start * features, end * features), [end - start, features])
           const y = tf.tensor1d(examples.y.subarray(start, end), 'int32')
           const z = logits(this.model, params, x)
           return [
@@ -160,7 +161,7 @@ export class TrainingCore {
     const { features, train } = this.shard
     for (let i = 0; i < y.length; i++) {
       const row = batches.next()
-      x.set(train.x.subarray(row * features, (row + 1) * features), i * features)
+      copyFeatures(train.x, row * features, (row + 1) * features, x, i * features)
       y[i] = train.y[row] as number
     }
   }

@@ -22,8 +22,9 @@ export const DAEMON_NODE_OPTIONS: readonly string[] = Object.freeze(['--max-semi
  * - `MALLOC_ARENA_MAX=2`: glibc gives each thread that allocates its own malloc arena (main
  *   thread, trainer worker, V8 and libuv pool threads), each keeping freed memory resident; two
  *   are enough for a process whose JavaScript runs in two threads.
- * - `MALLOC_MMAP_THRESHOLD_=131072`: blocks of 128 KiB and more (models, data, payloads) are
- *   mapped on their own and returned to the system when freed; by default glibc raises this
- *   threshold after the first such block is freed, after which freed models stay resident.
+ * - `MALLOC_MMAP_THRESHOLD_=32768`: blocks of 32 KiB and more (models, data, payloads, stream
+ *   buffers) are mapped on their own and returned to the system when freed; smaller ones come
+ *   from the arenas, which keep freed memory resident. By default glibc raises this threshold
+ *   after the first such block is freed, after which freed models stay resident.
  */
-export const DAEMON_ENVIRONMENT: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' })
+export const DAEMON_ENVIRONMENT: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' })

@@ -25,6 +25,7 @@ import { followChain, governanceOf } from './follow-chain.ts'
 import { spreadVersions } from './version-spread.ts'
 import { connectedPeers, loadKnownPeers, saveKnownPeers } from './known-peers.ts'
 import { NodePrivacy } from './node-privacy.ts'
+import { collectGarbage } from './collect-garbage.ts'
 
 /**
  * Run a node until `config.rounds` are done or `signal` aborts: load identity, manifest and
@@ -194,8 +195,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
           log.warn(stallText(stall))
           output.stalled(stall)
         }
-        // With --expose-gc (diagnostics, tests), report retained memory rather than garbage.
-        ;(globalThis as { gc?: () => void }).gc?.()
+        // The round's dead models go now (collect-garbage.ts); the memory reported is what is retained.
+        collectGarbage()
         const memory = process.memoryUsage()
         output.network({ ...network.stats(), memory: { heapUsedBytes: memory.heapUsed, rssBytes: memory.rss, externalBytes: memory.external } })
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DatasetError, loadDataset } from '../../../src/model/index.ts'
+import { DatasetError, featureLength, featureValues, loadDataset } from '../../../src/model/index.ts'
 import { tempDir } from './fixtures.ts'
 
 describe('model/csv data sets', () => {
@@ -25,8 +25,10 @@ describe('model/csv data sets', () => {
     assert.equal(data.train.count, 8)
     assert.equal(data.test.count, 2)
     // Every row lands in exactly one part, with its label and features together.
-    const seen = [...data.train.y.keys()].map(i => [data.train.x[2 * i], data.train.y[i], data.train.x[2 * i + 1]])
-      .concat([...data.test.y.keys()].map(i => [data.test.x[2 * i], data.test.y[i], data.test.x[2 * i + 1]]))
+    const train = featureValues(data.train.x, 0, featureLength(data.train.x))
+    const test = featureValues(data.test.x, 0, featureLength(data.test.x))
+    const seen = [...data.train.y.keys()].map(i => [train[2 * i], data.train.y[i], train[2 * i + 1]])
+      .concat([...data.test.y.keys()].map(i => [test[2 * i], data.test.y[i], test[2 * i + 1]]))
     assert.deepEqual(seen.sort((p, q) => (p[0] as number) - (q[0] as number)), Array.from({ length: 10 }, (_, i) => [i, i % 3, -i === 0 ? 0 : -i]))
     const again = loadDataset({ kind: 'csv', path, labelColumn: 'class' })
     assert.deepEqual(again.test.x, data.test.x)

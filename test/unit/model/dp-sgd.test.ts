@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs'
-import { createRng, cryptoUniform, gaussianNoise, initialWeights, poissonSample, privatiseUpdate } from '../../../src/model/index.ts'
+import { createRng, cryptoUniform, featureValues, gaussianNoise, initialWeights, poissonSample, privatiseUpdate } from '../../../src/model/index.ts'
 import { TrainingCore, clippedGradientSum, privatisedGradient, useBackend } from '../../../src/model/tfjs.ts'
 import { weightsToTensors } from '../../../src/model/dense-model.ts'
 import type { ModelSpec } from '../../../src/protocol/index.ts'
@@ -187,7 +187,7 @@ describe('model/TrainingCore.trainPrivately', () => {
 
     const uniform = createRng(21)
     const chosen = poissonSample(shard.train.count, q, uniform)
-    const x = Float32Array.from(Array.from(chosen).flatMap(r => Array.from(shard.train.x.subarray(r * 8, (r + 1) * 8))))
+    const x = Float32Array.from(Array.from(chosen).flatMap(r => Array.from(featureValues(shard.train.x, r * 8, (r + 1) * 8))))
     const y = Int32Array.from(Array.from(chosen).map(r => shard.train.y[r] as number))
     const params = weightsToTensors(MLP8, start)
     const grads = privatisedGradient(MLP8, params, { x, y, count: chosen.length }, { ...privacy, expectedBatchSize: 16 }, uniform)

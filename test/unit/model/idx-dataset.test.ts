@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { DatasetError, loadDataset, parseIdx } from '../../../src/model/index.ts'
+import { DatasetError, featureLength, featureValues, loadDataset, parseIdx } from '../../../src/model/index.ts'
 import { idxBytes, tempDir, writeIdxSet } from './fixtures.ts'
 
 describe('model/idx data sets', () => {
@@ -22,9 +22,9 @@ describe('model/idx data sets', () => {
       assert.deepEqual(Array.from(data.train.y), [0, 2, 1])
       assert.deepEqual(Array.from(data.test.y), [1, 0])
       // Second train image: label 2, index 1 -> pixel 21.
-      assert.equal(data.train.x.length, 18)
-      assert.equal(data.train.x[6], Math.fround(21 / 255))
-      assert.equal(data.test.x[0], Math.fround(10 / 255))
+      assert.equal(featureLength(data.train.x), 18)
+      assert.equal(featureValues(data.train.x, 6, 7)[0], Math.fround(21 / 255))
+      assert.equal(featureValues(data.test.x, 0, 1)[0], Math.fround(10 / 255))
     })
   }
 

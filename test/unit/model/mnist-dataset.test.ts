@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { datasetFingerprint, loadDataset, MNIST_TRAIN_COUNT } from '../../../src/model/index.ts'
+import { datasetFingerprint, featureLength, featureValues, loadDataset, MNIST_TRAIN_COUNT } from '../../../src/model/index.ts'
 
 describe('model/mnist data set', () => {
   it('splits the 10,000 package digits 8,000 / 2,000, pixels in [0, 1], labels 0..9', () => {
@@ -8,8 +8,10 @@ describe('model/mnist data set', () => {
     assert.equal(data.classes, 10)
     assert.equal(data.train.count, MNIST_TRAIN_COUNT)
     assert.equal(data.test.count, 2000)
-    assert.equal(data.train.x.length, 8000 * 784)
-    assert.ok(data.train.x.every(v => v >= 0 && v <= 1))
+    const pixels = featureValues(data.train.x, 0, featureLength(data.train.x))
+    assert.equal(pixels.length, 8000 * 784)
+    assert.ok(pixels.every(v => v >= 0 && v <= 1))
+    assert.ok(!(data.train.x instanceof Float32Array) && data.train.x.codes.length === 8000 * 784, 'pixels held as one byte each')
     const seen = new Set([...data.train.y, ...data.test.y])
     assert.deepEqual([...seen].sort(), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
   })
