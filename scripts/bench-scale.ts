@@ -15,8 +15,9 @@
  * peak RSS (VmHWM), rounds per minute between the first and the last round every node finished,
  * the share of node-rounds that aggregated at least the quorum, and the honest nodes' test
  * accuracy. `rssMiBPerDaemon` is the largest peak RSS of any daemon of any real row.
- * `transferRatio` (40 MB model transfer against raw TCP) is measured by the transfer benchmark
- * of the bulk channel; null here. Writes docs/scale.svg. Timing figures depend on what else runs.
+ * `transferRatio` (40 MB model transfer over the bulk channel against raw TCP, interleaved in one
+ * run) is the transfer benchmark's (scripts/bench-transfer.ts, run here; `--quick` there too).
+ * Writes docs/scale.svg. Timing figures depend on what else runs.
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -46,6 +47,13 @@ async function simulatedRow (nodes: number): Promise<SimulationResult> {
   return JSON.parse(out.stdout.trim().split('\n').at(-1) as string) as SimulationResult
 }
 
+/** The transfer benchmark's figures: the bulk channel's and libp2p's throughput over raw TCP's. */
+async function transferRow (): Promise<{ transferRatio: number, libp2pRatio: number, medianMs: Record<string, number> }> {
+  const out = await runProcess(process.execPath, [join(ROOT, 'scripts/bench-transfer.ts'), '--json', ...(quick ? ['--quick'] : [])], () => {})
+  if (out.code !== 0) throw new Error(`bench-transfer.ts exited with ${out.code}:\n${out.stderr.slice(-2000)}`)
+  return JSON.parse(out.stdout.trim().split('\n').at(-1) as string) as { transferRatio: number, libp2pRatio: number, medianMs: Record<string, number> }
+}
+
 /** Largest over smallest of `values`. */
 const spread = (values: readonly number[]): number => Math.max(...values) / Math.min(...values)
 
@@ -62,6 +70,8 @@ for (const n of REAL) {
   real.push(row)
   say(`real swarm N=${String(n).padStart(2)}: ${row.roundsPerMinute === null ? 'no rounds' : `${row.roundsPerMinute.toFixed(1)} rounds/min`}, ${(100 * row.quorumShare).toFixed(1)}% of node-rounds at the quorum, honest accuracy min ${row.honestAccuracyMin.toFixed(3)}, peak RSS per daemon median ${row.rssMiBMedian.toFixed(1)} MiB, max ${row.rssMiBMax.toFixed(1)} MiB${row.exitCode === 0 ? '' : ` (swarm exited with ${row.exitCode}: ${row.failure ?? ''})`}`)
 }
+const transfer = await transferRow()
+say(`40 MB transfer: bulk channel ${transfer.transferRatio.toFixed(2)} of raw TCP (target at least 0.55), libp2p ${transfer.libp2pRatio.toFixed(2)}; medians raw ${transfer.medianMs.raw?.toFixed(0)} ms, bulk ${transfer.medianMs.bulk?.toFixed(0)} ms, libp2p ${transfer.medianMs.libp2p?.toFixed(0)} ms`)
 const fromSixtyFour = simulated.filter(r => r.nodes >= 64)
 const cpuSpread = fromSixtyFour.length >= 2 ? spread(fromSixtyFour.map(r => r.cpuMsPerNodePerRound)) : null
 const protocolCpuSpread = fromSixtyFour.length >= 2 ? spread(fromSixtyFour.map(r => r.protocolCpuMsPerNodePerRound)) : null
@@ -76,7 +86,8 @@ if (json) {
     fanout: FANOUT,
     rssMiBPerDaemon,
     rssTargetMiB: RSS_TARGET_MIB,
-    transferRatio: null,
+    transferRatio: transfer.transferRatio,
+    transfer,
     cpuSpread64Up: cpuSpread,
     protocolCpuSpread64Up: protocolCpuSpread,
     bytesSpread64Up: bytesSpread,
