@@ -10,10 +10,10 @@
  * examples, a sixteenth of MNIST's training set, as a node of the 16-node benchmark holds.
  */
 import { parseArgs } from 'node:util'
-import { createRng, datasetFingerprint, parseBackendChoice } from '../src/model/index.ts'
+import { parseBackendChoice } from '../src/model/index.ts'
 import { TrainingCore, useBackend } from '../src/model/tfjs.ts'
-import type { Examples, TrainingShard } from '../src/model/index.ts'
 import { DEFAULT_MANIFEST } from '../src/protocol/index.ts'
+import { syntheticShard } from './synthetic-shard.ts'
 
 const TRAIN_EXAMPLES = 3750
 const STEPS_PER_REP = 20
@@ -24,14 +24,7 @@ const TARGET_RATIO = 2
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean', default: false } } })
 const backend = await useBackend(parseBackendChoice(values.backend))
 const { model, training } = DEFAULT_MANIFEST
-const rng = createRng(1)
-const examples = (count: number): Examples => ({
-  x: Float32Array.from({ length: count * model.inputSize }, () => rng.next()),
-  y: Int32Array.from({ length: count }, () => rng.int(model.classes)),
-  count
-})
-const train = examples(TRAIN_EXAMPLES)
-const shard: TrainingShard = { features: model.inputSize, classes: model.classes, train, holdout: examples(10), test: examples(10), testCount: 10, fingerprint: datasetFingerprint(train, model.inputSize) }
+const shard = syntheticShard(model, TRAIN_EXAMPLES)
 const core = new TrainingCore(model, training, shard, 1)
 const privacy = { clipNorm: 1, noiseMultiplier: 1.1 }
 

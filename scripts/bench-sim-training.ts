@@ -12,11 +12,11 @@
  * machine moves the figures less than wall time would; the data are seeded random features.
  */
 import { parseArgs } from 'node:util'
-import { createRng, datasetFingerprint, parseBackendChoice } from '../src/model/index.ts'
+import { parseBackendChoice } from '../src/model/index.ts'
 import { SimulationSgd, TrainingCore, useBackend } from '../src/model/tfjs.ts'
 import { tf } from '../src/model/tf.ts'
-import type { Examples, TrainingShard } from '../src/model/index.ts'
 import { DEFAULT_MANIFEST } from '../src/protocol/index.ts'
+import { syntheticShard } from './synthetic-shard.ts'
 
 const TRAIN_EXAMPLES = 3750
 const STEPS_PER_REP = 20
@@ -25,14 +25,7 @@ const REPS = 9
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, json: { type: 'boolean', default: false } } })
 const backend = await useBackend(parseBackendChoice(values.backend))
 const { model, training } = DEFAULT_MANIFEST
-const rng = createRng(1)
-const examples = (count: number): Examples => ({
-  x: Float32Array.from({ length: count * model.inputSize }, () => rng.next()),
-  y: Int32Array.from({ length: count }, () => rng.int(model.classes)),
-  count
-})
-const train = examples(TRAIN_EXAMPLES)
-const shard: TrainingShard = { features: model.inputSize, classes: model.classes, train, holdout: examples(10), test: examples(10), testCount: 10, fingerprint: datasetFingerprint(train, model.inputSize) }
+const shard = syntheticShard(model, TRAIN_EXAMPLES)
 const core = new TrainingCore(model, training, shard, 1)
 const sgd = new SimulationSgd(model, training, shard, 1)
 
