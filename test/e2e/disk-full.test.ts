@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { initDataDir, loadCheckpoint } from '../../src/node/index.ts'
 import { DEFAULT_MANIFEST, networkId, parameterCount } from '../../src/protocol/index.ts'
@@ -24,22 +24,22 @@ function temporaryFiles (dir: string): string[] {
   return readdirSync(dir).filter(f => f.endsWith('.tmp'))
 }
 
-/** Fill the file system holding `dir` with one file; returns its path. */
+/**
+ * Fill the file system holding `dir` with one file, appended to until the disk refuses (the
+ * daemon writes there at the same time, so the file never shrinks again); returns its path.
+ */
 function fill (dir: string): string {
   const path = join(dir, 'filler')
   const chunk = Buffer.alloc(16 * 1024, 1)
-  const parts: Buffer[] = []
-  for (;;) {
-    parts.push(chunk)
-    try {
-      writeFileSync(path, Buffer.concat(parts))
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
-      parts.pop()
-      writeFileSync(path, Buffer.concat(parts))
-      return path
-    }
+  const fd = openSync(path, 'w')
+  try {
+    for (;;) writeSync(fd, chunk)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
+  } finally {
+    closeSync(fd)
   }
+  return path
 }
 
 describe('disk full: checkpoints on a full tmpfs', function () {
