@@ -25,7 +25,7 @@ import { followChain, governanceOf } from './follow-chain.ts'
 import { spreadVersions } from './version-spread.ts'
 import { connectedPeers, loadKnownPeers, saveKnownPeers } from './known-peers.ts'
 import { NodePrivacy } from './node-privacy.ts'
-import { collectGarbage } from './collect-garbage.ts'
+import { MIN_COLLECTION_INTERVAL_MS, collectAtMostEvery } from './collect-garbage.ts'
 
 /**
  * Run a node until `config.rounds` are done or `signal` aborts: load identity, manifest and
@@ -142,6 +142,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     const ledger = recorder
     // Answer peers' questions about this node's log: checkpoints, proofs, entries (docs/wire.md §10.6).
     libp2p.services.ledgerExchange.serveLedger(request => answerLedgerRequest(ledger.ledger, request))
+    const collectGarbageAfterRound = collectAtMostEvery(MIN_COLLECTION_INTERVAL_MS)
     const loop = new RoundLoop({
       manifest,
       networkId: id,
@@ -195,8 +196,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
           log.warn(stallText(stall))
           output.stalled(stall)
         }
-        // The round's dead models go now (collect-garbage.ts); the memory reported is what is retained.
-        collectGarbage()
+        // The rounds' dead models go now (collect-garbage.ts); the memory reported is what is retained.
+        collectGarbageAfterRound()
         const memory = process.memoryUsage()
         output.network({ ...network.stats(), memory: { heapUsedBytes: memory.heapUsed, rssBytes: memory.rss, externalBytes: memory.external } })
       }
