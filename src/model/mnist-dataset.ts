@@ -96,6 +96,8 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
   // Pixels are held coded (CodedFeatures): the set takes 256 values, numbered as first read.
   const values = new Float32Array(256)
   const codeOf = new Map<number, number>()
+  let lastPixel = NaN
+  let lastCode = 0
   const picked = lists.map(rows => emptyExamples(rows.length, values))
   const testCount = labels.length - MNIST_TRAIN_COUNT
   const test = options.test ? emptyExamples(testCount, values) : undefined
@@ -107,13 +109,16 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
       if (part === undefined) return
       const at = place < MNIST_TRAIN_COUNT ? positionIn[place] as number : place - MNIST_TRAIN_COUNT
       const pixel = Math.fround(value)
-      let code = codeOf.get(pixel)
+      // Most pixels repeat the one before (runs of background): no map lookup for them.
+      let code = pixel === lastPixel ? lastCode : codeOf.get(pixel)
       if (code === undefined) {
         if (codeOf.size === values.length) throw new DatasetError(`the mnist package holds more than ${values.length} distinct pixel values`)
         code = codeOf.size
         codeOf.set(pixel, code)
         values[code] = pixel
       }
+      lastPixel = pixel
+      lastCode = code
       part.x.codes[at * PIXELS + (n % PIXELS)] = code
       if (n % PIXELS === 0) part.y[at] = d
     })
