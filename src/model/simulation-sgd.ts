@@ -1,12 +1,11 @@
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs'
 import { tf } from './tf.ts'
 import type { ModelSpec, TrainingSpec } from '../protocol/index.ts'
-import { activate, tensorsToWeights, weightsToTensors } from './dense-model.ts'
-import { copyFeatures } from './examples.ts'
+import { activate } from './dense-model.ts'
 import { checkWeights, layerShapes } from './model-shape.ts'
 import type { DenseLayerShape } from './model-shape.ts'
 import { createRng } from './random.ts'
-import { BatchOrder } from './training-core.ts'
+import { BatchOrder, sgdSteps } from './training-core.ts'
 import type { TrainingShard } from './training-shard.ts'
 import { samplingSeed } from './training-shard.ts'
 import type { TrainerOptions, TrainResult } from './trainer.ts'
@@ -55,32 +54,9 @@ export class SimulationSgd {
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps: got ${steps}, expected a positive integer`)
     checkWeights(this.model, weights)
     const { batchSize, learningRate } = this.training
-    const { features, train } = this.shard
-    const batchX = new Float32Array(batchSize * features)
-    const batchY = new Int32Array(batchSize)
-    let params = weightsToTensors(this.model, weights)
     // The output's gradient is left as softmax - onehot (a sum over the batch); dividing the rate
     // by the batch size makes it the mean's.
-    const rate = tf.scalar(learningRate / batchSize)
-    let lossSum = 0
-    try {
-      for (let step = 0; step < steps; step++) {
-        for (let i = 0; i < batchSize; i++) {
-          const row = this.#batches.next()
-          copyFeatures(train.x, row * features, (row + 1) * features, batchX, i * features)
-          batchY[i] = train.y[row] as number
-        }
-        const [loss, ...next] = tf.tidy(() => this.#step(params, batchX, batchY, rate))
-        tf.dispose(params)
-        params = next
-        lossSum += (loss.dataSync() as Float32Array)[0] as number
-        loss.dispose()
-      }
-      return { weights: tensorsToWeights(params), loss: lossSum / steps, sampleCount: steps * batchSize }
-    } finally {
-      tf.dispose(params)
-      rate.dispose()
-    }
+    return sgdSteps(this.model, this.shard, batchSize, weights, steps, this.#batches, learningRate / batchSize, (params, batchX, batchY, rate) => this.#step(params, batchX, batchY, rate))
   }
 
   /** One step: the batch's mean loss, then the updated kernel and bias of every layer. */

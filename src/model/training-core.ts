@@ -56,34 +56,15 @@ export class TrainingCore {
   train (weights: Float32Array, steps: number = this.training.localSteps, batchSeed?: number): TrainResult {
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps: got ${steps}, expected a positive integer`)
     checkWeights(this.model, weights)
-    const { batchSize, learningRate } = this.training
-    const { features } = this.shard
-    const batchX = new Float32Array(batchSize * features)
-    const batchY = new Int32Array(batchSize)
+    const { learningRate } = this.training
     const batches = batchSeed === undefined ? this.#batches : new BatchOrder(this.shard.train.count, createRng(batchSeed))
-    let params = weightsToTensors(this.model, weights)
-    const rate = tf.scalar(learningRate)
-    let lossSum = 0
-    try {
-      for (let step = 0; step < steps; step++) {
-        this.#fillBatch(batches, batchX, batchY)
-        const [loss, ...next] = tf.tidy(() => {
-          const x = tf.tensor2d(batchX, [batchSize, features])
-          const y = tf.oneHot(tf.tensor1d(batchY, 'int32'), this.model.classes)
-          const objective = (...p: Tensor[]): Scalar => tf.losses.softmaxCrossEntropy(y, logits(this.model, p, x))
-          const { value, grads } = tf.valueAndGrads(objective)(params)
-          return [value, ...params.map((p, i) => tf.sub(p, tf.mul(grads[i] as Tensor, rate)))]
-        }) as [Scalar, ...Tensor[]]
-        tf.dispose(params)
-        params = next
-        lossSum += (loss.dataSync() as Float32Array)[0] as number
-        loss.dispose()
-      }
-      return { weights: tensorsToWeights(params), loss: lossSum / steps, sampleCount: steps * batchSize }
-    } finally {
-      tf.dispose(params)
-      rate.dispose()
-    }
+    return sgdSteps(this.model, this.shard, this.training.batchSize, weights, steps, batches, learningRate, (params, batchX, batchY, rate) => {
+      const x = tf.tensor2d(batchX, [batchY.length, this.shard.features])
+      const y = tf.oneHot(tf.tensor1d(batchY, 'int32'), this.model.classes)
+      const objective = (...p: Tensor[]): Scalar => tf.losses.softmaxCrossEntropy(y, logits(this.model, p, x))
+      const { value, grads } = tf.valueAndGrads(objective)([...params])
+      return [value, ...params.map((p, i) => tf.sub(p, tf.mul(grads[i] as Tensor, rate)))]
+    })
   }
 
   /**
@@ -157,13 +138,40 @@ export class TrainingCore {
     return { accuracy: correct / examples.count, loss: lossSum / examples.count }
   }
 
-  #fillBatch (batches: BatchOrder, x: Float32Array, y: Int32Array): void {
-    const { features, train } = this.shard
-    for (let i = 0; i < y.length; i++) {
-      const row = batches.next()
-      copyFeatures(train.x, row * features, (row + 1) * features, x, i * features)
-      y[i] = train.y[row] as number
+}
+
+/**
+ * `steps` SGD steps from `weights`: each fills a batch of `batchSize` rows of `shard` in the order
+ * of `batches` and runs `step` inside tf.tidy (the batch's loss, then every parameter updated with
+ * `rate`, a scalar of `learningRate`). The plain training of TrainingCore and SimulationSgd.
+ */
+export function sgdSteps (
+  model: ModelSpec, shard: TrainingShard, batchSize: number, weights: Float32Array, steps: number, batches: BatchOrder, learningRate: number,
+  step: (params: readonly Tensor[], batchX: Float32Array, batchY: Int32Array, rate: Tensor) => [Tensor, ...Tensor[]]
+): TrainResult {
+  const { features, train } = shard
+  const batchX = new Float32Array(batchSize * features)
+  const batchY = new Int32Array(batchSize)
+  let params = weightsToTensors(model, weights)
+  const rate = tf.scalar(learningRate)
+  let lossSum = 0
+  try {
+    for (let s = 0; s < steps; s++) {
+      for (let i = 0; i < batchSize; i++) {
+        const row = batches.next()
+        copyFeatures(train.x, row * features, (row + 1) * features, batchX, i * features)
+        batchY[i] = train.y[row] as number
+      }
+      const [loss, ...next] = tf.tidy(() => step(params, batchX, batchY, rate))
+      tf.dispose(params)
+      params = next
+      lossSum += (loss.dataSync() as Float32Array)[0] as number
+      loss.dispose()
     }
+    return { weights: tensorsToWeights(params), loss: lossSum / steps, sampleCount: steps * batchSize }
+  } finally {
+    tf.dispose(params)
+    rate.dispose()
   }
 }
 
