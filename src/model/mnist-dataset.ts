@@ -73,12 +73,14 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
   // train and test parts, then write each picked train image and each test image straight into
   // its place.
   const labels: number[] = []
+  const valuesOf: number[] = []
   for (let d = 0; d < 10; d++) {
     const values = numbersIn(read(d))
     if (values === undefined || values === 0 || values % PIXELS !== 0) {
       throw new DatasetError(`the mnist package's digit ${d} does not hold whole 28x28 images`)
     }
     for (let i = 0; i < values / PIXELS; i++) labels.push(d)
+    valuesOf.push(values)
   }
   const order = shuffleInPlace(Int32Array.from({ length: labels.length }, (_, i) => i), createRng(MNIST_SPLIT_SEED))
   const placeOf = new Int32Array(labels.length)
@@ -94,35 +96,21 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
     positionIn[row] = position
   }))
   // Pixels are held coded (CodedFeatures): the set takes 256 values, numbered as first read.
-  const values = new Float32Array(256)
-  const codeOf = new Map<number, number>()
-  let lastPixel = NaN
-  let lastCode = 0
-  const picked = lists.map(rows => emptyExamples(rows.length, values))
+  const coding = new PixelCoding()
+  const picked = lists.map(rows => emptyExamples(rows.length, coding.values))
   const testCount = labels.length - MNIST_TRAIN_COUNT
-  const test = options.test ? emptyExamples(testCount, values) : undefined
+  const test = options.test ? emptyExamples(testCount, coding.values) : undefined
   let row = 0
   for (let d = 0; d < 10; d++) {
-    readNumbers(read(d), (value, n) => {
-      const place = placeOf[row + Math.floor(n / PIXELS)] as number
+    const codes = coding.read(read(d), valuesOf[d] as number)
+    for (let image = 0; row < labels.length && labels[row] === d; image++, row++) {
+      const place = placeOf[row] as number
       const part = place < MNIST_TRAIN_COUNT ? picked[listOf[place] as number] : test
-      if (part === undefined) return
+      if (part === undefined) continue
       const at = place < MNIST_TRAIN_COUNT ? positionIn[place] as number : place - MNIST_TRAIN_COUNT
-      const pixel = Math.fround(value)
-      // Most pixels repeat the one before (runs of background): no map lookup for them.
-      let code = pixel === lastPixel ? lastCode : codeOf.get(pixel)
-      if (code === undefined) {
-        if (codeOf.size === values.length) throw new DatasetError(`the mnist package holds more than ${values.length} distinct pixel values`)
-        code = codeOf.size
-        codeOf.set(pixel, code)
-        values[code] = pixel
-      }
-      lastPixel = pixel
-      lastCode = code
-      part.x.codes[at * PIXELS + (n % PIXELS)] = code
-      if (n % PIXELS === 0) part.y[at] = d
-    })
-    while (labels[row] === d) row++
+      part.x.codes.set(codes.subarray(image * PIXELS, (image + 1) * PIXELS), at * PIXELS)
+      part.y[at] = d
+    }
   }
   return { picked, test, testCount }
 }
@@ -151,25 +139,54 @@ function numbersIn (bytes: Buffer): number | undefined {
 }
 
 /**
- * Hand each number of a digit file to `take`, exactly as `Number` reads it (what JSON.parse gives):
- * JSON.parse would first build an array of 784,000 boxed numbers per file. The package writes
- * pixels as a bare 0 or 1, or as a decimal fraction of at most 15 digits ("0.624"): such a number
- * is read from its digits as one integer divided by a power of ten, which is exact to the last
- * bit (both are exact doubles, and the division rounds once, as Number does); anything else goes
- * through Number.
- * @throws DatasetError on a value that is not a finite number.
+ * Codes the numbers of digit files, `{ "data": [n, n, ...] }`, one byte each: the first distinct
+ * value read gets code 0, the next code 1, and so on; `values` holds each code's float32 value.
+ * Each number is read exactly as `Number` reads it (what JSON.parse gives): JSON.parse would first
+ * build an array of 784,000 boxed numbers per file. The package writes pixels as a bare 0 or 1,
+ * or as a decimal fraction of at most 15 digits ("0.624"): such a number is read from its digits
+ * as one integer divided by a power of ten, which is exact to the last bit (both are exact
+ * doubles, and the division rounds once, as Number does); anything else goes through Number.
  */
-function readNumbers (bytes: Buffer, take: (value: number, index: number) => void): void {
-  const open = bytes.indexOf(OPEN)
-  const close = bytes.lastIndexOf(CLOSE)
-  let start = open + 1
-  for (let n = 0; start <= close; n++) {
-    let end = bytes.indexOf(COMMA, start)
-    if (end === -1 || end > close) end = close
+class PixelCoding {
+  readonly values = new Float32Array(256)
+  readonly #codeOf = new Map<number, number>()
+
+  /**
+   * The codes of the `count` numbers of a digit file (as {@link numbersIn} counted them), in
+   * order; a 0 between commas, most of the background, is taken without parsing.
+   * @throws DatasetError on a value that is not a finite number, or on a 257th distinct value.
+   */
+  read (bytes: Buffer, count: number): Uint8Array {
+    const codes = new Uint8Array(count)
+    const close = bytes.lastIndexOf(CLOSE)
+    const zero = this.#code(0)
+    let start = bytes.indexOf(OPEN) + 1
+    for (let n = 0; n < codes.length; n++) {
+      let end = start
+      while (end < close && bytes[end] !== COMMA) end++
+      codes[n] = end === start + 1 && bytes[start] === ZERO ? zero : this.#code(this.#valueAt(bytes, start, end))
+      start = end + 1
+    }
+    if (start !== close + 1) throw new DatasetError('a digit file of the mnist package changed while it was read')
+    return codes
+  }
+
+  #valueAt (bytes: Buffer, start: number, end: number): number {
     const value = decimalAt(bytes, start, end) ?? Number(bytes.toString('latin1', start, end))
     if (!Number.isFinite(value)) throw new DatasetError(`the mnist package holds a pixel that is not a number: ${bytes.toString('latin1', start, Math.min(end, start + 20))}`)
-    take(value, n)
-    start = end + 1
+    return value
+  }
+
+  #code (value: number): number {
+    const pixel = Math.fround(value)
+    let code = this.#codeOf.get(pixel)
+    if (code === undefined) {
+      if (this.#codeOf.size === this.values.length) throw new DatasetError(`the mnist package holds more than ${this.values.length} distinct pixel values`)
+      code = this.#codeOf.size
+      this.#codeOf.set(pixel, code)
+      this.values[code] = pixel
+    }
+    return code
   }
 }
 
