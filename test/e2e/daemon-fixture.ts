@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -8,7 +9,23 @@ import type { StatusEvent } from '../../src/node/index.ts'
 
 export { freePorts } from '../../src/network/index.ts'
 
-export const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+/**
+ * The command the end-to-end tests run: the compiled package in dist/, what `npm pack` ships
+ * (`npm run test:e2e` builds it first, pretest:e2e). Plain JavaScript starts without stripping
+ * the types of some 150 modules: a fifth of a daemon's start-up CPU, and the suite starts over a
+ * hundred daemons and more commands. The README's commands run from the sources
+ * (readme-commands.test.ts). A dist/ older than src/ is refused: after a change, `npm run build`.
+ */
+export const MAIN = compiledMain()
+
+function compiledMain (): string {
+  const src = fileURLToPath(new URL('../../src', import.meta.url))
+  const main = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+  const builtAt = existsSync(main) ? statSync(main).mtimeMs : -Infinity
+  const changed = readdirSync(src, { recursive: true, encoding: 'utf8' }).find(file => statSync(join(src, file)).mtimeMs > builtAt)
+  if (changed !== undefined) throw new Error(`dist/ is missing or older than src/${changed}: run \`npm run build\` (npm run test:e2e does)`)
+  return main
+}
 
 /** Run `meshtrain ARGS` to its end; resolves with its exit code and output. */
 export function runCli (args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
