@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { encodeModelPayload } from '../protocol/index.ts'
+import { modelPayloadView } from '../protocol/index.ts'
 
 /**
  * Models kept beside the log, content-addressed: `<data-dir>/models/<sha-256 hex>` holds the
@@ -22,7 +22,8 @@ export class ModelStore {
    *   `ledger verify` report the file.
    */
   async put (weights: Float32Array, knownHash?: string): Promise<string> {
-    const bytes = encodeModelPayload(weights)
+    // The weights' own bytes, not a copy: models are never changed once made.
+    const bytes = modelPayloadView(weights)
     const hash = knownHash ?? createHash('sha256').update(bytes).digest('hex')
     const path = join(this.dir, hash)
     if (await exists(path)) return hash

@@ -1,7 +1,7 @@
 import { writeFileAtomically } from './atomic-file.ts'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { MAX_ANNOUNCEMENT_COUNT, decodeModelPayload, encodeModelPayload, payloadHash } from '../protocol/index.ts'
+import { MAX_ANNOUNCEMENT_COUNT, decodeModelPayload, modelPayloadView, payloadHash } from '../protocol/index.ts'
 import { InputError, RuntimeFailure } from '../errors/index.ts'
 import type { Logger } from '../round/index.ts'
 
@@ -29,7 +29,7 @@ export const MAX_CHECKPOINT_ROUND = MAX_ANNOUNCEMENT_COUNT - 1
  * Layout: 4-byte little-endian header length, the JSON header, the float32 weights.
  */
 export async function saveCheckpoint (dir: string, checkpoint: Checkpoint): Promise<void> {
-  const payload = encodeModelPayload(checkpoint.weights)
+  const payload = modelPayloadView(checkpoint.weights)
   const header = Buffer.from(JSON.stringify({
     networkId: checkpoint.networkId,
     round: checkpoint.round,

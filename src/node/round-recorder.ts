@@ -8,7 +8,7 @@ import {
   lastPrivacyRecord, peerInputsOf, verifyCheckpoint, verifyConsistency
 } from '../ledger/index.ts'
 import type { CheckpointReference, LedgerCheckpoint, PeerInputRecord, PrivacyAccount, Verdict } from '../ledger/index.ts'
-import { PAYLOAD_ENCODING, canonicalJson, encodeModelPayload, payloadHash } from '../protocol/index.ts'
+import { PAYLOAD_ENCODING, canonicalJson, modelPayloadView, payloadHash } from '../protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement } from '../protocol/index.ts'
 import type { CatchUpTrace, Logger, PeerInput, RoundSummary } from '../round/index.ts'
 
@@ -307,7 +307,7 @@ const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'h
 const finiteOrNull = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null)
 
 /** SHA-256 hex of a model's `f32le` payload: its name in the ledger and in `<data-dir>/models/`. */
-const modelHash = (weights: Float32Array): string => payloadHash(encodeModelPayload(weights))
+const modelHash = (weights: Float32Array): string => payloadHash(modelPayloadView(weights))
 
 /**
  * The ledger's name of a model that travelled: its announced hash when it travelled as float32,

@@ -21,6 +21,16 @@ export function encodeModelPayload (weights: Float32Array): Uint8Array {
 }
 
 /**
+ * The same bytes as {@link encodeModelPayload}, as a view of the parameters' own memory: no copy,
+ * for hashing a model or writing it to a file, while the parameters stay unchanged. A daemon
+ * hashes and stores a dozen models of about 200 KB each per round (the ledger's), and a copy of
+ * each would wait for the next garbage collection.
+ */
+export function modelPayloadView (weights: Float32Array): Uint8Array {
+  return new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)
+}
+
+/**
  * Untrusted payload bytes to parameters: size, then hash, then finiteness.
  * @param expectedHash the hash the announcement promised.
  * @param parameterCount the network's model size; any other length is refused.

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import {
   DEFAULT_MANIFEST, FLOAT16_MAX, INT8_BLOCK_PARAMETERS, MODEL_ENCODINGS, ManifestError, ValidationError, decodeModel, decodeModelOnce, encodeModel, encodedPayloadBytes,
-  floatToHalf, halfToFloat, networkId, parseManifest
+  encodeModelPayload, floatToHalf, halfToFloat, modelPayloadView, networkId, parseManifest, payloadHash
 } from '../../../src/protocol/index.ts'
 import { createRng } from '../../../src/model/index.ts'
 
@@ -152,6 +152,18 @@ describe('manifest model.encoding', () => {
     for (const bad of ['int4', 'FLOAT16', 16, null]) {
       assert.throws(() => parseManifest(withEncoding(bad)), (err: unknown) => err instanceof ManifestError && err.setting === 'model.encoding' &&
         err.message.includes('"float32", "float16", "int8"'))
+    }
+  })
+
+  it('view a model\'s f32le payload without a copy: the bytes and hash of encodeModelPayload, for a whole array or one at an offset', () => {
+    const weights = weightsLike(1001, 7)
+    const inner = new Float32Array(weights.buffer, 4 * 3, 500)
+    for (const w of [weights, inner]) {
+      const view = modelPayloadView(w)
+      assert.deepEqual(view, encodeModelPayload(w))
+      assert.equal(payloadHash(view), payloadHash(encodeModelPayload(w)))
+      assert.equal(view.buffer, w.buffer)
+      assert.equal(view.byteOffset, w.byteOffset)
     }
   })
 })
