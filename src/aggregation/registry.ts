@@ -203,7 +203,7 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
     throw new Error(`rule ${name} defines no combine function`)
   }
 
-  const checkCount = (k: number): void => {
+  const checkInputCount = (k: number): void => {
     if (k < minInputs) {
       throw new AggregationPreconditionError(`${name} with f=${f} needs at least ${minInputs} inputs (${requirement}), own model included; got ${k}`)
     }
@@ -217,12 +217,12 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
     ownCentred: centred !== undefined,
     bound,
     aggregate (own: Float32Array, peers: readonly Float32Array[]): Float32Array {
-      checkCount(1 + peers.length)
+      checkInputCount(1 + peers.length)
       return clampAggregate(combine(own, peers), own)
     },
     withRepeatedInput (own: Float32Array, peers: readonly Float32Array[], copies: number): RepeatedInputRule {
       if (!Number.isInteger(copies) || copies < 1) throw new AggregationPreconditionError(`${name}: copies must be an integer >= 1, got ${copies}`)
-      checkCount(1 + peers.length + copies)
+      checkInputCount(1 + peers.length + copies)
       if (mixedRule !== undefined) {
         const rule = ruleAfterMixingWithRepeatedInput([own, ...peers], copies, mixedRule, f)
         return x => clampAggregate(rule(x), own)
