@@ -2,12 +2,13 @@
  * `npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT[,TEXT...]] [-- --rerun-older]`: the
  * robustness table (--only: the scenarios whose id contains one of the texts; --rerun-older: rerun
  * cached results of an older simulation version, scenarios.ts SIMULATION_VERSION, replacing them).
- * Runs the scenarios of scripts/robustness/scenarios.ts, each in a child process (N at a time,
- * default: one per core, os.availableParallelism()), caching every finished run under bench/cache/ so that a rerun resumes; then writes
+ * Runs the scenarios of scripts/robustness/scenarios.ts in N child processes, each running one
+ * scenario after another (default N: one per core, os.availableParallelism()), caching every finished run under bench/cache/ so that a rerun resumes; then writes
  * bench/robustness.md, bench/robustness.json and SVG plots (with --quick: bench/robustness-quick.*).
  * Long runs: start it with `nice -n 10` so other work on the machine is not starved.
  */
-import { spawn } from 'node:child_process'
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
@@ -15,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ATTACKS, NODES, QUICK_REDUCTION, RULES, SIMULATION_VERSION, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
 import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
-import type { ScenarioResult } from './robustness/simulate.ts'
+import type { ScenarioJob, ScenarioResult } from './robustness/simulate.ts'
 import { benchmarkData } from './robustness/simulate.ts'
 import {
   DEFAULT_RULE, HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, candidateRows, curvesSvg, encodingRows, headlineRows, markdownTable, runRows, targetRows, worstCaseSvg
@@ -69,26 +70,50 @@ const total = pending.length
 let stopping = false
 process.on('SIGINT', () => { stopping = true; console.log('stopping after the runs in progress (their results are kept)') })
 
+/**
+ * Run `job` in `child` (simulate.ts --serve): resolves true once the child reports the result
+ * written, false when the child exits first (its exit code is printed).
+ */
+function runIn (child: ChildProcess, job: ScenarioJob): Promise<boolean> {
+  return new Promise(resolve => {
+    const onMessage = (): void => { child.off('exit', onExit); resolve(true) }
+    const onExit = (code: number | null): void => {
+      child.off('message', onMessage)
+      console.error(`${job.id}: the simulation process exited with code ${code}`)
+      resolve(false)
+    }
+    child.once('message', onMessage)
+    child.once('exit', onExit)
+    child.send(job)
+  })
+}
+
+/**
+ * One job slot: a simulation process that runs scenario after scenario (module loading and the
+ * data set once per process, not per scenario; a scenario's result does not depend on the ones
+ * before it), replaced when a run fails.
+ */
 async function worker (): Promise<void> {
+  let child: ChildProcess | undefined
   for (let s = pending.shift(); s !== undefined && !stopping; s = pending.shift()) {
     const id = scenarioId(s)
     // Another run of the command (say with another --only) may have finished it meanwhile.
     if (isDone(await cached(s))) { done++; continue }
     const tmp = `${CACHE_DIR}${id}.json.tmp`
-    const code = await new Promise<number | null>(resolve => {
-      const child = spawn(process.execPath, [SIMULATE, JSON.stringify({ scenario: s, id }), tmp], { stdio: ['ignore', 'inherit', 'inherit'] })
-      child.on('exit', resolve)
-    })
+    child ??= fork(SIMULATE, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const ok = await runIn(child, { scenario: s, id, out: tmp })
     done++
-    if (code !== 0) {
-      console.error(`[${done}] ${id}: failed with exit code ${code}`)
+    if (!ok) {
+      child = undefined
+      console.error(`[${done}] ${id}: failed`)
       continue
     }
     await rename(tmp, `${CACHE_DIR}${id}.json`)
     const r = JSON.parse(await readFile(`${CACHE_DIR}${id}.json`, 'utf8')) as ScenarioResult
     const elapsed = (Date.now() - startedAt) / 1000
-    console.log(`[${done}/${total}] ${id}: worst ${(100 * r.worstAccuracy).toFixed(1)} mean ${(100 * r.meanAccuracy).toFixed(1)} (${r.wallSeconds.toFixed(0)} s; ${elapsed.toFixed(0)} s so far)`)
+    console.log(`[${done}/${total}] ${id}: worst ${(100 * r.worstAccuracy).toFixed(1)} mean ${(100 * r.meanAccuracy).toFixed(1)} (${r.wallSeconds.toFixed(0)} s, ${(r.cpuSeconds ?? NaN).toFixed(0)} CPU s; ${elapsed.toFixed(0)} s so far)`)
   }
+  child?.disconnect()
 }
 if (flags['report-only'] !== true) await Promise.all(Array.from({ length: jobs }, worker))
 

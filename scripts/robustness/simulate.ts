@@ -54,6 +54,17 @@ export interface ScenarioResult {
   readonly aggregationMs: number
   readonly bytesPerNodePerRound: number
   readonly wallSeconds: number
+  /**
+   * CPU seconds (user + system) of the run, without the process's start-up (module loading, and
+   * the data set, which a process loads once for every scenario it runs); absent in older results.
+   */
+  readonly cpuSeconds?: number
+  /** Of cpuSeconds, those spent before the swarm starts: shards and trainers. */
+  readonly setupCpuSeconds?: number
+  /** CPU seconds this run spent loading the data set: 0 when its process had loaded it for an earlier scenario. */
+  readonly dataCpuSeconds?: number
+  /** CPU seconds of the whole process when the run ended: for its first scenario, module loading + data set + the run. */
+  readonly processCpuSeconds?: number
   /** Honest rounds in which too few inputs arrived and the node kept its own model. */
   readonly keptOwnRounds: number
   /** An honest node's model, or its local training from an aggregated model, went non-finite (the run stops there). */
@@ -102,10 +113,22 @@ function aggregationSpec (s: Scenario): AggregationSpec {
   return spec(f)
 }
 
+/** Data sets by source, for the scenarios that one process runs in turn (read-only once loaded). */
+const loadedDatasets = new Map<string, Dataset>()
+
+function datasetOf (source: DataSource): Dataset {
+  const key = JSON.stringify(source)
+  let dataset = loadedDatasets.get(key)
+  if (dataset === undefined) loadedDatasets.set(key, dataset = loadDataset(source))
+  return dataset
+}
+
 export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun): Promise<ScenarioResult> {
   const startedAt = Date.now()
+  const dataStartCpu = cpuSecondsSoFar()
   const { source, name } = benchmarkData()
-  const dataset = loadDataset(source)
+  const dataset = datasetOf(source)
+  const startCpu = cpuSecondsSoFar()
   const manifest: NetworkManifest = {
     ...DEFAULT_MANIFEST,
     name: `robustness-${id}`,
@@ -133,6 +156,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
     trainers.push(await InProcessTrainer.fromShard(options, shard))
     sgds.push(SimulationSgd.fromShard(options, shard))
   }
+  const setupCpuSeconds = cpuSecondsSoFar() - startCpu
   const reference = trainers[0] as InProcessTrainer
   const curveAccuracy = accuracyOnTest(evaluator(reference, dataset, CURVE_TEST_EXAMPLES))
   const curveAt = new Map<number, number[]>()
@@ -185,6 +209,10 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
     aggregationMs: aggregationMs.length === 0 ? 0 : avg(aggregationMs),
     bytesPerNodePerRound: rounds.length === 0 ? 0 : avg(rounds.map(r => r.bytesFetched)),
     wallSeconds: (Date.now() - startedAt) / 1000,
+    cpuSeconds: cpuSecondsSoFar() - startCpu,
+    setupCpuSeconds,
+    dataCpuSeconds: startCpu - dataStartCpu,
+    processCpuSeconds: cpuSecondsSoFar(),
     keptOwnRounds: rounds.filter(r => r.keptOwn).length,
     nonFinite: nonFinite || finals.some(w => !allFinite(w)),
     // A diverged run is stopped at the first non-finite honest model: its nodes did not stall.
@@ -334,15 +362,58 @@ function squaredDistance (a: Float32Array, b: Float32Array): number {
   return sum
 }
 
+/** CPU seconds (user + system) this process has used since it started. */
+function cpuSecondsSoFar (): number {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1e6
+}
+
 function avg (xs: readonly number[]): number {
   return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length
 }
 
+/** One scenario for a process to run: the scenario, its id, where to write the result. */
+export interface ScenarioJob {
+  readonly scenario: Scenario
+  readonly id: string
+  readonly privacy?: PrivacyRun
+  readonly out: string
+}
+
+async function runJob (job: ScenarioJob): Promise<void> {
+  const result = await runScenario(job.scenario, job.id, job.privacy)
+  await writeFile(job.out, JSON.stringify(result) + '\n')
+}
+
+/**
+ * `simulate.ts --serve` (forked with an IPC channel, bench:robustness): run the jobs the parent
+ * sends, one after another, answering each with `{ id }` once its result is written, so that
+ * module loading and the data set cost once per process, not once per scenario. A failed run
+ * ends the process (exit 1); it ends (exit 0) when the parent disconnects, a run in progress
+ * included.
+ */
+function serve (): void {
+  const send = process.send?.bind(process)
+  if (send === undefined) throw new Error('simulate.ts --serve needs an IPC channel (child_process.fork)')
+  let queue = Promise.resolve()
+  process.on('message', (job: ScenarioJob) => {
+    queue = queue.then(() => runJob(job)).then(() => { send({ id: job.id }) }, (err: unknown) => {
+      console.error(`${job.id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+      process.exit(1)
+    })
+  })
+  // The parent is done, or gone: a result no one renames into the cache is not worth finishing.
+  process.on('disconnect', () => process.exit(0))
+}
+
 if (import.meta.main) {
   const [json, out] = process.argv.slice(2)
-  if (json === undefined || out === undefined) throw new Error('usage: simulate.ts SCENARIO_JSON OUT_FILE')
-  const { scenario, id, privacy } = JSON.parse(json) as { scenario: Scenario, id: string, privacy?: PrivacyRun }
-  const result = await runScenario(scenario, id, privacy)
-  await writeFile(out, JSON.stringify(result) + '\n')
-  process.exit(0)
+  if (json === '--serve') {
+    serve()
+  } else {
+    if (json === undefined || out === undefined) throw new Error('usage: simulate.ts SCENARIO_JSON OUT_FILE | simulate.ts --serve')
+    const { scenario, id, privacy } = JSON.parse(json) as { scenario: Scenario, id: string, privacy?: PrivacyRun }
+    await runJob({ scenario, id, out, ...(privacy === undefined ? {} : { privacy }) })
+    process.exit(0)
+  }
 }

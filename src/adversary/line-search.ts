@@ -56,9 +56,25 @@ export function lineSearch (objective: (factor: number) => number, options: Line
  * copies as its peers (the view of a node that aggregates every peer).
  */
 export function honestView (aggregator: Aggregator, honest: readonly Float32Array[], attack: Float32Array, byzantine: number): Float32Array {
+  return honestViewOf(aggregator, honest, byzantine)(attack)
+}
+
+/**
+ * {@link honestView} as a function of the attack, for a search that tries many: the rule's
+ * {@link Aggregator.withRepeatedInput}, the same aggregates bit for bit, with the work that only
+ * the honest models decide done once.
+ */
+export function honestViewOf (aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number): (attack: Float32Array) => Float32Array {
   const [own, ...rest] = honest
   if (own === undefined) throw new RangeError('honestView: no honest model')
-  return aggregator.aggregate(own, [...rest, ...Array.from({ length: byzantine }, () => attack)])
+  return aggregator.withRepeatedInput(own, rest, byzantine)
+}
+
+/** base + factor·direction, each coordinate rounded to float32 (as `base.map` would). */
+export function alongDirection (base: Float32Array, direction: Float32Array, factor: number): Float32Array {
+  const out = new Float32Array(base.length)
+  for (let j = 0; j < out.length; j++) out[j] = (base[j] as number) + factor * (direction[j] as number)
+  return out
 }
 
 function squaredDistance (a: Float32Array, b: Float32Array): number {
@@ -80,11 +96,12 @@ export function adaptiveModel (
   aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, base: Float32Array, direction: Float32Array,
   fallback: number, options: LineSearchOptions = {}
 ): { model: Float32Array, factor: number } {
-  const craft = (factor: number): Float32Array => base.map((b, j) => b + factor * (direction[j] as number))
+  const craft = (factor: number): Float32Array => alongDirection(base, direction, factor)
   if (honest.length + byzantine < aggregator.minInputs) return { model: craft(fallback), factor: fallback }
   const { mean } = coordinateStatistics(honest)
+  const view = honestViewOf(aggregator, honest, byzantine)
   const { factor } = lineSearch(f => {
-    const d = squaredDistance(honestView(aggregator, honest, craft(f), byzantine), mean)
+    const d = squaredDistance(view(craft(f)), mean)
     return Number.isFinite(d) ? d : -Infinity
   }, options)
   return { model: craft(factor), factor }

@@ -4,8 +4,8 @@
  * with a line-searched factor against the exact rule in use, and keep the model that scores best.
  */
 import type { Aggregator } from '../aggregation/index.ts'
-import { honestView, lineSearch } from './line-search.ts'
-import { coordinateStatistics, dot, norm, topPrincipalDirection } from './statistics.ts'
+import { alongDirection, honestViewOf, lineSearch } from './line-search.ts'
+import { coordinateStatistics, norm, topPrincipalDirection } from './statistics.ts'
 
 /**
  * Each direction's search, factors in units of the honest update's norm: first a grid of both
@@ -52,10 +52,11 @@ export function directionalSearch (
   const { mean } = coordinateStatistics(honest)
   let best = { model: mean, value: -Infinity }
   if (honest.length + byzantine < aggregator.minInputs) return best
+  const view = honestViewOf(aggregator, honest, byzantine)
   for (const direction of searchDirections(honest, reference)) {
-    const craft = (factor: number): Float32Array => mean.map((m, j) => m + factor * (direction[j] as number))
+    const craft = (factor: number): Float32Array => alongDirection(mean, direction, factor)
     const score = (factor: number): number => {
-      const v = objective(honestView(aggregator, honest, craft(factor), byzantine))
+      const v = objective(view(craft(factor)))
       return Number.isFinite(v) ? v : -Infinity
     }
     let start = { factor: 0, value: -Infinity }
@@ -79,7 +80,14 @@ export function directionalSearch (
 export function undoProgressModel (aggregator: Aggregator, honest: readonly Float32Array[], byzantine: number, reference: Float32Array, options?: ObjectiveSearchOptions): Float32Array {
   const { mean } = coordinateStatistics(honest)
   const update = mean.map((m, j) => m - (reference[j] as number))
-  return directionalSearch(aggregator, honest, byzantine, reference, aggregate => -dot(aggregate.map((a, j) => a - (reference[j] as number)), update), options).model
+  return directionalSearch(aggregator, honest, byzantine, reference, aggregate => -progressAlong(aggregate, reference, update), options).model
+}
+
+/** ⟨aggregate − reference, update⟩ in float64, each difference rounded to float32 first (as a Float32Array of them would be). */
+function progressAlong (aggregate: Float32Array, reference: Float32Array, update: Float32Array): number {
+  let sum = 0
+  for (let j = 0; j < aggregate.length; j++) sum += Math.fround((aggregate[j] as number) - (reference[j] as number)) * (update[j] as number)
+  return sum
 }
 
 /** Loss on the attackers' own data: the cluster that maximises `loss` of the aggregate. */

@@ -1,14 +1,25 @@
 import { forEachBlock, heapF64, kernels, loadRow, openArena, rowPtr, storeRow, writeRowList } from './wasm-arena.ts'
-import { weightedSum } from './streaming-pass.ts'
 
 /** Groups of inputs, each a non-empty list of indexes into the inputs. */
 export type Groups = readonly (readonly number[])[]
 
 /** The mean of each group of `inputs` (a one-input group is that input itself, not copied). */
 export function groupMeans (inputs: readonly Float32Array[], groups: Groups): Float32Array[] {
-  return groups.map(group => group.length === 1
-    ? inputs[group[0] as number] as Float32Array
-    : weightedSum(group.map(i => inputs[i] as Float32Array), new Float64Array(group.length).fill(1 / group.length)))
+  const summed = summedGroupMeans(inputs, groups.filter(group => group.length > 1))
+  let next = 0
+  return groups.map(group => (group.length === 1 ? inputs[group[0] as number] as Float32Array : summed[next++] as Float32Array))
+}
+
+/**
+ * The mean of each group of `inputs`, each summed by the kernel as {@link ruleOverGroupMeans}
+ * sums it (a one-input group too), in one blocked pass: each block of every input is read once
+ * and all groups' means of that block are formed while it is in cache.
+ */
+export function summedGroupMeans (inputs: readonly Float32Array[], groups: Groups): Float32Array[] {
+  const d = (inputs[0] as Float32Array).length
+  const means = groups.map(() => new Float32Array(d))
+  if (groups.length > 0) forEachGroupMeanBlock(inputs, groups, (start, blocks) => means.forEach((mean, g) => mean.set(blocks[g] as Float32Array, start)))
+  return means
 }
 
 /**
@@ -24,6 +35,17 @@ export function ruleOverGroupMeans (
   coordinateWise: boolean
 ): Float32Array {
   if (!coordinateWise) return rule(groupMeans(inputs, groups))
+  const output = new Float32Array((inputs[0] as Float32Array).length)
+  forEachGroupMeanBlock(inputs, groups, (start, blocks) => output.set(rule(blocks), start))
+  return output
+}
+
+/**
+ * For consecutive blocks of coordinates, `visit(start, blocks)` with blocks[g] the mean of group
+ * g over that block (float64 sums in group order, as float32). `visit` may use the kernels'
+ * memory: the lists and weights are laid out again for every block.
+ */
+export function forEachGroupMeanBlock (inputs: readonly Float32Array[], groups: Groups, visit: (start: number, blocks: readonly Float32Array[]) => void): void {
   const n = inputs.length
   const d = (inputs[0] as Float32Array).length
   const offsets: number[] = []
@@ -33,9 +55,7 @@ export function ruleOverGroupMeans (
   const weightsAt = Math.ceil((total * 4) / 8) * 8
   const arena = openArena(n + groups.length, weightsAt + total * 8, d)
   const blocks = groups.map(() => new Float32Array(arena.rowFloats))
-  const output = new Float32Array(d)
   forEachBlock(arena, d, (start, count, rowBytes) => {
-    // The rule may use the kernels' memory too: lay out the lists and weights again every block.
     openArena(n + groups.length, weightsAt + total * 8, d)
     const f64 = heapF64()
     groups.forEach((group, g) => {
@@ -50,7 +70,6 @@ export function ruleOverGroupMeans (
       storeRow(arena, row, block, 0, count)
       return block
     })
-    output.set(rule(means), start)
+    visit(start, means)
   })
-  return output
 }

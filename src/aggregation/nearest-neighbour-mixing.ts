@@ -13,13 +13,16 @@ export interface NearestNeighbourMixingOptions {
  * (distance 0); ties go to the lower index, and a NaN distance counts as +Infinity.
  */
 export function nearestNeighbourGroups (inputs: readonly Float32Array[], f: number): number[][] {
-  const k = inputs.length
-  const distances = pairwiseSquaredDistances(inputs)
+  return groupsOfDistances(pairwiseSquaredDistances(inputs), inputs.length, f)
+}
+
+/** {@link nearestNeighbourGroups} from the k×k matrix of squared distances (row-major). */
+export function groupsOfDistances (distances: Float64Array, k: number, f: number): number[][] {
   const at = (i: number, j: number): number => {
     const value = distances[i * k + j] as number
     return Number.isNaN(value) ? Infinity : value
   }
-  return inputs.map((_, i) => {
+  return Array.from({ length: k }, (_, i) => {
     const others = Array.from({ length: k }, (_, j) => j).filter(j => j !== i)
     others.sort((a, b) => at(i, a) - at(i, b) || a - b)
     return [i, ...others.slice(0, k - f - 1)]

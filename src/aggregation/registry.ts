@@ -14,6 +14,8 @@ import type { ByzantineBound } from './guarantees.ts'
 import { krum, multiKrum } from './krum.ts'
 import { mean } from './mean.ts'
 import { ruleAfterNearestNeighbourMixing } from './nearest-neighbour-mixing.ts'
+import { ruleAfterMixingWithRepeatedInput } from './repeated-input.ts'
+import type { RepeatedInputRule } from './repeated-input.ts'
 import { SpecReader, show } from './spec-reader.ts'
 import { trimmedMean } from './trimmed-mean.ts'
 import { clampAggregate } from './weight-bound.ts'
@@ -37,6 +39,15 @@ export interface Aggregator {
    * AggregationPreconditionError when own+peers < minInputs.
    */
   aggregate (own: Float32Array, peers: readonly Float32Array[]): Float32Array
+  /**
+   * `aggregate(own, [...peers, x, ..., x])` (`copies` copies of x) as a function of x, for
+   * evaluating many x against the same fixed inputs (the adaptive attacks' searches): the same
+   * result bit for bit, faster where the rule allows (after nearest-neighbour mixing, a
+   * coordinate-wise rule: the fixed inputs' distances, and the groups of fixed inputs only, are
+   * computed once; repeated-input.ts); the other rules call `aggregate`.
+   * Throws AggregationPreconditionError when 1 + peers + copies < minInputs or copies < 1.
+   */
+  withRepeatedInput (own: Float32Array, peers: readonly Float32Array[], copies: number): RepeatedInputRule
 }
 
 /** Default f of the robust rules: the built-in manifest's f (`{ "rule": "median", "f": 1, "nnm": true }`). */
@@ -192,6 +203,12 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
     throw new Error(`rule ${name} defines no combine function`)
   }
 
+  const checkInputCount = (k: number): void => {
+    if (k < minInputs) {
+      throw new AggregationPreconditionError(`${name} with f=${f} needs at least ${minInputs} inputs (${requirement}), own model included; got ${k}`)
+    }
+  }
+  const mixedRule = nnm && symmetric !== undefined && base.coordinateWise === true ? symmetric : undefined
   return Object.freeze({
     name,
     f,
@@ -200,11 +217,17 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
     ownCentred: centred !== undefined,
     bound,
     aggregate (own: Float32Array, peers: readonly Float32Array[]): Float32Array {
-      const k = 1 + peers.length
-      if (k < minInputs) {
-        throw new AggregationPreconditionError(`${name} with f=${f} needs at least ${minInputs} inputs (${requirement}), own model included; got ${k}`)
-      }
+      checkInputCount(1 + peers.length)
       return clampAggregate(combine(own, peers), own)
+    },
+    withRepeatedInput (own: Float32Array, peers: readonly Float32Array[], copies: number): RepeatedInputRule {
+      if (!Number.isInteger(copies) || copies < 1) throw new AggregationPreconditionError(`${name}: copies must be an integer >= 1, got ${copies}`)
+      checkInputCount(1 + peers.length + copies)
+      if (mixedRule !== undefined) {
+        const rule = ruleAfterMixingWithRepeatedInput([own, ...peers], copies, mixedRule, f)
+        return x => clampAggregate(rule(x), own)
+      }
+      return x => clampAggregate(combine(own, [...peers, ...Array.from({ length: copies }, () => x)]), own)
     }
   })
 }

@@ -19,6 +19,11 @@ export interface StreamPassOptions {
   readonly measure?: number
   /** The centre for `measure`: `'target'` (after any update) or an index into `vectors`. Default `'target'`. */
   readonly centre?: 'target' | number
+  /**
+   * Blocks as long as those of a pass over this many rows (default: this pass's own), so that
+   * distances summed here equal bit for bit those of that pass ({@link pairwiseSquaredDistances}).
+   */
+  readonly blockRows?: number
 }
 
 /**
@@ -35,7 +40,7 @@ export function streamPass (vectors: readonly Float32Array[], options: StreamPas
   const listAt = 0
   const weightsAt = Math.ceil((n * 4) / 8) * 8
   const distAt = weightsAt + n * 8
-  const arena = openArena(n + 1, distAt + n * 8, d)
+  const arena = openArena(n + 1, distAt + n * 8, d, options.blockRows)
   const f64 = heapF64()
   writeRowList(arena, listAt, vectors.map((_, i) => i))
   if (weights !== undefined) for (let i = 0; i < n; i++) f64[(weightsAt >> 3) + i] = weights[i] as number
@@ -66,14 +71,16 @@ export function weightedSum (vectors: readonly Float32Array[], weights: ArrayLik
 
 /**
  * Squared Euclidean distances between every pair of vectors, as a symmetric n×n matrix
- * (row-major, zero diagonal), summed in float64.
+ * (row-major, zero diagonal), summed in float64. Each distance is summed block by block, in
+ * blocks of a pass over `blockRows` vectors (default n): equal bit for bit to the same pair's
+ * distance in such a pass, and to {@link streamPass}'s `measure` with the same `blockRows`.
  */
-export function pairwiseSquaredDistances (vectors: readonly Float32Array[]): Float64Array {
+export function pairwiseSquaredDistances (vectors: readonly Float32Array[], blockRows = vectors.length): Float64Array {
   const n = vectors.length
   const d = (vectors[0] as Float32Array).length
   const listAt = 0
   const matrixAt = Math.ceil((n * 4) / 8) * 8
-  const arena = openArena(n, matrixAt + n * n * 8, d)
+  const arena = openArena(n, matrixAt + n * n * 8, d, blockRows)
   writeRowList(arena, listAt, vectors.map((_, i) => i))
   heapF64().fill(0, matrixAt >> 3, (matrixAt >> 3) + n * n)
   forEachBlock(arena, d, (start, count, rowBytes) => {

@@ -63,11 +63,13 @@ export interface Arena {
 /**
  * Lay out `scratchBytes` of parameters and `rows` rows for vectors of length `d`, growing
  * linear memory if needed. Invalidates earlier views: take {@link heapF64} / {@link heapI32}
- * after it.
+ * after it. The block length is that of `blockRows` rows (default `rows`): a pass that must
+ * reproduce another pass's float64 sums bit for bit (their grouping follows the blocks) uses
+ * that pass's row count.
  */
-export function openArena (rows: number, scratchBytes: number, d: number): Arena {
+export function openArena (rows: number, scratchBytes: number, d: number, blockRows = rows): Arena {
   const rowsBase = Math.ceil(scratchBytes / 16) * 16
-  const budgetFloats = Math.floor(BLOCK_ROW_BYTES / 4 / rows / LANES) * LANES
+  const budgetFloats = Math.floor(BLOCK_ROW_BYTES / 4 / blockRows / LANES) * LANES
   const rowFloats = Math.max(LANES * 4, Math.min(budgetFloats, Math.ceil(d / LANES) * LANES))
   const needed = rowsBase + rows * rowFloats * 4
   const memory = kernels.memory
