@@ -362,13 +362,15 @@ export function bulkChannel (init: BulkChannelInit): (components: BulkChannelCom
 
 /**
  * TLS 1.3 only; certificates are checked by their libp2p extension, not by a certificate
- * authority. AES-128-GCM first: with AES-NI the cheapest of the three TLS 1.3 suites.
+ * authority. AES-128-GCM first: with AES-NI the cheapest of the three TLS 1.3 suites. node:tls
+ * takes TLS 1.3 suites in `ciphers` (it has no `ciphersuites` option: one is ignored, and
+ * OpenSSL's default order, AES-256-GCM first, applies).
  */
 const TLS_OPTIONS = {
   minVersion: 'TLSv1.3',
   maxVersion: 'TLSv1.3',
   rejectUnauthorized: false,
-  ciphersuites: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256'
+  ciphers: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256'
 } as const
 
 /**
