@@ -240,7 +240,7 @@ export class BulkChannel implements Startable {
               reader.received(count)
               return true
             } catch (err) {
-              fail(err as Error)
+              fail(err instanceof Error ? err : new TransferError('bad-response', String(err)))
               return false
             }
           }
@@ -395,7 +395,7 @@ function samePskProof (a: Uint8Array, b: Uint8Array): boolean {
  * hold a ciphertext copy of all of it per connection. Pieces let the peer decrypt one while the
  * next is encrypted, and bound what a connection holds.
  */
-export const BULK_WRITE_PIECE_BYTES = 256 * 1024
+const BULK_WRITE_PIECE_BYTES = 256 * 1024
 
 /** Write `payload` piece by piece, each once the one before has left, then end; `onFinish` once all of it is flushed. */
 function writePayload (socket: TLSSocket, payload: Uint8Array, onFinish: () => void): void {
