@@ -65,13 +65,21 @@ async function serve (bytes: number): Promise<void> {
   })
 }
 
-/** Raw TCP: the bytes into a buffer of their own, nothing else. */
+/**
+ * Raw TCP: the bytes straight into a buffer of their own (net's `onread`: read in place, no
+ * buffer per read, no second copy), nothing else. The bulk channel's client receives the same
+ * way, so the two differ by TLS, the handshake and the hash, not by how they read.
+ */
 async function rawFetch (port: number, bytes: number): Promise<void> {
   const buffer = new Uint8Array(bytes)
+  const overflow = new Uint8Array(65_536)
   let filled = 0
   await new Promise<void>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1')
-    socket.on('data', chunk => { buffer.set(chunk, filled); filled += chunk.byteLength })
+    const socket = connect({
+      port,
+      host: '127.0.0.1',
+      onread: { buffer: () => (filled < bytes ? buffer.subarray(filled) : overflow), callback: count => { filled += count; return true } }
+    })
     socket.on('end', () => {
       if (filled === bytes) resolve()
       else reject(new Error(`raw TCP: ${filled} of ${bytes} bytes`))

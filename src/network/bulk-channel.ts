@@ -1,8 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { connect, createServer } from 'node:tls'
-import type { Server, TLSSocket } from 'node:tls'
+import type { OnReadOpts } from 'node:net'
+import type { ConnectionOptions, Server, TLSSocket } from 'node:tls'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { FetchSlots, QueueFullError } from './fetch-slots.ts'
+import { BULK_LENGTH_BYTES, BulkResponseReader } from './bulk-response-reader.ts'
 import { PayloadHasher } from './payload-hasher.ts'
 import { createPeerCertificate, verifyPeerCertificate } from './peer-certificate.ts'
 import type { PeerCertificate } from './peer-certificate.ts'
@@ -43,9 +45,6 @@ const PSK_EXPORTER_LABEL = 'EXPORTER-meshtrain-bulk-psk'
 
 /** Size of a pre-shared-key proof, bytes (an HMAC-SHA256). */
 export const PSK_PROOF_BYTES = 32
-
-/** Size of the length that precedes a payload, bytes. */
-const LENGTH_BYTES = 4
 
 /** Where a peer's bulk channel listens. */
 export interface BulkAddress {
@@ -225,24 +224,49 @@ export class BulkChannel implements Startable {
 
   #request (certificate: PeerCertificate, peerId: string, address: BulkAddress, modelHash: string, byteLength: number, signal: AbortSignal): Promise<Uint8Array> {
     return new Promise<Uint8Array>((resolve, reject) => {
-      const socket = connect({ ...certificate, ...TLS_OPTIONS, host: address.host, port: address.port, ALPNProtocols: [this.protocol] })
-      const fail = (err: Error): void => { socket.destroy(); reject(err) }
+      const reader = new BulkResponseReader({ byteLength, modelHash, proofBytes: this.#psk === undefined ? 0 : PSK_PROOF_BYTES, hasher: this.#hasher })
+      const fail = (err: Error): void => { reader.abort(); socket.destroy(); reject(err) }
+      const options: ConnectionOptionsWithOnread = {
+        ...certificate,
+        ...TLS_OPTIONS,
+        host: address.host,
+        port: address.port,
+        ALPNProtocols: [this.protocol],
+        // Decrypted records go straight where the reader wants them: no buffer per record, no second copy.
+        onread: {
+          buffer: () => reader.nextBuffer(),
+          callback: (count: number) => {
+            try {
+              reader.received(count)
+              return true
+            } catch (err) {
+              fail(err instanceof Error ? err : new TransferError('bad-response', String(err)))
+              return false
+            }
+          }
+        }
+      }
+      const socket = connect(options)
       const onAbort = (): void => { fail(new Error('aborted')) }
       signal.addEventListener('abort', onAbort, { once: true })
-      let reading = false
+      let ended = false
       socket.once('close', () => {
         signal.removeEventListener('abort', onAbort)
-        // Before the answer is read (readResponse has its own end), the server hung up first.
-        if (!reading) reject(new TransferError('truncated', 'the connection closed before the request was sent'))
+        if (!ended) fail(new TransferError('truncated', `the connection closed after ${reader.filled} of ${byteLength} bytes`))
       })
       socket.on('error', fail)
+      socket.once('end', () => {
+        ended = true
+        socket.destroy()
+        reader.end().then(resolve, fail)
+      })
       socket.once('secureConnect', () => {
         this.#verify(socket, peerId).then(() => {
           if (socket.destroyed) return // closed (and rejected) while the certificate was checked
           const request = Buffer.from(modelHash, 'hex')
-          socket.write(this.#psk === undefined ? request : Buffer.concat([pskProof(this.#psk, socket, 'client'), request]))
-          reading = true
-          readResponse(socket, this.#psk, this.#hasher, byteLength, modelHash).then(resolve, fail)
+          const psk = this.#psk
+          reader.requestSent(psk === undefined ? undefined : pskProof(psk, socket, 'server'))
+          socket.write(psk === undefined ? request : Buffer.concat([pskProof(psk, socket, 'client'), request]))
         }, (err: unknown) => { fail(new TransferError('bad-certificate', err instanceof Error ? err.message : String(err))) })
       })
     })
@@ -314,11 +338,11 @@ export class BulkChannel implements Startable {
         socket.end(Buffer.concat([...head, Buffer.of(TRANSFER_STATUS[found === 'busy' ? 'busy' : 'not-found'])]))
         return
       }
-      const length = Buffer.alloc(1 + LENGTH_BYTES)
+      const length = Buffer.alloc(1 + BULK_LENGTH_BYTES)
       length[0] = TRANSFER_STATUS.found
       length.writeUInt32LE(found.byteLength, 1)
       socket.write(Buffer.concat([...head, length]))
-      socket.end(found, () => { outcome = 'accept' })
+      writePayload(socket, found, () => { outcome = 'accept' })
     }, () => {
       clearTimeout(readTimer)
       outcome = 'malformed'
@@ -338,14 +362,22 @@ export function bulkChannel (init: BulkChannelInit): (components: BulkChannelCom
 
 /**
  * TLS 1.3 only; certificates are checked by their libp2p extension, not by a certificate
- * authority. AES-128-GCM first: with AES-NI the cheapest of the three TLS 1.3 suites.
+ * authority. AES-128-GCM first: with AES-NI the cheapest of the three TLS 1.3 suites. node:tls
+ * takes TLS 1.3 suites in `ciphers` (it has no `ciphersuites` option: one is ignored, and
+ * OpenSSL's default order, AES-256-GCM first, applies).
  */
 const TLS_OPTIONS = {
   minVersion: 'TLSv1.3',
   maxVersion: 'TLSv1.3',
   rejectUnauthorized: false,
-  ciphersuites: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256'
+  ciphers: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256'
 } as const
+
+/**
+ * tls.connect takes net's `onread` as well (nodejs/node#35753, "tls: allow reading
+ * data into a static buffer"; documented under tls.connect); @types/node leaves it out.
+ */
+type ConnectionOptionsWithOnread = ConnectionOptions & { onread: OnReadOpts }
 
 /** Proof of the network key bound to this TLS session and to the prover's role, so it can be neither replayed nor reflected. */
 function pskProof (psk: Uint8Array, socket: TLSSocket, role: 'client' | 'server'): Buffer {
@@ -355,6 +387,32 @@ function pskProof (psk: Uint8Array, socket: TLSSocket, role: 'client' | 'server'
 
 function samePskProof (a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && timingSafeEqual(a, b)
+}
+
+/**
+ * Pieces a payload is written in, bytes (256 KiB). node:tls encrypts a whole write before it sends
+ * any of it: one write of the payload would keep the peer idle while all of it is encrypted, and
+ * hold a ciphertext copy of all of it per connection. Pieces let the peer decrypt one while the
+ * next is encrypted, and bound what a connection holds.
+ */
+const BULK_WRITE_PIECE_BYTES = 256 * 1024
+
+/** Write `payload` piece by piece, each once the one before has left, then end; `onFinish` once all of it is flushed. */
+function writePayload (socket: TLSSocket, payload: Uint8Array, onFinish: () => void): void {
+  let offset = 0
+  const writeMore = (): void => {
+    while (offset < payload.byteLength) {
+      const end = Math.min(offset + BULK_WRITE_PIECE_BYTES, payload.byteLength)
+      const more = socket.write(payload.subarray(offset, end))
+      offset = end
+      if (!more) {
+        socket.once('drain', writeMore)
+        return
+      }
+    }
+    socket.end(onFinish)
+  }
+  writeMore()
 }
 
 /** Exactly `count` bytes from the socket; more (or the end first) is an error. */
@@ -375,71 +433,5 @@ function readExactly (socket: TLSSocket, count: number): Promise<Buffer> {
     socket.on('data', onData)
     socket.once('end', onEnd)
     socket.once('close', onEnd)
-  })
-}
-
-/**
- * The server's answer: its key proof (closed networks), the status, the length, then exactly
- * `byteLength` payload bytes copied once into a buffer of their own and hashed as they arrive
- * (big ones in the hasher's worker thread, overlapping the receipt).
- */
-function readResponse (socket: TLSSocket, psk: Uint8Array | undefined, hasher: PayloadHasher, byteLength: number, modelHash: string): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const proofBytes = psk === undefined ? 0 : PSK_PROOF_BYTES
-    const headBytes = proofBytes + 1 + LENGTH_BYTES
-    const head = Buffer.alloc(headBytes)
-    const hash = hasher.begin(byteLength)
-    const payload = hash.buffer
-    let headFilled = 0
-    let statusChecked = false
-    let filled = 0
-    const fail = (err: Error): void => { cleanup(); hash.abort(); reject(err) }
-    /** The refusal the head holds so far, if any: a missing key proof, a status other than found, another length. */
-    const checkHead = (): TransferError | undefined => {
-      if (!statusChecked && headFilled > proofBytes) {
-        statusChecked = true
-        if (psk !== undefined && !samePskProof(head.subarray(0, proofBytes), pskProof(psk, socket, 'server'))) {
-          return new TransferError('bad-certificate', 'the server did not prove the network key')
-        }
-        const status = head[proofBytes]
-        if (status === TRANSFER_STATUS['not-found']) return new TransferError('not-found', `peer does not hold ${modelHash}`)
-        if (status === TRANSFER_STATUS.busy) return new TransferError('busy', `peer refused ${modelHash}: too many requests`)
-        if (status !== TRANSFER_STATUS.found) return new TransferError('bad-response', `status ${String(status)}`)
-      }
-      if (headFilled === headBytes) {
-        const length = head.readUInt32LE(proofBytes + 1)
-        if (length !== byteLength) return new TransferError('wrong-size', `answer of ${length} bytes, announced ${byteLength}`)
-      }
-      return undefined
-    }
-    const onData = (chunk: Buffer): void => {
-      let rest = chunk
-      if (headFilled < headBytes) {
-        const take = Math.min(headBytes - headFilled, chunk.byteLength)
-        chunk.copy(head, headFilled, 0, take)
-        headFilled += take
-        const refused = checkHead()
-        if (refused !== undefined) return fail(refused)
-        rest = chunk.subarray(take)
-      }
-      if (rest.byteLength === 0) return
-      if (filled + rest.byteLength > byteLength) return fail(new TransferError('wrong-size', `answer longer than the announced ${byteLength} bytes`))
-      payload.set(rest, filled)
-      filled += rest.byteLength
-      hash.progress(filled)
-    }
-    const onEnd = (): void => {
-      if (headFilled < headBytes || filled < byteLength) return fail(new TransferError('truncated', `the answer ended after ${filled} of ${byteLength} bytes`))
-      cleanup()
-      hash.digest().then(digest => {
-        if (digest !== modelHash) reject(new TransferError('hash-mismatch', `payload does not hash to ${modelHash}`))
-        else resolve(payload)
-      }, reject)
-    }
-    const onClose = (): void => { fail(new TransferError('truncated', `the connection closed after ${filled} of ${byteLength} bytes`)) }
-    const cleanup = (): void => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onClose); socket.destroy() }
-    socket.on('data', onData)
-    socket.once('end', onEnd)
-    socket.once('close', onClose)
   })
 }

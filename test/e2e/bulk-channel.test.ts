@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { connect as tlsConnect } from 'node:tls'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -90,6 +92,16 @@ describe('bulk channel (two real libp2p nodes on 127.0.0.1)', function () {
     assert.deepEqual(a.network.stats().fetches, { bulk: 1, modelProtocol: 0 })
     // The server counts the request once its side of the connection has closed.
     await until('b counts the request served', () => b.network.stats().transferRequests.accept === 1)
+  })
+
+  it('negotiates TLS 1.3 with AES-128-GCM, its first suite, even with a client that prefers another', async function () {
+    const channel = await standaloneChannel(await generateKeyPair('Ed25519'), new Uint8Array(1))
+    // node:tls's default client offers TLS_AES_256_GCM_SHA384 first.
+    const socket = tlsConnect({ host: '127.0.0.1', port: channel.port as number, rejectUnauthorized: false, ALPNProtocols: [channel.protocol] })
+    running.push(async () => { socket.destroy() })
+    await once(socket, 'secureConnect')
+    assert.equal(socket.getProtocol(), 'TLSv1.3')
+    assert.equal(socket.getCipher().standardName, 'TLS_AES_128_GCM_SHA256')
   })
 
   it('refuses a server whose certificate another libp2p key vouches for, and falls back to the model protocol', async function () {
