@@ -10,6 +10,8 @@ import { RoundInbox } from './round-inbox.ts'
 import type { EquivocationEvidence } from './round-inbox.ts'
 import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
 import type { Logger } from './logger.ts'
+import { wallClock } from './round-clock.ts'
+import type { RoundClock } from './round-clock.ts'
 import { reannounceDelayMs, reannounceFirstMs, roundQuorum, sampleSize, scaledDeadlineMs, standInDelayMs } from './round-scale.ts'
 
 /** The local training a round needs; the daemon runs it in a worker thread. */
@@ -131,6 +133,11 @@ export interface RoundLoopComponents {
    * manifest and the aggregator above, always.
    */
   readonly governance?: (round: number) => { readonly version: number, readonly manifest: NetworkManifest, readonly aggregator: Aggregator }
+  /**
+   * The time rounds go by: their start and duration, deadline, repeats and stand-ins (a model
+   * fetch's own timeout stays on the wall clock: it bounds a transfer). @default wallClock
+   */
+  readonly clock?: RoundClock
 }
 
 /** Most peers remembered as announcers, the pool a round's fanout sample is drawn from. */
@@ -156,6 +163,7 @@ export class RoundLoop {
   readonly #announcers = new Set<string>()
   /** This node's own recent announcements by round, to repeat to peers still waiting on that round. */
   readonly #ownAnnouncements = new Map<number, { readonly repeat: () => Promise<void>, repeatedAt: number, repeats: number }>()
+  readonly #clock: RoundClock
   #wake: (() => void) | undefined
   #signal: AbortSignal = new AbortController().signal
   /** The manifest and rule of the current round (see RoundLoopComponents.governance). */
@@ -168,6 +176,7 @@ export class RoundLoop {
   constructor (init: RoundLoopInit, components: RoundLoopComponents) {
     this.#init = init
     this.#c = components
+    this.#clock = components.clock ?? wallClock
     this.#manifest = init.manifest
     this.#aggregator = components.aggregator
     this.#encoding = modelEncoding(init.manifest.model)
@@ -216,7 +225,7 @@ export class RoundLoop {
   }
 
   async #runRound (round: number, start: Float32Array): Promise<RoundSummary | undefined> {
-    const startedAt = Date.now()
+    const startedAt = this.#clock.now()
     const { networkId, privateKey, peerId, datasetFingerprint } = this.#init
     const trained = await this.#c.trainer.train(start, round)
     if (!Number.isFinite(trained.loss) || !allFinite(trained.weights)) {
@@ -244,7 +253,7 @@ export class RoundLoop {
     }, privateKey)
     const repeat = async (): Promise<void> => this.#c.network.announce(announcement, payload, this.#signal)
     await repeat()
-    this.#ownAnnouncements.set(round, { repeat, repeatedAt: Date.now(), repeats: 0 })
+    this.#ownAnnouncements.set(round, { repeat, repeatedAt: this.#clock.now(), repeats: 0 })
     return this.#closeRound(round, sent, startedAt, repeat, { start, announcement })
   }
 
@@ -253,7 +262,7 @@ export class RoundLoop {
     round: number, trained: { weights: Float32Array, loss: number }, startedAt: number, reannounce: () => Promise<void>,
     own: { start: Float32Array, announcement: UpdateAnnouncement | undefined }
   ): Promise<RoundSummary | undefined> {
-    const closed = await this.#waitForQuorum(round, Date.now() + this.#deadlineMs(), reannounce)
+    const closed = await this.#waitForQuorum(round, this.#clock.now() + this.#deadlineMs(), reannounce)
     if (closed === 'behind' || closed === 'aborted') return undefined
     const peers = this.#peerModels(round)
     let weights = trained.weights
@@ -278,7 +287,7 @@ export class RoundLoop {
       loss: trained.loss,
       accuracy,
       weights,
-      durationMs: Date.now() - startedAt,
+      durationMs: this.#clock.now() - startedAt,
       aggregationMs,
       bytesFetched: this.#bytesFetched.get(round) ?? 0,
       trace: this.#trace(round, trained.weights, own, keptOwn ? [] : peers)
@@ -342,14 +351,15 @@ export class RoundLoop {
     const quorum = this.#quorum(round)
     const firstMs = this.#firstRepeatMs()
     let repeats = 0
-    let nextAnnounce = Date.now() + reannounceDelayMs(repeats, firstMs)
-    let standInAt = Date.now() + standInDelayMs(deadline - Date.now())
+    const waitStart = this.#clock.now()
+    let nextAnnounce = waitStart + reannounceDelayMs(repeats, firstMs)
+    let standInAt = waitStart + standInDelayMs(deadline - waitStart)
     for (;;) {
       if (this.#signal.aborted) return 'aborted'
       const models = this.#peerModels(round).length
       if (models >= quorum) return 'quorum'
       if (this.#inbox.catchUpTarget(quorum) !== undefined) return 'behind'
-      const now = Date.now()
+      const now = this.#clock.now()
       if (now >= deadline) return 'deadline'
       if (now >= standInAt) {
         this.#admitStandIns(round, quorum - models)
@@ -382,12 +392,12 @@ export class RoundLoop {
   #sleepUntilWoken (ms: number): Promise<void> {
     return new Promise(resolve => {
       const done = (): void => {
-        clearTimeout(timer)
+        cancel()
         this.#signal.removeEventListener('abort', done)
         this.#wake = undefined
         resolve()
       }
-      const timer = setTimeout(done, ms)
+      const cancel = this.#clock.after(ms, done)
       this.#signal.addEventListener('abort', done, { once: true })
       this.#wake = done
     })
@@ -427,7 +437,8 @@ export class RoundLoop {
     if (verdict === 'accept' && this.#announcers.size < MAX_ANNOUNCERS) this.#announcers.add(a.peerId)
     // A closed round's models are no longer needed (its summary is out): accepted, relayed, not fetched.
     if (verdict === 'accept' && a.round >= this.#inbox.round && (this.#sample(a.round)?.admit(a.peerId) ?? true)) this.#fetchInto(a)
-    this.#wake?.()
+    // A repeat changes nothing a waiting round looks at; at scale repeats are most announcements.
+    if (code !== 'duplicate') this.#wake?.()
     return { verdict, code }
   }
 
@@ -450,8 +461,8 @@ export class RoundLoop {
    */
   #answerLaggingPeer (round: number): void {
     const own = this.#ownAnnouncements.get(round)
-    if (own === undefined || Date.now() - own.repeatedAt < reannounceDelayMs(own.repeats, this.#firstRepeatMs())) return
-    own.repeatedAt = Date.now()
+    if (own === undefined || this.#clock.now() - own.repeatedAt < reannounceDelayMs(own.repeats, this.#firstRepeatMs())) return
+    own.repeatedAt = this.#clock.now()
     own.repeats++
     own.repeat().catch((err: unknown) => { this.#c.log.debug(`repeating the round ${round} announcement failed: ${String(err)}`, { round }) })
   }
