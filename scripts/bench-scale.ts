@@ -7,8 +7,8 @@
  *   npm run bench:scale -- --json        the same, then one JSON object on stdout
  *
  * Simulated rows (scripts/scale/simulate-swarm.ts, one child process each): the node's round loop,
- * validation and the default rule over the in-process network with fanout 8 and real tfjs
- * training; CPU per node per round (all, and without local training) and bytes per node per
+ * validation and the default rule over the in-process network with fanout 8, and real tfjs
+ * training on worker threads; CPU per node per round (all, and without local training) and bytes per node per
  * round (announcements received plus models fetched), and the ratio of the largest to the
  * smallest from n = 64 up (the issue's target: at most 1.5). Real rows (scripts/scale/real-swarm.ts,
  * as `npm run bench:memory` runs them): `meshtrain swarm --nodes N` on 127.0.0.1; each daemon's
@@ -62,7 +62,7 @@ const simulated: SimulationResult[] = []
 for (const n of SIMULATED) {
   const row = await simulatedRow(n)
   simulated.push(row)
-  say(`simulated n=${String(n).padStart(4)}: ${row.rounds} rounds in ${row.wallSeconds.toFixed(1)} s; per node per round CPU ${row.cpuMsPerNodePerRound.toFixed(1)} ms (protocol ${row.protocolCpuMsPerNodePerRound.toFixed(1)} ms), ${(row.bytesPerNodePerRound / 1024).toFixed(0)} KiB, ${row.publicationsPerNodePerRound.toFixed(2)} publications, ${row.verificationsPerPublication.toFixed(3)} signature checks per publication; accuracy min ${row.accuracy.min.toFixed(3)}; peak RSS ${row.peakRssMiB.toFixed(0)} MiB`)
+  say(`simulated n=${String(n).padStart(4)}: ${row.rounds} rounds in ${row.wallSeconds.toFixed(1)} s (${row.clockSeconds.toFixed(1)} s of the round clock: CPU over the cores); per node per round CPU ${row.cpuMsPerNodePerRound.toFixed(1)} ms (protocol ${row.protocolCpuMsPerNodePerRound.toFixed(1)} ms), ${(row.bytesPerNodePerRound / 1024).toFixed(0)} KiB, ${row.publicationsPerNodePerRound.toFixed(2)} publications, ${row.verificationsPerPublication.toFixed(3)} signature checks per publication; accuracy min ${row.accuracy.min.toFixed(3)}; peak RSS ${row.peakRssMiB.toFixed(0)} MiB`)
 }
 const real: RealSwarmRow[] = []
 for (const n of REAL) {

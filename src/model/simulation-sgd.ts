@@ -13,7 +13,8 @@ import type { TrainerOptions, TrainResult } from './trainer.ts'
 /**
  * The plain SGD of {@link TrainingCore.train} (mean softmax cross-entropy, the same mini-batches
  * from the same sampling seed) with the backward pass written out, for simulations that train
- * many nodes in one thread (scripts/robustness/simulate.ts). The daemon keeps TrainingCore.
+ * many nodes in one process (scripts/robustness/simulate.ts in one thread; the scale simulation's
+ * training threads, scripts/scale/training-worker.ts). The daemon keeps TrainingCore.
  *
  * Why: tfjs's automatic gradient of a dense layer multiplies by transposed matrices and also
  * computes the gradient of the input batch, which no one needs. The wasm backend runs a

@@ -12,6 +12,8 @@ export type { AnnouncementOutcome, AnnouncementVerdict, RoundNetwork } from './r
 export { RECENT_PAYLOADS } from './round-network.ts'
 export { InProcessNetwork } from './in-process-network.ts'
 export { componentLogger, silentLogger } from './logger.ts'
+export { wallClock } from './round-clock.ts'
+export type { RoundClock } from './round-clock.ts'
 export type { LogFields, Logger } from './logger.ts'
 export { MAX_VERIFIED_ANNOUNCEMENTS, VerifiedAnnouncements } from './verified-announcements.ts'
 export type { VerifiedAnnouncementsInit } from './verified-announcements.ts'

@@ -53,6 +53,8 @@ export class RoundInbox {
   readonly #byRound = new Map<number, Map<string, UpdateAnnouncement>>()
   readonly #equivocators = new Map<number, Set<string>>()
   readonly #latest = new Map<string, UpdateAnnouncement>()
+  /** How many tracked peers have their latest announcement in each round: catch-up checks count, not sort. */
+  readonly #latestPerRound = new Map<number, number>()
   readonly evidence: EquivocationEvidence[] = []
 
   constructor (init: RoundInboxInit) {
@@ -126,17 +128,35 @@ export class RoundInbox {
    * the window. Returns those peers' latest announcements, or undefined when no catch-up is due.
    */
   catchUpTarget (quorum: number): { round: number, announcements: UpdateAnnouncement[] } | undefined {
+    // The pivot is the round of the `needed`-th latest announcement from the top: counted per
+    // round (a few distinct rounds), so the check a waiting node runs at every wake-up stays
+    // cheap however many peers it tracks (a 1,000-peer simulation ran it a million times a round).
+    const needed = Math.max(1, Math.min(quorum, this.#latest.size))
+    let pivot: number | undefined
+    let atOrAbove = 0
+    for (const round of [...this.#latestPerRound.keys()].sort((a, b) => b - a)) {
+      atOrAbove += this.#latestPerRound.get(round) as number
+      if (atOrAbove >= needed) {
+        pivot = round
+        break
+      }
+    }
+    if (pivot === undefined || pivot <= this.#round + this.#window) return undefined
     const latest = [...this.#latest.values()].sort((a, b) => b.round - a.round)
-    const needed = Math.max(1, Math.min(quorum, latest.length))
-    const pivot = latest[needed - 1]
-    if (pivot === undefined || pivot.round <= this.#round + this.#window) return undefined
-    return { round: pivot.round, announcements: latest.filter(a => a.round >= pivot.round) }
+    return { round: pivot, announcements: latest.filter(a => a.round >= (pivot as number)) }
   }
 
   #trackLatest (a: UpdateAnnouncement): void {
     const known = this.#latest.get(a.peerId)
     if (known === undefined && this.#latest.size >= MAX_TRACKED_PEERS) return
-    if (known === undefined || a.round > known.round) this.#latest.set(a.peerId, a)
+    if (known !== undefined && a.round <= known.round) return
+    this.#latest.set(a.peerId, a)
+    if (known !== undefined) {
+      const left = (this.#latestPerRound.get(known.round) as number) - 1
+      if (left === 0) this.#latestPerRound.delete(known.round)
+      else this.#latestPerRound.set(known.round, left)
+    }
+    this.#latestPerRound.set(a.round, (this.#latestPerRound.get(a.round) ?? 0) + 1)
   }
 }
 

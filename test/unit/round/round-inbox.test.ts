@@ -87,6 +87,27 @@ describe('round inbox', () => {
     assert.deepEqual(target?.announcements.map(a => a.peerId).sort(), ['a', 'b'])
   })
 
+  it('counts peers per latest round as they move on: the catch-up target follows the peers\' latest rounds, not their first', () => {
+    // Three peers climb at different paces; the target is the round of the second-highest latest
+    // announcement (quorum 2), worked out by hand at each step.
+    const box = inbox()
+    const steps: Array<[string, number, number | undefined]> = [
+      ['a', 1, undefined], ['b', 1, undefined], ['c', 1, undefined],
+      ['a', 5, undefined], // a alone ahead
+      ['b', 6, 5], // a at 5, b at 6: two peers at 5 or beyond
+      ['a', 9, 6], // a at 9, b at 6
+      ['c', 2, 6], // c's older round changes nothing
+      ['c', 12, 9], // c at 12, a at 9
+      ['b', 3, 9] // an older round than b's latest (6) does not move b back
+    ]
+    for (const [peer, round, expected] of steps) {
+      box.offer(announcement(peer, round, round.toString(16).padStart(64, '0')))
+      assert.equal(box.catchUpTarget(2)?.round, expected, `after ${peer} at ${round}`)
+    }
+    assert.deepEqual(box.catchUpTarget(2)?.announcements.map(a => `${a.peerId}${a.round}`), ['c12', 'a9'])
+    assert.deepEqual(box.catchUpTarget(3)?.announcements.map(a => `${a.peerId}${a.round}`), ['c12', 'a9', 'b6'])
+  })
+
   it('accepts at most MAX_ANNOUNCERS_PER_ROUND announcers per round and ignores the rest', () => {
     const box = inbox()
     for (let i = 0; i < MAX_ANNOUNCERS_PER_ROUND; i++) assert.equal(box.offer(announcement(`p${i}`, 0)).verdict, 'accept')

@@ -5,7 +5,7 @@ import { createAggregator } from '../../../src/aggregation/index.ts'
 import {
   InProcessNetwork, REANNOUNCE_MAX_MS, RoundLoop, VerifiedAnnouncements, reannounceDelayMs, reannounceFirstMs, sampleSize, scaledDeadlineMs, silentLogger
 } from '../../../src/round/index.ts'
-import type { LocalTrainer, RoundSummary } from '../../../src/round/index.ts'
+import type { LocalTrainer, RoundClock, RoundSummary } from '../../../src/round/index.ts'
 import { DEFAULT_MANIFEST, ValidationError, decodeAnnouncement, encodeAnnouncement, networkId, signAnnouncement } from '../../../src/protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement } from '../../../src/protocol/index.ts'
 
@@ -32,16 +32,37 @@ const pullTowards = (target: number): LocalTrainer => ({
   evaluateHoldout: async () => ({ accuracy: 1, loss: 0 })
 })
 
-async function loopMember (network: InProcessNetwork, seed: number, manifest: NetworkManifest, rounds: number, summaries: RoundSummary[], reannounceFirstMs?: number) {
+async function loopMember (network: InProcessNetwork, seed: number, manifest: NetworkManifest, rounds: number, summaries: RoundSummary[], reannounceFirstMs?: number, clock?: RoundClock) {
   const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
   const peerId = peerIdFromPrivateKey(privateKey).toString()
   const net = network.join(peerId)
   const loop = new RoundLoop({
     manifest, networkId: networkId(manifest), privateKey, peerId, parameterCount: 4, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(4), rounds,
     ...(reannounceFirstMs === undefined ? {} : { reannounceFirstMs })
-  }, { network: net, trainer: pullTowards(seed), aggregator: createAggregator(manifest.aggregation), log: silentLogger, onRound: s => { summaries.push(s) } })
+  }, { network: net, trainer: pullTowards(seed), aggregator: createAggregator(manifest.aggregation), log: silentLogger, onRound: s => { summaries.push(s) }, ...(clock === undefined ? {} : { clock }) })
   return { loop, net }
 }
+
+/** A clock that moves only when told to, firing what falls due. */
+class SteppedClock implements RoundClock {
+  #now = 1_000_000
+  #timers: Array<{ due: number, callback: () => void }> = []
+  now (): number { return this.#now }
+  after (ms: number, callback: () => void): () => void {
+    const timer = { due: this.#now + ms, callback }
+    this.#timers.push(timer)
+    return () => { this.#timers = this.#timers.filter(t => t !== timer) }
+  }
+
+  advance (ms: number): void {
+    this.#now += ms
+    const due = this.#timers.filter(t => t.due <= this.#now)
+    this.#timers = this.#timers.filter(t => t.due > this.#now)
+    for (const t of due) t.callback()
+  }
+}
+
+const settle = async (): Promise<void> => { for (let i = 0; i < 20; i++) await new Promise(resolve => setImmediate(resolve)) }
 
 describe('no re-announce storm', () => {
   it('recognises a repeated announcement by its hash before any signature check', async () => {
@@ -114,6 +135,27 @@ describe('no re-announce storm', () => {
     assert.equal(summaries.length, 1)
     const published = network.traffic().publications
     assert.ok(published >= 4 && published <= 6, `${published} publications (1 announcement and its repeats)`)
+  })
+
+  it('goes by the clock it is given: its deadline and repeats run on it, not on the wall clock', async () => {
+    const network = new InProcessNetwork()
+    const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 2, deadlineMs: 1000, window: 2 } }
+    const summaries: RoundSummary[] = []
+    const clock = new SteppedClock()
+    const alone = await loopMember(network, 1, manifest, 1, summaries, 50, clock)
+    const run = alone.loop.run(new AbortController().signal)
+    await settle()
+    assert.equal(network.traffic().publications, 1, 'announced once; no time has passed on its clock')
+    for (let t = 0; t < 950; t += 50) {
+      clock.advance(50)
+      await settle()
+    }
+    assert.equal(summaries.length, 0, 'still waiting at 950 ms of a 1 s deadline')
+    clock.advance(50)
+    await run
+    // Repeats at 50, 150, 350 and 750 ms, to the millisecond of its clock.
+    assert.equal(network.traffic().publications, 5)
+    assert.equal(summaries[0]?.durationMs, 1000)
   })
 
   it('scales the sample and the deadline with the network: flat fetches, a deadline growing with gossip hops', () => {
