@@ -1,31 +1,22 @@
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { StatusEvent } from '../../src/node/index.ts'
+import { COMPILED_MAIN, ensureCompiledPackage } from './compiled-package.ts'
 
 export { freePorts } from '../../src/network/index.ts'
 
 /**
- * The command the end-to-end tests run: the compiled package in dist/, what `npm pack` ships
- * (`npm run test:e2e` builds it first, pretest:e2e). Plain JavaScript starts without stripping
- * the types of some 150 modules: a fifth of a daemon's start-up CPU, and the suite starts over a
+ * The command the end-to-end tests run: the compiled package in dist/, what `npm pack` ships,
+ * built when older than src/ (compiled-package.ts). Plain JavaScript starts without stripping the
+ * types of some 150 modules: a fifth of a daemon's start-up CPU, and the suite starts over a
  * hundred daemons and more commands. The README's commands run from the sources
- * (readme-commands.test.ts). A dist/ older than src/ is refused: after a change, `npm run build`.
+ * (readme-commands.test.ts).
  */
-export const MAIN = compiledMain()
-
-function compiledMain (): string {
-  const src = fileURLToPath(new URL('../../src', import.meta.url))
-  const main = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
-  const builtAt = existsSync(main) ? statSync(main).mtimeMs : -Infinity
-  const changed = readdirSync(src, { recursive: true, encoding: 'utf8' }).find(file => statSync(join(src, file)).mtimeMs > builtAt)
-  if (changed !== undefined) throw new Error(`dist/ is missing or older than src/${changed}: run \`npm run build\` (npm run test:e2e does)`)
-  return main
-}
+ensureCompiledPackage()
+export const MAIN = COMPILED_MAIN
 
 /** Run `meshtrain ARGS` to its end; resolves with its exit code and output. */
 export function runCli (args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {

@@ -6,12 +6,16 @@
 import { readdirSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import process from 'node:process'
+import { ensureCompiledPackage } from './compiled-package.ts'
 
 /** The longest files, longest first (their wall time on the quiet machine, `npm run test:e2e`). */
 const LONGEST_FIRST = [
   'hostile-peer', 'daemon', 'ledger-crash', 'discovery', 'governance', 'bad-input', 'privacy-swarm', 'restart-latency', 'package',
   'bad-model-ban', 'lifecycle', 'dashboard', 'byzantine-swarm', 'consortium', 'api', 'readme-commands', 'ledger-fork', 'closed-network'
 ].map(name => `${name}.test.ts`)
+
+// The files' processes run dist/: built here, once, before the jobs start (when older than src/).
+ensureCompiledPackage()
 
 const files = readdirSync(import.meta.dirname).filter(name => name.endsWith('.test.ts'))
 const ordered = [...LONGEST_FIRST.filter(name => files.includes(name)), ...files.filter(name => !LONGEST_FIRST.includes(name)).sort()]
