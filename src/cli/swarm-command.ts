@@ -180,7 +180,9 @@ export async function runSwarm (options: SwarmOptions, signal: AbortSignal): Pro
   for (const node of swarm) {
     const settings = {
       listen: [`/ip4/127.0.0.1/tcp/${node.port}`],
-      bootstrap: swarm.filter(n => n !== node).map(n => `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.peerId}`),
+      // The daemons started before this one: each pair of daemons is dialled (and redialled) from
+      // one side only, not from both at once, which at 50 daemons was 2,450 handshakes instead of 1,225.
+      bootstrap: swarm.filter(n => n.index < node.index).map(n => `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.peerId}`),
       mdns: false,
       data,
       shard: `${node.index}/${nodes}`,
