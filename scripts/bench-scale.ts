@@ -8,7 +8,7 @@
  *
  * Simulated rows (scripts/scale/simulate-swarm.ts, one child process each): the node's round loop,
  * validation and the default rule over the in-process network with fanout 8, and real tfjs
- * training on worker threads; CPU per node per round (all, and without local training) and bytes per node per
+ * training on worker threads, every peer with a 16-peer network's share of MNIST; CPU per node per round (all, and without local training) and bytes per node per
  * round (announcements received plus models fetched), and the ratio of the largest to the
  * smallest from n = 64 up (the issue's target: at most 1.5). Real rows (scripts/scale/real-swarm.ts,
  * as `npm run bench:memory` runs them): `meshtrain swarm --nodes N` on 127.0.0.1; each daemon's
@@ -36,13 +36,15 @@ const SIMULATED_ROUNDS = quick ? 3 : 10
 const REAL = quick ? [4, 8, 16] : [4, 8, 16, 32, 50]
 const REAL_ROUNDS = quick ? 6 : 10
 const FANOUT = 8
+/** Every simulated peer holds as many examples as a peer of a 16-peer network (scripts/scale/peer-shard.ts), so the rows' accuracies compare. */
+const DATA_SHARDS = 16
 /** The issue's target: CPU and bytes per node per round flat within this factor from n = 64 up. */
 const FLAT_TARGET = 1.5
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const PLOT = join(ROOT, 'docs', 'scale.svg')
 
 async function simulatedRow (nodes: number): Promise<SimulationResult> {
-  const out = await runProcess(process.execPath, [join(ROOT, 'scripts/scale/simulate-swarm.ts'), '--nodes', String(nodes), '--rounds', String(SIMULATED_ROUNDS), '--fanout', String(FANOUT), '--json'], () => {})
+  const out = await runProcess(process.execPath, [join(ROOT, 'scripts/scale/simulate-swarm.ts'), '--nodes', String(nodes), '--rounds', String(SIMULATED_ROUNDS), '--fanout', String(FANOUT), '--data-shards', String(Math.min(DATA_SHARDS, nodes)), '--json'], () => {})
   if (out.code !== 0) throw new Error(`simulation of ${nodes} peers exited with ${out.code}:\n${out.stderr.slice(-2000)}`)
   return JSON.parse(out.stdout.trim().split('\n').at(-1) as string) as SimulationResult
 }

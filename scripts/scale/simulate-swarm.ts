@@ -5,7 +5,7 @@
  * SimulationSgd, the daemon's SGD with the backward pass written out; one shared copy of the
  * data set per thread), with a fanout sample of 8 peers per round.
  *
- *   npm run simulate -- --nodes 1000 --rounds 50 [--fanout 8] [--threads 2] [--json]
+ *   npm run simulate -- --nodes 1000 --rounds 50 [--fanout 8] [--data-shards 16] [--threads 2] [--json]
  *
  * Prints, per round, when the last peer closed it; at the end the figures (with --json: one JSON
  * object on stdout): wall time, CPU per node per round (all, and without local training), bytes
@@ -29,6 +29,7 @@ import type { NetworkManifest } from '../../src/protocol/index.ts'
 import { simulatedPeerKey } from '../simulated-peer-key.ts'
 import { SimulationClock } from './simulation-clock.ts'
 import { TrainingPool } from './training-pool.ts'
+import { peerShard } from './peer-shard.ts'
 
 /** Round deadline per simulated peer, ms: the training threads train them all, one after another. */
 const ROUND_DEADLINE_MS_PER_PEER = 200
@@ -38,6 +39,12 @@ export interface SimulationOptions {
   readonly rounds: number
   readonly fanout: number
   readonly seed?: number
+  /**
+   * Shards MNIST's train part is split into (scripts/scale/peer-shard.ts): with fewer than
+   * `nodes`, every peer holds as many examples as a peer of a `dataShards`-peer network.
+   * @default nodes
+   */
+  readonly dataShards?: number
   /** Training threads. @default the machine's available parallelism */
   readonly threads?: number
   /** Called when the last peer has closed a round, with the wall time and the round clock's time since the start, s. */
@@ -72,6 +79,8 @@ export interface SimulationResult {
   readonly deadlineRounds: number
   readonly accuracy: { readonly min: number, readonly mean: number, readonly max: number }
   readonly trainExamplesPerNode: number
+  /** Shards of the train part (the peers' count: disjoint shards). */
+  readonly dataShards: number
   readonly peakRssMiB: number
   /** Training threads the run used. */
   readonly threads: number
@@ -80,6 +89,7 @@ export interface SimulationResult {
 export async function simulate (options: SimulationOptions): Promise<SimulationResult> {
   const { nodes, rounds, fanout } = options
   const seed = options.seed ?? 1
+  const dataShards = options.dataShards ?? nodes
   const manifest: NetworkManifest = {
     ...DEFAULT_MANIFEST,
     name: `meshtrain-simulation-${nodes}`,
@@ -88,7 +98,7 @@ export async function simulate (options: SimulationOptions): Promise<SimulationR
   const id = networkId(manifest)
   const aggregator = createAggregator(manifest.aggregation)
   const threads = options.threads ?? availableParallelism()
-  const pool = await TrainingPool.start(threads, { model: manifest.model, training: manifest.training, nodes, seed })
+  const pool = await TrainingPool.start(threads, { model: manifest.model, training: manifest.training, dataShards, seed })
   const dataset = loadDataset({ kind: 'mnist' })
   // The round window's worth of payloads per peer (W + 1 = 3), not a daemon's 8: memory for 1,000 peers.
   const network = new InProcessNetwork({ recentPayloads: manifest.rounds.window + 1 })
@@ -104,7 +114,7 @@ export async function simulate (options: SimulationOptions): Promise<SimulationR
   const clock = new SimulationClock(availableParallelism())
   const start = initialWeights(manifest.model, manifest.training.initSeed)
   for (let index = 0; index < nodes; index++) {
-    const shard = trainingShardOf(dataset, { model: manifest.model, training: manifest.training, data: { kind: 'mnist' }, shard: { index, count: nodes }, seed })
+    const shard = trainingShardOf(dataset, { model: manifest.model, training: manifest.training, data: { kind: 'mnist' }, ...peerShard(index, dataShards, seed) })
     if (index === 0) trainExamplesPerNode = shard.train.count
     const privateKey = await simulatedPeerKey(seed, index)
     const peerId = peerIdFromPrivateKey(privateKey).toString()
@@ -164,6 +174,7 @@ export async function simulate (options: SimulationOptions): Promise<SimulationR
     deadlineRounds: closedAtDeadline,
     accuracy: { min: Math.min(...accuracies), mean: accuracies.reduce((a, b) => a + b, 0) / accuracies.length, max: Math.max(...accuracies) },
     trainExamplesPerNode,
+    dataShards,
     peakRssMiB: peakRssMiB(process.pid),
     threads
   }
@@ -193,8 +204,13 @@ function flag (name: string, fallback: number): number {
 if (import.meta.main) {
   const json = process.argv.includes('--json')
   const say = (line: string): void => { (json ? process.stderr : process.stdout).write(`${line}\n`) }
-  const options = { nodes: flag('nodes', 16), rounds: flag('rounds', 10), fanout: flag('fanout', 8), seed: flag('seed', 1), threads: flag('threads', availableParallelism()) }
-  say(`simulate: ${options.nodes} peers in one process, ${options.rounds} rounds, fanout ${options.fanout}, the default rule, MNIST, ${options.threads} training threads`)
+  const nodes = flag('nodes', 16)
+  const options = { nodes, rounds: flag('rounds', 10), fanout: flag('fanout', 8), seed: flag('seed', 1), dataShards: flag('data-shards', nodes), threads: flag('threads', availableParallelism()) }
+  if (options.dataShards > nodes) {
+    process.stderr.write(`simulate: --data-shards: got ${options.dataShards}, expected a whole number from 1 to --nodes (${nodes})\n`)
+    process.exit(2)
+  }
+  say(`simulate: ${options.nodes} peers in one process, ${options.rounds} rounds, fanout ${options.fanout}, the default rule, MNIST in ${options.dataShards} shards${options.dataShards < nodes ? ' (groups of peers split it anew)' : ''}, ${options.threads} training threads`)
   const result = await simulate({ ...options, onRound: (round, seconds, clockSeconds) => say(`round ${round + 1}/${options.rounds} closed by every peer at ${seconds.toFixed(1)} s (${clockSeconds.toFixed(1)} s of the round clock)`) })
   if (json) process.stdout.write(JSON.stringify(result) + '\n')
   else {

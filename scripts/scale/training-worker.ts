@@ -9,13 +9,14 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { loadDataset, trainingShardOf } from '../../src/model/index.ts'
 import { SimulationSgd, TrainingCore, useBackend } from '../../src/model/tfjs.ts'
 import type { ModelSpec, TrainingSpec } from '../../src/protocol/index.ts'
+import { peerShard } from './peer-shard.ts'
 
 /** What the pool hands a training thread when it starts it. */
 export interface TrainingWorkerData {
   readonly model: ModelSpec
   readonly training: TrainingSpec
-  /** Simulated peers in the run (the shard count). */
-  readonly nodes: number
+  /** Shards the train part is split into (scripts/scale/peer-shard.ts): the peers' count, or fewer. */
+  readonly dataShards: number
   readonly seed: number
 }
 
@@ -32,11 +33,11 @@ export type PoolReply =
 
 if (parentPort === null) throw new Error('training-worker.ts must run as a worker thread (training-pool.ts starts it)')
 const port = parentPort
-const { model, training, nodes, seed } = workerData as TrainingWorkerData
+const { model, training, dataShards, seed } = workerData as TrainingWorkerData
 await useBackend('wasm')
 const dataset = loadDataset({ kind: 'mnist' })
 const sgds = new Map<number, SimulationSgd>()
-const shardOptions = (node: number) => ({ model, training, data: { kind: 'mnist' } as const, shard: { index: node, count: nodes }, seed })
+const shardOptions = (node: number) => ({ model, training, data: { kind: 'mnist' } as const, ...peerShard(node, dataShards, seed) })
 // Evaluation on the common test part needs no particular shard: peer 0's.
 const evaluator = new TrainingCore(model, training, trainingShardOf(dataset, shardOptions(0)), seed)
 
