@@ -61,8 +61,8 @@ describe('model/SimulationSgd wasm step', () => {
           const shard = randomShard(model, seed, coded)
           const reference = new SimulationSgd(model, TRAINING, shard, seed + 10, 'tfjs')
           const wasm = new SimulationSgd(model, TRAINING, shard, seed + 10, 'wasm')
-          let expected = randomWeights(model, seed, spread)
-          let actual = expected.slice()
+          let expected: Float32Array = randomWeights(model, seed, spread)
+          let actual: Float32Array = expected.slice()
           // Eight calls of five steps walk the 200 examples' order past a reshuffle (32 x 40 > 200).
           for (let call = 0; call < 8; call++) {
             const before = actual.slice()
