@@ -9,6 +9,13 @@ import { BatchOrder, sgdSteps } from './training-core.ts'
 import type { TrainingShard } from './training-shard.ts'
 import { samplingSeed } from './training-shard.ts'
 import type { TrainerOptions, TrainResult } from './trainer.ts'
+import { WasmSgdStep, wasmStepCovers } from './sgd-step.ts'
+
+/**
+ * How SimulationSgd runs a step: `wasm` (sgd-step.ts) for models whose hidden layers are relu or
+ * linear, tfjs for the others; `tfjs` always with tfjs (the reference the wasm step is tested against).
+ */
+export type SimulationSgdStep = 'wasm' | 'tfjs'
 
 /**
  * The plain SGD of {@link TrainingCore.train} (mean softmax cross-entropy, the same mini-batches
@@ -23,6 +30,10 @@ import type { TrainerOptions, TrainResult } from './trainer.ts'
  * untransposed 2-D matMul, the transposes are explicit (cheap) copies, and the input's gradient
  * is never formed. A batched (3-D) matMul of 16 nodes at once took about 10 times longer than
  * 16 separate 2-D ones, so each node's step stays its own call.
+ *
+ * For relu and linear hidden layers (the benchmarks' models) the step runs in WebAssembly
+ * instead (sgd-step.ts): the same float32 operations in the same order, so the same bits, without
+ * tfjs's cost per operation, which was most of the step's CPU.
  */
 export class SimulationSgd {
   readonly model: ModelSpec
@@ -30,20 +41,22 @@ export class SimulationSgd {
   readonly shard: TrainingShard
   readonly #layers: readonly DenseLayerShape[]
   readonly #batches: BatchOrder
+  readonly #wasm: WasmSgdStep | undefined
 
   /** The SGD of the InProcessTrainer that `InProcessTrainer.fromShard(options, shard)` makes (same batch order). */
   static fromShard (options: Pick<TrainerOptions, 'model' | 'training' | 'seed' | 'shard'>, shard: TrainingShard): SimulationSgd {
     return new SimulationSgd(options.model, options.training, shard, samplingSeed(options))
   }
 
-  /** Same arguments, and the same batch order for a seed, as {@link TrainingCore}. */
-  constructor (model: ModelSpec, training: TrainingSpec, shard: TrainingShard, samplingSeed: number) {
+  /** Same arguments, and the same batch order for a seed, as {@link TrainingCore}; `step` as {@link SimulationSgdStep}. */
+  constructor (model: ModelSpec, training: TrainingSpec, shard: TrainingShard, samplingSeed: number, step: SimulationSgdStep = 'wasm') {
     if (shard.train.count < 1) throw new RangeError('the shard has no training examples')
     this.model = model
     this.training = training
     this.shard = shard
     this.#layers = layerShapes(model)
     this.#batches = new BatchOrder(shard.train.count, createRng(samplingSeed))
+    this.#wasm = step === 'wasm' && wasmStepCovers(model) ? new WasmSgdStep(model, shard.features, training.batchSize) : undefined
   }
 
   /**
@@ -55,6 +68,7 @@ export class SimulationSgd {
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps: got ${steps}, expected a positive integer`)
     checkWeights(this.model, weights)
     const { batchSize, learningRate } = this.training
+    if (this.#wasm !== undefined) return this.#wasm.train(this.shard, weights, steps, this.#batches, learningRate / batchSize)
     // The output's gradient is left as softmax - onehot (a sum over the batch); dividing the rate
     // by the batch size makes it the mean's.
     return sgdSteps(this.model, this.shard, batchSize, weights, steps, this.#batches, learningRate / batchSize, (params, batchX, batchY, rate) => this.#step(params, batchX, batchY, rate))
