@@ -43,15 +43,21 @@ export const SWARM_DEADLINE_MS = 5000
 /** Daemons per core of the host up to which a swarm's network has the deadline {@link SWARM_DEADLINE_MS}. */
 export const DAEMONS_PER_CORE = 4
 
+/** What each daemon per core beyond {@link DAEMONS_PER_CORE} adds to a swarm's round deadline, ms. */
+export const DEADLINE_MS_PER_DAEMON_PER_CORE = 2500
+
 /**
- * The round deadline of a swarm's network, ms: {@link SWARM_DEADLINE_MS}, times the daemons per
- * core beyond {@link DAEMONS_PER_CORE}. Every daemon of a swarm shares one host, so a round's CPU
- * (training, signing, serving and fetching models, the ledger) grows with N on fixed cores: 50
- * daemons on 2 cores took longer than 8 s to move one model, and rounds closed at the deadline
- * without it. A round still closes as soon as its quorum is in. Pure.
+ * The round deadline of a swarm's network, ms: {@link SWARM_DEADLINE_MS}, plus
+ * {@link DEADLINE_MS_PER_DAEMON_PER_CORE} for each daemon per core beyond {@link DAEMONS_PER_CORE}
+ * (50 daemons on 2 cores: 57.5 s, which the loop scales to 109 s for 49 peers). Every daemon of a
+ * swarm shares one host, so a round's CPU (training, signing, serving and fetching models, the
+ * ledger) grows with N on fixed cores: 50 daemons on 2 cores took 67 to 120 s a round, and with
+ * half of this deadline (59 s after scaling) 25% of their node-rounds closed at it short of the
+ * quorum. A round still closes as soon as its quorum is in. Pure.
  */
 export function swarmDeadlineMs (nodes: number, cores: number): number {
-  return Math.round(SWARM_DEADLINE_MS * Math.max(1, nodes / (DAEMONS_PER_CORE * Math.max(1, cores))))
+  const perCore = nodes / Math.max(1, cores)
+  return Math.round(SWARM_DEADLINE_MS + DEADLINE_MS_PER_DAEMON_PER_CORE * Math.max(0, perCore - DAEMONS_PER_CORE))
 }
 
 /** The settings of `meshtrain swarm` (flags only), with defaults sized for a 2-core machine. */
@@ -70,7 +76,7 @@ export const SWARM_SETTINGS = {
   dir: { kind: 'string', default: undefined as string | undefined, defaultText: 'a new temporary directory', arg: 'DIR', allowed: 'a directory path', help: 'put the data directories here', parse: (raw: string) => raw, persistent: false },
   keep: { kind: 'boolean', default: undefined as boolean | undefined, defaultText: 'kept only with --dir', allowed: 'on or off', help: 'keep the data directories afterwards', parse: boolean, persistent: false },
   deadlineMs: {
-    kind: 'integer', default: undefined as number | undefined, defaultText: `${SWARM_DEADLINE_MS}, times N / (${DAEMONS_PER_CORE} x cores) beyond ${DAEMONS_PER_CORE} daemons per core`, arg: 'MS', allowed: 'a whole number from 100 to 600000',
+    kind: 'integer', default: undefined as number | undefined, defaultText: `${SWARM_DEADLINE_MS}, plus ${DEADLINE_MS_PER_DAEMON_PER_CORE} for each daemon per core beyond ${DAEMONS_PER_CORE}`, arg: 'MS', allowed: 'a whole number from 100 to 600000',
     help: 'round deadline of the swarm\'s network, ms: a dead node costs its peers this much per round (the round loop scales it further with the peers a node knows)', parse: integerIn(100, 600_000), persistent: false
   },
   seed: { kind: 'integer', default: 1, defaultText: '1', arg: 'N', allowed: `a whole number from 0 to ${MAX_SEED}`, help: 'seed of the data split', parse: integerIn(0, MAX_SEED), persistent: false },
