@@ -7,6 +7,8 @@ export { RULE_NAMES, createAggregator } from './registry.ts'
 export type { Aggregator } from './registry.ts'
 export type { ByzantineBound, ProvenBall } from './guarantees.ts'
 export { arenaBytes as kernelMemoryBytes } from './wasm-arena.ts'
+export { compileWasm } from './wasm-module.ts'
+export type { WasmMemory } from './wasm-module.ts'
 export { WEIGHT_BOUND, clampAggregate } from './weight-bound.ts'
 
 export { mean } from './mean.ts'

@@ -11,17 +11,8 @@
  * rule; no kernel keeps state between calls.
  */
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts'
-
-// The project's lib settings (ES2024, no DOM) carry no WebAssembly types: declare the little used.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer
-  grow (pages: number): number
-}
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object
-  readonly Instance: new (module: object, imports: object) => { readonly exports: object }
-}
-const { WebAssembly: wasm } = globalThis as unknown as { readonly WebAssembly: WasmApi }
+import { compileWasm } from './wasm-module.ts'
+import type { WasmMemory } from './wasm-module.ts'
 
 interface KernelExports {
   readonly memory: WasmMemory
@@ -42,9 +33,7 @@ const BLOCK_ROW_BYTES = 256 * 1024
 const LANES = 4
 const PAGE_BYTES = 65_536
 
-const kernels = new wasm.Instance(
-  new wasm.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64')), {}
-).exports as KernelExports
+const kernels = compileWasm(KERNELS_WASM_BASE64)() as KernelExports
 
 let f32 = new Float32Array(kernels.memory.buffer)
 let f64 = new Float64Array(kernels.memory.buffer)

@@ -7,17 +7,8 @@ import type { BatchOrder } from './training-core.ts'
 import type { TrainingShard } from './training-shard.ts'
 import type { TrainResult } from './trainer.ts'
 import { SGD_KERNELS_WASM_BASE64 } from './sgd-kernels-wasm.ts'
-
-// The project's lib settings (ES2024, no DOM) carry no WebAssembly types: declare the little used.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer
-  grow (pages: number): number
-}
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object
-  readonly Instance: new (module: object, imports: object) => { readonly exports: object }
-}
-const { WebAssembly: wasm } = globalThis as unknown as { readonly WebAssembly: WasmApi }
+import { compileWasm } from '../aggregation/index.ts'
+import type { WasmMemory } from '../aggregation/index.ts'
 
 interface SgdKernels {
   readonly memory: WasmMemory
@@ -29,12 +20,12 @@ interface SgdKernels {
 const BLOCK_COLUMNS = 8
 const PAGE_BYTES = 65536
 
-let compiled: object | undefined
+let newInstance: (() => object) | undefined
 
 /** A new instance (its own linear memory) of the kernels module, compiled once per thread. */
 function instantiate (): SgdKernels {
-  compiled ??= new wasm.Module(Buffer.from(SGD_KERNELS_WASM_BASE64, 'base64'))
-  return new wasm.Instance(compiled, {}).exports as SgdKernels
+  newInstance ??= compileWasm(SGD_KERNELS_WASM_BASE64)
+  return newInstance() as SgdKernels
 }
 
 /** The activations the wasm step runs: those whose function and gradient are exact without tfjs. */

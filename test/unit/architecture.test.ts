@@ -14,7 +14,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   errors: [],
   aggregation: ['errors'],
   protocol: ['errors'],
-  model: ['errors', 'protocol'],
+  model: ['errors', 'protocol', 'aggregation'],
   round: ['errors', 'protocol', 'aggregation', 'model'],
   network: ['errors', 'protocol', 'round'],
   adversary: ['errors', 'protocol', 'aggregation', 'model', 'round'],
