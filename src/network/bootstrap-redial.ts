@@ -2,15 +2,18 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { SETTLED_CONNECTION_MS, connectedPeerCount } from './peer-degree.ts'
 
 /**
- * Keeps a node connected to its bootstrap peers.
+ * Dials a node's bootstrap peers, and keeps doing so.
  *
- * `@libp2p/bootstrap` dials its list once, shortly after start, and never again; libp2p's
- * reconnect queue redials a KEEP_ALIVE peer only after a disconnect and gives up after five
- * tries. A daemon started before its bootstrap peer, or whose bootstrap peer restarts for more
- * than half a minute, would stay alone. This service redials every bootstrap peer that is not
- * connected, with exponential backoff per peer, for as long as the node runs.
+ * `@libp2p/bootstrap` (no longer used) dials its whole list once, shortly after start, and never
+ * again; libp2p's reconnect queue redials a KEEP_ALIVE peer only after a disconnect and gives up
+ * after five tries. A daemon started before its bootstrap peer, or whose bootstrap peer restarts
+ * for more than half a minute, would stay alone. This service dials bootstrap peers that are not
+ * connected, with exponential backoff per peer, for as long as the node runs, while the node has
+ * fewer peers than it wants (peer-degree.ts): a restarted node whose list holds every peer it met
+ * dials only as many as it keeps.
  */
 export interface BootstrapRedialInit {
   /** Bootstrap multiaddrs, each ending in `/p2p/<peer-id>`; others are logged and skipped. */
@@ -30,6 +33,11 @@ export interface BootstrapRedialInit {
    * @default 10_000
    */
   dialTimeoutMs?: number
+  /**
+   * Bootstrap peers are dialled only while the node is connected to fewer peers than this.
+   * @default every bootstrap peer, however many others are connected
+   */
+  targetPeers?: number
 }
 
 /** The narrow set of libp2p components the service uses. */
@@ -60,6 +68,7 @@ export class BootstrapRedial implements Startable {
   private readonly minDelayMs: number
   private readonly maxDelayMs: number
   private readonly dialTimeoutMs: number
+  private readonly targetPeers: number
   private run: AbortController | undefined
   private timer: ReturnType<typeof setTimeout> | undefined
 
@@ -69,6 +78,7 @@ export class BootstrapRedial implements Startable {
     this.minDelayMs = init.minDelayMs ?? 1_000
     this.maxDelayMs = init.maxDelayMs ?? 30_000
     this.dialTimeoutMs = init.dialTimeoutMs ?? 10_000
+    this.targetPeers = init.targetPeers ?? Number.POSITIVE_INFINITY
     this.targets = []
     for (const text of init.list) {
       try {
@@ -107,23 +117,35 @@ export class BootstrapRedial implements Startable {
     const run = this.run
     if (run === undefined) return
     const now = Date.now()
-    for (const target of this.targets) {
+    const dialling = this.targets.filter(t => t.dialling).length
+    let room = this.targetPeers - connectedPeerCount(this.components.connectionManager.getConnections()) - dialling
+    // From a random place in the list, so that nodes given the same list spread over it.
+    const start = Math.floor(Math.random() * this.targets.length)
+    for (let k = 0; k < this.targets.length; k++) {
+      const target = this.targets[(start + k) % this.targets.length] as Target
       if (target.dialling) continue
-      if (this.components.connectionManager.getConnections(target.peerId).length > 0) {
-        target.delayMs = this.minDelayMs
-        target.nextAttemptAt = 0
+      const connections = this.components.connectionManager.getConnections(target.peerId)
+      if (connections.length > 0) {
+        if (connections.some(c => now - c.timeline.open >= SETTLED_CONNECTION_MS)) {
+          target.delayMs = this.minDelayMs
+          target.nextAttemptAt = 0
+        }
         continue
       }
-      if (now < target.nextAttemptAt) continue
+      if (now < target.nextAttemptAt || room <= 0) continue
+      room--
       target.dialling = true
       const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.dialTimeoutMs)])
       this.components.connectionManager.openConnection(target.address, { signal })
         .then(() => {
           this.log('connected to bootstrap peer %p', target.peerId)
-          target.delayMs = this.minDelayMs
         }, (err: unknown) => {
           if (run.signal.aborted) return
           this.log('bootstrap peer %p unreachable, next try in %d ms - %e', target.peerId, target.delayMs, err)
+        })
+        .finally(() => {
+          // Backs off after a connection too: a peer that closes it soon (it holds its most peers)
+          // is not redialled every check. A connection that lasts resets the delay.
           target.nextAttemptAt = Date.now() + target.delayMs
           target.delayMs = Math.min(target.delayMs * 2, this.maxDelayMs)
         })

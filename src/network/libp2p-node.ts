@@ -4,7 +4,6 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { bootstrap } from '@libp2p/bootstrap'
 import { mdns } from '@libp2p/mdns'
 import { gossipsub, StrictSign } from '@libp2p/gossipsub'
 import { preSharedKey } from '@libp2p/pnet'
@@ -20,6 +19,8 @@ import type { BulkChannel, BulkChannelInit } from './bulk-channel.ts'
 import { KeyMismatchReporter } from './key-mismatch.ts'
 import { modelTransfer } from './model-transfer.ts'
 import { networkSync } from './network-sync.ts'
+import { DEFAULT_TARGET_PEERS, connectedPeerCount, degreeKeeper, dialRoom, peerDegree } from './peer-degree.ts'
+import type { DegreeKeeper } from './peer-degree.ts'
 import { ledgerExchange } from './ledger-exchange.ts'
 import type { LedgerExchange } from './ledger-exchange.ts'
 import type { NetworkSync, NetworkSyncInit } from './network-sync.ts'
@@ -47,6 +48,12 @@ export interface MeshtrainLibp2pInit {
   readonly bootstrap: readonly string[]
   /** Discover peers on the local network by multicast DNS (and dial them). */
   readonly mdns: boolean
+  /**
+   * Peers dialled up to this many; inbound connections are refused from a quarter more on
+   * (peer-degree.ts).
+   * @default DEFAULT_TARGET_PEERS (16)
+   */
+  readonly targetPeers?: number
   /** The network whose topics this node may join; no other topic is accepted. */
   readonly networkId: string
   /**
@@ -119,6 +126,8 @@ export type MeshtrainServices = {
   bootstrapRedial?: BootstrapRedial
   /** Peer and manifest-version exchange: one bootstrap address finds every member. */
   networkSync: NetworkSync
+  /** Hangs up on peers beyond the node's degree (peer-degree.ts). */
+  degreeKeeper: DegreeKeeper
   /** Questions about peers' audit ledgers (checkpoints, proofs, entries), and this node's answers. */
   ledgerExchange: LedgerExchange
 }
@@ -144,6 +153,7 @@ const WRITE_BUFFER_HEADROOM_BYTES = 64 * 1024
  * connection is also a sixth of the streams the default opens (2,450 connections in a 50-daemon swarm).
  */
 export const PING_INTERVAL_MS = 60_000
+
 export const PING_MIN_TIMEOUT_MS = 30_000
 
 /**
@@ -157,8 +167,8 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
   if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes <= 0) {
     throw new RangeError(`MeshtrainLibp2pInit.maxPayloadBytes is ${maxPayloadBytes}; a positive integer is allowed`)
   }
+  const degree = peerDegree(init.targetPeers ?? DEFAULT_TARGET_PEERS)
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
-  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...init.bootstrap] }))
   if (init.mdns) peerDiscovery.push(mdns())
   const operatorLog = init.log ?? silentLogger
   const members = init.members ?? []
@@ -246,10 +256,11 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
         scoreParams: gossipScoreParams(topic, peerId => penalties.score(peerId)),
         ...(init.gossipsubMetrics == null ? {} : { metricsRegister: init.gossipsubMetrics, metricsTopicStrToLabel: new Map([[topic, 'updates']]) })
       }),
-      networkSync: networkSync({ onOffence: (peer, offence) => { penalties.add(peer, offence) }, ...init.networkSync, networkId: init.networkId }),
+      networkSync: networkSync({ onOffence: (peer, offence) => { penalties.add(peer, offence) }, targetPeers: degree.target, ...init.networkSync, networkId: init.networkId }),
       ledgerExchange: ledgerExchange({ onOffence: (peer, offence) => { penalties.add(peer, offence) }, networkId: init.networkId }),
-      ...(init.bootstrap.length > 0 ? { bootstrapRedial: bootstrapRedial({ list: [...init.bootstrap] }) } : {}),
-      banEnforcement: () => enforcement
+      ...(init.bootstrap.length > 0 ? { bootstrapRedial: bootstrapRedial({ list: [...init.bootstrap], targetPeers: degree.target }) } : {}),
+      banEnforcement: () => enforcement,
+      degreeKeeper: degreeKeeper(degree)
     }
   })
   assembled.node = node
@@ -258,12 +269,13 @@ export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise
     node.addEventListener('connection:open', (evt) => { mismatch.opened(evt.detail.remoteAddr.toString()) })
   }
   if (init.mdns) {
-    // libp2p v3 does not dial discovered peers by itself; bootstrap peers are dialled by their
-    // own module, mDNS finds are dialled here.
+    // libp2p v3 does not dial discovered peers by itself; bootstrap peers are dialled by the
+    // bootstrap redial, mDNS finds here, while the node wants more peers.
     const log = node.logger.forComponent('meshtrain:mdns-dial')
     node.addEventListener('peer:discovery', (evt) => {
       const peer = evt.detail
       if (peer.id.equals(node.peerId) || node.getConnections(peer.id).length > 0) return
+      if (dialRoom(connectedPeerCount(node.getConnections()), degree) === 0) return
       node.dial(peer.id).catch((err: unknown) => { log('could not dial discovered peer %p - %e', peer.id, err) })
     })
   }

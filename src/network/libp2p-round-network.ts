@@ -1,4 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { encodeAnnouncement } from '../protocol/index.ts'
 import { updateTopic } from '../protocol/index.ts'
@@ -229,14 +231,16 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
 
   /**
    * The announcer's bulk channel: the port it advertised, at the host of a connection to it or,
-   * when there is none (gossip relayed the announcement; in a large network a node is not
-   * connected to every peer it samples), of an address the peer store knows it by. Either way the
+   * when there is none (gossip relayed the announcement; a node keeps connections to a bounded
+   * number of peers, peer-degree.ts), of an address the peer store knows it by, or network sync
+   * heard of. Either way the
    * channel's certificate proves the peer, so an address learnt from others is safe to try.
    */
   private async bulkAddress (peer: PeerId, port: number): Promise<BulkAddress | undefined> {
     const connected = this.node.getConnections(peer).map(c => c.remoteAddr)
-    const known = connected.length > 0 ? [] : await this.node.peerStore.get(peer).then(p => p.addresses.map(a => a.multiaddr), () => [])
-    for (const address of [...connected, ...known]) {
+    const stored = connected.length > 0 ? [] : await this.node.peerStore.get(peer).then(p => p.addresses.map(a => a.multiaddr), () => [])
+    const learned = connected.length > 0 || stored.length > 0 ? [] : learnedAddresses(this.node.services.networkSync.learnedPeers().get(peer.toString()))
+    for (const address of [...connected, ...stored, ...learned]) {
       const host = address.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value
       if (host !== undefined) return { host, port }
     }
@@ -245,6 +249,11 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
 
   peerCount (): number {
     return this.topicPeers().length
+  }
+
+  /** Peers this node has heard of through network sync, connected or not, as peer id strings. */
+  learnedPeers (): string[] {
+    return [...this.node.services.networkSync.learnedPeers().keys()]
   }
 
   /** Peers connected now and subscribed to the update topic, as peer id strings. */
@@ -398,4 +407,17 @@ export class Libp2pRoundNetwork implements RoundNetwork, Startable {
 /** The offence a provably bad payload (or announcement) counts as in the one penalty score. */
 function offenceOf (code: ValidationCode): Offence {
   return code === 'equivocation' ? 'equivocation' : 'invalid-payload'
+}
+
+/** The addresses a peer's sync answer gave for a peer, parsed; those that do not parse are skipped. */
+function learnedAddresses (texts: readonly string[] | undefined): Multiaddr[] {
+  const addresses: Multiaddr[] = []
+  for (const text of texts ?? []) {
+    try {
+      addresses.push(multiaddr(text))
+    } catch {
+      // Not a multiaddr: the answer's other addresses may still serve.
+    }
+  }
+  return addresses
 }

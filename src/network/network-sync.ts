@@ -8,14 +8,17 @@ import {
 } from '../protocol/index.ts'
 import type { ManifestVersion, SyncPeer } from '../protocol/index.ts'
 import type { ProtocolRegistrar } from './protocol-registrar.ts'
+import { SETTLED_CONNECTION_MS } from './peer-degree.ts'
 
 /**
  * Peer and manifest-version exchange as a libp2p service (wire: src/protocol/sync-wire.ts and
  * docs/wire.md). Every `intervalMs`, and as soon as a peer is identified, the node asks one
  * connected peer which peers it is connected to (with their listen addresses) and for the
- * manifest versions after its own; it dials the peers it is not connected to (the connection
- * gater still refuses non-members) and hands the versions to the node, which verifies them. So a
- * member given one bootstrap address finds every member, and a version published on one node
+ * manifest versions after its own; it dials peers it is not connected to while it has fewer than
+ * it wants (peer-degree.ts; the connection gater still refuses non-members), remembers the
+ * addresses of the others (the {@link MAX_LEARNED_PEERS} heard of last), and hands the versions to
+ * the node, which verifies them. So a member given one bootstrap address finds every member (and
+ * can reach any of them: the bulk channel fetches from peers it is not connected to), and a version published on one node
  * reaches all of them. A node that adopts a version asks every peer at once
  * ({@link NetworkSync.syncWithEveryPeer}); a peer asked by a node holding a later version than its
  * own asks it back, so a version moves one hop per adoption, not one per random pick.
@@ -40,6 +43,11 @@ export interface NetworkSyncInit {
    * @default 16
    */
   maxDialsPerAnswer?: number
+  /**
+   * Peers are dialled only while the node is connected to fewer than this.
+   * @default every peer heard of
+   */
+  targetPeers?: number
   /**
    * Told of every peer whose request or answer breaks the format (the node's one penalty score).
    * @default ignore them
@@ -73,6 +81,15 @@ export interface NetworkSyncComponents {
   readonly events: EventTarget
 }
 
+/**
+ * Peers whose addresses the service remembers without being connected to them; the oldest heard
+ * of is forgotten first, so hostile answers cannot make the node hold more.
+ */
+export const MAX_LEARNED_PEERS = 1024
+
+/** Longest wait before a peer heard of is dialled again, ms (5 min). */
+export const MAX_DIAL_BACKOFF_MS = 300_000
+
 /** See {@link NetworkSyncInit}. Started and stopped with the libp2p node. */
 export class NetworkSync implements Startable {
   private readonly components: NetworkSyncComponents
@@ -81,6 +98,13 @@ export class NetworkSync implements Startable {
   private readonly intervalMs: number
   private readonly requestTimeoutMs: number
   private readonly maxDialsPerAnswer: number
+  private readonly targetPeers: number
+  /** Listen addresses of peers heard of in answers, oldest first. */
+  private readonly learned = new Map<string, readonly string[]>()
+  /** Peers being dialled now. */
+  private readonly dialling = new Set<string>()
+  /** When each peer heard of may be dialled again, and the delay after that. */
+  private readonly backoff = new Map<string, { delayMs: number, nextAt: number }>()
   private readonly onOffence: (peerId: string, offence: 'invalid-sync') => void
   private source: VersionSource | undefined
   private run: AbortController | undefined
@@ -99,6 +123,7 @@ export class NetworkSync implements Startable {
     this.intervalMs = init.intervalMs ?? 5_000
     this.requestTimeoutMs = init.requestTimeoutMs ?? 10_000
     this.maxDialsPerAnswer = init.maxDialsPerAnswer ?? 16
+    this.targetPeers = init.targetPeers ?? Number.POSITIVE_INFINITY
     this.onOffence = init.onOffence ?? (() => {})
   }
 
@@ -115,7 +140,7 @@ export class NetworkSync implements Startable {
     this.run = new AbortController()
     await this.components.registrar.handle(this.protocol, async (stream, connection) => { await this.serve(stream, connection) }, { maxInboundStreams: 4 })
     this.components.events.addEventListener('peer:identify', this.onIdentify)
-    this.timer = setInterval(() => { this.syncWithRandomPeer() }, this.intervalMs)
+    this.timer = setInterval(() => { this.tick() }, this.intervalMs)
   }
 
   /** Idempotent. */
@@ -137,6 +162,15 @@ export class NetworkSync implements Startable {
   syncWithEveryPeer (): void {
     const peers = new Map(this.components.connectionManager.getConnections().map(c => [c.remotePeer.toString(), c.remotePeer]))
     for (const peer of peers.values()) this.syncWith(peer)
+  }
+
+  /** Every interval: ask one connected peer, and dial peers heard of before while the node wants more. */
+  private tick (): void {
+    this.syncWithRandomPeer()
+    const run = this.run
+    if (run === undefined) return
+    this.dialWanted(AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)]))
+      .catch((err: unknown) => { this.log('dialling peers heard of failed - %s', err instanceof Error ? err.message : String(err)) })
   }
 
   private syncWithRandomPeer (): void {
@@ -166,22 +200,65 @@ export class NetworkSync implements Startable {
     await this.dialNew(answer.peers, signal)
   }
 
+  /** Peers heard of in answers (connected or not), with their listen addresses. */
+  learnedPeers (): ReadonlyMap<string, readonly string[]> {
+    return this.learned
+  }
+
+  /** Remember the peers of an answer, and dial some of those heard of while the node wants more. */
   private async dialNew (peers: readonly SyncPeer[], signal: AbortSignal): Promise<void> {
     const self = this.components.peerId.toString()
-    const connected = new Set(this.components.connectionManager.getConnections().map(c => c.remotePeer.toString()))
-    const targets = peers.filter(p => p.id !== self && !connected.has(p.id) && p.addrs.length > 0).slice(0, this.maxDialsPerAnswer)
-    await Promise.all(targets.map(async p => {
-      for (const text of p.addrs) {
-        try {
-          const address = multiaddr(text.includes('/p2p/') ? text : `${text}/p2p/${p.id}`)
-          await this.components.connectionManager.openConnection(address, { signal })
-          this.log('connected to %s found through a peer', p.id)
-          return
-        } catch (err) {
-          this.log('dial of %s at %s failed - %s', p.id, text, err instanceof Error ? err.message : String(err))
+    for (const p of peers) if (p.id !== self && p.addrs.length > 0) this.learn(p)
+    await this.dialWanted(signal)
+  }
+
+  /**
+   * Dial peers heard of, not connected and not in back-off, from a random place in the list, up
+   * to the node's room (peer-degree.ts) and `maxDialsPerAnswer`. Each dial backs its peer off,
+   * doubling up to {@link MAX_DIAL_BACKOFF_MS} (a full peer closes the connection after a grace);
+   * a connection that has lasted {@link SETTLED_CONNECTION_MS} clears its peer's back-off.
+   */
+  private async dialWanted (signal: AbortSignal): Promise<void> {
+    const connections = this.components.connectionManager.getConnections()
+    const now = Date.now()
+    for (const c of connections) {
+      if (now - c.timeline.open >= SETTLED_CONNECTION_MS) this.backoff.delete(c.remotePeer.toString())
+    }
+    const connected = new Set(connections.map(c => c.remotePeer.toString()))
+    const room = Math.min(this.maxDialsPerAnswer, this.targetPeers - connected.size) - this.dialling.size
+    if (room <= 0) return
+    const candidates = [...this.learned].filter(([id]) => !connected.has(id) && !this.dialling.has(id) && (this.backoff.get(id)?.nextAt ?? 0) <= now)
+    const start = Math.floor(Math.random() * candidates.length)
+    const targets = candidates.slice(start).concat(candidates.slice(0, start)).slice(0, room)
+    await Promise.all(targets.map(async ([id, addrs]) => {
+      const delayMs = this.backoff.get(id)?.delayMs ?? this.intervalMs
+      this.backoff.set(id, { delayMs: Math.min(2 * delayMs, MAX_DIAL_BACKOFF_MS), nextAt: now + delayMs })
+      this.dialling.add(id)
+      try {
+        for (const text of addrs) {
+          try {
+            const address = multiaddr(text.includes('/p2p/') ? text : `${text}/p2p/${id}`)
+            await this.components.connectionManager.openConnection(address, { signal })
+            this.log('connected to %s found through a peer', id)
+            return
+          } catch (err) {
+            this.log('dial of %s at %s failed - %s', id, text, err instanceof Error ? err.message : String(err))
+          }
         }
+      } finally {
+        this.dialling.delete(id)
       }
     }))
+  }
+
+  private learn (peer: SyncPeer): void {
+    this.learned.delete(peer.id)
+    this.learned.set(peer.id, peer.addrs)
+    if (this.learned.size > MAX_LEARNED_PEERS) {
+      const oldest = this.learned.keys().next().value as string
+      this.learned.delete(oldest)
+      this.backoff.delete(oldest)
+    }
   }
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {

@@ -5,6 +5,7 @@ import { parseAttack } from '../adversary/index.ts'
 import type { AttackSpec } from '../adversary/index.ts'
 import { BACKEND_CHOICES, DATA_SOURCE_FORMS, PARTITION_FORMS, parseDataSource, parsePartition } from '../model/index.ts'
 import type { BackendChoice, DataSource, PartitionScheme } from '../model/index.ts'
+import { DEFAULT_TARGET_PEERS, MAX_TARGET_PEERS } from '../network/index.ts'
 import { API_OFF, DEFAULT_API_ADDRESS, parseApiAddress } from '../api-endpoint/index.ts'
 import type { ApiAddress } from '../api-endpoint/index.ts'
 import { boolean, integerIn, listOf, oneOf, resolveSettings, settingsHelp, settingsMarkdown } from './settings-table.ts'
@@ -88,6 +89,11 @@ export const SETTINGS = {
     kind: 'list', default: Object.freeze([] as Multiaddr[]), defaultText: 'none', arg: 'ADDR',
     allowed: 'multiaddrs ending in /p2p/<peer-id>', help: 'peers to dial at start, and redial while they are away',
     parse: listOf(parsePeerAddress)
+  },
+  targetPeers: {
+    kind: 'integer', default: DEFAULT_TARGET_PEERS, defaultText: String(DEFAULT_TARGET_PEERS), arg: 'N', allowed: `a whole number from 1 to ${MAX_TARGET_PEERS}`,
+    help: 'keep connections to about N peers: dial bootstrap, synced and mDNS peers only while connected to fewer, hang up on peers beyond a quarter more (models are still fetched from any peer whose address is known)',
+    parse: integerIn(1, MAX_TARGET_PEERS)
   },
   mdns: {
     kind: 'boolean', default: true, defaultText: 'on', allowed: 'on or off', help: 'find peers on the local network with multicast DNS', parse: boolean

@@ -77,6 +77,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     // With the peers met before (<data-dir>/peers.json): a node whose bootstrap peers are gone reconnects through them.
     bootstrap: [...new Set([...config.bootstrap.map(String), ...await loadKnownPeers(config.dataDir, peer => members.size === 0 || members.has(peer))])],
     mdns: config.mdns,
+    targetPeers: config.targetPeers,
     networkId: id,
     maxPayloadBytes: encodedPayloadBytes(modelEncoding(manifest.model), parameters),
     members,
@@ -253,13 +254,14 @@ async function startListening (libp2p: { start: () => unknown }, listen: readonl
 const PEER_WAIT_POLL_MS = 200
 
 /**
- * Before the first round: wait until a peer announces a model, or `wanted` peers have been seen on
- * the topic, or a round's quorum of them and no new one for a while (round-scale.ts,
- * startWaitOver), or the signal aborts;
- * saying so every 10 s. Daemons started one after another then begin their rounds together.
+ * Before the first round: wait until a peer announces a model, or `wanted` peers have been seen,
+ * or a round's quorum of them and no new one for a while (round-scale.ts, startWaitOver), or the
+ * signal aborts; saying so every 10 s. Daemons started one after another then begin their rounds
+ * together. A peer counts as seen once it is connected on the topic or a peer's network sync
+ * names it: a node keeps connections to only some of its peers (peer-degree.ts).
  */
 async function waitForPeers (
-  network: { topicPeers: () => string[] }, target: { wanted: number, quorum: number, announcing: () => number }, log: Logger, signal: AbortSignal
+  network: { topicPeers: () => string[], learnedPeers: () => string[] }, target: { wanted: number, quorum: number, announcing: () => number }, log: Logger, signal: AbortSignal
 ): Promise<void> {
   const startedAt = Date.now()
   const seen = new Set<string>()
@@ -268,7 +270,7 @@ async function waitForPeers (
   let saidAt = startedAt
   for (;;) {
     const connected = network.topicPeers()
-    for (const peer of connected) {
+    for (const peer of [...connected, ...network.learnedPeers()]) {
       if (seen.has(peer)) continue
       seen.add(peer)
       longestGapMs = Math.max(longestGapMs, Date.now() - newPeerAt)
@@ -279,13 +281,13 @@ async function waitForPeers (
     if (signal.aborted || startWaitOver(wait)) {
       if (seen.size < target.wanted && !signal.aborted) {
         const why = wait.announcing > 0 ? `${wait.announcing} peers already announce models` : `no new peer for ${Math.round(wait.sinceNewPeerMs / 1000)} s`
-        log.info(`starting the first round with ${seen.size} of ${target.wanted} peers seen on the topic (${connected.length} connected): ${why}`)
+        log.info(`starting the first round with ${seen.size} of ${target.wanted} peers seen (${connected.length} connected on the topic): ${why}`)
       }
       return
     }
     if (now - saidAt >= 10_000) {
       saidAt = now
-      log.info(`waiting for peers before the first round: ${seen.size} of ${target.wanted} seen on the topic (${connected.length} connected) after ${Math.round((now - startedAt) / 1000)} s`)
+      log.info(`waiting for peers before the first round: ${seen.size} of ${target.wanted} seen (${connected.length} connected on the topic) after ${Math.round((now - startedAt) / 1000)} s`)
     }
     await delay(PEER_WAIT_POLL_MS, undefined, { signal }).catch(() => undefined)
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { createMeshtrainLibp2p } from '../../src/network/index.ts'
+import { connectedPeerCount, createMeshtrainLibp2p, peerDegree } from '../../src/network/index.ts'
 import type { MeshtrainLibp2p, VersionSource } from '../../src/network/index.ts'
 import { DEFAULT_MANIFEST, MAX_SYNC_REQUEST_BYTES, genesisState, networkId, parseManifest, proposeVersion, signVersion, syncProtocol } from '../../src/protocol/index.ts'
 import type { ManifestVersion } from '../../src/protocol/index.ts'
@@ -16,10 +16,10 @@ describe('the sync service between real libp2p nodes', function () {
   const running: MeshtrainLibp2p[] = []
   afterEach(async () => { await Promise.all(running.splice(0).map(async n => n.stop())) })
 
-  async function node (id: string, bootstrap: string[] = [], members: string[] = [], intervalMs = 500): Promise<MeshtrainLibp2p> {
+  async function node (id: string, bootstrap: string[] = [], members: string[] = [], intervalMs = 500, targetPeers?: number): Promise<MeshtrainLibp2p> {
     const privateKey = await generateKeyPair('Ed25519')
     const n = await createMeshtrainLibp2p({
-      privateKey, listen: [LOOPBACK], bootstrap, mdns: false, networkId: id, maxPayloadBytes: 1024, members, networkSync: { intervalMs }
+      privateKey, listen: [LOOPBACK], bootstrap, mdns: false, networkId: id, maxPayloadBytes: 1024, members, networkSync: { intervalMs }, ...(targetPeers === undefined ? {} : { targetPeers })
     })
     running.push(n)
     await n.start()
@@ -72,6 +72,26 @@ describe('the sync service between real libp2p nodes', function () {
     hub.services.networkSync.syncWithEveryPeer()
     await until(() => offered.every(list => list.length > 0), 'the version offered to both peers', 5_000)
     for (const list of offered) assert.deepEqual(list, [[version]])
+  })
+
+  it('nodes keep connections to about their target peers, newcomers behind a full hub find the others, and each learns every address', async function () {
+    this.timeout(90_000)
+    const id = networkId(DEFAULT_MANIFEST)
+    // Target 2: each node dials up to 2 peers and keeps inbound connections up to 3 (peerDegree).
+    const { max } = peerDegree(2)
+    const hub = await node(id, [], [], 500, 2)
+    const others: MeshtrainLibp2p[] = []
+    for (let i = 0; i < 5; i++) others.push(await node(id, [address(hub)], [], 500, 2))
+    const all = [hub, ...others]
+    const ids = all.map(n => n.peerId.toString())
+    await until(() => all.every(n => {
+      const known = new Set([...n.services.networkSync.learnedPeers().keys(), ...n.getConnections().map(c => c.remotePeer.toString())])
+      return ids.every(p => p === n.peerId.toString() || known.has(p))
+    }), 'every node knowing every other', 30_000)
+    // Nodes hang up on peers beyond their 3 after a grace; every node keeps a peer.
+    await until(() => all.every(n => connectedPeerCount(n.getConnections()) <= max && connectedPeerCount(n.getConnections()) >= 1),
+      'every node within its degree, and none alone', 30_000)
+    assert.ok(all.some(n => connectedPeerCount(n.getConnections()) < all.length - 1), 'not a full mesh')
   })
 
   it('the connection gater still decides: a peer named by the hub but not a member is never connected', async () => {

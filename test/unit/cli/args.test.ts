@@ -23,7 +23,7 @@ describe('command-line flags', () => {
     const fails = (argv: string[], pattern: RegExp): void => {
       assert.throws(() => parseCommandLine(argv, SETTINGS), (err: unknown) => err instanceof ConfigError && err.exitStatus === 2 && pattern.test(err.message))
     }
-    fails(['--colour', 'x'], /unknown option --colour; known options: --data-dir, --listen, --bootstrap, --mdns \/ --no-mdns/)
+    fails(['--colour', 'x'], /unknown option --colour; known options: --data-dir, --listen, --bootstrap, --target-peers, --mdns \/ --no-mdns/)
     fails(['--data-dir'], /--data-dir needs a value/)
     fails(['stray'], /unexpected argument stray/)
   })
