@@ -49,7 +49,7 @@ export interface MeshtrainLibp2pInit {
   /** Discover peers on the local network by multicast DNS (and dial them). */
   readonly mdns: boolean
   /**
-   * Peers dialled up to this many; inbound connections are refused from a quarter more on
+   * Peers dialled up to this many; the node hangs up on peers beyond a quarter more
    * (peer-degree.ts).
    * @default DEFAULT_TARGET_PEERS (16)
    */
@@ -153,12 +153,11 @@ const WRITE_BUFFER_HEADROOM_BYTES = 64 * 1024
  * connection is also a sixth of the streams the default opens (2,450 connections in a 50-daemon swarm).
  */
 export const PING_INTERVAL_MS = 60_000
-
 export const PING_MIN_TIMEOUT_MS = 30_000
 
 /**
  * Assemble (but do not start) a libp2p v3 node: TCP, Noise, Yamux, identify, ping, gossipsub,
- * bootstrap with redial when the list is non-empty, mDNS when enabled. The caller starts and
+ * the bootstrap redial when the list is non-empty, mDNS when enabled, a bounded peer degree. The caller starts and
  * stops it.
  */
 export async function createMeshtrainLibp2p (init: MeshtrainLibp2pInit): Promise<MeshtrainLibp2p> {
