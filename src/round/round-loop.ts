@@ -11,6 +11,7 @@ import type { EquivocationEvidence } from './round-inbox.ts'
 import type { AnnouncementOutcome, RoundNetwork } from './round-network.ts'
 import type { Logger } from './logger.ts'
 import { wallClock } from './round-clock.ts'
+import { deadlineSignal } from './deadline-signal.ts'
 import type { RoundClock } from './round-clock.ts'
 import { reannounceDelayMs, reannounceFirstMs, roundQuorum, sampleSize, scaledDeadlineMs, standInDelayMs } from './round-scale.ts'
 
@@ -482,9 +483,10 @@ export class RoundLoop {
 
   /** Fetch and verify one announced model; failures are recorded, logged and resolve to undefined. */
   async #fetch (a: UpdateAnnouncement): Promise<FetchedModel | undefined> {
-    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#deadlineMs())])
+    // Not AbortSignal.any with AbortSignal.timeout: Node 22 keeps every such signal (deadline-signal.ts).
+    const deadline = deadlineSignal(Math.ceil(this.#deadlineMs()), [this.#signal])
     try {
-      const payload = await this.#c.network.fetchPayload(a, signal)
+      const payload = await this.#c.network.fetchPayload(a, deadline.signal)
       this.#bytesFetched.set(a.round, (this.#bytesFetched.get(a.round) ?? 0) + payload.byteLength)
       // The network checked the payload against its signed hash; the rest is the encoding's to check.
       return { peerId: a.peerId, weights: decodeModelOnce(payload, this.#encoding, this.#init.parameterCount) }
@@ -498,6 +500,8 @@ export class RoundLoop {
       this.#c.log.warn(`round ${a.round}: model from ${a.peerId} refused: ${(err as Error).message}`, { round: a.round, peer: a.peerId })
       this.#wake?.()
       return undefined
+    } finally {
+      deadline.clear()
     }
   }
 
