@@ -3,6 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { SETTLED_CONNECTION_MS, connectedPeerCount } from './peer-degree.ts'
+import { deadlineSignal } from '../round/index.ts'
 
 /**
  * Dials a node's bootstrap peers, and keeps doing so.
@@ -135,8 +136,8 @@ export class BootstrapRedial implements Startable {
       if (now < target.nextAttemptAt || room <= 0) continue
       room--
       target.dialling = true
-      const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.dialTimeoutMs)])
-      this.components.connectionManager.openConnection(target.address, { signal })
+      const deadline = deadlineSignal(this.dialTimeoutMs, [run.signal])
+      this.components.connectionManager.openConnection(target.address, { signal: deadline.signal })
         .then(() => {
           this.log('connected to bootstrap peer %p', target.peerId)
         }, (err: unknown) => {
@@ -149,7 +150,10 @@ export class BootstrapRedial implements Startable {
           target.nextAttemptAt = Date.now() + target.delayMs
           target.delayMs = Math.min(target.delayMs * 2, this.maxDelayMs)
         })
-        .finally(() => { target.dialling = false })
+        .finally(() => {
+          deadline.clear()
+          target.dialling = false
+        })
         .catch(err => { this.log.error('bootstrap redial bookkeeping failed - %e', err) })
     }
     this.timer = setTimeout(() => { this.check() }, CHECK_INTERVAL_MS)

@@ -19,6 +19,7 @@ import type { PayloadSource, TransferRequestOutcome } from './model-transfer.ts'
 import type { NetworkKey } from './network-key.ts'
 import type { Offence } from './peer-penalties.ts'
 import type { AbortOptions, ComponentLogger, Logger, PrivateKey, Startable } from '@libp2p/interface'
+import { deadlineSignal } from '../round/index.ts'
 
 /**
  * The bulk channel (docs/wire.md §6.2): model payloads by content hash over TLS 1.3 from node:tls
@@ -200,11 +201,10 @@ export class BulkChannel implements Startable {
       if (err instanceof QueueFullError) throw new TransferError('overloaded', err.message, { cause: err })
       throw new TransferError('aborted', 'the caller aborted the request', { cause: err })
     }
-    const timeout = AbortSignal.timeout(this.#requestTimeoutMs)
-    const signal = AbortSignal.any([timeout, ...(options.signal === undefined ? [] : [options.signal])])
+    const deadline = deadlineSignal(this.#requestTimeoutMs, [options.signal])
     const started = Date.now()
     try {
-      const payload = await this.#request(certificate, peerId, address, modelHash, byteLength, signal)
+      const payload = await this.#request(certificate, peerId, address, modelHash, byteLength, deadline.signal)
       this.#log('fetched %d bytes %s from %s in %d ms', byteLength, modelHash, peerId, Date.now() - started)
       return payload
     } catch (err) {
@@ -212,12 +212,13 @@ export class BulkChannel implements Startable {
         ? err
         : options.signal?.aborted === true
           ? new TransferError('aborted', 'the caller aborted the request', { cause: err })
-          : timeout.aborted
+          : deadline.timedOut
             ? new TransferError('timeout', `no complete answer within ${this.#requestTimeoutMs} ms`, { cause: err })
             : new TransferError('stream-error', err instanceof Error ? err.message : String(err), { cause: err })
       this.#log('bulk fetch of %s from %s failed - %s', modelHash, peerId, error.message)
       throw error
     } finally {
+      deadline.clear()
       release()
     }
   }

@@ -6,6 +6,7 @@ import {
 } from '../protocol/index.ts'
 import type { LedgerRequest, LedgerResponse } from '../protocol/index.ts'
 import type { ProtocolRegistrar } from './protocol-registrar.ts'
+import { deadlineSignal } from '../round/index.ts'
 
 /**
  * The ledger exchange as a libp2p service (wire: src/protocol/ledger-wire.ts, docs/wire.md
@@ -90,18 +91,23 @@ export class LedgerExchange implements Startable {
   async ask (peer: PeerId, request: LedgerRequest, options: AbortOptions = {}): Promise<LedgerResponse> {
     const run = this.run
     if (run === undefined) throw new Error('ledger exchange stopped')
-    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs), ...(options.signal === undefined ? [] : [options.signal])])
-    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
+    const deadline = deadlineSignal(this.requestTimeoutMs, [run.signal, options.signal])
+    const { signal } = deadline
     try {
-      const lp = lpStream(stream, { maxDataLength: MAX_LEDGER_RESPONSE_BYTES })
-      await lp.write(encodeLedgerRequest(request), { signal })
-      const answer = decodeLedgerResponse((await lp.read({ signal })).subarray(), request)
-      await stream.close({ signal })
-      return answer
-    } catch (err) {
-      if (err instanceof ValidationError || err instanceof InvalidDataLengthError) this.onOffence(peer.toString(), 'invalid-ledger-message')
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-      throw err
+      const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
+      try {
+        const lp = lpStream(stream, { maxDataLength: MAX_LEDGER_RESPONSE_BYTES })
+        await lp.write(encodeLedgerRequest(request), { signal })
+        const answer = decodeLedgerResponse((await lp.read({ signal })).subarray(), request)
+        await stream.close({ signal })
+        return answer
+      } catch (err) {
+        if (err instanceof ValidationError || err instanceof InvalidDataLengthError) this.onOffence(peer.toString(), 'invalid-ledger-message')
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+        throw err
+      }
+    } finally {
+      deadline.clear()
     }
   }
 
@@ -109,7 +115,8 @@ export class LedgerExchange implements Startable {
     const run = this.run
     const answer = this.answer
     if (run === undefined || answer === undefined) return stream.abort(new Error('no ledger served'))
-    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)])
+    const deadline = deadlineSignal(this.requestTimeoutMs, [run.signal])
+    const { signal } = deadline
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_LEDGER_REQUEST_BYTES })
       const request = decodeLedgerRequest((await lp.read({ signal })).subarray())
@@ -119,6 +126,8 @@ export class LedgerExchange implements Startable {
       if (err instanceof ValidationError || err instanceof InvalidDataLengthError) this.onOffence(connection.remotePeer.toString(), 'invalid-ledger-message')
       this.log('answering a ledger request of %p failed - %s', connection.remotePeer, err instanceof Error ? err.message : String(err))
       stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      deadline.clear()
     }
   }
 }

@@ -8,6 +8,7 @@ import type { ValidationCode } from '../protocol/index.ts'
 import type { Offence } from './peer-penalties.ts'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { ProtocolRegistrar } from './protocol-registrar.ts'
+import { deadlineSignal } from '../round/index.ts'
 
 /**
  * The model-transfer protocol as a libp2p service (wire format: src/protocol/model-transfer-wire.ts
@@ -190,9 +191,8 @@ export class ModelTransfer implements Startable {
       throw new TransferError('aborted', 'the caller aborted the request', { cause: err })
     }
     // The deadline starts once a slot is free: a queued fetch has not cost the peer anything yet.
-    const timeout = AbortSignal.timeout(this.requestTimeoutMs)
-    const signals = [timeout, ...(options.signal === undefined ? [] : [options.signal])]
-    const signal = AbortSignal.any(signals)
+    const deadline = deadlineSignal(this.requestTimeoutMs, [options.signal])
+    const { signal } = deadline
     const started = Date.now()
     let stream: Stream | undefined
     try {
@@ -202,11 +202,12 @@ export class ModelTransfer implements Startable {
       this.log('fetched %d bytes %s from %p in %d ms', byteLength, modelHash, peer, Date.now() - started)
       return payload
     } catch (err) {
-      const error = toTransferError(err, timeout, options.signal, this.requestTimeoutMs)
+      const error = toTransferError(err, deadline.timedOut, options.signal, this.requestTimeoutMs)
       stream?.abort(error)
       this.log('fetch of %s from %p failed - %s', modelHash, peer, error.message)
       throw error
     } finally {
+      deadline.clear()
       release()
     }
   }
@@ -230,8 +231,10 @@ export class ModelTransfer implements Startable {
     const busy = this.inboundTotal >= this.maxInboundTotal
     this.inboundByPeer.set(peer, perPeer + 1)
     if (!busy) this.inboundTotal++
-    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)])
-    const readSignal = AbortSignal.any([signal, AbortSignal.timeout(this.requestReadTimeoutMs)])
+    const deadline = deadlineSignal(this.requestTimeoutMs, [run.signal])
+    const readDeadline = deadlineSignal(this.requestReadTimeoutMs, [deadline.signal])
+    const { signal } = deadline
+    const readSignal = readDeadline.signal
     let outcome: TransferRequestOutcome = 'accept'
     try {
       outcome = await serveModelRequest(stream, busy ? () => 'busy' : hash => this.source?.lookup(hash), { signal, readSignal })
@@ -247,6 +250,8 @@ export class ModelTransfer implements Startable {
       if (left === 0) this.inboundByPeer.delete(peer)
       else this.inboundByPeer.set(peer, left)
       if (!busy) this.inboundTotal--
+      readDeadline.clear()
+      deadline.clear()
       this.source?.onRequest?.(connection.remotePeer, outcome)
     }
   }
@@ -388,10 +393,10 @@ class ModelAnswer {
 /** Longest varint a frame length may take (lengths below 2^35). */
 const MAX_VARINT_BYTES = 5
 
-function toTransferError (err: unknown, timeout: AbortSignal, caller: AbortSignal | undefined, timeoutMs: number): TransferError {
+function toTransferError (err: unknown, timedOut: boolean, caller: AbortSignal | undefined, timeoutMs: number): TransferError {
   if (err instanceof TransferError) return err
   if (caller?.aborted === true) return new TransferError('aborted', 'the caller aborted the request', { cause: err })
-  if (timeout.aborted) return new TransferError('timeout', `no complete answer within ${timeoutMs} ms`, { cause: err })
+  if (timedOut) return new TransferError('timeout', `no complete answer within ${timeoutMs} ms`, { cause: err })
   if (err instanceof InvalidDataLengthError) return new TransferError('wrong-size', 'answer longer than announced', { cause: err })
   if (err instanceof UnexpectedEOFError) return new TransferError('truncated', 'stream ended before the whole answer', { cause: err })
   const message = err instanceof Error ? err.message : String(err)

@@ -9,6 +9,7 @@ import {
 import type { ManifestVersion, SyncPeer } from '../protocol/index.ts'
 import type { ProtocolRegistrar } from './protocol-registrar.ts'
 import { SETTLED_CONNECTION_MS } from './peer-degree.ts'
+import { deadlineSignal } from '../round/index.ts'
 
 /**
  * Peer and manifest-version exchange as a libp2p service (wire: src/protocol/sync-wire.ts and
@@ -169,7 +170,9 @@ export class NetworkSync implements Startable {
     this.syncWithRandomPeer()
     const run = this.run
     if (run === undefined) return
-    this.dialWanted(AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)]))
+    const deadline = deadlineSignal(this.requestTimeoutMs, [run.signal])
+    this.dialWanted(deadline.signal)
+      .finally(() => { deadline.clear() })
       .catch((err: unknown) => { this.log('dialling peers heard of failed - %s', err instanceof Error ? err.message : String(err)) })
   }
 
@@ -183,21 +186,26 @@ export class NetworkSync implements Startable {
   private async exchange (peer: PeerId): Promise<void> {
     const run = this.run
     if (run === undefined) return
-    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)])
-    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
-    let answer
+    const deadline = deadlineSignal(this.requestTimeoutMs, [run.signal])
+    const { signal } = deadline
     try {
-      const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES })
-      await lp.write(encodeSyncRequest(this.source?.current() ?? 0), { signal })
-      answer = decodeSyncResponse((await lp.read({ signal })).subarray())
-      await stream.close({ signal })
-    } catch (err) {
-      if (err instanceof ValidationError || err instanceof InvalidDataLengthError) this.onOffence(peer.toString(), 'invalid-sync')
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-      throw err
+      const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
+      let answer
+      try {
+        const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES })
+        await lp.write(encodeSyncRequest(this.source?.current() ?? 0), { signal })
+        answer = decodeSyncResponse((await lp.read({ signal })).subarray())
+        await stream.close({ signal })
+      } catch (err) {
+        if (err instanceof ValidationError || err instanceof InvalidDataLengthError) this.onOffence(peer.toString(), 'invalid-sync')
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+        throw err
+      }
+      if (answer.versions.length > 0 && this.source !== undefined) await this.source.offer(answer.versions, peer.toString())
+      await this.dialNew(answer.peers, signal)
+    } finally {
+      deadline.clear()
     }
-    if (answer.versions.length > 0 && this.source !== undefined) await this.source.offer(answer.versions, peer.toString())
-    await this.dialNew(answer.peers, signal)
   }
 
   /** Peers heard of in answers (connected or not), with their listen addresses. */
@@ -264,7 +272,8 @@ export class NetworkSync implements Startable {
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const run = this.run
     if (run === undefined) return stream.abort(new Error('network sync stopped'))
-    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(this.requestTimeoutMs)])
+    const deadline = deadlineSignal(this.requestTimeoutMs, [run.signal])
+    const { signal } = deadline
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_SYNC_REQUEST_BYTES })
       const after = decodeSyncRequest((await lp.read({ signal })).subarray())
@@ -277,6 +286,8 @@ export class NetworkSync implements Startable {
       if (err instanceof ValidationError || err instanceof InvalidDataLengthError) this.onOffence(connection.remotePeer.toString(), 'invalid-sync')
       this.log('serving sync to %p failed - %s', connection.remotePeer, err instanceof Error ? err.message : String(err))
       stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      deadline.clear()
     }
   }
 
