@@ -1,3 +1,6 @@
+/** Longest timer Node keeps, ms (2^31 - 1, about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** A signal for one request: aborted by its caller's signals or by its own timer, released when the request ends. */
 export interface DeadlineSignal {
   readonly signal: AbortSignal
@@ -21,7 +24,7 @@ export interface DeadlineSignal {
  * 50 (docs/design.md, "Scale"). Here the caller clears the timer and removes its listeners, and the
  * signal is garbage like any other object.
  *
- * @param ms wall time before the signal aborts, ms (a non-negative integer)
+ * @param ms wall time before the signal aborts, ms (a non-negative integer; beyond about 24.8 days, 24.8 days)
  * @throws RangeError when `ms` is not a non-negative integer
  */
 export function deadlineSignal (ms: number, parents: ReadonlyArray<AbortSignal | undefined> = []): DeadlineSignal {
@@ -41,7 +44,7 @@ export function deadlineSignal (ms: number, parents: ReadonlyArray<AbortSignal |
     timedOut = true
     clear()
     controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))
-  }, ms)
+  }, Math.min(ms, MAX_TIMER_MS))
   // Like AbortSignal.timeout's timer: a pending request's deadline alone does not keep the process up.
   timer.unref()
   const aborted = listening.find(p => p.aborted)

@@ -47,6 +47,13 @@ describe('deadlineSignal', () => {
     assert.equal(deadline.signal.aborted, false)
   })
 
+  it('waits about 24.8 days at most, where a longer Node timer would fire at once', async () => {
+    const deadline = deadlineSignal(2 ** 33)
+    await afterZeroTimers()
+    assert.equal(deadline.signal.aborted, false)
+    deadline.clear()
+  })
+
   it('refuses a duration that is not a non-negative integer', () => {
     for (const ms of [-1, 1.5, NaN]) assert.throws(() => deadlineSignal(ms), RangeError)
   })
