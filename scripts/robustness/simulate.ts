@@ -23,15 +23,18 @@ import { BATCH_SIZE, EVAL_EVERY, LEARNING_RATE, LOCAL_STEPS, NODES, SIMULATION_V
 import type { Scenario } from './scenarios.ts'
 import { simulatedPeerKey } from '../simulated-peer-key.ts'
 import { SharedAggregation } from './shared-aggregation.ts'
+import { IdleClock } from './idle-clock.ts'
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
 /** Test examples used for the accuracy curve every EVAL_EVERY rounds; the final figures use the whole test set. */
 const CURVE_TEST_EXAMPLES = 2000
 /**
- * Round deadline: generous for 16 loops sharing one thread on a busy machine; crashed nodes are
- * left out of the quorum instead. Omniscient attackers wait up to half of it for every honest
- * model: at 10 s, on a loaded machine, they crafted from 8 of 13 (and their colluders from other
- * sets), so the attack depended on the machine's load.
+ * Round deadline, on the run's IdleClock (idle-clock.ts): simulated time, which moves only when
+ * every loop and attacker waits on it, so a deadline, a stand-in pause or an omniscient attacker's
+ * wait (half a deadline) runs out only when what it waits for cannot come, however busy the
+ * machine. On the wall clock they ran out under load: at a 10 s deadline attackers crafted from 8
+ * of 13 honest models, and at 60 s and load 100 a scenario still aggregated fewer models than idle.
+ * Crashed nodes are left out of the quorum instead.
  */
 const DEADLINE_MS = 60_000
 
@@ -266,6 +269,8 @@ async function runSwarm (
   const shared = new SharedAggregation(aggregator, typeof manifest.aggregation.bucketing === 'number' && manifest.aggregation.bucketing > 1)
   // The attackers of one scenario collude: a deterministic attack is crafted once per round for all.
   const collusion = new Collusion()
+  // The time every loop and attacker goes by: it moves only when all of them wait on it.
+  const clock = new IdleClock()
   const id = networkId(manifest)
   const loops = trainers.map((trainer, i) => {
     const honest = i < honestCount
@@ -292,9 +297,10 @@ async function runSwarm (
       parameterCount: trainer.parameterCount, datasetFingerprint: trainer.datasetFingerprint,
       startRound: 0, startWeights: trainer.initialWeights(), rounds: s.rounds
     }, {
-      network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount, ...(attack?.name === 'own-loss' ? { loss: ownLoss(trainer) } : {}) }) ?? memberNetwork,
+      network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount, clock, ...(attack?.name === 'own-loss' ? { loss: ownLoss(trainer) } : {}) }) ?? memberNetwork,
       trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
       aggregator: shared.aggregator,
+      clock,
       log: silentLogger,
       onRound: summary => {
         if (!honest) return
