@@ -8,10 +8,11 @@ import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator, mean } from '../../src/aggregation/index.ts'
+import type { Aggregator } from '../../src/aggregation/index.ts'
 import { featureValues, loadDataset, parsePartition, trainingShardOf } from '../../src/model/index.ts'
 import { InProcessTrainer, SimulationSgd, TrainingCore } from '../../src/model/tfjs.ts'
 import type { DataSource, Dataset, TrainingShard } from '../../src/model/index.ts'
-import { Adversary, Collusion, attackLabelMap, parseAttack } from '../../src/adversary/index.ts'
+import { Adversary, Collusion, attackLabelMap, parseAttack, usesOwnModel } from '../../src/adversary/index.ts'
 import { InProcessNetwork } from '../../src/round/index.ts'
 import { silentLogger } from '../../src/round/index.ts'
 import { RoundLoop } from '../../src/round/index.ts'
@@ -164,8 +165,12 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
   const curveAccuracy = accuracyOnTest(evaluator(reference, dataset, CURVE_TEST_EXAMPLES))
   const curveAt = new Map<number, number[]>()
   let nonFinite = false
+  // Once per model object, like the accuracy: the honest loops of a complete graph share one aggregate.
+  const finite = new WeakMap<Float32Array, boolean>()
   const record = (round: number, weights: Float32Array): boolean => {
-    if (!allFinite(weights)) { nonFinite = true; return false }
+    let ok = finite.get(weights)
+    if (ok === undefined) finite.set(weights, ok = allFinite(weights))
+    if (!ok) { nonFinite = true; return false }
     if ((round + 1) % EVAL_EVERY !== 0 && round !== s.rounds - 1) return true
     let list = curveAt.get(round)
     if (list === undefined) curveAt.set(round, list = [])
@@ -267,6 +272,9 @@ async function runSwarm (
   const aggregator = createAggregator(manifest.aggregation)
   // The loops' rule, run once per distinct set of inputs (shared-aggregation.ts); attackers search against the rule itself.
   const shared = new SharedAggregation(aggregator, typeof manifest.aggregation.bucketing === 'number' && manifest.aggregation.bucketing > 1)
+  // An attacker whose publications do not depend on its own model keeps it rather than aggregate:
+  // its aggregate would only be its next round's start, which such an attack never reads.
+  const attackersAggregator = attack === undefined || usesOwnModel(attack) ? shared.aggregator : keepingOwn(shared.aggregator)
   // The attackers of one scenario collude: a deterministic attack is crafted once per round for all.
   const collusion = new Collusion()
   // The time every loop and attacker goes by: it moves only when all of them wait on it.
@@ -299,7 +307,7 @@ async function runSwarm (
     }, {
       network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount, clock, ...(attack?.name === 'own-loss' ? { loss: ownLoss(trainer) } : {}) }) ?? memberNetwork,
       trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
-      aggregator: shared.aggregator,
+      aggregator: honest ? shared.aggregator : attackersAggregator,
       clock,
       log: silentLogger,
       onRound: summary => {
@@ -314,6 +322,11 @@ async function runSwarm (
   const finals = await Promise.all(loops.map(l => l.run(controller.signal)))
   aggregationMs.push(...shared.computations)
   return finals.slice(0, honestCount)
+}
+
+/** The rule's aggregator, except that a node keeps its own model (for attackers that never use theirs). */
+function keepingOwn (aggregator: Aggregator): Aggregator {
+  return Object.freeze({ ...aggregator, aggregate: (own: Float32Array) => own })
 }
 
 /** One round of DP-SGD for an honest node; the loss and sample count announced in-process are placeholders (a private node would not publish them). */
