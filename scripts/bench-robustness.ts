@@ -161,7 +161,7 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
     '',
     `## Model encodings (${DEFAULT_RULE}, no attack)`,
     '',
-    'How models travel (the manifest\'s `model.encoding`, docs/wire.md §5): the accuracy cost of float16 and int8 (per-block scales) against float32, the bytes of one model (what a node fetches per peer and round), and the bytes each node fetched per round. Rounds close at a 10 s deadline: on a busy machine a round that runs late keeps fewer models (last row), which costs accuracy that is not the encoding\'s.',
+    'How models travel (the manifest\'s `model.encoding`, docs/wire.md §5): the accuracy cost of float16 and int8 (per-block scales) against float32, the bytes of one model (what a node fetches per peer and round), and the bytes each node fetched per round. Rounds close on the simulation\'s idle clock (scripts/robustness/idle-clock.ts), whose deadline runs out only when no model can come any more, so a node keeps its own model (last row) only when too few peers published, never because the machine was busy.',
     ''
   ]
   for (const partition of ['iid', 'dirichlet:0.5'] as const) {

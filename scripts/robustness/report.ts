@@ -222,7 +222,7 @@ export function encodingRows (results: readonly ScenarioResult[], partition: Par
     ['bytes per model', ...show(c => c.payload.toLocaleString('en'))],
     ['bytes per model vs float32', ...show(c => `${(f32.payload / c.payload).toFixed(2)}x less`)],
     ['MB fetched / node / round (measured)', ...show(c => (c.fetched / 1e6).toFixed(3))],
-    ['node-rounds that kept their own model (deadline passed)', ...show(c => String(c.keptOwn))]
+    ['node-rounds that kept their own model (too few inputs)', ...show(c => String(c.keptOwn))]
   ]
 }
 

@@ -8,10 +8,11 @@ import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator, mean } from '../../src/aggregation/index.ts'
+import type { Aggregator } from '../../src/aggregation/index.ts'
 import { featureValues, loadDataset, parsePartition, trainingShardOf } from '../../src/model/index.ts'
 import { InProcessTrainer, SimulationSgd, TrainingCore } from '../../src/model/tfjs.ts'
 import type { DataSource, Dataset, TrainingShard } from '../../src/model/index.ts'
-import { Adversary, Collusion, attackLabelMap, parseAttack } from '../../src/adversary/index.ts'
+import { Adversary, Collusion, attackLabelMap, parseAttack, usesOwnModel } from '../../src/adversary/index.ts'
 import { InProcessNetwork } from '../../src/round/index.ts'
 import { silentLogger } from '../../src/round/index.ts'
 import { RoundLoop } from '../../src/round/index.ts'
@@ -23,15 +24,18 @@ import { BATCH_SIZE, EVAL_EVERY, LEARNING_RATE, LOCAL_STEPS, NODES, SIMULATION_V
 import type { Scenario } from './scenarios.ts'
 import { simulatedPeerKey } from '../simulated-peer-key.ts'
 import { SharedAggregation } from './shared-aggregation.ts'
+import { IdleClock } from './idle-clock.ts'
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
 /** Test examples used for the accuracy curve every EVAL_EVERY rounds; the final figures use the whole test set. */
 const CURVE_TEST_EXAMPLES = 2000
 /**
- * Round deadline: generous for 16 loops sharing one thread on a busy machine; crashed nodes are
- * left out of the quorum instead. Omniscient attackers wait up to half of it for every honest
- * model: at 10 s, on a loaded machine, they crafted from 8 of 13 (and their colluders from other
- * sets), so the attack depended on the machine's load.
+ * Round deadline, on the run's IdleClock (idle-clock.ts): simulated time, which moves only when
+ * every loop and attacker waits on it, so a deadline, a stand-in pause or an omniscient attacker's
+ * wait (half a deadline) runs out only when what it waits for cannot come, however busy the
+ * machine. On the wall clock they ran out under load: at a 10 s deadline attackers crafted from 8
+ * of 13 honest models, and at 60 s and load 100 a scenario still aggregated fewer models than idle.
+ * Crashed nodes are left out of the quorum instead.
  */
 const DEADLINE_MS = 60_000
 
@@ -161,8 +165,12 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
   const curveAccuracy = accuracyOnTest(evaluator(reference, dataset, CURVE_TEST_EXAMPLES))
   const curveAt = new Map<number, number[]>()
   let nonFinite = false
+  // Once per model object, like the accuracy: the honest loops of a complete graph share one aggregate.
+  const finite = new WeakMap<Float32Array, boolean>()
   const record = (round: number, weights: Float32Array): boolean => {
-    if (!allFinite(weights)) { nonFinite = true; return false }
+    let ok = finite.get(weights)
+    if (ok === undefined) finite.set(weights, ok = allFinite(weights))
+    if (!ok) { nonFinite = true; return false }
     if ((round + 1) % EVAL_EVERY !== 0 && round !== s.rounds - 1) return true
     let list = curveAt.get(round)
     if (list === undefined) curveAt.set(round, list = [])
@@ -264,8 +272,13 @@ async function runSwarm (
   const aggregator = createAggregator(manifest.aggregation)
   // The loops' rule, run once per distinct set of inputs (shared-aggregation.ts); attackers search against the rule itself.
   const shared = new SharedAggregation(aggregator, typeof manifest.aggregation.bucketing === 'number' && manifest.aggregation.bucketing > 1)
+  // An attacker whose publications do not depend on its own model keeps it rather than aggregate:
+  // its aggregate would only be its next round's start, which such an attack never reads.
+  const attackersAggregator = attack === undefined || usesOwnModel(attack) ? shared.aggregator : keepingOwn(shared.aggregator)
   // The attackers of one scenario collude: a deterministic attack is crafted once per round for all.
   const collusion = new Collusion()
+  // The time every loop and attacker goes by: it moves only when all of them wait on it.
+  const clock = new IdleClock()
   const id = networkId(manifest)
   const loops = trainers.map((trainer, i) => {
     const honest = i < honestCount
@@ -292,9 +305,10 @@ async function runSwarm (
       parameterCount: trainer.parameterCount, datasetFingerprint: trainer.datasetFingerprint,
       startRound: 0, startWeights: trainer.initialWeights(), rounds: s.rounds
     }, {
-      network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount, ...(attack?.name === 'own-loss' ? { loss: ownLoss(trainer) } : {}) }) ?? memberNetwork,
+      network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount, clock, ...(attack?.name === 'own-loss' ? { loss: ownLoss(trainer) } : {}) }) ?? memberNetwork,
       trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
-      aggregator: shared.aggregator,
+      aggregator: honest ? shared.aggregator : attackersAggregator,
+      clock,
       log: silentLogger,
       onRound: summary => {
         if (!honest) return
@@ -308,6 +322,11 @@ async function runSwarm (
   const finals = await Promise.all(loops.map(l => l.run(controller.signal)))
   aggregationMs.push(...shared.computations)
   return finals.slice(0, honestCount)
+}
+
+/** The rule's aggregator, except that a node keeps its own model (for attackers that never use theirs). */
+function keepingOwn (aggregator: Aggregator): Aggregator {
+  return Object.freeze({ ...aggregator, aggregate: (own: Float32Array) => own })
 }
 
 /** One round of DP-SGD for an honest node; the loss and sample count announced in-process are placeholders (a private node would not publish them). */

@@ -2,8 +2,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
 import { decodeModel, decodeModelOnce, encodeModel, modelEncoding, payloadHash, signAnnouncement } from '../protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
-import { silentLogger } from '../round/index.ts'
-import type { AnnouncementOutcome, Logger, RoundNetwork } from '../round/index.ts'
+import { silentLogger, wallClock } from '../round/index.ts'
+import type { AnnouncementOutcome, Logger, RoundClock, RoundNetwork } from '../round/index.ts'
 import { isOmniscient } from './attack-spec.ts'
 import type { AttackSpec } from './attack-spec.ts'
 import type { Collusion } from './collusion.ts'
@@ -37,6 +37,11 @@ export interface AdversarialNetworkComponents {
   readonly loss?: (weights: Float32Array) => number
   /** Shared by the colluders of one process: a deterministic attack is crafted once per round for all. */
   readonly collusion?: Collusion
+  /**
+   * The time its wait for honest models goes by: the round loop's clock (the robustness
+   * simulation's IdleClock, so the wait does not run out because the machine is busy). @default wallClock
+   */
+  readonly clock?: RoundClock
 }
 
 /** What the attacker publishes for a round: a signed announcement and the payload it names. */
@@ -75,6 +80,7 @@ export class AdversarialNetwork implements RoundNetwork {
   readonly #honest = new Map<number, Map<string, Float32Array>>()
   readonly #equivocators = new Map<number, Set<string>>()
   readonly #waiting = new Set<() => void>()
+  readonly #clock: RoundClock
   /** stale: the first payload announced, replayed every round. */
   #first: Uint8Array | undefined
 
@@ -86,6 +92,7 @@ export class AdversarialNetwork implements RoundNetwork {
     this.#log = components.log ?? silentLogger
     this.peerId = components.network.peerId
     this.#colluders = new Set(init.colluders)
+    this.#clock = components.clock ?? wallClock
     const { attack } = init
     this.#omniscient = isOmniscient(attack)
       ? new OmniscientAttack(
@@ -187,14 +194,14 @@ export class AdversarialNetwork implements RoundNetwork {
 
   /**
    * The round's honest models once the quorum less the other colluders is in (colluders do not
-   * wait for each other), or at half a round deadline, or when the signal aborts.
+   * wait for each other), or at half a round deadline on the clock, or when the signal aborts.
    */
   async #honestModels (round: number, signal: AbortSignal | undefined): Promise<PeerModel[]> {
     const { quorum, deadlineMs } = this.#init.manifest.rounds
     const needed = quorum - [...this.#colluders].filter(id => id !== this.peerId).length
-    const deadline = Date.now() + deadlineMs / 2
-    while (this.#honestOf(round).length < needed && Date.now() < deadline && signal?.aborted !== true) {
-      await this.#nextArrival(deadline - Date.now(), signal)
+    const deadline = this.#clock.now() + deadlineMs / 2
+    while (this.#honestOf(round).length < needed && this.#clock.now() < deadline && signal?.aborted !== true) {
+      await this.#nextArrival(deadline - this.#clock.now(), signal)
     }
     return this.#honestOf(round)
   }
@@ -229,16 +236,16 @@ export class AdversarialNetwork implements RoundNetwork {
     return models === undefined ? [] : [...models].map(([peerId, weights]) => ({ peerId, weights }))
   }
 
-  /** Resolves when the next honest model arrives, after `ms`, or when the signal aborts. */
+  /** Resolves when the next honest model arrives, after `ms` on the clock, or when the signal aborts. */
   #nextArrival (ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise(resolve => {
       const done = (): void => {
-        clearTimeout(timer)
+        cancel()
         signal?.removeEventListener('abort', done)
         this.#waiting.delete(done)
         resolve()
       }
-      const timer = setTimeout(done, ms)
+      const cancel = this.#clock.after(ms, done)
       signal?.addEventListener('abort', done, { once: true })
       this.#waiting.add(done)
     })

@@ -2,7 +2,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
 import type { LabelMap } from '../model/index.ts'
 import type { NetworkManifest } from '../protocol/index.ts'
-import type { LocalTrainer, Logger, RoundNetwork } from '../round/index.ts'
+import type { LocalTrainer, Logger, RoundClock, RoundNetwork } from '../round/index.ts'
 import { AdversarialNetwork } from './adversarial-network.ts'
 import { adversarialTrainer } from './adversarial-trainer.ts'
 import { attackLabelMap, isOmniscient } from './attack-spec.ts'
@@ -33,6 +33,8 @@ export interface AttackerNode {
   readonly log?: Logger
   /** The loss of a model on this node's own training data: required by own-loss. */
   readonly loss?: (weights: Float32Array) => number
+  /** The clock its round loop goes by (an omniscient attacker's wait for honest models goes by it too). @default wallClock */
+  readonly clock?: RoundClock
 }
 
 /**
@@ -78,7 +80,8 @@ export class Adversary {
       aggregator: this.#aggregator,
       ...(node.log === undefined ? {} : { log: node.log }),
       ...(node.loss === undefined ? {} : { loss: node.loss }),
-      ...(this.#collusion === undefined ? {} : { collusion: this.#collusion })
+      ...(this.#collusion === undefined ? {} : { collusion: this.#collusion }),
+      ...(node.clock === undefined ? {} : { clock: node.clock })
     })
   }
 

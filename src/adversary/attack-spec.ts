@@ -34,6 +34,12 @@ export const ATTACK_NAMES = Object.keys(ATTACKS) as AttackName[]
 export const OMNISCIENT_ATTACKS = ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt', 'min-max', 'min-sum', 'mimic', 'undo-progress', 'own-loss'] as const satisfies readonly AttackName[]
 export type OmniscientAttackName = (typeof OMNISCIENT_ATTACKS)[number]
 
+/**
+ * The omniscient attacks that measure the honest update from the attacker's own start model
+ * (OmniscientAttack.craft's `reference`); the others craft from the honest models alone.
+ */
+export const UPDATE_ATTACKS = ['min-max', 'min-sum', 'undo-progress', 'own-loss'] as const satisfies readonly OmniscientAttackName[]
+
 /** An attack and its parameters, as parsed from `NAME[:k=v,...]`. */
 export interface AttackSpec {
   readonly name: AttackName
@@ -43,6 +49,15 @@ export interface AttackSpec {
 /** Whether the attack reads the round's honest models (and so does not train). */
 export function isOmniscient (attack: AttackSpec): attack is AttackSpec & { readonly name: OmniscientAttackName } {
   return (OMNISCIENT_ATTACKS as readonly AttackName[]).includes(attack.name)
+}
+
+/**
+ * Whether what the attacker publishes depends on its own model, the aggregate its round loop
+ * computes each round: false for the omniscient attacks outside {@link UPDATE_ATTACKS}, which
+ * neither train from it nor measure an update from it (a simulation may skip that aggregation).
+ */
+export function usesOwnModel (attack: AttackSpec): boolean {
+  return !isOmniscient(attack) || (UPDATE_ATTACKS as readonly AttackName[]).includes(attack.name)
 }
 
 /** How an attacker's trainer must present its labels: 'flip' for label-flip, else 'identity' (also without an attack). */

@@ -98,18 +98,33 @@ export const PRINCIPAL_ITERATIONS = 20
  */
 export function topPrincipalDirection (honest: readonly Float32Array[], iterations = PRINCIPAL_ITERATIONS): Float32Array {
   const { mean } = coordinateStatistics(honest)
-  const centred = honest.map(x => x.map((v, j) => v - (mean[j] as number)))
-  let v = centred.reduce((best, c) => (norm(c) > norm(best) ? c : best), centred[0] as Float32Array)
+  const d = mean.length
+  // Plain loops and each norm once: the same float32 values as `x.map` and a reduce over norms
+  // would give, in about half the time (the undo-progress and own-loss searches run it every round).
+  const centred: Float32Array[] = []
+  const norms: number[] = []
+  for (const x of honest) {
+    const c = new Float32Array(d)
+    for (let j = 0; j < d; j++) c[j] = (x[j] as number) - (mean[j] as number)
+    centred.push(c)
+    norms.push(norm(c))
+  }
+  let largest = 0
+  for (let i = 1; i < centred.length; i++) if ((norms[i] as number) > (norms[largest] as number)) largest = i
+  let v = centred[largest] as Float32Array
   for (let t = 0; t < iterations; t++) {
     const length = norm(v)
     if (length === 0) return v
-    const next = new Float32Array(v.length)
+    const next = new Float32Array(d)
     for (const c of centred) {
       const w = dot(c, v) / length
-      for (let j = 0; j < next.length; j++) next[j] = (next[j] as number) + w * (c[j] as number)
+      for (let j = 0; j < d; j++) next[j] = (next[j] as number) + w * (c[j] as number)
     }
     v = next
   }
   const length = norm(v)
-  return length === 0 ? v : v.map(x => x / length)
+  if (length === 0) return v
+  const unit = new Float32Array(d)
+  for (let j = 0; j < d; j++) unit[j] = (v[j] as number) / length
+  return unit
 }

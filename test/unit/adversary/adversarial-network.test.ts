@@ -9,7 +9,7 @@ import {
 } from '../../../src/protocol/index.ts'
 import type { NetworkManifest, UpdateAnnouncement } from '../../../src/protocol/index.ts'
 import { InProcessNetwork } from '../../../src/round/index.ts'
-import type { RoundNetwork } from '../../../src/round/index.ts'
+import type { RoundClock, RoundNetwork } from '../../../src/round/index.ts'
 
 const PARAMETERS = 2
 /** Quorum 3 with one other colluder: an omniscient attacker waits for two honest models. */
@@ -56,6 +56,25 @@ function attackerOver (attacker: Member, attack: string, colluders: readonly str
   return new AdversarialNetwork({
     attack: parseAttack(attack), colluders, manifest: MANIFEST, privateKey: attacker.privateKey, parameterCount: PARAMETERS, seed: 7
   }, { network: attacker.net, aggregator: median })
+}
+
+/** A clock whose time moves only when the test says so. */
+class ManualClock implements RoundClock {
+  #now = 0
+  readonly #timers = new Set<{ due: number, callback: () => void }>()
+  now (): number { return this.#now }
+  after (ms: number, callback: () => void): () => void {
+    const timer = { due: this.#now + ms, callback }
+    this.#timers.add(timer)
+    return () => { this.#timers.delete(timer) }
+  }
+
+  advance (ms: number): void {
+    this.#now += ms
+    for (const timer of [...this.#timers]) {
+      if (timer.due <= this.#now) { this.#timers.delete(timer); timer.callback() }
+    }
+  }
 }
 
 async function until (condition: () => boolean): Promise<void> {
@@ -136,6 +155,46 @@ describe('adversarial network', () => {
       assert.deepEqual(p.announcement, one.announcement)
       assert.deepEqual(p.payload, one.payload)
     }
+  })
+
+  it('waits for honest models on the clock it is given: wall time does not end the wait, the clock\'s half deadline does', async () => {
+    const [a, b, c, x] = await Promise.all([1, 2, 3, 4].map(seed => join(network, seed))) as [Member, Member, Member, Member]
+    const published = recordAnnounces(x.net)
+    // Half a deadline is 5 ms: on the wall clock the wait below would have ended long before b's model.
+    const manifest: NetworkManifest = { ...MANIFEST, rounds: { ...MANIFEST.rounds, deadlineMs: 10 } }
+    const clock = new ManualClock()
+    const attacker = new AdversarialNetwork({
+      attack: parseAttack('sign-flip'), colluders: [x.peerId], manifest, privateKey: x.privateKey, parameterCount: PARAMETERS
+    }, { network: x.net, aggregator: median, clock })
+    attacker.onAnnouncement(() => ({ verdict: 'accept' }))
+    const negatedMeanOf = async (round: number): Promise<number[]> => {
+      const p = published.find(q => q.announcement.round === round) as Published
+      return Array.from(decodeModelPayload(p.payload, p.announcement.modelHash, PARAMETERS))
+    }
+    // Round 0: the quorum less the colluders is 3 honest models; the third comes after 50 ms of wall time.
+    const own0 = await model(x, 0, [0, 0])
+    const round0 = attacker.announce(own0.announcement, own0.payload, signal())
+    await publish(a, 0, [1, 1])
+    await publish(b, 0, [3, 3])
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(published.length, 0)
+    await publish(c, 0, [5, 5])
+    await round0
+    assert.deepEqual(await negatedMeanOf(0), [-3, -3])
+    // Round 1: two honest models in, then the clock passes half the deadline: it crafts from those two.
+    const own1 = await model(x, 1, [0, 0])
+    const round1 = attacker.announce(own1.announcement, own1.payload, signal())
+    await publish(a, 1, [1, 1])
+    await publish(b, 1, [3, 3])
+    // Both fetched (in-process fetches land within a few immediates); the clock has not moved.
+    await new Promise(resolve => setTimeout(resolve, 20))
+    assert.equal(published.length, 1)
+    clock.advance(4)
+    await new Promise(resolve => setTimeout(resolve, 10))
+    assert.equal(published.length, 1)
+    clock.advance(1)
+    await round1
+    assert.deepEqual(await negatedMeanOf(1), [-2, -2])
   })
 
   it('an omniscient attacker that sees no honest model stays silent', async () => {

@@ -3,7 +3,7 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createAggregator } from '../../../src/aggregation/index.ts'
 import { createRng } from '../../../src/model/index.ts'
-import { ATTACK_NAMES, Adversary, OmniscientAttack, attackLabelMap, formatAttack, isOmniscient, parseAttack } from '../../../src/adversary/index.ts'
+import { ATTACK_NAMES, Adversary, OmniscientAttack, attackLabelMap, formatAttack, isOmniscient, parseAttack, usesOwnModel } from '../../../src/adversary/index.ts'
 import { ConfigError } from '../../../src/errors/index.ts'
 import { InProcessNetwork } from '../../../src/round/index.ts'
 import { silentLogger } from '../../../src/round/index.ts'
@@ -58,6 +58,26 @@ describe('omniscient attack', () => {
     assert.deepEqual(Array.from(omniscient('dissensus', 2).craft([peer('b', 1), peer('a', 2), peer('c', 4)]) ?? []), [2 - 1.5 * (-1 + 2) / 2])
     // IPM with epsilon 0.5: -0.5 * 2 = -1.
     assert.deepEqual(Array.from(omniscient('ipm:epsilon=0.5', 1).craft(honest) ?? []), [-1])
+  })
+
+  it('the attacks that do not use their own model craft the same model whatever it is; the others do not', () => {
+    const rng = createRng(3)
+    const honestModels = Array.from({ length: 5 }, (_, i) => ({ peerId: `p${i}`, weights: Float32Array.from({ length: 8 }, () => rng.normal()) }))
+    const [ownA, ownB] = [0, 1].map(() => Float32Array.from({ length: 8 }, () => 4 * rng.normal())) as [Float32Array, Float32Array]
+    const loss = (w: Float32Array): number => w.reduce((a, v, j) => a + v * (j % 3), 0)
+    const craft = (name: string, own: Float32Array): number[] => {
+      const attack = parseAttack(name)
+      assert.ok(isOmniscient(attack))
+      return Array.from(new OmniscientAttack({ attack, byzantine: 2, seed: 5 }, { aggregator: median, loss }).craft(honestModels, own) ?? [])
+    }
+    const independent = ATTACK_NAMES.filter(name => isOmniscient({ name, params: {} }) && !usesOwnModel({ name, params: {} }))
+    assert.deepEqual(independent, ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt', 'mimic'])
+    for (const name of independent) assert.deepEqual(craft(name, ownA), craft(name, ownB), name)
+    for (const name of ['min-max', 'min-sum', 'undo-progress', 'own-loss']) {
+      assert.ok(usesOwnModel(parseAttack(name)))
+      assert.notDeepEqual(craft(name, ownA), craft(name, ownB), name)
+    }
+    for (const name of ['crash', 'stale', 'label-flip']) assert.ok(usesOwnModel(parseAttack(name)), name)
   })
 
   it('only the attacks that read the honest models are omniscient', () => {

@@ -89,6 +89,35 @@ describe('attacks beyond distance', () => {
     assert.notEqual(mimicModel(honest), honest[3])
   })
 
+  it('the top principal direction is, bit for bit, the written-out power iteration (map, reduce, map)', () => {
+    // The form it had before its loops were made plain: robustness results must not change.
+    const reference = (honest: readonly Float32Array[], iterations = 20): Float32Array => {
+      const { mean } = coordinateStatistics(honest)
+      const centred = honest.map(x => x.map((v, j) => v - (mean[j] as number)))
+      let v = centred.reduce((best, c) => (norm(c) > norm(best) ? c : best), centred[0] as Float32Array)
+      for (let t = 0; t < iterations; t++) {
+        const length = norm(v)
+        if (length === 0) return v
+        const next = new Float32Array(v.length)
+        for (const c of centred) {
+          const w = dot(c, v) / length
+          for (let j = 0; j < next.length; j++) next[j] = (next[j] as number) + w * (c[j] as number)
+        }
+        v = next
+      }
+      const length = norm(v)
+      return length === 0 ? v : v.map(x => x / length)
+    }
+    const rng = seededRandom(5)
+    for (const [k, d, scale] of [[13, 301, 1], [4, 64, 1e-3], [7, 1000, 30]] as const) {
+      const honest = randomVectors(rng, k, d, scale, 0)
+      assert.deepEqual(topPrincipalDirection(honest), reference(honest))
+      assert.deepEqual(topPrincipalDirection(honest, 3), reference(honest, 3))
+    }
+    const same = vectors([1, 2], [1, 2])
+    assert.deepEqual(topPrincipalDirection(same), reference(same))
+  })
+
   it('search directions: negated update, principal direction and -std, each of the update\'s length', () => {
     const directions = searchDirections(HONEST, REFERENCE)
     assert.equal(directions.length, 3)
