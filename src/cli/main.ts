@@ -14,7 +14,13 @@ import { ConfigError, EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
 /** The commands: a one-line summary and the command itself, loaded when it runs. */
 const COMMANDS = {
   init: { summary: 'create a node: identity key, config.json, manifest.json (see meshtrain init --help)', run: async argv => { await (await import('./init-command.ts')).initCommand(argv) } },
-  start: { summary: 'run the node (see meshtrain start --help)', run: async argv => { await (await import('./start-command.ts')).startCommand(argv) } },
+  start: {
+    summary: 'run the node (see meshtrain start --help)',
+    run: async argv => {
+      await (await import('./room-loading.ts')).loadRoomsOneAtATime()
+      await (await import('./start-command.ts')).startCommand(argv)
+    }
+  },
   status: { summary: 'ask a running node how it is; exit 0 ready, 1 not ready, 2 unreachable (see meshtrain status --help)', run: async argv => { await (await import('./status-command.ts')).statusCommand(argv) } },
   peers: { summary: 'list a running node\'s peers: latency, score, last round, verdicts (see meshtrain peers --help)', run: async argv => { await (await import('./peers-command.ts')).peersCommand(argv) } },
   rounds: { summary: 'print a running node\'s round summaries, --follow for new ones (see meshtrain rounds --help)', run: async argv => { await (await import('./rounds-command.ts')).roundsCommand(argv) } },

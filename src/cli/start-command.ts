@@ -1,7 +1,6 @@
 import { ConfigError } from '../errors/index.ts'
 import { SETTINGS, createStatusOutput, lockDataDir, nodeSettingsHelp, readConfigFile, resolveConfig, runDaemon } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
-import { loadRoomsOneAtATime } from './room-loading.ts'
 import { launcherPids, watchProcesses } from './parent-watch.ts'
 import { STOP_DEADLINE_MS, stopOnSignals, stopWithin } from './signals.ts'
 import { stderrLogger } from './stderr-logger.ts'
@@ -21,8 +20,6 @@ export async function startCommand (argv: string[]): Promise<void> {
   const dataDir = flags.dataDir ?? env.MESHTRAIN_DATA_DIR
   if (typeof dataDir !== 'string' || dataDir === '') throw new ConfigError('dataDir', '--data-dir is required (or MESHTRAIN_DATA_DIR)')
   const config = resolveConfig({ file: await readConfigFile(dataDir), env, flags })
-  // The settings hold: now the daemon's rooms, before anything touches the data directory.
-  await loadRoomsOneAtATime()
   const log = stderrLogger(config.debug)
   const output = createStatusOutput(config.logFormat, line => process.stdout.write(line + '\n'))
   // Before the first write to the data directory: from here a signal stops gracefully, so a
