@@ -4,13 +4,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StatusEvent } from '../../src/node/index.ts'
-import { COMPILED_MAIN, ensureCompiledPackage } from './compiled-package.ts'
+import { COMPILED_MAIN, ensureCompiledPackage } from '../../src/cli/compiled-main.ts'
 
 export { freePorts } from '../../src/network/index.ts'
 
 /**
  * The command the end-to-end tests run: the compiled package in dist/, what `npm pack` ships,
- * built when older than src/ (compiled-package.ts). Plain JavaScript starts without stripping the
+ * built when older than src/ (src/cli/compiled-main.ts). Plain JavaScript starts without stripping the
  * types of some 150 modules: a fifth of a daemon's start-up CPU, and the suite starts over a
  * hundred daemons and more commands. The README's commands run from the sources
  * (readme-commands.test.ts).

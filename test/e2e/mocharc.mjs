@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import process from 'node:process'
-import { ensureCompiledPackage } from './compiled-package.ts'
+import { ensureCompiledPackage } from '../../src/cli/compiled-main.ts'
 
 /** The longest files, longest first (their wall time on the quiet machine, `npm run test:e2e`). */
 const LONGEST_FIRST = [

@@ -15,7 +15,7 @@ describe('the npm package', function () {
   it('packs into a tarball of compiled JavaScript that installs into an empty prefix and runs meshtrain --help and init on plain Node', async () => {
     const temp = await tempDir()
     try {
-      // dist/ as the end-to-end tests built it (compiled-package.ts, through daemon-fixture.ts):
+      // dist/ as the end-to-end tests built it (src/cli/compiled-main.ts, through daemon-fixture.ts):
       // npm pack's own build (prepack) would remove it under the other files' running daemons.
       const packed = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', temp.path, '--silent'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 })
       const tarball = join(temp.path, packed.stdout.trim().split('\n').at(-1) as string)
