@@ -34,7 +34,7 @@ const rows: RealSwarmRow[] = []
 for (const nodes of sizes) {
   const row = await runRealSwarm(nodes, rounds, FANOUT)
   rows.push(row)
-  say(`swarm N=${nodes}, ${rounds} rounds: peak RSS per daemon median ${row.rssMiBMedian.toFixed(1)} MiB, max ${row.rssMiBMax.toFixed(1)} MiB (${row.rssMiB.length} daemons); honest accuracy min ${row.honestAccuracyMin.toFixed(3)}; ${row.roundsPerMinute === null ? 'no rounds' : `${row.roundsPerMinute.toFixed(1)} rounds/min`}; node-rounds with the quorum ${(100 * row.quorumShare).toFixed(1)}%, aggregated (not kept own) ${(100 * row.aggregatedShare).toFixed(1)}%; load average ${row.loadAverage.map(l => l.toFixed(1)).join(' to ')}${row.exitCode === 0 ? '' : ` (swarm exited with ${row.exitCode}: ${row.failure ?? ''})`}`)
+  say(`swarm N=${nodes}, ${rounds} rounds: peak RSS per daemon median ${row.rssMiBMedian.toFixed(1)} MiB, max ${row.rssMiBMax.toFixed(1)} MiB (node ${row.rssMiB.indexOf(row.rssMiBMax)} of ${row.rssMiB.length}); honest accuracy min ${row.honestAccuracyMin.toFixed(3)}; ${row.roundsPerMinute === null ? 'no rounds' : `${row.roundsPerMinute.toFixed(1)} rounds/min`}; node-rounds with the quorum ${(100 * row.quorumShare).toFixed(1)}%, aggregated (not kept own) ${(100 * row.aggregatedShare).toFixed(1)}%; load average ${row.loadAverage.map(l => l.toFixed(1)).join(' to ')}${row.exitCode === 0 ? '' : ` (swarm exited with ${row.exitCode}: ${row.failure ?? ''})`}`)
 }
 const rssMiBPerDaemon = Math.max(...rows.map(r => r.rssMiBMax))
 say(`peak RSS per daemon ${rssMiBPerDaemon.toFixed(1)} MiB at most (target: under ${RSS_TARGET_MIB}); ${((Date.now() - startedAt) / 1000).toFixed(0)} s in all`)

@@ -33,7 +33,7 @@ export interface RealSwarmRow {
   /** The host's 1-minute load average, least and most seen while the swarm ran. */
   readonly loadAverage: readonly [number, number]
   readonly honestAccuracyMin: number
-  /** Peak RSS (VmHWM) of every daemon process, MiB, ascending. */
+  /** Peak RSS (VmHWM) of every daemon process, MiB, by node index (the swarm's node-INDEX data directory). */
   readonly rssMiB: readonly number[]
   readonly rssMiBMedian: number
   readonly rssMiBMax: number
@@ -72,6 +72,7 @@ export async function runRealSwarm (nodes: number, rounds: number, fanout: numbe
     const quorum = Math.min(nodes - 1, fanout)
     const history = parsed?.nodes.filter(n => !n.byzantine).flatMap(n => n.history) ?? []
     const rss = [...peaks.values()].sort((a, b) => a - b)
+    const byNode = [...peaks.entries()].sort(([a], [b]) => a - b).map(([, peak]) => peak)
     return {
       nodes,
       rounds,
@@ -81,7 +82,7 @@ export async function runRealSwarm (nodes: number, rounds: number, fanout: numbe
       aggregatedShare: history.length === 0 ? 0 : history.filter(h => h.used > 0).length / history.length,
       loadAverage: loads,
       honestAccuracyMin: Math.min(...(parsed?.nodes.filter(n => !n.byzantine).map(n => n.accuracy) ?? [0])),
-      rssMiB: rss,
+      rssMiB: byNode,
       rssMiBMedian: rss[Math.floor(rss.length / 2)] ?? NaN,
       rssMiBMax: rss.at(-1) ?? NaN,
       exitCode: out.code,
@@ -92,7 +93,7 @@ export async function runRealSwarm (nodes: number, rounds: number, fanout: numbe
   }
 }
 
-/** Record the peak RSS (VmHWM) of every child of `parent` (the swarm's daemons), MiB. */
+/** Record the peak RSS (VmHWM) of every child of `parent` (the swarm's daemons), MiB, by node index. */
 async function sampleChildren (parent: number, peaks: Map<number, number>): Promise<void> {
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue
@@ -100,7 +101,8 @@ async function sampleChildren (parent: number, peaks: Map<number, number>): Prom
       const status = readFileSync(`/proc/${entry}/status`, 'utf8')
       if (Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]) !== parent) continue
       const hwm = Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1]) / 1024
-      if (Number.isFinite(hwm)) peaks.set(Number(entry), Math.max(peaks.get(Number(entry)) ?? 0, hwm))
+      const node = Number(/\/node-(\d+)\0/.exec(readFileSync(`/proc/${entry}/cmdline`, 'utf8'))?.[1])
+      if (Number.isFinite(hwm) && Number.isInteger(node)) peaks.set(node, Math.max(peaks.get(node) ?? 0, hwm))
     } catch {
       // gone between the listing and the read
     }
