@@ -65,6 +65,8 @@ export interface ScenarioResult {
   readonly cpuSeconds?: number
   /** Of cpuSeconds, those spent before the swarm starts: shards and trainers. */
   readonly setupCpuSeconds?: number
+  /** Of cpuSeconds, those spent after the last round: the final accuracies on the whole test set, once per run whatever its rounds. */
+  readonly finalCpuSeconds?: number
   /** CPU seconds this run spent loading the data set: 0 when its process had loaded it for an earlier scenario. */
   readonly dataCpuSeconds?: number
   /** CPU seconds of the whole process when the run ended: for its first scenario, module loading + data set + the run. */
@@ -197,11 +199,15 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
     finals = await runSwarm(s, manifest, trainers, sgds, honestCount, attack, summaries, aggregationMs, record, () => { nonFinite = true }, privateTraining, privacy?.clipNorm)
   }
 
+  const finalStartCpu = cpuSecondsSoFar()
   const fullAccuracy = accuracyOnTest(reference.core)
   const honestAccuracies = finals.map(w => (allFinite(w) ? fullAccuracy(w) : 0))
   const average = mean(finals)
+  const averagedModelAccuracy = allFinite(average) ? fullAccuracy(average) : 0
+  const consensusDistance = avg(finals.map(w => squaredDistance(w, average)))
   const curve = [...curveAt].sort(([a], [b]) => a - b).map(([round, accs]) => ({ round: round + 1, mean: avg(accs), worst: Math.min(...accs) }))
   const rounds = summaries.flat()
+  const endCpu = cpuSecondsSoFar()
   return {
     id,
     scenario: s,
@@ -210,17 +216,18 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
     honestAccuracies,
     worstAccuracy: Math.min(...honestAccuracies),
     meanAccuracy: avg(honestAccuracies),
-    averagedModelAccuracy: allFinite(average) ? fullAccuracy(average) : 0,
-    consensusDistance: avg(finals.map(w => squaredDistance(w, average))),
+    averagedModelAccuracy,
+    consensusDistance,
     roundsTo80: curve.find(c => c.mean >= 0.8)?.round ?? null,
     // Per aggregation run: the loops of a complete graph share one per distinct set of inputs.
     aggregationMs: aggregationMs.length === 0 ? 0 : avg(aggregationMs),
     bytesPerNodePerRound: rounds.length === 0 ? 0 : avg(rounds.map(r => r.bytesFetched)),
     wallSeconds: (Date.now() - startedAt) / 1000,
-    cpuSeconds: cpuSecondsSoFar() - startCpu,
+    cpuSeconds: endCpu - startCpu,
     setupCpuSeconds,
+    finalCpuSeconds: endCpu - finalStartCpu,
     dataCpuSeconds: startCpu - dataStartCpu,
-    processCpuSeconds: cpuSecondsSoFar(),
+    processCpuSeconds: endCpu,
     keptOwnRounds: rounds.filter(r => r.keptOwn).length,
     nonFinite: nonFinite || finals.some(w => !allFinite(w)),
     // A diverged run is stopped at the first non-finite honest model: its nodes did not stall.

@@ -51,6 +51,21 @@ export function lineSearch (objective: (factor: number) => number, options: Line
 }
 
 /**
+ * `objective` that computes each factor's value once: a search's grid and its line search, and a
+ * line search's steps, come back to factors already tried (a line search starts at the best grid
+ * factor; from factor a with step a/2 it tries a/2, a grid factor; after a move it tries where it
+ * came from), and each evaluation runs the rule. The same values, so the same search.
+ */
+export function rememberingObjective (objective: (factor: number) => number): (factor: number) => number {
+  const known = new Map<number, number>()
+  return factor => {
+    let value = known.get(factor)
+    if (value === undefined) known.set(factor, value = objective(factor))
+    return value
+  }
+}
+
+/**
  * The aggregate an honest node would compute if the `byzantine` attackers all sent `attack`:
  * the rule in use with the first honest model as the node's own and the others plus the attack
  * copies as its peers (the view of a node that aggregates every peer).
@@ -100,10 +115,10 @@ export function adaptiveModel (
   if (honest.length + byzantine < aggregator.minInputs) return { model: craft(fallback), factor: fallback }
   const { mean } = coordinateStatistics(honest)
   const view = honestViewOf(aggregator, honest, byzantine)
-  const { factor } = lineSearch(f => {
+  const { factor } = lineSearch(rememberingObjective(f => {
     const d = squaredDistance(view(craft(f)), mean)
     return Number.isFinite(d) ? d : -Infinity
-  }, options)
+  }), options)
   return { model: craft(factor), factor }
 }
 

@@ -4,7 +4,7 @@
  * with a line-searched factor against the exact rule in use, and keep the model that scores best.
  */
 import type { Aggregator } from '../aggregation/index.ts'
-import { alongDirection, honestViewOf, lineSearch } from './line-search.ts'
+import { alongDirection, honestViewOf, lineSearch, rememberingObjective } from './line-search.ts'
 import { coordinateStatistics, norm, topPrincipalDirection } from './statistics.ts'
 
 /**
@@ -55,10 +55,10 @@ export function directionalSearch (
   const view = honestViewOf(aggregator, honest, byzantine)
   for (const direction of searchDirections(honest, reference)) {
     const craft = (factor: number): Float32Array => alongDirection(mean, direction, factor)
-    const score = (factor: number): number => {
+    const score = rememberingObjective(factor => {
       const v = objective(view(craft(factor)))
       return Number.isFinite(v) ? v : -Infinity
-    }
+    })
     let start = { factor: 0, value: -Infinity }
     for (const magnitude of grid) {
       for (const factor of [magnitude, -magnitude]) {

@@ -99,30 +99,52 @@ export const PRINCIPAL_ITERATIONS = 20
 export function topPrincipalDirection (honest: readonly Float32Array[], iterations = PRINCIPAL_ITERATIONS): Float32Array {
   const { mean } = coordinateStatistics(honest)
   const d = mean.length
-  // Plain loops and each norm once: the same float32 values as `x.map` and a reduce over norms
-  // would give, in about half the time (the undo-progress and own-loss searches run it every round).
-  const centred: Float32Array[] = []
-  const norms: number[] = []
-  for (const x of honest) {
-    const c = new Float32Array(d)
-    for (let j = 0; j < d; j++) c[j] = (x[j] as number) - (mean[j] as number)
-    centred.push(c)
-    norms.push(norm(c))
+  const k = honest.length
+  // The centred models interleaved, coordinate by coordinate (model i's coordinate j at j·k + i),
+  // so that an iteration reads them in two passes instead of two per model (the undo-progress
+  // and own-loss searches run it every round). Each dot product and each coordinate of the next
+  // vector is summed in the order the plain loops over each model sum it (j ascending, then i
+  // ascending, the next vector rounded to float32 after each model's term): the same bits.
+  const centred = new Float32Array(d * k)
+  const squares = new Float64Array(k)
+  for (let i = 0; i < k; i++) {
+    const x = honest[i] as Float32Array
+    let sum = 0
+    for (let j = 0; j < d; j++) {
+      const c = Math.fround((x[j] as number) - (mean[j] as number))
+      centred[j * k + i] = c
+      sum += c * c
+    }
+    squares[i] = sum
   }
   let largest = 0
-  for (let i = 1; i < centred.length; i++) if ((norms[i] as number) > (norms[largest] as number)) largest = i
-  let v = centred[largest] as Float32Array
+  for (let i = 1; i < k; i++) if (Math.sqrt(squares[i] as number) > Math.sqrt(squares[largest] as number)) largest = i
+  let v = new Float32Array(d)
+  for (let j = 0; j < d; j++) v[j] = centred[j * k + largest] as number
+  let vSquares = squares[largest] as number
+  const dots = new Float64Array(k)
+  const weights = new Float64Array(k)
   for (let t = 0; t < iterations; t++) {
-    const length = norm(v)
+    const length = Math.sqrt(vSquares)
     if (length === 0) return v
+    dots.fill(0)
+    for (let j = 0, at = 0; j < d; j++, at += k) {
+      const vj = v[j] as number
+      for (let i = 0; i < k; i++) dots[i] = (dots[i] as number) + (centred[at + i] as number) * vj
+    }
+    for (let i = 0; i < k; i++) weights[i] = (dots[i] as number) / length
     const next = new Float32Array(d)
-    for (const c of centred) {
-      const w = dot(c, v) / length
-      for (let j = 0; j < d; j++) next[j] = (next[j] as number) + w * (c[j] as number)
+    let sum = 0
+    for (let j = 0, at = 0; j < d; j++, at += k) {
+      let value = 0
+      for (let i = 0; i < k; i++) value = Math.fround(value + (weights[i] as number) * (centred[at + i] as number))
+      next[j] = value
+      sum += value * value
     }
     v = next
+    vSquares = sum
   }
-  const length = norm(v)
+  const length = Math.sqrt(vSquares)
   if (length === 0) return v
   const unit = new Float32Array(d)
   for (let j = 0; j < d; j++) unit[j] = (v[j] as number) / length

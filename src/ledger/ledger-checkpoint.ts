@@ -1,5 +1,5 @@
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
-import { MAX_LEDGER_HEAD_LENGTH } from '../protocol/index.ts'
+import { MAX_LEDGER_HEAD_LENGTH, signBytes, verifyBytes } from '../protocol/index.ts'
 import { CHECKPOINT_TEXT_PATTERN } from './entry-kinds.ts'
 import { LedgerFormatError } from './ledger-error.ts'
 
@@ -33,17 +33,13 @@ function signingBytes (peerId: string, c: Omit<LedgerCheckpoint, 'signature'>): 
 
 /** Sign the log's size and root with the node's key. */
 export async function signCheckpoint (peerId: string, fields: Omit<LedgerCheckpoint, 'signature'>, privateKey: PrivateKey): Promise<LedgerCheckpoint> {
-  const signature = await privateKey.sign(signingBytes(peerId, fields))
+  const signature = await signBytes(privateKey, signingBytes(peerId, fields))
   return { ...fields, signature: Buffer.from(signature).toString('base64') }
 }
 
 /** Whether `checkpoint` is signed by `publicKey` for `peerId`'s log. */
 export async function verifyCheckpoint (peerId: string, checkpoint: LedgerCheckpoint, publicKey: PublicKey): Promise<boolean> {
-  try {
-    return await publicKey.verify(signingBytes(peerId, checkpoint), Buffer.from(checkpoint.signature, 'base64'))
-  } catch {
-    return false
-  }
+  return await verifyBytes(publicKey, signingBytes(peerId, checkpoint), Buffer.from(checkpoint.signature, 'base64'))
 }
 
 /** The text form of a checkpoint. */

@@ -1,10 +1,11 @@
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { NETWORK_ID_PATTERN, canonicalJson } from './manifest.ts'
 import { SHA256_HEX_PATTERN } from './model-payload.ts'
 import { PAYLOAD_ENCODINGS, PAYLOAD_ENCODING_LIST } from './model-encoding.ts'
 import type { PayloadEncoding } from './model-encoding.ts'
 import { ValidationError } from './validation-error.ts'
+import { peerIdOfKey, signBytes, verifyBytes } from './signature.ts'
 
 /** Version of the announcement format; a node rejects versions it does not speak. */
 export const ANNOUNCEMENT_VERSION = 1 as const
@@ -83,12 +84,12 @@ export interface UpdateAnnouncement extends AnnouncementFields {
 
 /** Sign the fields with the node's libp2p key. */
 export async function signAnnouncement (fields: AnnouncementFields, privateKey: PrivateKey): Promise<UpdateAnnouncement> {
-  if (fields.peerId !== peerIdFromPrivateKey(privateKey).toString()) {
+  if (fields.peerId !== peerIdOfKey(privateKey)) {
     throw new Error('signAnnouncement: peerId does not belong to the signing key')
   }
   const { privacy, ...rest } = fields
   const unsigned = { ...rest, ...(privacy === undefined ? {} : { privacy: { epsilon: privacy.epsilon, delta: privacy.delta, noiseMultiplier: privacy.noiseMultiplier } }), version: ANNOUNCEMENT_VERSION }
-  const signature = await privateKey.sign(new TextEncoder().encode(canonicalJson(unsigned)))
+  const signature = await signBytes(privateKey, new TextEncoder().encode(canonicalJson(unsigned)))
   return { ...unsigned, signature: Buffer.from(signature).toString('base64') }
 }
 
@@ -150,14 +151,7 @@ export async function decodeAnnouncement (bytes: Uint8Array): Promise<UpdateAnno
   if (publicKey === undefined) throw new ValidationError('malformed', 'peerId does not embed its public key')
   const { signature, ...unsigned } = announcement
   const signed = new TextEncoder().encode(canonicalJson(unsigned))
-  let valid: boolean
-  try {
-    valid = await publicKey.verify(signed, Buffer.from(signature, 'base64'))
-  } catch {
-    // Some key types throw on a signature of the wrong length or form instead of returning false.
-    valid = false
-  }
-  if (!valid) throw new ValidationError('bad-signature', `announcement from ${announcement.peerId}`)
+  if (!await verifyBytes(publicKey, signed, Buffer.from(signature, 'base64'))) throw new ValidationError('bad-signature', `announcement from ${announcement.peerId}`)
   return announcement
 }
 

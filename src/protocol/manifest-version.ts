@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { PrivateKey, PublicKey } from '@libp2p/interface'
 import { InputError } from '../errors/index.ts'
 import { MAX_ADMINS, ManifestError, NETWORK_ID_PATTERN, adminThreshold, canonicalJson, networkId, parseManifest } from './manifest.ts'
 import type { NetworkManifest } from './manifest.ts'
+import { peerIdOfKey, signBytes, verifyBytes } from './signature.ts'
 
 /**
  * Manifest versions: the governed chain that follows a genesis manifest, kept as The Update
@@ -126,9 +127,9 @@ export function proposeVersion (state: ManifestState, changes: ManifestChanges, 
 
 /** Add (or replace) this key's signature. */
 export async function signVersion (version: ManifestVersionFields | ManifestVersion, privateKey: PrivateKey): Promise<ManifestVersion> {
-  const signer = peerIdFromPrivateKey(privateKey).toString()
+  const signer = peerIdOfKey(privateKey)
   const fields = unsignedFields(version)
-  const signature = Buffer.from(await privateKey.sign(signedBytes(fields))).toString('base64')
+  const signature = Buffer.from(await signBytes(privateKey, signedBytes(fields))).toString('base64')
   const others = ('signatures' in version ? version.signatures : []).filter(s => s.signer !== signer)
   return { ...fields, signatures: [...others, { signer, signature }].sort((a, b) => (a.signer < b.signer ? -1 : 1)) }
 }
@@ -260,8 +261,8 @@ async function checkSignatures (state: ManifestState, version: ManifestVersion):
   for (const { signer, signature } of version.signatures) {
     if (!admins.includes(signer)) throw new ManifestVersionError('not-admin', `version ${version.version} is signed by ${signer}, not an admin of version ${state.version}`)
     if (signers.has(signer)) throw new ManifestVersionError('malformed', `version ${version.version} is signed twice by ${signer}`)
-    // Some key types throw on a signature of the wrong length instead of returning false.
-    const valid = await (async () => peerIdFromString(signer).publicKey?.verify(bytes, Buffer.from(signature, 'base64')) ?? false)().catch(() => false)
+    const publicKey = publicKeyOfPeerId(signer)
+    const valid = publicKey !== undefined && await verifyBytes(publicKey, bytes, Buffer.from(signature, 'base64'))
     if (!valid) throw new ManifestVersionError('bad-signature', `version ${version.version}: the signature of ${signer} does not verify`)
     signers.add(signer)
   }
@@ -305,4 +306,13 @@ function isPeerId (text: string): boolean {
 
 function malformed (field: string, what: string): never {
   throw new ManifestVersionError('malformed', `${field}: ${what}`)
+}
+
+/** The public key a peer id embeds; undefined for text that is no peer id, or one without its key. */
+function publicKeyOfPeerId (text: string): PublicKey | undefined {
+  try {
+    return peerIdFromString(text).publicKey
+  } catch {
+    return undefined
+  }
 }
