@@ -11,7 +11,7 @@ import { ensureCompiledPackage } from '../../src/cli/compiled-main.ts'
 /** The longest files, longest first (their wall time on the quiet machine, `npm run test:e2e`). */
 const LONGEST_FIRST = [
   'hostile-peer', 'daemon', 'ledger-crash', 'discovery', 'governance', 'bad-input', 'privacy-swarm', 'restart-latency', 'package',
-  'bad-model-ban', 'lifecycle', 'dashboard', 'byzantine-swarm', 'consortium', 'api', 'readme-commands', 'ledger-fork', 'closed-network'
+  'bad-model-ban', 'lifecycle', 'dashboard', 'byzantine-swarm', 'network-sync', 'consortium', 'api', 'readme-commands', 'ledger-fork', 'closed-network'
 ].map(name => `${name}.test.ts`)
 
 // The files' processes run dist/: built here, once, before the jobs start (when older than src/).
