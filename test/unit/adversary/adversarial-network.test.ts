@@ -171,21 +171,23 @@ describe('adversarial network', () => {
       const p = published.find(q => q.announcement.round === round) as Published
       return Array.from(decodeModelPayload(p.payload, p.announcement.modelHash, PARAMETERS))
     }
+    // The attacker's own model announced, then a's and b's: the attacker's announce is still waiting.
+    const startRound = async (round: number): Promise<{ announced: Promise<void> }> => {
+      const own = await model(x, round, [0, 0])
+      const announced = attacker.announce(own.announcement, own.payload, signal())
+      await publish(a, round, [1, 1])
+      await publish(b, round, [3, 3])
+      return { announced }
+    }
     // Round 0: the quorum less the colluders is 3 honest models; the third comes after 50 ms of wall time.
-    const own0 = await model(x, 0, [0, 0])
-    const round0 = attacker.announce(own0.announcement, own0.payload, signal())
-    await publish(a, 0, [1, 1])
-    await publish(b, 0, [3, 3])
+    const round0 = (await startRound(0)).announced
     await new Promise(resolve => setTimeout(resolve, 50))
     assert.equal(published.length, 0)
     await publish(c, 0, [5, 5])
     await round0
     assert.deepEqual(await negatedMeanOf(0), [-3, -3])
     // Round 1: two honest models in, then the clock passes half the deadline: it crafts from those two.
-    const own1 = await model(x, 1, [0, 0])
-    const round1 = attacker.announce(own1.announcement, own1.payload, signal())
-    await publish(a, 1, [1, 1])
-    await publish(b, 1, [3, 3])
+    const round1 = (await startRound(1)).announced
     // Both fetched (in-process fetches land within a few immediates); the clock has not moved.
     await new Promise(resolve => setTimeout(resolve, 20))
     assert.equal(published.length, 1)
