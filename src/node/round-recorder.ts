@@ -228,7 +228,7 @@ export class RoundRecorder {
   /**
    * Two checkpoints of one peer that cannot both be true of an append-only log (docs/wire.md
    * §10.3): the same size with another root, or fewer entries than it signed before. Kept as
-   * evidence once per pair and reported; true when this is a new fork. A larger checkpoint is
+   * evidence and reported once per checkpoint contradicted; true when this is a new fork. A larger checkpoint is
    * checked in the background by asking the peer for a consistency proof from the one seen before
    * (§10.6); a proof that does not verify is recorded with the next round.
    */
@@ -257,7 +257,8 @@ export class RoundRecorder {
   }
 
   async #reportFork (round: number, peer: string, seen: WitnessedHead, head: LedgerCheckpoint, why: string): Promise<boolean> {
-    const key = `${peer}/${seen.root}/${head.root}`
+    // One fork, one entry: every later checkpoint of the other history contradicts the same one.
+    const key = `${peer}/${seen.size}/${seen.root}`
     if (this.#forksReported.has(key)) return false
     this.#forksReported.add(key)
     this.#init.log.warn(`peer ${peer}'s ledger forked (${why}): it signed ${seen.size} entries (root ${seen.root.slice(0, 12)}), now ${head.size} (root ${head.root.slice(0, 12)}); kept as evidence`)

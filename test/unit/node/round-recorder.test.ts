@@ -101,7 +101,7 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
     const peer = peerIdFromPrivateKey(peerKey).toString()
     const head = async (size: number, root: string): Promise<string> => formatCheckpoint(await signCheckpoint(peer, { size, root: root.repeat(64), time: 1_700_000_000_000 + size }, peerKey))
     const forged = formatCheckpoint(await signCheckpoint(peer, { size: 99, root: 'f'.repeat(64), time: 1 }, await testKey(3)))
-    const heads = [await head(10, 'a'), await head(20, 'b'), forged, await head(12, 'c'), await head(20, 'd'), await head(30, 'e')]
+    const heads = [await head(10, 'a'), await head(20, 'b'), forged, await head(12, 'c'), await head(20, 'd'), await head(30, 'e'), await head(30, 'f')]
     let start: Float32Array = new Float32Array([0, 0, 0])
     const caught: string[][] = []
     for (const [round, h] of heads.entries()) {
@@ -109,11 +109,12 @@ describe('RoundRecorder: the daemon\'s rounds in the audit ledger', () => {
       caught.push(await recorder.record({ ...s, trace: { ...s.trace, evidence: [], peerInputs: s.trace.peerInputs.slice(0, 1) } }))
       start = s.weights
     }
-    // The daemon charges these peers as equivocators.
-    assert.deepEqual(caught, [[], [], [], [peer], [peer], []])
+    // The daemon charges these peers as equivocators, once per fork.
+    assert.deepEqual(caught, [[], [], [], [peer], [], [], [peer]])
     const forks = recorder.ledger.entries.flatMap(e => (e.entry.kind === 'evidence' ? [e.entry.body] : []))
-    // 20 then 12 (shorter), 20 then another root at 20; the forged checkpoint is not recorded at all.
-    assert.deepEqual(forks.map(f => [f.round, f.reason, parseCheckpoint(f.first).size, parseCheckpoint(f.second).size]), [[3, 'forked-log', 20, 12], [4, 'forked-log', 20, 20]])
+    // 20 then 12 (shorter); 20:d contradicts the same 20:b and is not kept again; 30 then another
+    // root at 30. The forged checkpoint is not recorded at all.
+    assert.deepEqual(forks.map(f => [f.round, f.reason, parseCheckpoint(f.first).size, parseCheckpoint(f.second).size]), [[3, 'forked-log', 20, 12], [6, 'forked-log', 30, 30]])
     assert.equal(warnings.filter(w => /ledger forked/.test(w)).length, 2)
     const recorded = peerInputsOf(recorder.ledger.entries.map(e => e.entry)).map(i => i.checkpoint)
     assert.equal(recorded[2], null, 'a checkpoint not signed by the peer is not recorded')
