@@ -5,6 +5,7 @@ import {
 } from '../protocol/index.ts'
 import type { AggregationSpec, AnnouncedPrivacy, ModelEncoding, NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { createRng, deriveSeed } from '../model/index.ts'
+import type { Rng } from '../model/index.ts'
 import { PeerSample } from './peer-sample.ts'
 import { RoundInbox } from './round-inbox.ts'
 import type { EquivocationEvidence } from './round-inbox.ts'
@@ -337,11 +338,26 @@ export class RoundLoop {
     const fanout = this.#manifest.rounds.fanout ?? 0
     if (fanout === 0) return undefined
     let sample = this.#samples.get(round)
-    if (sample === undefined) {
-      const seed = deriveSeed(this.#manifest.training.initSeed, round, ...Buffer.from(this.#init.peerId).subarray(-8))
-      this.#samples.set(round, sample = new PeerSample(this.#sortedAnnouncers(), fanout, createRng(seed)))
-    }
+    if (sample === undefined) this.#samples.set(round, sample = new PeerSample(this.#sortedAnnouncers(), fanout, this.#sampleRng(round)))
     return sample
+  }
+
+  /** The generator a round's samples are drawn with: seeded by the network, the round and this node. */
+  #sampleRng (round: number): Rng {
+    return createRng(deriveSeed(this.#manifest.training.initSeed, round, ...Buffer.from(this.#init.peerId).subarray(-8)))
+  }
+
+  /**
+   * The announcements a catch-up fetches: under `rounds.fanout` = k, k of them drawn as a round's
+   * sample is (a node behind in a large network would otherwise fetch every peer's model at once,
+   * up to 49 in a 50-daemon swarm, each held in memory until the rule has combined them); every one
+   * without a fanout.
+   */
+  #catchUpSample (round: number, announcements: readonly UpdateAnnouncement[]): readonly UpdateAnnouncement[] {
+    const fanout = this.#manifest.rounds.fanout ?? 0
+    if (fanout === 0 || announcements.length <= fanout) return announcements
+    const sample = new PeerSample(announcements.map(a => a.peerId), fanout, this.#sampleRng(round))
+    return announcements.filter(a => sample.includes(a.peerId))
   }
 
   /**
@@ -427,7 +443,7 @@ export class RoundLoop {
     // The peers' models are combined by the rule of the round the node continues at, which a
     // manifest version adopted since the node's own round may have changed.
     this.#govern(target.round + 1)
-    const fetched = (await Promise.all(target.announcements.map(async announcement => {
+    const fetched = (await Promise.all(this.#catchUpSample(target.round, target.announcements).map(async announcement => {
       const model = await this.#fetch(announcement)
       return model === undefined ? undefined : { announcement, weights: model.weights }
     }))).filter(m => m !== undefined)

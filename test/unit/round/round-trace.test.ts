@@ -76,6 +76,37 @@ describe('round loop: the trace the ledger records', () => {
     assert.deepEqual(late[0]?.trace.start, caught.weights)
   })
 
+  it('under a fanout, a catch-up fetches a sample of that size, not every peer\'s model', async () => {
+    const network = new InProcessNetwork()
+    const manifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 2, deadlineMs: 10_000, window: 2, fanout: 2 } }
+    const early: RoundSummary[] = []
+    const rounds = async (count: number): Promise<void> => {
+      const until = early.length + count
+      while (early.length < until) await new Promise(resolve => setImmediate(resolve))
+    }
+    const start = async (seed: number, summaries: RoundSummary[], catchUps: CatchUpTrace[], firstTraining?: Promise<void>) => {
+      const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
+      const peerId = peerIdFromPrivateKey(privateKey).toString()
+      const trainer = pullTowards(seed)
+      return new RoundLoop({
+        manifest, networkId: networkId(manifest), privateKey, peerId, parameterCount: 3, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(3), rounds: 16
+      }, {
+        network: network.join(peerId), trainer: { ...trainer, train: async (...args) => { await firstTraining; return await trainer.train(...args) } },
+        aggregator: createAggregator(manifest.aggregation), log: silentLogger, onRound: s => { summaries.push(s) }, onCatchUp: t => { catchUps.push(t) }
+      }).run(new AbortController().signal)
+    }
+    const running = [start(1, early, []), ...[2, 3, 4, 5].map(async seed => await start(seed, [], []))]
+    await rounds(6)
+    // The joiner hears every peer announce while its first training lasts, then finds itself behind.
+    const catchUps: CatchUpTrace[] = []
+    await Promise.all([...running, start(6, [], catchUps, rounds(3))])
+    const [caught] = catchUps as [CatchUpTrace]
+    assert.ok(caught !== undefined && caught.peerRound >= 6, JSON.stringify(caught?.peerRound))
+    // Five peers announced that round or later; two models are taken, as a round under fanout 2 takes.
+    assert.equal(caught.inputs.length, 2)
+    assert.equal(new Set(caught.inputs.map(i => i.announcement.peerId)).size, 2)
+  })
+
   it('catches up with the rule of the round it continues at, when a manifest version changed it', async () => {
     const network = new InProcessNetwork()
     const mean = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 1, deadlineMs: 10_000, window: 2 } }
