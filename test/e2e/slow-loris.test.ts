@@ -23,8 +23,11 @@ describe('a slow-loris peer on the model protocol (real daemons and a real libp2
     const attacker: SlowLorisPeer = await startAttack(swarm)
     cleanups.push(async () => { await attacker.stop() })
 
+    // A ban takes seconds alone; under the whole suite's load one node once took about a minute
+    // (cause not found yet: the error below says what the attacker managed meanwhile).
     for (const [i, d] of swarm.daemons.entries()) {
-      await d.waitFor(() => banned(d, attacker.peerId), `node ${i} banning the attacker`, 60_000)
+      await d.waitFor(() => banned(d, attacker.peerId), `node ${i} banning the attacker`, 120_000)
+        .catch((err: Error) => { throw new Error(`${err.message}\nattacker so far: ${JSON.stringify(attacker.report())}; banned by ${swarm.daemons.filter(o => banned(o, attacker.peerId)).length} of ${swarm.daemons.length}`) })
     }
     const banCounts = roundCounts(swarm)
     for (const [i, d] of swarm.daemons.entries()) {
