@@ -25,7 +25,7 @@ import { followChain, governanceOf } from './follow-chain.ts'
 import { spreadVersions } from './version-spread.ts'
 import { connectedPeers, loadKnownPeers, saveKnownPeers } from './known-peers.ts'
 import { NodePrivacy } from './node-privacy.ts'
-import { MIN_COLLECTION_INTERVAL_MS, collectAtMostEvery } from './collect-garbage.ts'
+import { GROWTH_CHECK_INTERVAL_MS, GarbageCollector } from './collect-garbage.ts'
 
 /**
  * Run a node until `config.rounds` are done or `signal` aborts: load identity, manifest and
@@ -91,6 +91,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
   let recorder: RoundRecorder | undefined
   /** The last round's ledger commit and model checkpoint, written while the next round trains. */
   let persisted: Promise<void> = Promise.resolve()
+  /** Collects garbage between rounds when the resident set grows (collect-garbage.ts). */
+  let growthCheck: ReturnType<typeof setInterval> | undefined
   try {
     await startListening(libp2p, config.listen.map(String))
     const network = new Libp2pRoundNetwork({ libp2p, networkId: id, log: componentLogger(log, 'network'), members })
@@ -143,7 +145,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     const ledger = recorder
     // Answer peers' questions about this node's log: checkpoints, proofs, entries (docs/wire.md §10.6).
     libp2p.services.ledgerExchange.serveLedger(request => answerLedgerRequest(ledger.ledger, request))
-    const collectGarbageAfterRound = collectAtMostEvery(MIN_COLLECTION_INTERVAL_MS)
+    const garbage = new GarbageCollector()
+    growthCheck = setInterval(() => { garbage.onGrowth() }, GROWTH_CHECK_INTERVAL_MS)
+    growthCheck.unref()
     const loop = new RoundLoop({
       manifest,
       networkId: id,
@@ -198,7 +202,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
           output.stalled(stall)
         }
         // The rounds' dead models go now (collect-garbage.ts); the memory reported is what is retained.
-        collectGarbageAfterRound()
+        garbage.afterRound()
         const memory = process.memoryUsage()
         output.network({ ...network.stats(), memory: { heapUsedBytes: memory.heapUsed, rssBytes: memory.rss, externalBytes: memory.external } })
       }
@@ -218,6 +222,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     }
     await network.stop()
   } finally {
+    clearInterval(growthCheck)
     libp2p.services.ledgerExchange.serveLedger(undefined)
     await persisted.catch((err: unknown) => { log.warn(`the last round's ledger commit or model checkpoint failed: ${(err as Error).message}`) })
     await recorder?.close()
