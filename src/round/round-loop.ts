@@ -1,7 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
 import {
-  PAYLOAD_ENCODINGS, TransferError, ValidationError, decodeModel, decodeModelOnce, encodeModel, encodedPayloadBytes, modelEncoding, payloadHash, signAnnouncement
+  PAYLOAD_ENCODINGS, TransferError, ValidationError, decodeModelOnce, encodeOwnModel, encodedPayloadBytes, modelEncoding, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
 import type { AggregationSpec, AnnouncedPrivacy, ModelEncoding, NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { createRng, deriveSeed } from '../model/index.ts'
@@ -235,10 +235,10 @@ export class RoundLoop {
       this.#c.log.warn(`round ${round}: local training diverged (non-finite loss or weights): not announcing; aggregating from the model it started with`, { round })
       return this.#closeRound(round, { weights: start, loss: trained.loss }, startedAt, async () => {}, { start, announcement: undefined })
     }
-    const payload = encodeModel(trained.weights, this.#encoding)
     // The node aggregates its own model as its peers receive it, so that every aggregate (and the
     // ledger) takes the models that travelled.
-    const sent = this.#encoding === 'float32' ? trained : { ...trained, weights: decodeModel(payload, this.#encoding, this.#init.parameterCount) }
+    const { payload, sent: sentWeights } = encodeOwnModel(trained.weights, this.#encoding)
+    const sent = { ...trained, weights: sentWeights }
     const announcement = await signAnnouncement({
       networkId,
       peerId,
