@@ -9,21 +9,20 @@ import { checkInputs } from '../aggregation/index.ts'
 export function coordinateStatistics (honest: readonly Float32Array[]): { mean: Float32Array, std: Float32Array } {
   const d = checkInputs('attack', honest, 1, 'at least one honest model')
   const k = honest.length
-  const sum = new Float64Array(d)
-  const squares = new Float64Array(d)
-  for (const x of honest) {
-    for (let j = 0; j < d; j++) {
-      const v = x[j] as number
-      sum[j] = (sum[j] as number) + v
-      squares[j] = (squares[j] as number) + v * v
-    }
-  }
   const mean = new Float32Array(d)
   const std = new Float32Array(d)
+  // Coordinate by coordinate, the models in order: the sums stay in registers.
   for (let j = 0; j < d; j++) {
-    const m = (sum[j] as number) / k
+    let sum = 0
+    let squares = 0
+    for (let i = 0; i < k; i++) {
+      const v = (honest[i] as Float32Array)[j] as number
+      sum += v
+      squares += v * v
+    }
+    const m = sum / k
     mean[j] = m
-    std[j] = Math.sqrt(Math.max(0, (squares[j] as number) / k - m * m))
+    std[j] = Math.sqrt(Math.max(0, squares / k - m * m))
   }
   return { mean, std }
 }
