@@ -368,7 +368,7 @@ export class RoundLoop {
     let standInAt = waitStart + standInDelayMs(deadline - waitStart)
     for (;;) {
       if (this.#signal.aborted) return 'aborted'
-      const models = this.#peerModels(round).length
+      const models = this.#peerModelCount(round)
       if (models >= quorum) return 'quorum'
       if (this.#inbox.catchUpTarget(quorum) !== undefined) return 'behind'
       const now = this.#clock.now()
@@ -510,6 +510,13 @@ export class RoundLoop {
     const models = this.#models.get(round)
     if (models === undefined) return []
     return [...models].filter(([peerId]) => !this.#inbox.isEquivocator(peerId, round)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([peerId, weights]) => ({ peerId, weights }))
+  }
+
+  /** How many models {@link #peerModels} would give, without listing and sorting them (a waiting loop asks at every wake-up). */
+  #peerModelCount (round: number): number {
+    let count = 0
+    for (const peerId of this.#models.get(round)?.keys() ?? []) if (!this.#inbox.isEquivocator(peerId, round)) count++
+    return count
   }
 
   #dropModel (round: number, peerId: string): void {
