@@ -38,7 +38,10 @@ export function gaussianModel (honest: readonly Float32Array[], normal: () => nu
  */
 export function alieModel (honest: readonly Float32Array[], z: number): Float32Array {
   const { mean, std } = coordinateStatistics(honest)
-  return mean.map((m, j) => m - z * (std[j] as number))
+  const model = new Float32Array(mean.length)
+  // A plain loop: `map` with a callback costs several times more.
+  for (let j = 0; j < mean.length; j++) model[j] = (mean[j] as number) - z * (std[j] as number)
+  return model
 }
 
 /**

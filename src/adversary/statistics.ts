@@ -9,21 +9,20 @@ import { checkInputs } from '../aggregation/index.ts'
 export function coordinateStatistics (honest: readonly Float32Array[]): { mean: Float32Array, std: Float32Array } {
   const d = checkInputs('attack', honest, 1, 'at least one honest model')
   const k = honest.length
-  const sum = new Float64Array(d)
-  const squares = new Float64Array(d)
-  for (const x of honest) {
-    for (let j = 0; j < d; j++) {
-      const v = x[j] as number
-      sum[j] = (sum[j] as number) + v
-      squares[j] = (squares[j] as number) + v * v
-    }
-  }
   const mean = new Float32Array(d)
   const std = new Float32Array(d)
+  // Coordinate by coordinate, the models in order: the sums stay in registers.
   for (let j = 0; j < d; j++) {
-    const m = (sum[j] as number) / k
+    let sum = 0
+    let squares = 0
+    for (let i = 0; i < k; i++) {
+      const v = (honest[i] as Float32Array)[j] as number
+      sum += v
+      squares += v * v
+    }
+    const m = sum / k
     mean[j] = m
-    std[j] = Math.sqrt(Math.max(0, (squares[j] as number) / k - m * m))
+    std[j] = Math.sqrt(Math.max(0, squares / k - m * m))
   }
   return { mean, std }
 }
@@ -128,14 +127,45 @@ export function topPrincipalDirection (honest: readonly Float32Array[], iteratio
     const length = Math.sqrt(vSquares)
     if (length === 0) return v
     dots.fill(0)
-    for (let j = 0, at = 0; j < d; j++, at += k) {
+    let j = 0
+    // Two coordinates at a time: half the reads and writes of the sums, each still summed over j in order.
+    for (let at = 0; j + 2 <= d; j += 2, at += 2 * k) {
+      const v0 = v[j] as number
+      const v1 = v[j + 1] as number
+      for (let i = 0; i < k; i++) dots[i] = (dots[i] as number) + (centred[at + i] as number) * v0 + (centred[at + k + i] as number) * v1
+    }
+    for (let at = j * k; j < d; j++, at += k) {
       const vj = v[j] as number
       for (let i = 0; i < k; i++) dots[i] = (dots[i] as number) + (centred[at + i] as number) * vj
     }
     for (let i = 0; i < k; i++) weights[i] = (dots[i] as number) / length
     const next = new Float32Array(d)
     let sum = 0
-    for (let j = 0, at = 0; j < d; j++, at += k) {
+    j = 0
+    // Four coordinates at a time: each one's sum is a chain of rounded adds, and four chains
+    // side by side do not wait on each other; each is still summed over i in order.
+    for (let at = 0; j + 4 <= d; j += 4, at += 4 * k) {
+      let v0 = 0
+      let v1 = 0
+      let v2 = 0
+      let v3 = 0
+      for (let i = 0; i < k; i++) {
+        const w = weights[i] as number
+        v0 = Math.fround(v0 + w * (centred[at + i] as number))
+        v1 = Math.fround(v1 + w * (centred[at + k + i] as number))
+        v2 = Math.fround(v2 + w * (centred[at + 2 * k + i] as number))
+        v3 = Math.fround(v3 + w * (centred[at + 3 * k + i] as number))
+      }
+      next[j] = v0
+      next[j + 1] = v1
+      next[j + 2] = v2
+      next[j + 3] = v3
+      sum += v0 * v0
+      sum += v1 * v1
+      sum += v2 * v2
+      sum += v3 * v3
+    }
+    for (let at = j * k; j < d; j++, at += k) {
       let value = 0
       for (let i = 0; i < k; i++) value = Math.fround(value + (weights[i] as number) * (centred[at + i] as number))
       next[j] = value

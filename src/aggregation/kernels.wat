@@ -54,34 +54,73 @@
         (local.set $ops (i32.add (local.get $ops) (i32.const 12)))
         (br $nextOp))))
 
-  ;; out = float32(sum over r < n of weights[r] * rows[r]), accumulated in f64 lane pairs.
+  ;; out = float32(sum over r < n of weights[r] * rows[r]), accumulated in f64 lane pairs, the
+  ;; rows in order for every coordinate. Eight coordinates at a time (four independent sums, so
+  ;; that an add does not wait for the one before), then the last four if rowBytes leaves them.
   (func (export "weightedSum") (param $rows i32) (param $weights i32) (param $n i32) (param $out i32) (param $rowBytes i32)
-    (local $off i32) (local $r i32) (local $w i32) (local $rEnd i32)
-    (local $v v128) (local $ws v128) (local $lo v128) (local $hi v128)
+    (local $off i32) (local $r i32) (local $w i32) (local $rEnd i32) (local $row i32) (local $wideEnd i32)
+    (local $v v128) (local $u v128) (local $ws v128) (local $lo v128) (local $hi v128) (local $lo2 v128) (local $hi2 v128)
     (local.set $rEnd (i32.add (local.get $rows) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $wideEnd (i32.and (local.get $rowBytes) (i32.const -32)))
     (local.set $off (i32.const 0))
-    (loop $lane
-      (local.set $lo (v128.const i64x2 0 0))
-      (local.set $hi (v128.const i64x2 0 0))
-      (local.set $r (local.get $rows))
-      (local.set $w (local.get $weights))
-      (loop $row
-        (local.set $v (v128.load (i32.add (i32.load (local.get $r)) (local.get $off))))
-        (local.set $ws (v128.load64_splat (local.get $w)))
-        (local.set $lo (f64x2.add (local.get $lo)
-          (f64x2.mul (local.get $ws) (f64x2.promote_low_f32x4 (local.get $v)))))
-        (local.set $hi (f64x2.add (local.get $hi)
-          (f64x2.mul (local.get $ws) (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
-        (local.set $r (i32.add (local.get $r) (i32.const 4)))
-        (local.set $w (i32.add (local.get $w) (i32.const 8)))
-        (br_if $row (i32.lt_u (local.get $r) (local.get $rEnd))))
-      (v128.store (i32.add (local.get $out) (local.get $off))
-        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-          (f32x4.demote_f64x2_zero (local.get $lo))
-          (f32x4.demote_f64x2_zero (local.get $hi))))
-      (local.set $off (i32.add (local.get $off) (i32.const 16)))
-      (br_if $lane (i32.lt_u (local.get $off) (local.get $rowBytes)))))
+    (block $wideDone
+      (loop $wide
+        (br_if $wideDone (i32.ge_u (local.get $off) (local.get $wideEnd)))
+        (local.set $lo (v128.const i64x2 0 0))
+        (local.set $hi (v128.const i64x2 0 0))
+        (local.set $lo2 (v128.const i64x2 0 0))
+        (local.set $hi2 (v128.const i64x2 0 0))
+        (local.set $r (local.get $rows))
+        (local.set $w (local.get $weights))
+        (loop $row
+          (local.set $row (i32.add (i32.load (local.get $r)) (local.get $off)))
+          (local.set $v (v128.load (local.get $row)))
+          (local.set $u (v128.load offset=16 (local.get $row)))
+          (local.set $ws (v128.load64_splat (local.get $w)))
+          (local.set $lo (f64x2.add (local.get $lo)
+            (f64x2.mul (local.get $ws) (f64x2.promote_low_f32x4 (local.get $v)))))
+          (local.set $hi (f64x2.add (local.get $hi)
+            (f64x2.mul (local.get $ws) (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+          (local.set $lo2 (f64x2.add (local.get $lo2)
+            (f64x2.mul (local.get $ws) (f64x2.promote_low_f32x4 (local.get $u)))))
+          (local.set $hi2 (f64x2.add (local.get $hi2)
+            (f64x2.mul (local.get $ws) (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $u) (local.get $u))))))
+          (local.set $r (i32.add (local.get $r) (i32.const 4)))
+          (local.set $w (i32.add (local.get $w) (i32.const 8)))
+          (br_if $row (i32.lt_u (local.get $r) (local.get $rEnd))))
+        (v128.store (i32.add (local.get $out) (local.get $off))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $lo))
+            (f32x4.demote_f64x2_zero (local.get $hi))))
+        (v128.store offset=16 (i32.add (local.get $out) (local.get $off))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $lo2))
+            (f32x4.demote_f64x2_zero (local.get $hi2))))
+        (local.set $off (i32.add (local.get $off) (i32.const 32)))
+        (br $wide)))
+    (if (i32.lt_u (local.get $off) (local.get $rowBytes))
+      (then
+        (local.set $lo (v128.const i64x2 0 0))
+        (local.set $hi (v128.const i64x2 0 0))
+        (local.set $r (local.get $rows))
+        (local.set $w (local.get $weights))
+        (loop $row1
+          (local.set $v (v128.load (i32.add (i32.load (local.get $r)) (local.get $off))))
+          (local.set $ws (v128.load64_splat (local.get $w)))
+          (local.set $lo (f64x2.add (local.get $lo)
+            (f64x2.mul (local.get $ws) (f64x2.promote_low_f32x4 (local.get $v)))))
+          (local.set $hi (f64x2.add (local.get $hi)
+            (f64x2.mul (local.get $ws) (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+          (local.set $r (i32.add (local.get $r) (i32.const 4)))
+          (local.set $w (i32.add (local.get $w) (i32.const 8)))
+          (br_if $row1 (i32.lt_u (local.get $r) (local.get $rEnd))))
+        (v128.store (i32.add (local.get $out) (local.get $off))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $lo))
+            (f32x4.demote_f64x2_zero (local.get $hi)))))))
 
   ;; dist[r] += sum over the block of (rows[r] - centre)^2, in f64, for r < n.
   (func (export "squaredDistances") (param $rows i32) (param $n i32) (param $centre i32) (param $rowBytes i32) (param $dist i32)

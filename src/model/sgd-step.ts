@@ -136,7 +136,7 @@ export class WasmSgdStep {
     for (const layer of this.#layers) {
       const { inputs, units } = layer.shape
       f.fill(0, layer.kernel, layer.kernel + inputs * layer.width)
-      for (let r = 0; r < inputs; r++) f.set(weights.subarray(offset + r * units, offset + (r + 1) * units), layer.kernel + r * layer.width)
+      copyRows(weights, offset, units, f, layer.kernel, layer.width, inputs, units)
       offset += inputs * units
       f.fill(0, layer.bias, layer.bias + layer.width)
       f.set(weights.subarray(offset, offset + units), layer.bias)
@@ -150,7 +150,7 @@ export class WasmSgdStep {
     let offset = 0
     for (const layer of this.#layers) {
       const { inputs, units } = layer.shape
-      for (let r = 0; r < inputs; r++) weights.set(f.subarray(layer.kernel + r * layer.width, layer.kernel + r * layer.width + units), offset + r * units)
+      copyRows(f, layer.kernel, layer.width, weights, offset, units, inputs, units)
       offset += inputs * units
       weights.set(f.subarray(layer.bias, layer.bias + units), offset)
       offset += units
@@ -274,6 +274,15 @@ export class WasmSgdStep {
     }
     return Math.fround(-total / batchSize)
   }
+}
+
+/** `rows` rows of `columns` floats from `from` (rows `fromRow` floats apart) to `to` (rows `toRow` apart); one copy when both are unpadded. */
+function copyRows (from: Float32Array, fromAt: number, fromRow: number, to: Float32Array, toAt: number, toRow: number, rows: number, columns: number): void {
+  if (fromRow === columns && toRow === columns) {
+    to.set(from.subarray(fromAt, fromAt + rows * columns), toAt)
+    return
+  }
+  for (let r = 0; r < rows; r++) to.set(from.subarray(fromAt + r * fromRow, fromAt + r * fromRow + columns), toAt + r * toRow)
 }
 
 function padded (n: number): number {

@@ -71,10 +71,34 @@ const decodedPayloads = new WeakMap<Uint8Array, { readonly encoding: ModelEncodi
 export function decodeModelOnce (payload: Uint8Array, encoding: ModelEncoding, parameterCount: number): Float32Array {
   const known = decodedPayloads.get(payload)
   if (known !== undefined && known.encoding === encoding && known.weights.length === parameterCount) return known.weights
+  const own = encoding === 'float32' ? ownFloat32Models.get(payload)?.deref() : undefined
+  if (own !== undefined && own.length === parameterCount) return own
   const weights = decodeModel(payload, encoding, parameterCount)
   decodedPayloads.set(payload, { encoding, weights })
   return weights
 }
+
+/**
+ * A node's own model as its peers receive it: the payload of `weights` in `encoding` and the
+ * model decoded from it. For float32, exact, that model is `weights` itself, which
+ * {@link decodeModelOnce} then returns for those bytes while something else holds it (an
+ * in-process swarm's fetchers share the publisher's array instead of each decoding a copy);
+ * the other encodings decode the payload.
+ * @param weights finite (non-finite weights are the caller's to refuse first, as for encodeModel);
+ *   neither the caller nor anyone given the decoded model may write to it.
+ */
+export function encodeOwnModel (weights: Float32Array, encoding: ModelEncoding): { readonly payload: Uint8Array, readonly sent: Float32Array } {
+  const payload = encodeModel(weights, encoding)
+  if (encoding !== 'float32') return { payload, sent: decodeModel(payload, encoding, weights.length) }
+  ownFloat32Models.set(payload, new WeakRef(weights))
+  return { payload, sent: weights }
+}
+
+/**
+ * Float32 models by the payload encoded from them ({@link encodeOwnModel}), held weakly: a daemon
+ * keeps its recent payloads to serve, and must not keep their models too.
+ */
+const ownFloat32Models = new WeakMap<Uint8Array, WeakRef<Float32Array>>()
 
 /**
  * Untrusted payload bytes in `encoding` to float32 parameters: size, then every value. The hash is

@@ -1,7 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
 import {
-  PAYLOAD_ENCODINGS, TransferError, ValidationError, decodeModel, decodeModelOnce, encodeModel, encodedPayloadBytes, modelEncoding, payloadHash, signAnnouncement
+  PAYLOAD_ENCODINGS, TransferError, ValidationError, decodeModelOnce, encodeOwnModel, encodedPayloadBytes, modelEncoding, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
 import type { AggregationSpec, AnnouncedPrivacy, ModelEncoding, NetworkManifest, UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import { createRng, deriveSeed } from '../model/index.ts'
@@ -236,10 +236,10 @@ export class RoundLoop {
       this.#c.log.warn(`round ${round}: local training diverged (non-finite loss or weights): not announcing; aggregating from the model it started with`, { round })
       return this.#closeRound(round, { weights: start, loss: trained.loss }, startedAt, async () => {}, { start, announcement: undefined })
     }
-    const payload = encodeModel(trained.weights, this.#encoding)
     // The node aggregates its own model as its peers receive it, so that every aggregate (and the
     // ledger) takes the models that travelled.
-    const sent = this.#encoding === 'float32' ? trained : { ...trained, weights: decodeModel(payload, this.#encoding, this.#init.parameterCount) }
+    const { payload, sent: sentWeights } = encodeOwnModel(trained.weights, this.#encoding)
+    const sent = { ...trained, weights: sentWeights }
     const announcement = await signAnnouncement({
       networkId,
       peerId,
@@ -384,7 +384,7 @@ export class RoundLoop {
     let standInAt = waitStart + standInDelayMs(deadline - waitStart)
     for (;;) {
       if (this.#signal.aborted) return 'aborted'
-      const models = this.#peerModels(round).length
+      const models = this.#peerModelCount(round)
       if (models >= quorum) return 'quorum'
       if (this.#inbox.catchUpTarget(quorum) !== undefined) return 'behind'
       const now = this.#clock.now()
@@ -526,6 +526,13 @@ export class RoundLoop {
     const models = this.#models.get(round)
     if (models === undefined) return []
     return [...models].filter(([peerId]) => !this.#inbox.isEquivocator(peerId, round)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([peerId, weights]) => ({ peerId, weights }))
+  }
+
+  /** How many models {@link #peerModels} would give, without listing and sorting them (a waiting loop asks at every wake-up). */
+  #peerModelCount (round: number): number {
+    let count = 0
+    for (const peerId of this.#models.get(round)?.keys() ?? []) if (!this.#inbox.isEquivocator(peerId, round)) count++
+    return count
   }
 
   #dropModel (round: number, peerId: string): void {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import {
-  DEFAULT_MANIFEST, FLOAT16_MAX, INT8_BLOCK_PARAMETERS, MODEL_ENCODINGS, ManifestError, ValidationError, decodeModel, decodeModelOnce, encodeModel, encodedPayloadBytes,
+  DEFAULT_MANIFEST, FLOAT16_MAX, INT8_BLOCK_PARAMETERS, MODEL_ENCODINGS, ManifestError, ValidationError, decodeModel, decodeModelOnce, encodeModel, encodeOwnModel, encodedPayloadBytes,
   encodeModelPayload, floatToHalf, halfToFloat, modelPayloadView, networkId, parseManifest, payloadHash
 } from '../../../src/protocol/index.ts'
 import { createRng } from '../../../src/model/index.ts'
@@ -38,6 +38,21 @@ describe('model encodings', () => {
     new DataView(bad.buffer).setFloat32(8, NaN, true)
     assert.throws(() => decodeModelOnce(bad, 'float32', 1000), (err: unknown) => err instanceof ValidationError && err.code === 'non-finite')
     assert.throws(() => decodeModelOnce(bad, 'float32', 1000), (err: unknown) => err instanceof ValidationError && err.code === 'non-finite', 'a refused payload is refused again')
+  })
+
+  it('encodeOwnModel gives the payload and the model peers decode from it; for float32 the model itself, which decodeModelOnce then returns', () => {
+    const weights = weightsLike(1000, 6)
+    for (const encoding of MODEL_ENCODINGS) {
+      const { payload, sent } = encodeOwnModel(weights, encoding)
+      assert.deepEqual(payload, encodeModel(weights, encoding), encoding)
+      assert.deepEqual(sent, decodeModel(payload, encoding, 1000), encoding)
+      if (encoding === 'float32') {
+        assert.equal(sent, weights, 'float32 is exact: the model itself')
+        assert.equal(decodeModelOnce(payload, 'float32', 1000), weights, 'the same bytes object: the same array, not a copy')
+        assert.deepEqual(decodeModelOnce(payload.slice(), 'float32', 1000), weights)
+        assert.throws(() => decodeModelOnce(payload, 'float32', 999), (err: unknown) => err instanceof ValidationError && err.code === 'wrong-size')
+      }
+    }
   })
 
   it('float32 round-trips exactly', () => {
