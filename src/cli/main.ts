@@ -42,11 +42,20 @@ const USAGE = `usage: meshtrain <command> [options]
 
 commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)}${c.summary}`).join('\n')}
+  ${'version'.padEnd(11)}print meshtrain's version and Node's (also --version)
 `
+
+/** `meshtrain 0.1.0 (node v22.23.3)`: the version from the package's own package.json, beside the source or dist/. */
+async function versionLine (): Promise<string> {
+  const { readFile } = await import('node:fs/promises')
+  const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return `meshtrain ${version} (node ${process.version})\n`
+}
 
 async function main (argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   if (command === undefined || ['help', '--help', '-h'].includes(command)) return void process.stdout.write(USAGE)
+  if (['version', '--version'].includes(command)) return void process.stdout.write(await versionLine())
   if (!Object.hasOwn(COMMANDS, command)) {
     throw new ConfigError('command', `unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(', ')}`)
   }

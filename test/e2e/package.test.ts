@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readdir, stat } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -32,6 +32,8 @@ describe('the npm package', function () {
       const env = { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: temp.path }
       const help = await run(bin, ['--help'], { env, cwd: temp.path })
       assert.match(help.stdout, /^usage: meshtrain <command> \[options\]/)
+      const version = await run(bin, ['--version'], { env, cwd: temp.path })
+      assert.equal(version.stdout, `meshtrain ${(JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version} (node ${process.version})\n`)
       const dataDir = join(temp.path, 'site')
       const init = await run(bin, ['init', '--data-dir', dataDir], { env, cwd: temp.path })
       assert.match(init.stdout, /created node 12D3KooW\S+ in /)
