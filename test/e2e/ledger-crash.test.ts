@@ -11,7 +11,7 @@ import { DaemonProcess, runCli, tempDir, writeManifest } from './daemon-fixture.
  */
 describe('the audit ledger across SIGKILLs', function () {
   this.timeout(600_000)
-  const KILLS = 20
+  const KILLS = 10
 
   it('verifies and resumes after a node is killed mid-round again and again', async () => {
     const temp = await tempDir()

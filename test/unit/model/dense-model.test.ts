@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs-core'
 import { checkWeights, initialWeights, layerShapes, WeightsShapeError } from '../../../src/model/index.ts'
 import { useBackend } from '../../../src/model/tfjs.ts'
-import { logits, tensorsToWeights, weightsToTensors } from '../../../src/model/dense-model.ts'
+import { activate, logits, tensorsToWeights, weightsToTensors } from '../../../src/model/dense-model.ts'
 import { parameterCount as modelParameterCount } from '../../../src/model/model-shape.ts'
 import type { ModelSpec } from '../../../src/protocol/manifest.ts'
 import { parameterCount } from '../../../src/protocol/manifest.ts'
@@ -66,6 +66,32 @@ describe('model/dense-model', () => {
     const bad = new Float32Array(14)
     bad[5] = NaN
     assert.throws(() => checkWeights(MODEL, bad), /weights\[5\] is NaN/)
+  })
+
+  it('differentiates every layer to the same bits as tf.matMul\'s own gradients, on the wasm backend the node trains on', async () => {
+    await useBackend('wasm')
+    const model: ModelSpec = { inputSize: 784, hiddenLayers: [{ type: 'dense', units: 64, activation: 'relu' }, { type: 'dense', units: 16, activation: 'tanh' }], classes: 10 }
+    const batch = 32
+    let state = 7
+    const uniform = (): number => (state = (state * 16807) % 2147483647) / 2147483647
+    const x = tf.tensor2d(Float32Array.from({ length: batch * model.inputSize }, uniform), [batch, model.inputSize])
+    const y = tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % model.classes), 'int32'), model.classes)
+    const params = weightsToTensors(model, initialWeights(model, 3))
+    // The layers as tf.matMul alone writes them, with its own gradients.
+    const plainLogits = (p: tf.Tensor[]): tf.Tensor2D => layerShapes(model).reduce<tf.Tensor2D>((h, shape, i) =>
+      activate(tf.add(tf.matMul(h, p[2 * i] as tf.Tensor2D), p[2 * i + 1] as tf.Tensor) as tf.Tensor2D, shape.activation), x)
+    try {
+      const ours = tf.grads((...p: tf.Tensor[]) => tf.losses.softmaxCrossEntropy(y, logits(model, p, x)))(params)
+      const plain = tf.grads((...p: tf.Tensor[]) => tf.losses.softmaxCrossEntropy(y, plainLogits(p)))(params)
+      ours.forEach((g, i) => {
+        assert.ok((g.dataSync() as Float32Array).some(v => v !== 0), `parameter tensor ${i} has a gradient`)
+        assert.deepEqual(g.dataSync(), plain[i]?.dataSync(), `parameter tensor ${i}`)
+      })
+      tf.dispose([...ours, ...plain])
+    } finally {
+      tf.dispose([x, y, ...params])
+      await useBackend('auto')
+    }
   })
 })
 
