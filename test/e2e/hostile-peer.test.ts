@@ -13,7 +13,9 @@ import { DaemonProcess, freePorts, runCli, tempDir, writeManifest } from './daem
 
 /** Three honest daemons, median with f=1: every round waits for both peers' models, so the run does not depend on timing. */
 const MANIFEST: NetworkManifest = { ...DEFAULT_MANIFEST, name: 'hostile-storm', rounds: { quorum: 2, deadlineMs: 8_000, window: 2 } }
-const ROUNDS = 45
+// Enough for the storm (about 11-13 s alone, over 50 s in the whole suite; a round takes about
+// 0.3 s alone) to end, and two rounds after it, before the swarm's last round.
+const ROUNDS = 60
 const HONEST = 3
 /** The storm starts once every honest node has finished this round. */
 const STORM_AFTER_ROUND = 3
