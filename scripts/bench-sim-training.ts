@@ -1,11 +1,12 @@
 /**
  * Simulation training benchmark: CPU milliseconds of one plain SGD step of the default manifest's
- * model (784-64-10, batch 32) by TrainingCore (the daemon's: tfjs's automatic gradient) and by
+ * model (784-64-10, batch 32) by TrainingCore (the daemon's: tfjs's automatic gradient, each
+ * layer's product differentiated by transposed copies, model/dense-model.ts) and by
  * SimulationSgd (the simulations': the backward pass written out, its step in WebAssembly, and
  * the same step with tfjs, which it matches bit for bit), and their ratios; also one
  * [32,784]x[784,64] matMul untransposed, and the kernel gradient's [784,32]x[32,64] (the same
- * multiply-adds) with its left side transposed, as the automatic gradient asks for it, which the
- * wasm backend runs outside XNNPACK.
+ * multiply-adds) with its left side transposed, as tf.matMul's own gradient asks for it, which
+ * the wasm backend runs outside XNNPACK.
  *
  *   npm run bench:sim-training [-- --backend wasm|cpu|tensorflow] [-- --json]
  *
