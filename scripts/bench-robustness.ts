@@ -1,6 +1,7 @@
 /**
  * `npm run bench:robustness [-- --quick] [-- --jobs N] [-- --only TEXT[,TEXT...]] [-- --rerun-older]`: the
- * robustness table (--only: the scenarios whose id contains one of the texts; --rerun-older: rerun
+ * robustness table (--only: run only the scenarios whose id contains one of the texts, the report
+ * still covering every cached one; --rerun-older: rerun
  * cached results of an older simulation version, scenarios.ts SIMULATION_VERSION, replacing them).
  * Runs the scenarios of scripts/robustness/scenarios.ts in N child processes, each running one
  * scenario after another (default N: one per core, os.availableParallelism()), caching every finished run under bench/cache/ so that a rerun resumes; then writes
@@ -41,7 +42,9 @@ if (!Number.isInteger(jobs) || jobs < 1) {
 }
 const command = `npm run bench:robustness${quick ? ' -- --quick' : ''}`
 const only = typeof flags.only === 'string' ? flags.only.split(',') : undefined
-const matrix = (quick ? quickMatrix() : fullMatrix()).filter(s => only === undefined || only.some(text => scenarioId(s).includes(text)))
+const fullOrQuick = quick ? quickMatrix() : fullMatrix()
+/** What this run runs; the report covers every cached scenario of the whole matrix, --only or not. */
+const matrix = fullOrQuick.filter(s => only === undefined || only.some(text => scenarioId(s).includes(text)))
 const prefix = quick ? 'robustness-quick' : 'robustness'
 
 await mkdir(CACHE_DIR, { recursive: true })
@@ -118,11 +121,11 @@ async function worker (): Promise<void> {
 if (flags['report-only'] !== true) await Promise.all(Array.from({ length: jobs }, worker))
 
 const results: ScenarioResult[] = []
-for (const s of matrix) {
+for (const s of fullOrQuick) {
   const r = await cached(s)
   if (r !== undefined) results.push(r)
 }
-await writeReport(results, matrix)
+await writeReport(results, fullOrQuick)
 console.log(`wrote bench/${prefix}.md, bench/${prefix}.json and SVG plots: ${results.length} of ${matrix.length} scenarios done; ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
 process.exit(0)
 
