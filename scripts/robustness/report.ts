@@ -164,6 +164,51 @@ export function candidateRows (t: ResultTable): string[][] {
   return rows
 }
 
+/**
+ * The bars of the second robustness round (issue 17) for the worst honest node under the worst
+ * attack run, in points below A_base: S1 (IID) 2, S2 (Dir(0.5)) 4, S3 (f = 5) 6, S4 (fanout 6) 5;
+ * without attack 1 (worse of IID and Dir(0.5)). S3 and S4 take the worse of the partitions run.
+ */
+export const ROUND_TWO_BARS = [
+  { label: 'no attack', group: 'S0', partitions: ['iid', 'dirichlet:0.5'], bar: 1 },
+  { label: 'S1 IID', group: 'S1', partitions: ['iid'], bar: 2 },
+  { label: 'S2 Dir(0.5)', group: 'S2', partitions: ['dirichlet:0.5'], bar: 4 },
+  { label: 'S3 f=5', group: 'S3', partitions: ['iid', 'dirichlet:0.5'], bar: 6 },
+  { label: 'S4 fanout 6', group: 'S4', partitions: ['iid', 'dirichlet:0.5'], bar: 5 }
+] as const
+
+/**
+ * Per candidate and bar: the worst honest node's largest gap to A_base over the attacks run (and
+ * partitions), with the attack, the attacks run of the matrix's, and the verdict ("holds so far"
+ * until every attack of the matrix has run there).
+ */
+export function roundTwoRows (t: ResultTable, rules: readonly string[] = CANDIDATE_RULES): string[][] {
+  const rows = [['rule', ...ROUND_TWO_BARS.map(b => `${b.label}: gap (bar -${b.bar})`)]]
+  for (const rule of rules) {
+    rows.push([rule, ...ROUND_TWO_BARS.map(b => {
+      const runs = b.partitions.flatMap(partition => {
+        const base = t.base(partition)
+        if (b.group === 'S0') {
+          const c = t.cell('S0', rule, 'none', partition)
+          return c === undefined ? [] : [{ gap: c.worst - base, attack: 'none', partition, attacks: 1, of: 1 }]
+        }
+        const w = t.worstCase(b.group, rule, partition)
+        return w === undefined ? [] : [{ gap: w.worst - base, attack: w.worstAttack, partition, attacks: w.attacks, of: ATTACKS.length }]
+      })
+      if (runs.length === 0) return 'not run'
+      const worst = runs.reduce((a, r) => (r.gap < a.gap ? r : a))
+      const complete = runs.length === b.partitions.length && runs.every(r => r.attacks === r.of)
+      const verdict = worst.gap < -b.bar / 100 ? 'MISSES' : complete ? 'holds' : 'holds so far'
+      const where = b.partitions.length > 1 ? `${worst.partition === 'iid' ? 'IID' : 'Dir(0.5)'}` : ''
+      const coverage = b.group === 'S0'
+        ? `${runs.length} of ${b.partitions.length} partitions`
+        : `${worst.attack}; attacks run ${runs.map(r => `${r.partition === 'iid' ? 'IID' : 'Dir(0.5)'} ${r.attacks} of ${r.of}`).join(', ')}`
+      return `${(100 * worst.gap).toFixed(2)} (${[where, coverage].filter(x => x !== '').join(', ')}) ${verdict}`
+    })])
+  }
+  return rows
+}
+
 /** One table per scenario: attacks down, rules across, worst node / mean honest accuracy. */
 export function attackMatrix (t: ResultTable, group: Group, partition: Partition): string[][] | undefined {
   const attacks = group === 'S0' ? ['none'] : [...ATTACKS]

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict'
+import { ResultTable, roundTwoRows } from '../../../scripts/robustness/report.ts'
+import { ATTACKS } from '../../../scripts/robustness/scenarios.ts'
+import type { Group, Partition } from '../../../scripts/robustness/scenarios.ts'
+import type { ScenarioResult } from '../../../scripts/robustness/simulate.ts'
+
+/** A result with only what the report reads: the scenario and the accuracies. */
+function result (group: Group, rule: string, attack: string, partition: Partition, worst: number): ScenarioResult {
+  const byzantine = group === 'S0' ? 0 : group === 'S3' ? 5 : 3
+  const scenario = { group, rule, attack, byzantine, partition, fanout: group === 'S4' ? 6 : 0, seed: 1, rounds: 200 }
+  return { scenario, worstAccuracy: worst, meanAccuracy: worst, averagedModelAccuracy: worst } as unknown as ScenarioResult
+}
+
+describe('scripts/robustness/report roundTwoRows', () => {
+  const bases = [result('S0', 'mean', 'none', 'iid', 0.85), result('S0', 'mean', 'none', 'dirichlet:0.5', 0.82)]
+
+  it('gives per bar the worst honest node\'s largest gap over the attacks run, and says how much of the matrix ran', () => {
+    const table = new ResultTable([
+      ...bases,
+      result('S0', 'median+nnm', 'none', 'iid', 0.845),
+      result('S1', 'median+nnm', 'stale', 'iid', 0.84),
+      result('S1', 'median+nnm', 'undo-progress', 'iid', 0.82),
+      result('S2', 'median+nnm', 'own-loss', 'dirichlet:0.5', 0.79)
+    ])
+    const [header, row] = roundTwoRows(table, ['median+nnm'])
+    assert.deepEqual(header, ['rule', 'no attack: gap (bar -1)', 'S1 IID: gap (bar -2)', 'S2 Dir(0.5): gap (bar -4)', 'S3 f=5: gap (bar -6)', 'S4 fanout 6: gap (bar -5)'])
+    assert.deepEqual(row, [
+      'median+nnm',
+      '-0.50 (IID, 1 of 2 partitions) holds so far',
+      `-3.00 (undo-progress; attacks run IID 2 of ${ATTACKS.length}) MISSES`,
+      `-3.00 (own-loss; attacks run Dir(0.5) 1 of ${ATTACKS.length}) holds so far`,
+      'not run',
+      'not run'
+    ])
+  })
+
+  it('says "holds" only once every attack of the matrix has run in every partition of the bar, and takes the worse partition', () => {
+    const s3 = (partition: Partition, worst: number): ScenarioResult[] => ATTACKS.map(a => result('S3', 'median', a, partition, worst))
+    const table = new ResultTable([...bases, ...s3('iid', 0.80), ...s3('dirichlet:0.5', 0.765)])
+    const cell = roundTwoRows(table, ['median'])[1]?.[4]
+    assert.equal(cell, `-5.50 (Dir(0.5), crash; attacks run IID ${ATTACKS.length} of ${ATTACKS.length}, Dir(0.5) ${ATTACKS.length} of ${ATTACKS.length}) holds`)
+    const worse = new ResultTable([...bases, ...s3('iid', 0.78), ...s3('dirichlet:0.5', 0.77)])
+    assert.match(roundTwoRows(worse, ['median'])[1]?.[4] ?? '', /^-7\.00 \(IID, crash; .*\) MISSES$/)
+  })
+})
