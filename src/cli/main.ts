@@ -6,21 +6,16 @@
 // First, and with Node's own the only static imports: a SIGTERM exits 0 from here on
 // (./early-signals.ts). ES modules load their whole static graph before running any of it, so each
 // command's module is imported only when that command runs, and loads only the rooms it needs: a
-// command that reads a node's files starts in a fraction of a second; `start` and `swarm` load the
-// rest one room at a time (./room-loading.ts).
+// command that reads a node's files starts in a fraction of a second; `start` (once its settings are
+// resolved, so that a bad one exits as fast) and `swarm` load the rest one room at a time
+// (./room-loading.ts).
 import './early-signals.ts'
 import { ConfigError, EXIT_STATUS, MeshtrainError } from '../errors/index.ts'
 
 /** The commands: a one-line summary and the command itself, loaded when it runs. */
 const COMMANDS = {
   init: { summary: 'create a node: identity key, config.json, manifest.json (see meshtrain init --help)', run: async argv => { await (await import('./init-command.ts')).initCommand(argv) } },
-  start: {
-    summary: 'run the node (see meshtrain start --help)',
-    run: async argv => {
-      await (await import('./room-loading.ts')).loadRoomsOneAtATime()
-      await (await import('./start-command.ts')).startCommand(argv)
-    }
-  },
+  start: { summary: 'run the node (see meshtrain start --help)', run: async argv => { await (await import('./start-command.ts')).startCommand(argv) } },
   status: { summary: 'ask a running node how it is; exit 0 ready, 1 not ready, 2 unreachable (see meshtrain status --help)', run: async argv => { await (await import('./status-command.ts')).statusCommand(argv) } },
   peers: { summary: 'list a running node\'s peers: latency, score, last round, verdicts (see meshtrain peers --help)', run: async argv => { await (await import('./peers-command.ts')).peersCommand(argv) } },
   rounds: { summary: 'print a running node\'s round summaries, --follow for new ones (see meshtrain rounds --help)', run: async argv => { await (await import('./rounds-command.ts')).roundsCommand(argv) } },

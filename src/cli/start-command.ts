@@ -2,6 +2,7 @@ import { ConfigError } from '../errors/index.ts'
 import { SETTINGS, createStatusOutput, lockDataDir, nodeSettingsHelp, readConfigFile, resolveConfig, runDaemon } from '../node/index.ts'
 import { parseCommandLine } from './args.ts'
 import { launcherPids, watchProcesses } from './parent-watch.ts'
+import { loadRoomsOneAtATime } from './room-loading.ts'
 import { STOP_DEADLINE_MS, stopOnSignals, stopWithin } from './signals.ts'
 import { stderrLogger } from './stderr-logger.ts'
 
@@ -20,6 +21,9 @@ export async function startCommand (argv: string[]): Promise<void> {
   const dataDir = flags.dataDir ?? env.MESHTRAIN_DATA_DIR
   if (typeof dataDir !== 'string' || dataDir === '') throw new ConfigError('dataDir', '--data-dir is required (or MESHTRAIN_DATA_DIR)')
   const config = resolveConfig({ file: await readConfigFile(dataDir), env, flags })
+  // The settings are good: now the rooms a running node needs (libp2p and the rest), which
+  // checking them does not.
+  await loadRoomsOneAtATime()
   const log = stderrLogger(config.debug)
   const output = createStatusOutput(config.logFormat, line => process.stdout.write(line + '\n'))
   // Before the first write to the data directory: from here a signal stops gracefully, so a

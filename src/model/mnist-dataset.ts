@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { CodedFeatures, Dataset, Examples } from './examples.ts'
 import { DatasetError } from './dataset-error.ts'
+import { MNIST_DIGITS_FILE, decodeMnistDigits, encodeMnistDigits } from './mnist-digits-file.ts'
+import type { CodedDigits } from './mnist-digits-file.ts'
 import { createRng, shuffleInPlace } from './random.ts'
 
 /** Examples of the built-in MNIST set that go to the train part; the rest (2,000) are the test part. */
@@ -55,34 +57,14 @@ export interface MnistRows {
  * @throws DatasetError as {@link loadMnistDataset}; whatever `pick` throws.
  */
 export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32Array[], options: { readonly test: boolean }): MnistRows {
-  let digitsDir: string
-  try {
-    digitsDir = join(dirname(createRequire(import.meta.url).resolve('mnist')), 'digits')
-  } catch (err) {
-    throw new DatasetError('the mnist package cannot be loaded (is it installed?)', { cause: err })
-  }
-  const read = (d: number): Buffer => {
-    try {
-      return readFileSync(join(digitsDir, `${d}.json`))
-    } catch (err) {
-      throw new DatasetError(`the mnist package's digit ${d} cannot be read`, { cause: err })
-    }
-  }
-  // One pass over the ten files, one file's text in memory at a time: each digit's pixels are coded
-  // (CodedFeatures: the set takes 256 values, numbered as first read; one byte a pixel, 7.8 MB for
-  // all 10,000 images). Then the rows (in label order: all 0s, then all 1s, ...) are shuffled with
+  // The ten digits coded (CodedFeatures: the set takes 256 values; one byte a pixel, 7.8 MB for all
+  // 10,000 images). Then the rows (in label order: all 0s, then all 1s, ...) are shuffled with
   // the fixed seed and cut into the train and test parts, and each picked train image and each test
   // image is copied into its place.
-  const coding = new PixelCoding()
-  const digits: Uint8Array[] = []
+  const { values, digits } = readMnistDigits()
   const labels: number[] = []
-  for (let d = 0; d < 10; d++) {
-    const codes = coding.read(read(d))
-    if (codes === undefined || codes.length === 0 || codes.length % PIXELS !== 0) {
-      throw new DatasetError(`the mnist package's digit ${d} does not hold whole 28x28 images`)
-    }
+  for (const [d, codes] of digits.entries()) {
     for (let i = 0; i < codes.length / PIXELS; i++) labels.push(d)
-    digits.push(codes)
   }
   const order = shuffleInPlace(Int32Array.from({ length: labels.length }, (_, i) => i), createRng(MNIST_SPLIT_SEED))
   const placeOf = new Int32Array(labels.length)
@@ -97,9 +79,9 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
     listOf[row] = list
     positionIn[row] = position
   }))
-  const picked = lists.map(rows => emptyExamples(rows.length, coding.values))
+  const picked = lists.map(rows => emptyExamples(rows.length, values))
   const testCount = labels.length - MNIST_TRAIN_COUNT
-  const test = options.test ? emptyExamples(testCount, coding.values) : undefined
+  const test = options.test ? emptyExamples(testCount, values) : undefined
   let row = 0
   for (const [d, codes] of digits.entries()) {
     for (let image = 0; row < labels.length && labels[row] === d; image++, row++) {
@@ -112,6 +94,96 @@ export function loadMnistRows (pick: (trainLabels: Int32Array) => readonly Int32
     }
   }
   return { picked, test, testCount }
+}
+
+/**
+ * The mnist package's ten digits, coded: from the file the build wrote beside this module
+ * (dist/model/, {@link MNIST_DIGITS_FILE}) when it was made from this same mnist package, else
+ * parsed from the package's JSON ({@link parseMnistDigits}). Both hold the same bytes: the build
+ * writes what the parse returns. Parsing the 21 MB of JSON takes about 0.2 s of CPU, and every
+ * trainer's worker, so every daemon start, needs the digits.
+ * @throws DatasetError as {@link parseMnistDigits}.
+ */
+function readMnistDigits (): CodedDigits {
+  const source = mnistSource()
+  const built = readFileOrUndefined(new URL(MNIST_DIGITS_FILE, import.meta.url))
+  return (built === undefined ? undefined : decodeMnistDigits(built, source.key)) ?? parseMnistDigits(source)
+}
+
+/** Where the mnist package keeps its digits, and what identifies its data: its version and the files' sizes. */
+export interface MnistSource { readonly digitsDir: string, readonly key: string }
+
+/**
+ * The installed mnist package's digits.
+ * @throws DatasetError when the package is missing or a digit file cannot be read.
+ */
+export function mnistSource (): MnistSource {
+  let digitsDir: string
+  let packageFile: string
+  try {
+    const require = createRequire(import.meta.url)
+    digitsDir = join(dirname(require.resolve('mnist')), 'digits')
+    packageFile = require.resolve('mnist/package.json')
+  } catch (err) {
+    throw new DatasetError('the mnist package cannot be loaded (is it installed?)', { cause: err })
+  }
+  const sizes = DIGITS.map(d => {
+    try {
+      return statSync(digitFile(digitsDir, d)).size
+    } catch (err) {
+      throw new DatasetError(`the mnist package's digit ${d} cannot be read`, { cause: err })
+    }
+  })
+  const { version } = JSON.parse(readFileSync(packageFile, 'utf8')) as { version: unknown }
+  return { digitsDir, key: `mnist ${String(version)} ${sizes.join(',')}` }
+}
+
+/**
+ * Parse the ten digit files, one file's text in memory at a time, each digit's pixels coded as
+ * first read ({@link PixelCoding}).
+ * @throws DatasetError when a file cannot be read or its data is not what it should be.
+ */
+export function parseMnistDigits (source: MnistSource = mnistSource()): CodedDigits {
+  const coding = new PixelCoding()
+  const digits = DIGITS.map(d => {
+    let bytes: Buffer
+    try {
+      bytes = readFileSync(digitFile(source.digitsDir, d))
+    } catch (err) {
+      throw new DatasetError(`the mnist package's digit ${d} cannot be read`, { cause: err })
+    }
+    const codes = coding.read(bytes)
+    if (codes === undefined || codes.length === 0 || codes.length % PIXELS !== 0) {
+      throw new DatasetError(`the mnist package's digit ${d} does not hold whole 28x28 images`)
+    }
+    return codes
+  })
+  return { values: coding.values, digits }
+}
+
+/**
+ * The bytes of {@link MNIST_DIGITS_FILE} for the installed mnist package: what the build writes
+ * into dist/model/ (scripts/build-package.ts).
+ * @throws DatasetError as {@link parseMnistDigits}.
+ */
+export function mnistDigitsFile (): Uint8Array {
+  const source = mnistSource()
+  return encodeMnistDigits(parseMnistDigits(source), source.key)
+}
+
+const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] as const
+
+function digitFile (digitsDir: string, digit: number): string {
+  return join(digitsDir, `${digit}.json`)
+}
+
+function readFileOrUndefined (url: URL): Uint8Array | undefined {
+  try {
+    return readFileSync(url)
+  } catch {
+    // From the sources (no build), or a package without it: the digits are parsed instead.
+    return undefined
+  }
 }
 
 /** Examples whose features are coded. */

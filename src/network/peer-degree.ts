@@ -1,4 +1,5 @@
 import type { Connection, PeerId, Startable } from '@libp2p/interface'
+import { MAX_TARGET_PEERS } from '../protocol/index.ts'
 
 /**
  * How many peers a node keeps connections to (docs/design.md, "Topology"), as mature daemons
@@ -15,12 +16,6 @@ export interface PeerDegree {
   /** Connections beyond this many peers are closed. */
   readonly max: number
 }
-
-/** Peers a node keeps connections to unless told otherwise (the `targetPeers` setting). */
-export const DEFAULT_TARGET_PEERS = 16
-
-/** Most peers a node may be told to keep connections to. */
-export const MAX_TARGET_PEERS = 1000
 
 /** The degree of a node that dials up to `target` peers; it keeps a quarter more, so that dialling nodes find room. */
 export function peerDegree (target: number): PeerDegree {
