@@ -17,7 +17,12 @@ export const DEFAULT_RULE = ruleLabel(DEFAULT_MANIFEST.aggregation)
 /** The design card's rule, kept first-class: its targets are shown too. */
 export const PLAIN_MEDIAN = 'median'
 
-interface Cell { readonly worst: number, readonly mean: number, readonly averaged: number, readonly seeds: number, readonly runs: ScenarioResult[] }
+/**
+ * One setting's runs averaged over their seeds. `base` is A_base for the same seeds (the average of
+ * each run's own seed's A_base, or of every seed's where that seed's is not run): a seed is its own
+ * data split, and Dir(0.5)'s A_base moves by 2.4 points between seeds, so gaps compare like with like.
+ */
+interface Cell { readonly worst: number, readonly mean: number, readonly averaged: number, readonly seeds: number, readonly runs: ScenarioResult[], readonly base: number }
 
 const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : '—')
 const gap = (x: number, base: number): string => (Number.isFinite(x) && Number.isFinite(base) ? `${x >= base ? '+' : ''}${(100 * (x - base)).toFixed(1)}` : '—')
@@ -35,8 +40,15 @@ export class ResultTable {
       const key = settingKey(r.scenario)
       bySetting.set(key, [...(bySetting.get(key) ?? []), r])
     }
+    const baseRuns = (partition: Partition): ScenarioResult[] => bySetting.get(settingKey({ group: 'S0', rule: 'mean', attack: 'none', byzantine: 0, partition, fanout: 0 })) ?? []
+    const baseOf = (partition: Partition, seed: number): number => {
+      const runs = baseRuns(partition)
+      const own = runs.find(r => r.scenario.seed === seed)
+      return own !== undefined ? own.meanAccuracy : runs.length > 0 ? avg(runs.map(r => r.meanAccuracy)) : NaN
+    }
     for (const [key, runs] of bySetting) {
-      this.#cells.set(key, { worst: avg(runs.map(r => r.worstAccuracy)), mean: avg(runs.map(r => r.meanAccuracy)), averaged: avg(runs.map(r => r.averagedModelAccuracy)), seeds: runs.length, runs })
+      const base = avg(runs.map(r => baseOf(r.scenario.partition, r.scenario.seed)))
+      this.#cells.set(key, { worst: avg(runs.map(r => r.worstAccuracy)), mean: avg(runs.map(r => r.meanAccuracy)), averaged: avg(runs.map(r => r.averagedModelAccuracy)), seeds: runs.length, runs, base })
     }
   }
 
@@ -46,17 +58,19 @@ export class ResultTable {
     return this.#cells.get(settingKey({ group, rule, attack, byzantine, partition, fanout }))
   }
 
-  /** A_base: the mean rule without attack; A_local: local-only training (mean honest accuracy). */
-  base (partition: Partition): number { return this.cell('S0', 'mean', 'none', partition)?.mean ?? NaN }
+  /** A_local: local-only training (mean honest accuracy). */
   local (partition: Partition): number { return this.cell('S0', 'local', 'none', partition)?.mean ?? NaN }
 
-  /** The worst case over the attacks run: lowest mean honest accuracy and lowest worst node, with the attacks. */
-  worstCase (group: Group, rule: string, partition: Partition): { mean: number, meanAttack: string, worst: number, worstAttack: string, attacks: number } | undefined {
+  /**
+   * The worst case over the attacks run: the largest drop below A_base of the mean honest accuracy
+   * and of the worst node, with the attacks and the A_base of their seeds.
+   */
+  worstCase (group: Group, rule: string, partition: Partition): { mean: number, meanAttack: string, meanBase: number, worst: number, worstAttack: string, worstBase: number, attacks: number } | undefined {
     const cells = ATTACKS.map(a => [a, this.cell(group, rule, a, partition)] as const).filter((x): x is readonly [typeof x[0], Cell] => x[1] !== undefined)
     if (cells.length === 0) return undefined
-    const byMean = cells.reduce((a, b) => (b[1].mean < a[1].mean ? b : a))
-    const byWorst = cells.reduce((a, b) => (b[1].worst < a[1].worst ? b : a))
-    return { mean: byMean[1].mean, meanAttack: byMean[0], worst: byWorst[1].worst, worstAttack: byWorst[0], attacks: cells.length }
+    const byMean = cells.reduce((a, b) => (b[1].mean - b[1].base < a[1].mean - a[1].base ? b : a))
+    const byWorst = cells.reduce((a, b) => (b[1].worst - b[1].base < a[1].worst - a[1].base ? b : a))
+    return { mean: byMean[1].mean, meanAttack: byMean[0], meanBase: byMean[1].base, worst: byWorst[1].worst, worstAttack: byWorst[0], worstBase: byWorst[1].base, attacks: cells.length }
   }
 }
 
@@ -79,18 +93,17 @@ const SCENARIOS: readonly { group: Group, partition: Partition, label: string }[
 export function headlineRows (t: ResultTable): string[][] {
   const rows: string[][] = []
   for (const sc of SCENARIOS) {
-    const base = t.base(sc.partition)
     for (const rule of RULES) {
       if (sc.group === 'S0') {
         const c = t.cell('S0', rule, 'none', sc.partition)
         if (c === undefined) continue
-        rows.push([sc.label, rule, 'none', pct(c.worst), gap(c.worst, base), pct(c.mean), gap(c.mean, base), pct(base), pct(t.local(sc.partition)), String(c.seeds)])
+        rows.push([sc.label, rule, 'none', pct(c.worst), gap(c.worst, c.base), pct(c.mean), gap(c.mean, c.base), pct(c.base), pct(t.local(sc.partition)), String(c.seeds)])
         continue
       }
       const w = t.worstCase(sc.group, rule, sc.partition)
       if (w === undefined) continue
       const seeds = t.cell(sc.group, rule, w.worstAttack, sc.partition)?.seeds ?? 0
-      rows.push([sc.label, rule, `${w.worstAttack} / ${w.meanAttack} (${w.attacks} attacks)`, pct(w.worst), gap(w.worst, base), pct(w.mean), gap(w.mean, base), pct(base), pct(t.local(sc.partition)), String(seeds)])
+      rows.push([sc.label, rule, `${w.worstAttack} / ${w.meanAttack} (${w.attacks} attacks)`, pct(w.worst), gap(w.worst, w.worstBase), pct(w.mean), gap(w.mean, w.meanBase), pct(w.worstBase), pct(t.local(sc.partition)), String(seeds)])
     }
   }
   return rows
@@ -101,31 +114,31 @@ export const HEADLINE_HEADER = ['scenario', 'rule', 'worst attack: for worst nod
 /** Targets T0-T4 of the robustness issue, for the default rule (T0: the mean rule). */
 export function targetRows (t: ResultTable, rule = DEFAULT_RULE): string[][] {
   const rows: string[][] = []
-  const baseI = t.base('iid')
-  const baseD = t.base('dirichlet:0.5')
   for (const a of ['sign-flip', 'gaussian', T0_DISSENSUS, 'alie-opt', 'ipm-opt']) {
     // The issue names no scenario for T0: both all-peers scenarios at f = 3 are shown, each with its verdict.
     const measured: string[] = []
     const verdicts: string[] = []
-    for (const [group, partition, base] of [['S1', 'iid', baseI], ['S2', 'dirichlet:0.5', baseD]] as const) {
+    for (const [group, partition] of [['S1', 'iid'], ['S2', 'dirichlet:0.5']] as const) {
       const c = t.cell(group, 'mean', a, partition)
-      measured.push(`${group} ${c === undefined ? 'not run' : `${pct(c.mean)} (${gap(c.mean, base)})`}`)
-      verdicts.push(`${group} ${c === undefined ? '—' : c.mean <= base - 0.10 ? 'holds' : 'MISSES'}`)
+      measured.push(`${group} ${c === undefined ? 'not run' : `${pct(c.mean)} (${gap(c.mean, c.base)})`}`)
+      verdicts.push(`${group} ${c === undefined ? '—' : c.mean <= c.base - 0.10 ? 'holds' : 'MISSES'}`)
     }
     rows.push([`T0 mean loses >= 10 under ${a}`, measured.join('; '), verdicts.join(', ')])
   }
-  const check = (name: string, value: number | undefined, base: number, drop: number, what: string): void => {
-    rows.push([name, value === undefined ? 'not run' : `${pct(value)} ${what} (${gap(value, base)})`, value === undefined || !Number.isFinite(base) ? '—' : value >= base - drop ? 'holds' : 'MISSES'])
+  const check = (name: string, value: number | undefined, base: number | undefined, drop: number, what: string): void => {
+    rows.push([name, value === undefined || base === undefined ? 'not run' : `${pct(value)} ${what} (${gap(value, base)})`, value === undefined || base === undefined || !Number.isFinite(base) ? '—' : value >= base - drop ? 'holds' : 'MISSES'])
   }
-  check(`T1 ${rule} no attack, IID >= A_base - 1.0`, t.cell('S0', rule, 'none', 'iid')?.mean, baseI, 0.010, 'mean')
-  check(`T1 ${rule} no attack, Dir(0.5) >= A_base - 1.5`, t.cell('S0', rule, 'none', 'dirichlet:0.5')?.mean, baseD, 0.015, 'mean')
+  const s0i = t.cell('S0', rule, 'none', 'iid')
+  check(`T1 ${rule} no attack, IID >= A_base - 1.0`, s0i?.mean, s0i?.base, 0.010, 'mean')
+  const s0d = t.cell('S0', rule, 'none', 'dirichlet:0.5')
+  check(`T1 ${rule} no attack, Dir(0.5) >= A_base - 1.5`, s0d?.mean, s0d?.base, 0.015, 'mean')
   const s1 = t.worstCase('S1', rule, 'iid')
-  check(`T2 ${rule} S1 worst case >= A_base - 3`, s1?.mean, baseI, 0.03, `mean under ${s1?.meanAttack} (${s1?.attacks} attacks)`)
+  check(`T2 ${rule} S1 worst case >= A_base - 3`, s1?.mean, s1?.meanBase, 0.03, `mean under ${s1?.meanAttack} (${s1?.attacks} attacks)`)
   const s2 = t.worstCase('S2', rule, 'dirichlet:0.5')
-  check(`T3 ${rule} S2 worst case >= A_base - 5`, s2?.mean, baseD, 0.05, `mean under ${s2?.meanAttack} (${s2?.attacks} attacks)`)
-  check(`T3 ${rule} S2 worst node >= A_base - 8`, s2?.worst, baseD, 0.08, `worst node under ${s2?.worstAttack}`)
+  check(`T3 ${rule} S2 worst case >= A_base - 5`, s2?.mean, s2?.meanBase, 0.05, `mean under ${s2?.meanAttack} (${s2?.attacks} attacks)`)
+  check(`T3 ${rule} S2 worst node >= A_base - 8`, s2?.worst, s2?.worstBase, 0.08, `worst node under ${s2?.worstAttack}`)
   const s4 = t.worstCase('S4', rule, 'iid')
-  check(`T4 ${rule} S4 IID mean >= A_base - 5`, s4?.mean, baseI, 0.05, `mean under ${s4?.meanAttack} (${s4?.attacks} attacks)`)
+  check(`T4 ${rule} S4 IID mean >= A_base - 5`, s4?.mean, s4?.meanBase, 0.05, `mean under ${s4?.meanAttack} (${s4?.attacks} attacks)`)
   const runs = t.results
   const nonFinite = (robust: boolean): ScenarioResult[] => runs.filter(r => r.nonFinite && (r.scenario.rule !== 'mean') === robust)
   const listed = (list: ScenarioResult[]): string => list.length === 0 ? '' : ` (${list.map(r => `${r.scenario.group} ${r.scenario.rule} ${r.scenario.attack}`).join(', ')})`
@@ -151,13 +164,12 @@ export function candidateRows (t: ResultTable): string[][] {
   const rows = [['rule', ...scenarios.map(sc => `${sc.label} worst node (gap; worst attack, attacks run)`)]]
   for (const rule of [...CANDIDATE_RULES, ...RULES.filter(r => !(CANDIDATE_RULES as readonly string[]).includes(r) && r !== 'mean')]) {
     const cells = scenarios.map(sc => {
-      const base = t.base(sc.partition)
       if (sc.group === 'S0') {
         const c = t.cell('S0', rule, 'none', sc.partition)
-        return c === undefined ? 'not run' : `${pct(c.worst)} (${gap(c.worst, base)})`
+        return c === undefined ? 'not run' : `${pct(c.worst)} (${gap(c.worst, c.base)})`
       }
       const w = t.worstCase(sc.group, rule, sc.partition)
-      return w === undefined ? 'not run' : `${pct(w.worst)} (${gap(w.worst, base)}; ${w.worstAttack}, ${w.attacks})`
+      return w === undefined ? 'not run' : `${pct(w.worst)} (${gap(w.worst, w.worstBase)}; ${w.worstAttack}, ${w.attacks})`
     })
     if (cells.some(c => c !== 'not run')) rows.push([rule, ...cells])
   }
@@ -187,13 +199,12 @@ export function roundTwoRows (t: ResultTable, rules: readonly string[] = CANDIDA
   for (const rule of rules) {
     rows.push([rule, ...ROUND_TWO_BARS.map(b => {
       const runs = b.partitions.flatMap(partition => {
-        const base = t.base(partition)
         if (b.group === 'S0') {
           const c = t.cell('S0', rule, 'none', partition)
-          return c === undefined ? [] : [{ gap: c.worst - base, attack: 'none', partition, attacks: 1, of: 1 }]
+          return c === undefined ? [] : [{ gap: c.worst - c.base, attack: 'none', partition, attacks: 1, of: 1 }]
         }
         const w = t.worstCase(b.group, rule, partition)
-        return w === undefined ? [] : [{ gap: w.worst - base, attack: w.worstAttack, partition, attacks: w.attacks, of: ATTACKS.length }]
+        return w === undefined ? [] : [{ gap: w.worst - w.worstBase, attack: w.worstAttack, partition, attacks: w.attacks, of: ATTACKS.length }]
       })
       if (runs.length === 0) return 'not run'
       const worst = runs.reduce((a, r) => (r.gap < a.gap ? r : a))

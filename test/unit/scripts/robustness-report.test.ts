@@ -5,9 +5,9 @@ import type { Group, Partition } from '../../../scripts/robustness/scenarios.ts'
 import type { ScenarioResult } from '../../../scripts/robustness/simulate.ts'
 
 /** A result with only what the report reads: the scenario and the accuracies. */
-function result (group: Group, rule: string, attack: string, partition: Partition, worst: number): ScenarioResult {
+function result (group: Group, rule: string, attack: string, partition: Partition, worst: number, seed = 1): ScenarioResult {
   const byzantine = group === 'S0' ? 0 : group === 'S3' ? 5 : 3
-  const scenario = { group, rule, attack, byzantine, partition, fanout: group === 'S4' ? 6 : 0, seed: 1, rounds: 200 }
+  const scenario = { group, rule, attack, byzantine, partition, fanout: group === 'S4' ? 6 : 0, seed, rounds: 200 }
   return { scenario, worstAccuracy: worst, meanAccuracy: worst, averagedModelAccuracy: worst } as unknown as ScenarioResult
 }
 
@@ -41,5 +41,15 @@ describe('scripts/robustness/report roundTwoRows', () => {
     assert.equal(cell, `-5.50 (Dir(0.5), crash; attacks run IID ${ATTACKS.length} of ${ATTACKS.length}, Dir(0.5) ${ATTACKS.length} of ${ATTACKS.length}) holds`)
     const worse = new ResultTable([...bases, ...s3('iid', 0.78), ...s3('dirichlet:0.5', 0.77)])
     assert.match(roundTwoRows(worse, ['median'])[1]?.[4] ?? '', /^-7\.00 \(IID, crash; .*\) MISSES$/)
+  })
+
+  it('compares each seed with its own seed\'s A_base (a seed is its own data split), the others with the average', () => {
+    const table = new ResultTable([
+      result('S0', 'mean', 'none', 'dirichlet:0.5', 0.80, 1), result('S0', 'mean', 'none', 'dirichlet:0.5', 0.84, 2),
+      result('S2', 'median+nnm', 'undo-progress', 'dirichlet:0.5', 0.70, 1), result('S2', 'median+nnm', 'undo-progress', 'dirichlet:0.5', 0.80, 2),
+      result('S2', 'median+nnm', 'own-loss', 'dirichlet:0.5', 0.79, 3)
+    ])
+    // undo-progress: (0.70 - 0.80 + 0.80 - 0.84) / 2 = -7; own-loss (seed 3, no A_base of its own): 0.79 - 0.82 = -3.
+    assert.match(roundTwoRows(table, ['median+nnm'])[1]?.[3] ?? '', /^-7\.00 \(undo-progress; attacks run Dir\(0\.5\) 2 of \d+\) MISSES$/)
   })
 })
