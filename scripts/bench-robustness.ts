@@ -126,7 +126,7 @@ for (const s of fullOrQuick) {
   if (r !== undefined) results.push(r)
 }
 await writeReport(results, fullOrQuick)
-console.log(`wrote bench/${prefix}.md, bench/${prefix}.json and SVG plots: ${results.length} of ${matrix.length} scenarios done; ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
+console.log(`wrote bench/${prefix}.md, bench/${prefix}.json and SVG plots: ${results.length} of the ${fullOrQuick.length} scenarios done (this run: ${done} of ${total}); ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
 process.exit(0)
 
 async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise<void> {
