@@ -159,7 +159,8 @@ export function candidateRows (t: ResultTable): string[][] {
   const scenarios = [
     { group: 'S0', partition: 'iid', label: 'S0 IID' }, { group: 'S0', partition: 'dirichlet:0.5', label: 'S0 Dir(0.5)' },
     { group: 'S1', partition: 'iid', label: 'S1' }, { group: 'S2', partition: 'dirichlet:0.5', label: 'S2' },
-    { group: 'S3', partition: 'iid', label: 'S3 IID' }, { group: 'S4', partition: 'iid', label: 'S4 IID' }
+    { group: 'S3', partition: 'iid', label: 'S3 IID' }, { group: 'S3', partition: 'dirichlet:0.5', label: 'S3 Dir(0.5)' },
+    { group: 'S4', partition: 'iid', label: 'S4 IID' }, { group: 'S4', partition: 'dirichlet:0.5', label: 'S4 Dir(0.5)' }
   ] as const
   const rows = [['rule', ...scenarios.map(sc => `${sc.label} worst node (gap; worst attack, attacks run)`)]]
   for (const rule of [...CANDIDATE_RULES, ...RULES.filter(r => !(CANDIDATE_RULES as readonly string[]).includes(r) && r !== 'mean')]) {
