@@ -5,15 +5,10 @@
 import type { ScenarioResult } from './simulate.ts'
 import type { Group, Partition, Scenario } from './scenarios.ts'
 import { DEFAULT_MANIFEST, encodedPayloadBytes, parameterCount } from '../../src/protocol/index.ts'
-import { ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, RULES, T0_DISSENSUS } from './scenarios.ts'
+import { ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, DEFAULT_RULE, RULES, T0_DISSENSUS } from './scenarios.ts'
 
-/** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean'. */
-export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown, readonly bucketing?: unknown }): string {
-  return `${spec.rule}${spec.nnm === true ? '+nnm' : ''}${typeof spec.bucketing === 'number' && spec.bucketing > 1 ? '+bucketing' : ''}`
-}
+export { DEFAULT_RULE }
 
-/** The network's default rule (DEFAULT_MANIFEST's aggregation), the one the targets are for. */
-export const DEFAULT_RULE = ruleLabel(DEFAULT_MANIFEST.aggregation)
 /** The design card's rule, kept first-class: its targets are shown too. */
 export const PLAIN_MEDIAN = 'median'
 

@@ -50,7 +50,7 @@ export interface Aggregator {
   withRepeatedInput (own: Float32Array, peers: readonly Float32Array[], copies: number): RepeatedInputRule
 }
 
-/** Default f of the robust rules: the built-in manifest's f (`{ "rule": "median", "f": 1, "nnm": true }`). */
+/** Default f of the robust rules (and b of the trimmed mean): the built-in manifest's (`{ "rule": "trimmed-mean", "b": 1, "nnm": true }`). */
 const DEFAULT_F = 1
 
 interface BaseRule {

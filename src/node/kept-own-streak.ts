@@ -41,7 +41,7 @@ export class KeptOwnStreak {
   }
 }
 
-/** `kept its own model 5 rounds in a row: heard 1 peer (12D3KooW...) in round 9, 2 inputs, rule median needs 3`. */
+/** `kept its own model 5 rounds in a row: heard 1 peer (12D3KooW...) in round 9, 2 inputs, rule trimmed-mean needs 3`. */
 export function stallText (info: StallInfo): string {
   const named = info.heard.slice(0, MAX_NAMED_PEERS).join(', ')
   const more = info.heard.length > MAX_NAMED_PEERS ? ` and ${info.heard.length - MAX_NAMED_PEERS} more` : ''

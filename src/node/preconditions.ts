@@ -15,7 +15,7 @@ export function checkReachable (manifest: NetworkManifest, aggregator: Pick<Aggr
   const rule = `aggregation.rule "${aggregator.name}" with f=${aggregator.f} needs ${aggregator.minInputs} inputs (the node's own model included)`
   const members = manifest.members.length
   if (members > 0 && members < aggregator.minInputs) {
-    throw new ManifestError('members', `${members} members, but ${rule}: no node could ever aggregate; add members or lower f`)
+    throw new ManifestError('members', `${members} members, but ${rule}: no node could ever aggregate; add members or lower f (a trimmed mean's b)`)
   }
   const fanout = manifest.rounds.fanout ?? 0
   if (fanout > 0 && fanout + 1 < aggregator.minInputs) {

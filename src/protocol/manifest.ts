@@ -38,7 +38,7 @@ export interface TrainingSpec {
 
 /**
  * The aggregation rule and its options, as the aggregation registry reads them:
- * `{ "rule": "median", "f": 1, "nnm": true }`, `{ "rule": "trimmed-mean", "b": 2 }`, ...
+ * `{ "rule": "trimmed-mean", "b": 1, "nnm": true }`, `{ "rule": "median", "f": 2 }`, ...
  */
 export type AggregationSpec = Readonly<Record<string, unknown>> & { readonly rule: string }
 
@@ -145,13 +145,15 @@ export class ManifestError extends InputError {
 
 /**
  * The built-in network: a small dense classifier on the built-in MNIST digits, combined by the
- * coordinate-wise median after nearest-neighbour mixing (chosen by bench/robustness.md).
+ * coordinate-wise trimmed mean after nearest-neighbour mixing (chosen by bench/robustness.md: the
+ * best worst case over the matrix's attacks; b is the Byzantine peers to survive, a network's own
+ * setting).
  */
 export const DEFAULT_MANIFEST: NetworkManifest = deepFreeze({
   name: 'meshtrain-mnist',
   model: { inputSize: 784, hiddenLayers: [{ type: 'dense', units: 64, activation: 'relu' }], classes: 10 },
   training: { localSteps: 20, batchSize: 32, learningRate: 0.2, initSeed: 1 },
-  aggregation: { rule: 'median', f: 1, nnm: true },
+  aggregation: { rule: 'trimmed-mean', b: 1, nnm: true },
   rounds: { quorum: 2, deadlineMs: 15_000, window: 2 },
   members: []
 })

@@ -22,11 +22,11 @@ describe('consortium commands', function () {
       await writeFile(join(dir.path, 'network.json'), JSON.stringify(manifest))
       const init = await runCli(['init', '--data-dir', join(dir.path, 'c'), '--manifest', join(dir.path, 'network.json')])
       assert.equal(init.code, 2, init.stderr)
-      assert.match(init.stderr, /^meshtrain: manifest: members: 2 members, but aggregation\.rule "median" with f=1 needs 3 inputs[^\n]*\n$/)
+      assert.match(init.stderr, /^meshtrain: manifest: members: 2 members, but aggregation\.rule "trimmed-mean" with f=1 needs 3 inputs[^\n]*\n$/)
       await writeFile(join(sites[0] as string, 'manifest.json'), JSON.stringify(manifest))
       const start = await runCli(['start', '--data-dir', sites[0] as string, '--rounds', '1'])
       assert.equal(start.code, 2, start.stderr)
-      assert.match(start.stderr, /2 members, but aggregation\.rule "median" with f=1 needs 3 inputs/)
+      assert.match(start.stderr, /2 members, but aggregation\.rule "trimmed-mean" with f=1 needs 3 inputs/)
       assert.equal(start.stderr.trim().split('\n').length, 1, start.stderr)
     } finally {
       await dir.remove()

@@ -69,7 +69,7 @@ describe('manifest chain in the data directory', () => {
       return assert.fail('adopted')
     }
     assert.match(await refused({ aggregation: { rule: 'krum', f: 1 } }), /rounds\.quorum is 2, too small for aggregation\.rule "krum"/)
-    assert.match(await refused({ members: ids.slice(0, 2) }), /2 members, but aggregation\.rule "median" with f=1 needs 3 inputs/)
+    assert.match(await refused({ members: ids.slice(0, 2) }), /2 members, but aggregation\.rule "trimmed-mean" with f=1 needs 3 inputs/)
     assert.match(await refused({ aggregation: { rule: 'no-such-rule' } }), /no-such-rule/)
     assert.equal((await loadManifestChain(dir, genesis)).current.version, 0)
   })

@@ -12,13 +12,13 @@ async function peers (n: number): Promise<string[]> {
 }
 
 describe('manifest preconditions', () => {
-  it('refuses the README\'s manifest (median, f=1) with two members, naming 2 members and 3 inputs', async () => {
+  it('refuses the README\'s manifest (trimmed mean, b=1) with two members, naming 2 members and 3 inputs', async () => {
     const manifest: NetworkManifest = { ...DEFAULT_MANIFEST, members: await peers(2) }
     assert.throws(() => aggregatorFor(manifest), (err: unknown) => {
       assert.ok(err instanceof ManifestError)
       assert.equal(err.exitStatus, 2)
       assert.equal(err.setting, 'members')
-      assert.match(err.message, /2 members, but aggregation\.rule "median" with f=1 needs 3 inputs/)
+      assert.match(err.message, /2 members, but aggregation\.rule "trimmed-mean" with f=1 needs 3 inputs/)
       assert.doesNotMatch(err.message, /\n/)
       return true
     })
