@@ -8,8 +8,8 @@
  * rounds, times the number of the matrix's scenarios of that kind, summed, plus the process start-up (module loading, the data set) once per job, divided by the jobs run at a time
  * (os.availableParallelism()).
  * CPU seconds, not wall time, so that other work on a shared machine changes the figures little;
- * the projection assumes every job has a core to itself. The scenarios run with median+nnm, the
- * default rule; other rules' aggregations cost more (geometric median) or less (mean).
+ * the projection assumes every job has a core to itself. The scenarios run with the default rule
+ * (DEFAULT_RULE); other rules' aggregations cost more (geometric median) or less (mean).
  * Writes nothing to bench/cache/ (`--keep DIR`: the scenario results to DIR).
  */
 import { fork } from 'node:child_process'
@@ -18,7 +18,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { S4_FANOUT, fullMatrix, scenarioId } from './robustness/scenarios.ts'
+import { DEFAULT_RULE, S4_FANOUT, fullMatrix, scenarioId } from './robustness/scenarios.ts'
 import type { Scenario } from './robustness/scenarios.ts'
 import type { ScenarioJob, ScenarioResult } from './robustness/simulate.ts'
 
@@ -36,7 +36,7 @@ export function speedKind (s: Scenario): SpeedKind {
 
 /** The scenario measured for each kind (the issue's figures: S2 undo-progress, S4 alie-opt, S1 alie). */
 export function speedScenarios (rounds: number): Record<SpeedKind, Scenario> {
-  const base = { rule: 'median+nnm', byzantine: 3, seed: 1, rounds } as const
+  const base = { rule: DEFAULT_RULE, byzantine: 3, seed: 1, rounds } as const
   return {
     'objective search': { ...base, group: 'S2', attack: 'undo-progress', partition: 'dirichlet:0.5', fanout: 0 },
     'line search': { ...base, group: 'S4', attack: 'alie-opt', partition: 'iid', fanout: S4_FANOUT },

@@ -54,7 +54,7 @@ const CASES: readonly Case[] = [
   { name: 'rounds: negative, written --rounds -1', args: ['start', '--data-dir', 'DIR', '--rounds', '-1'], status: 2, says: /^--rounds needs a value; for one that starts with a dash write --rounds=VALUE/ },
   { name: 'rounds: negative, written --rounds=-1', args: ['start', '--data-dir', 'DIR', '--rounds=-1'], status: 2, says: /^--rounds: got "-1", expected a whole number from 0 to 10000000/ },
   { name: 'rounds: 1e30', args: ['start', '--data-dir', 'DIR', '--rounds', '1e30'], status: 2, says: /^--rounds: got "1e30", expected a whole number/ },
-  { name: 'swarm --nodes 2 (too few for the median rule)', args: ['swarm', '--nodes', '2'], status: 2, says: /^--nodes: got 2, too few for the network's rule median with f=1, which needs 3 models a round/ },
+  { name: 'swarm --nodes 2 (too few for the default rule)', args: ['swarm', '--nodes', '2'], status: 2, says: /^--nodes: got 2, too few for the network's rule trimmed-mean with f=1, which needs 3 models a round/ },
   { name: 'swarm --nodes 0', args: ['swarm', '--nodes', '0'], status: 2, says: /^--nodes: got "0", expected a whole number from 2/ },
   {
     name: 'checkpoint: a negative round', args: ['start', '--data-dir', 'DIR'], status: 2, says: /latest\.ckpt: round -1 is not an integer from 0 to 1099511627775/,

@@ -9,7 +9,7 @@ describe('meshtrain swarm with attackers', function () {
   beforeEach(async () => { temp = await tempDir() })
   afterEach(async () => { await temp.remove() })
 
-  it('five daemons, one a sign-flip attacker: the median keeps the honest nodes learning, the report marks the attacker', async () => {
+  it('five daemons, one a sign-flip attacker: the default rule keeps the honest nodes learning, the report marks the attacker', async () => {
     const report = join(temp.path, 'report.json')
     const { code, stdout, stderr } = await runCli(['swarm', '--nodes', '5', '--byzantine', '1', '--attack', 'sign-flip', '--rounds', '4', '--report', report])
     assert.equal(code, 0, stderr)

@@ -45,8 +45,8 @@ describe('consortium commands', function () {
       assert.equal(await daemon.exited, 0, daemon.stderr)
       const stalled = daemon.events.filter(e => e.event === 'stalled')
       assert.equal(stalled.length, 1, JSON.stringify(daemon.events))
-      assert.deepEqual(stalled[0], { event: 'stalled', rounds: 5, round: 4, heard: [], inputs: 1, needed: 3, rule: 'median' })
-      assert.match(daemon.stderr, /kept its own model 5 rounds in a row: heard no peer in round 4, 1 input, rule median needs 3/)
+      assert.deepEqual(stalled[0], { event: 'stalled', rounds: 5, round: 4, heard: [], inputs: 1, needed: 3, rule: 'trimmed-mean' })
+      assert.match(daemon.stderr, /kept its own model 5 rounds in a row: heard no peer in round 4, 1 input, rule trimmed-mean needs 3/)
     } finally {
       daemon?.stop()
       await dir.remove()

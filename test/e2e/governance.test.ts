@@ -8,7 +8,7 @@ import { DaemonProcess, daemonsPerTest, freePorts, runCli } from './daemon-fixtu
  * A closed network changes its members by signed vote while it trains: five members (three of
  * them admins, two signatures needed), then a version that adds a sixth site and removes one,
  * published with `meshtrain manifest publish` on one member and spread by the others; the
- * same version moves the rule from the median to the mean, which the running members switch to.
+ * same version moves the rule from the default (the trimmed mean after mixing) to the mean, which the running members switch to.
  * The new site starts as soon as it holds the version, before the running members have adopted
  * it: while the version spreads, members on either side of it relay each other's announcements.
  */
@@ -58,7 +58,7 @@ describe('governance: members change by a signed manifest version while the netw
       return result.stdout
     }
     // The vote, prepared while the founders train: d leaves, f joins, and the network moves from
-    // the median to the mean from the round after c's checkpoint. Proposed on c, signed by a and b.
+    // the default rule to the mean from the round after c's checkpoint. Proposed on c, signed by a and b.
     const version = join(world.temp.path, 'v1.json')
     const vote = async (): Promise<void> => {
       await dc.waitFor(() => dc.lastRound >= 0, 'a checkpoint on c', patience)

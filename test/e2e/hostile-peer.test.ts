@@ -11,7 +11,7 @@ import { HostilePeer } from '../../scripts/hostile-peer.ts'
 import type { HostileStormReport } from '../../scripts/hostile-peer.ts'
 import { DaemonProcess, freePorts, runCli, tempDir, writeManifest } from './daemon-fixture.ts'
 
-/** Three honest daemons, median with f=1: every round waits for both peers' models, so the run does not depend on timing. */
+/** Three honest daemons, the default rule (trimmed mean with b=1 after mixing): every round waits for both peers' models, so the run does not depend on timing. */
 const MANIFEST: NetworkManifest = { ...DEFAULT_MANIFEST, name: 'hostile-storm', rounds: { quorum: 2, deadlineMs: 8_000, window: 2 } }
 // Enough for the storm (about 11-13 s alone, over 50 s in the whole suite; a round takes about
 // 0.3 s alone) to end, and two rounds after it, before the swarm's last round.
