@@ -1,6 +1,6 @@
 /**
  * `npm run bench:privacy [-- --quick] [-- --json] [-- --only TEXT]`: record-level DP (DP-SGD on
- * every honest node) together with the default robust rule, on the robustness benchmark's setup
+ * every honest node) together with a robust rule (median+nnm, the default rule when it was measured), on the robustness benchmark's setup
  * (16 nodes, Fashion-MNIST, dense 784-64-10, IID shards; the non-private swarms train 5 local
  * steps of batch 32 at learning rate 0.2 per round): the worst and mean honest accuracy at
  * epsilon 8, 4 and 1 (delta 1e-5) against the non-private swarm, and at epsilon 4 with 3 of 16
