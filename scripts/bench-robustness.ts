@@ -15,12 +15,12 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { ATTACKS, NODES, QUICK_REDUCTION, RULES, SIMULATION_VERSION, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
+import { ATTACKS, DEFAULT_RULE, NODES, QUICK_REDUCTION, RULES, SIMULATION_VERSION, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
 import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
 import type { ScenarioJob, ScenarioResult } from './robustness/simulate.ts'
 import { benchmarkData } from './robustness/simulate.ts'
 import {
-  DEFAULT_RULE, HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, candidateRows, curvesSvg, encodingRows, headlineRows, markdownTable, roundTwoRows, runRows, targetRows, worstCaseSvg
+  HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, candidateRows, curvesSvg, encodingRows, headlineRows, markdownTable, roundTwoRows, runRows, targetRows, worstCaseSvg
 } from './robustness/report.ts'
 
 const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url))

@@ -7,8 +7,6 @@ import type { Group, Partition, Scenario } from './scenarios.ts'
 import { DEFAULT_MANIFEST, encodedPayloadBytes, parameterCount } from '../../src/protocol/index.ts'
 import { ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, DEFAULT_RULE, RULES, T0_DISSENSUS } from './scenarios.ts'
 
-export { DEFAULT_RULE }
-
 /** The design card's rule, kept first-class: its targets are shown too. */
 export const PLAIN_MEDIAN = 'median'
 
