@@ -251,8 +251,11 @@ export const SCENARIO_LIST = SCENARIOS
 export function encodingRows (results: readonly ScenarioResult[], partition: Partition): string[][] | undefined {
   const encodings = ['float32', ...COMPRESSED_ENCODINGS] as const
   const parameters = parameterCount(DEFAULT_MANIFEST.model)
-  const runsOf = (encoding: string): ScenarioResult[] => results.filter(r => r.scenario.group === 'S0' && r.scenario.rule === DEFAULT_RULE &&
+  const runsOfAnySeed = (encoding: string): ScenarioResult[] => results.filter(r => r.scenario.group === 'S0' && r.scenario.rule === DEFAULT_RULE &&
     r.scenario.partition === partition && (r.scenario.encoding ?? 'float32') === encoding)
+  // Like with like: float32 on the seeds the compressed encodings ran (a seed is its own data split).
+  const compressedSeeds = new Set(COMPRESSED_ENCODINGS.flatMap(e => runsOfAnySeed(e).map(r => r.scenario.seed)))
+  const runsOf = (encoding: string): ScenarioResult[] => runsOfAnySeed(encoding).filter(r => encoding !== 'float32' || compressedSeeds.has(r.scenario.seed))
   const cells = encodings.map(e => {
     const runs = runsOf(e)
     return runs.length === 0

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { ResultTable, roundTwoRows } from '../../../scripts/robustness/report.ts'
-import { ATTACKS } from '../../../scripts/robustness/scenarios.ts'
+import { ResultTable, encodingRows, roundTwoRows } from '../../../scripts/robustness/report.ts'
+import { ATTACKS, DEFAULT_RULE } from '../../../scripts/robustness/scenarios.ts'
 import type { Group, Partition } from '../../../scripts/robustness/scenarios.ts'
 import type { ScenarioResult } from '../../../scripts/robustness/simulate.ts'
 
@@ -51,5 +51,18 @@ describe('scripts/robustness/report roundTwoRows', () => {
     ])
     // undo-progress: (0.70 - 0.80 + 0.80 - 0.84) / 2 = -7; own-loss (seed 3, no A_base of its own): 0.79 - 0.82 = -3.
     assert.match(roundTwoRows(table, ['median+nnm'])[1]?.[3] ?? '', /^-7\.00 \(undo-progress; attacks run Dir\(0\.5\) 2 of \d+\) MISSES$/)
+  })
+})
+
+describe('scripts/robustness/report encodingRows', () => {
+  it('compares each encoding with float32 on the seeds the encodings ran (a seed is its own data split)', () => {
+    const encoded = (encoding: 'float16' | 'int8', accuracy: number): ScenarioResult => {
+      const r = result('S0', DEFAULT_RULE, 'none', 'iid', accuracy, 1)
+      return { ...r, scenario: { ...r.scenario, encoding }, bytesPerNodePerRound: 0, keptOwnRounds: 0 }
+    }
+    const float32 = (accuracy: number, seed: number): ScenarioResult => ({ ...result('S0', DEFAULT_RULE, 'none', 'iid', accuracy, seed), bytesPerNodePerRound: 0, keptOwnRounds: 0 })
+    const rows = encodingRows([float32(0.84, 1), float32(0.90, 2), encoded('float16', 0.83), encoded('int8', 0.82)], 'iid')
+    // Against seed 1's 0.84 only, not the seed average 0.87.
+    assert.deepEqual(rows?.find(r => r[0] === 'cost vs float32, points (mean)'), ['cost vs float32, points (mean)', '0.00', '1.00', '2.00'])
   })
 })
