@@ -43,9 +43,12 @@ describe('the dashboard in a real browser', function () {
       this.skip()
     }
   })
+  // The first test's daemons stop with it: left training, they took the CPU the second test's swarm needs.
+  afterEach(() => {
+    for (const d of started.splice(0)) d.stop()
+  })
   after(async () => {
     await browser?.close()
-    for (const d of started.splice(0)) d.stop()
     await temp?.remove()
   })
 
