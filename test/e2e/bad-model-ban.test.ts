@@ -15,7 +15,7 @@ const HONEST = 3
  * A quorum of 3 peer models that 2 honest peers never make (the bad server's are refused): every
  * round waits out its 2-second deadline and closes with the honest models. The test needs the
  * daemons running, not training flat out: paced so, each trained 14 rounds in the test's 34 s
- * instead of 133 in 29 s, and the file took 19.3 CPU seconds instead of 52.7.
+ * instead of 133 in 29 s, and the file took 18.85 CPU seconds of the machine instead of 56.81.
  */
 const MANIFEST: NetworkManifest = { ...DEFAULT_MANIFEST, name: 'bad-model-ban', rounds: { quorum: HONEST, deadlineMs: 2_000, window: 2 } }
 /** How long the banned server keeps trying to come back, ms: it must be refused throughout. */
