@@ -8,16 +8,14 @@ import { createMeshtrainLibp2p } from '../../src/network/index.ts'
 import { initDataDir } from '../../src/node/index.ts'
 import { DEFAULT_MANIFEST, PAYLOAD_ENCODING, encodeAnnouncement, encodeModelPayload, networkId, parameterCount, payloadHash, signAnnouncement, updateTopic } from '../../src/protocol/index.ts'
 import type { NetworkManifest } from '../../src/protocol/index.ts'
-import { DaemonProcess, freePorts, tempDir } from './daemon-fixture.ts'
+import { DaemonProcess, freePorts, pacedRounds, tempDir } from './daemon-fixture.ts'
 
 const HONEST = 3
 /**
- * A quorum of 3 peer models that 2 honest peers never make (the bad server's are refused): every
- * round waits out its 2-second deadline and closes with the honest models. The test needs the
- * daemons running, not training flat out: paced so, each trained 14 rounds in the test's 34 s
- * instead of 133 in 29 s, and the file took 18.85 CPU seconds of the machine instead of 56.81.
+ * Paced rounds (the bad server's models are refused): each daemon trained 14 rounds in the test's
+ * 34 s instead of 133 in 29 s flat out, and the file took 18.85 CPU seconds of the machine instead of 56.81.
  */
-const MANIFEST: NetworkManifest = { ...DEFAULT_MANIFEST, name: 'bad-model-ban', rounds: { quorum: HONEST, deadlineMs: 2_000, window: 2 } }
+const MANIFEST: NetworkManifest = { ...DEFAULT_MANIFEST, name: 'bad-model-ban', rounds: pacedRounds(HONEST, 2_000) }
 /** How long the banned server keeps trying to come back, ms: it must be refused throughout. */
 const RETRY_MS = 20_000
 

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StatusEvent } from '../../src/node/index.ts'
+import type { NetworkManifest } from '../../src/protocol/index.ts'
 import { COMPILED_MAIN, ensureCompiledPackage } from '../../src/cli/compiled-main.ts'
 
 export { freePorts } from '../../src/network/index.ts'
@@ -26,6 +27,18 @@ export const MAIN = COMPILED_MAIN
 // 194.9), and a swarm's daemons are held to a memory budget (`npm run bench:memory`).
 // NODE_DISABLE_COMPILE_CACHE=1 turns it off; a NODE_COMPILE_CACHE of the caller's own wins.
 process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'node-compile-cache')
+
+/**
+ * The rounds of a test network of `nodes` daemons that only needs them running and exchanging
+ * models: a quorum of `nodes` peer models, one more than the others can send, so that every round
+ * waits out its deadline and closes with the models that came in. Each daemon then trains a round
+ * every `deadlineMs` instead of flat out while the test waits on starts, commands and attackers
+ * (the rounds nobody looked at took most of the suite's CPU), and every honest model must arrive
+ * within the deadline, however busy the machine.
+ */
+export function pacedRounds (nodes: number, deadlineMs = 2_500): NetworkManifest['rounds'] {
+  return { quorum: nodes, deadlineMs, window: 2 }
+}
 
 /** Run `meshtrain ARGS` to its end; resolves with its exit code and output. */
 export function runCli (args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {

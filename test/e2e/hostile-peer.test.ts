@@ -6,17 +6,16 @@ import { DEFAULT_MANIFEST, networkId, parameterCount } from '../../src/protocol/
 import type { NetworkManifest } from '../../src/protocol/index.ts'
 import { HostilePeer } from '../../scripts/hostile-peer.ts'
 import type { HostileStormReport } from '../../scripts/hostile-peer.ts'
-import { DaemonProcess, freePorts, runCli, tempDir, writeManifest } from './daemon-fixture.ts'
+import { DaemonProcess, freePorts, pacedRounds, runCli, tempDir, writeManifest } from './daemon-fixture.ts'
 
 const HONEST = 3
 /**
- * Three honest daemons, the default rule (trimmed mean with b=1 after mixing). A quorum of 3 peer
- * models that the 2 honest peers never make (the hostile peer's are refused): every round waits
- * out its 2.5-second deadline, so each node must have both peers' models within it, storm or not,
- * and trains a round every 2.5 s instead of flat out. Flat out (quorum 2), the storm took 19 s and
- * spanned 42 rounds, and the file took 86.06 CPU s of the machine alone; paced, 7 s, 2 rounds and 42.89.
+ * Three honest daemons, the default rule (trimmed mean with b=1 after mixing), paced rounds (the
+ * hostile peer's models are refused): each node must have both peers' models within the deadline,
+ * storm or not. Flat out (quorum 2), the storm took 19 s and spanned 42 rounds, and the file took
+ * 86.06 CPU s of the machine alone; paced, 7 s, 2 rounds and 42.89.
  */
-const MANIFEST: NetworkManifest = { ...DEFAULT_MANIFEST, name: 'hostile-storm', rounds: { quorum: HONEST, deadlineMs: 2_500, window: 2 } }
+const MANIFEST: NetworkManifest = { ...DEFAULT_MANIFEST, name: 'hostile-storm', rounds: pacedRounds(HONEST) }
 /** The stormed swarm's limit, never reached: it is stopped two rounds after the storm, and the calm reference then trains exactly as many rounds. */
 const STORM_SWARM_ROUNDS = 1000
 /** The storm starts once every honest node has finished this round. */
