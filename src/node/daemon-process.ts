@@ -22,9 +22,12 @@ export const DAEMON_NODE_OPTIONS: readonly string[] = Object.freeze(['--max-semi
  * - `MALLOC_ARENA_MAX=2`: glibc gives each thread that allocates its own malloc arena (main
  *   thread, trainer worker, V8 and libuv pool threads), each keeping freed memory resident; two
  *   are enough for a process whose JavaScript runs in two threads.
- * - `MALLOC_MMAP_THRESHOLD_=32768`: blocks of 32 KiB and more (models, data, payloads, stream
- *   buffers) are mapped on their own and returned to the system when freed; smaller ones come
- *   from the arenas, which keep freed memory resident. By default glibc raises this threshold
- *   after the first such block is freed, after which freed models stay resident.
+ * - `MALLOC_MMAP_THRESHOLD_=65536`: blocks of 64 KiB and more (models, data, payloads) are mapped
+ *   on their own and returned to the system when freed; smaller ones come from the arenas, which
+ *   keep freed memory resident. By default glibc raises this threshold after the first such block
+ *   is freed, after which freed models stay resident. At 32 KiB, blocks of just over 32 KiB were
+ *   mapped and unmapped over a hundred times a second in each daemon: a 3-daemon swarm of 45
+ *   rounds took 43.13 to 49.15 CPU s of the machine (four runs) against 40.73 and 42.32 at 64 KiB
+ *   (two), for the same peak memory (`npm run bench:memory`: 144.0 MiB at 32 KiB, 142.4 at 64).
  */
-export const DAEMON_ENVIRONMENT: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' })
+export const DAEMON_ENVIRONMENT: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' })
