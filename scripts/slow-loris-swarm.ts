@@ -23,8 +23,6 @@ export const STREAMS_PER_TARGET = 64
 
 /** Four honest daemons, each past its second round. */
 export interface HonestSwarm {
-  /** The network the daemons run (of the manifest they were started with). */
-  readonly networkId: string
   readonly daemons: readonly DaemonProcess[]
   /** Each daemon's `/ip4/127.0.0.1/tcp/<port>/p2p/<peer-id>`, in the order of `daemons`. */
   readonly addresses: readonly string[]
@@ -33,19 +31,19 @@ export interface HonestSwarm {
 }
 
 /**
- * Start the honest swarm in `dir` (one data directory per node) on `manifest` ({@link MANIFEST}
- * unless given) and wait until every node has finished two rounds.
+ * Start the honest swarm in `dir` (one data directory per node) and wait until every node has
+ * finished two rounds. `minRoundMs`: the daemons' setting (0: rounds as fast as the quorum allows).
  */
-export async function startHonestSwarm (dir: string, manifest: NetworkManifest = MANIFEST): Promise<HonestSwarm> {
+export async function startHonestSwarm (dir: string, minRoundMs = 0): Promise<HonestSwarm> {
   const ports = await freePorts(HONEST)
   const nodes = await Promise.all(Array.from({ length: HONEST }, async (_, i) => {
     const dataDir = join(dir, `node-${i}`)
-    const key = await initDataDir(dataDir, {}, manifest)
+    const key = await initDataDir(dataDir, {}, MANIFEST)
     return { dataDir, address: `/ip4/127.0.0.1/tcp/${ports[i] as number}/p2p/${peerIdFromPrivateKey(key).toString()}`, port: ports[i] as number }
   }))
   for (const [i, node] of nodes.entries()) {
     await writeFile(join(node.dataDir, 'config.json'), JSON.stringify({
-      listen: [`/ip4/127.0.0.1/tcp/${node.port}`], bootstrap: nodes.filter(n => n !== node).map(n => n.address), mdns: false, shard: `${i}/${HONEST}`
+      listen: [`/ip4/127.0.0.1/tcp/${node.port}`], bootstrap: nodes.filter(n => n !== node).map(n => n.address), mdns: false, shard: `${i}/${HONEST}`, minRoundMs
     }))
   }
   const daemons = nodes.map(n => new DaemonProcess(n.dataDir))
@@ -56,7 +54,7 @@ export async function startHonestSwarm (dir: string, manifest: NetworkManifest =
     stop()
     throw err
   }
-  return { networkId: networkId(manifest), daemons, addresses: nodes.map(n => n.address), stop }
+  return { daemons, addresses: nodes.map(n => n.address), stop }
 }
 
 /** Rounds each daemon has reported so far. */
@@ -71,7 +69,7 @@ export function roundsSince (swarm: HonestSwarm, counts: readonly number[]): num
 
 /** Start a fresh attacker (a new peer id) on every honest node; the caller stops it. */
 export async function startAttack (swarm: HonestSwarm): Promise<SlowLorisPeer> {
-  const attacker = await SlowLorisPeer.start({ targets: swarm.addresses, networkId: swarm.networkId, streamsPerTarget: STREAMS_PER_TARGET })
+  const attacker = await SlowLorisPeer.start({ targets: swarm.addresses, networkId: networkId(MANIFEST), streamsPerTarget: STREAMS_PER_TARGET })
   attacker.attack()
   return attacker
 }

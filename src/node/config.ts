@@ -24,6 +24,10 @@ export const MAX_ROUNDS = 10_000_000
 
 /** Largest `waitForPeers`: the most peers one swarm starts (a node may wait for all the others). */
 export const MAX_WAIT_FOR_PEERS = 10_000
+
+/** Largest `minRoundMs`: an hour. */
+export const MAX_MIN_ROUND_MS = 3_600_000
+
 /** Most shards a data set may be split into. */
 export const MAX_SHARDS = 100_000
 /** Largest process id (Linux's PID_MAX_LIMIT, 2^22). */
@@ -124,6 +128,11 @@ export const SETTINGS = {
   rounds: {
     kind: 'integer', default: 0, defaultText: '0', arg: 'N', allowed: `a whole number from 0 to ${MAX_ROUNDS}`,
     help: 'stop after this many rounds (0: run until stopped)', parse: integerIn(0, MAX_ROUNDS)
+  },
+  minRoundMs: {
+    kind: 'integer', default: 0, defaultText: '0', arg: 'MS', allowed: `a whole number from 0 to ${MAX_MIN_ROUND_MS}`,
+    help: 'start a round at most every MS milliseconds: a round that closes sooner (its quorum in) waits out the rest before the node trains again (0: as fast as the quorum allows; for a node that shares its machine, or a test network that only needs its nodes running)',
+    parse: integerIn(0, MAX_MIN_ROUND_MS)
   },
   waitForPeers: {
     kind: 'integer', default: 0, defaultText: '0', arg: 'N', allowed: `a whole number from 0 to ${MAX_WAIT_FOR_PEERS}`,

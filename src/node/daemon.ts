@@ -120,6 +120,9 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
     if (privacy !== undefined) output.privacy(privacy.status())
     if (surface.apiAddress !== undefined) log.info(`API, metrics and dashboard on http://${formatApiAddress(surface.apiAddress)}/`)
     if (adversary !== undefined) log.warn(`this node is a Byzantine attacker: --attack ${config.attack?.name} (for testing only)`)
+    if (config.minRoundMs > 0 && config.minRoundMs >= manifest.rounds.deadlineMs) {
+      log.warn(`--min-round-ms ${config.minRoundMs} is not below the round deadline (${manifest.rounds.deadlineMs} ms): a node a little ahead of its peers closes every round before their models arrive`)
+    }
     const localTrainer = surface.timedTrainer({
       // The signal cuts a long training step short: the stop closes the trainer, which ends its worker.
       // A private node spends and saves its steps before it trains (NodePrivacy.train).
@@ -157,7 +160,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
       datasetFingerprint: trainer.datasetFingerprint,
       startRound: checkpoint === undefined ? 0 : checkpoint.round + 1,
       startWeights: checkpoint?.weights ?? trainer.initialWeights(),
-      ...(config.rounds > 0 ? { rounds: config.rounds } : {})
+      ...(config.rounds > 0 ? { rounds: config.rounds } : {}),
+      ...(config.minRoundMs > 0 ? { minRoundMs: config.minRoundMs } : {})
     }, {
       // An attacker runs the honest loop; the attack wraps what it announces (and how it trains).
       network: journal.wrapNetwork(adversary?.wrapNetwork(observed, { manifest, privateKey, parameterCount: parameters, log }) ?? observed),

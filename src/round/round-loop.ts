@@ -109,6 +109,12 @@ export interface RoundLoopInit {
   /** Stop after this many rounds in total (counting from round 0); undefined runs until aborted. */
   readonly rounds?: number
   /**
+   * Shortest time from one round's start to the next's, ms: a round that closes sooner (its quorum
+   * in) waits out the rest before the node trains again, while the next round's announcements
+   * come in. @default 0: as fast as the quorum allows
+   */
+  readonly minRoundMs?: number
+  /**
    * The first pause before a waiting node repeats its announcement, ms; each repeat doubles it
    * (round-scale.ts, reannounceDelayMs).
    * @default reannounceFirstMs(the round's deadline): 1 s, or 1/8 of a longer deadline
@@ -218,13 +224,29 @@ export class RoundLoop {
         this.#setRound(round)
         continue
       }
+      const startedAt = this.#clock.now()
       const summary = await this.#runRound(round, weights)
       if (summary === undefined) continue // the network moved on during the round: catch up
       await this.#c.onRound(summary)
       weights = summary.weights
       this.#setRound(++round)
+      if (round <= lastRound) await this.#pause(startedAt + (this.#init.minRoundMs ?? 0) - this.#clock.now())
     }
     return weights
+  }
+
+  /** Wait `ms` on the round clock, or until the loop is stopped; unlike a round's wait, arriving models do not end it. */
+  #pause (ms: number): Promise<void> {
+    if (ms <= 0 || this.#signal.aborted) return Promise.resolve()
+    return new Promise(resolve => {
+      const done = (): void => {
+        cancel()
+        this.#signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const cancel = this.#clock.after(ms, done)
+      this.#signal.addEventListener('abort', done, { once: true })
+    })
   }
 
   async #runRound (round: number, start: Float32Array): Promise<RoundSummary | undefined> {

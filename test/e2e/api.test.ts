@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { METRIC_HELP } from '../../src/api/index.ts'
 import type { PeerView, RoundRecord } from '../../src/api/index.ts'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
-import { DaemonProcess, MAIN, pacedRounds, runCli, tempDir } from './daemon-fixture.ts'
+import { DaemonProcess, MAIN, PACED_ROUND_MS, runCli, tempDir } from './daemon-fixture.ts'
 import { apiAddressText, apiUrl, initMesh } from './mesh-fixture.ts'
 import type { NodeDir } from './mesh-fixture.ts'
 import { parsePrometheusText } from './prometheus-text.ts'
@@ -42,7 +42,7 @@ describe('the HTTP API of real daemons, and the commands that use it', function 
 
   before(async () => {
     temp = await tempDir()
-    nodes = await initMesh(temp.path, { ...DEFAULT_MANIFEST, rounds: pacedRounds(3) }, 3)
+    nodes = await initMesh(temp.path, { ...DEFAULT_MANIFEST, rounds: { quorum: 2, deadlineMs: 4_000, window: 2 } }, 3, { minRoundMs: PACED_ROUND_MS })
     started.push(...nodes.map(n => new DaemonProcess(n.dir)))
     const a = started[0] as DaemonProcess
     url = await apiUrl(a, nodes[0]?.dir as string)

@@ -4,7 +4,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StatusEvent } from '../../src/node/index.ts'
-import type { NetworkManifest } from '../../src/protocol/index.ts'
 import { COMPILED_MAIN, ensureCompiledPackage } from '../../src/cli/compiled-main.ts'
 
 export { freePorts } from '../../src/network/index.ts'
@@ -29,16 +28,14 @@ export const MAIN = COMPILED_MAIN
 process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'node-compile-cache')
 
 /**
- * The rounds of a test network of `nodes` daemons that only needs them running and exchanging
- * models: a quorum of `nodes` peer models, one more than the others can send, so that every round
- * waits out its deadline and closes with the models that came in. Each daemon then trains a round
- * every `deadlineMs` instead of flat out while the test waits on starts, commands and attackers
- * (the rounds nobody looked at took most of the suite's CPU), and every honest model must arrive
- * within the deadline, however busy the machine.
+ * The `minRoundMs` setting of daemons in tests that need them running and exchanging models but
+ * not training flat out: each starts a round at most every 2.5 s while the test waits on starts,
+ * commands and attackers (rounds nobody looked at took most of the suite's CPU). Their networks'
+ * round deadlines are longer, by 1.5 s at least: a node a little ahead of its peers must still
+ * get their models before its deadline, or it closes every round without them (a governance run
+ * with a 2-second deadline did, its newcomer never aggregating).
  */
-export function pacedRounds (nodes: number, deadlineMs = 2_500): NetworkManifest['rounds'] {
-  return { quorum: nodes, deadlineMs, window: 2 }
-}
+export const PACED_ROUND_MS = 2_500
 
 /** Run `meshtrain ARGS` to its end; resolves with its exit code and output. */
 export function runCli (args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
-import { DaemonProcess, MAIN, pacedRounds, tempDir } from './daemon-fixture.ts'
+import { DaemonProcess, MAIN, PACED_ROUND_MS, tempDir } from './daemon-fixture.ts'
 import { apiUrl, initMesh } from './mesh-fixture.ts'
 
 /** Debian's chromium (scripts/install-system-deps.sh installs it), or MESHTRAIN_CHROMIUM. */
@@ -54,7 +54,7 @@ describe('the dashboard in a real browser', function () {
 
   it('draws a node\'s charts and peers while 3 daemons train, showing the round the API reports', async () => {
     temp = await tempDir()
-    const nodes = await initMesh(temp.path, { ...DEFAULT_MANIFEST, rounds: pacedRounds(3) }, 3)
+    const nodes = await initMesh(temp.path, { ...DEFAULT_MANIFEST, rounds: { quorum: 2, deadlineMs: 4_000, window: 2 } }, 3, { minRoundMs: PACED_ROUND_MS })
     started.push(...nodes.map(n => new DaemonProcess(n.dir)))
     const watched = started[0] as DaemonProcess
     const url = await apiUrl(watched, nodes[0]?.dir as string)

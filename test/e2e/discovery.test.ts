@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
-import { DaemonProcess, daemonsPerTest, freePorts, pacedRounds, runCli } from './daemon-fixture.ts'
+import { DaemonProcess, PACED_ROUND_MS, daemonsPerTest, freePorts, runCli } from './daemon-fixture.ts'
 
 /**
  * One bootstrap address is enough: eight members of a closed network (network key and member
@@ -32,8 +32,7 @@ describe('discovery and version spreading from one bootstrap address', function 
       ...DEFAULT_MANIFEST,
       name: 'discovery',
       training: { ...DEFAULT_MANIFEST.training, localSteps: 5 },
-      // Paced (83.43 CPU s of the machine for this file alone flat out, 62.48 paced).
-      rounds: pacedRounds(count, 3_000),
+      rounds: { quorum: 2, deadlineMs: 4_000, window: 2 },
       members: ids,
       admins: ids.slice(1, 4),
       threshold: 2
@@ -42,7 +41,7 @@ describe('discovery and version spreading from one bootstrap address', function 
     for (const [i, site] of sites.entries()) {
       await writeFile(join(site.dir, 'manifest.json'), JSON.stringify(genesis))
       await writeFile(join(site.dir, 'config.json'), JSON.stringify({
-        listen: [`/ip4/127.0.0.1/tcp/${site.port}`], bootstrap: i === 0 ? [] : [node0], mdns: false, api: '127.0.0.1:0', shard: `${i}/${count}`
+        listen: [`/ip4/127.0.0.1/tcp/${site.port}`], bootstrap: i === 0 ? [] : [node0], mdns: false, api: '127.0.0.1:0', shard: `${i}/${count}`, minRoundMs: PACED_ROUND_MS
       }))
     }
     const daemons = sites.map(s => new DaemonProcess(s.dir))

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
-import { DaemonProcess, daemonsPerTest, freePorts, pacedRounds, runCli } from './daemon-fixture.ts'
+import { DaemonProcess, PACED_ROUND_MS, daemonsPerTest, freePorts, runCli } from './daemon-fixture.ts'
 
 /**
  * A closed network changes its members by signed vote while it trains: five members (three of
@@ -34,8 +34,7 @@ describe('governance: members change by a signed manifest version while the netw
       ...DEFAULT_MANIFEST,
       name: 'governed',
       training: { ...DEFAULT_MANIFEST.training, localSteps: 10 },
-      // Paced (56.27 CPU s of the machine for this file alone flat out, 33.93 paced).
-      rounds: pacedRounds(names.length),
+      rounds: { quorum: 2, deadlineMs: 4_000, window: 2 },
       members: [a, b, c, d, e].map(s => s.peerId),
       admins: [a, b, c].map(s => s.peerId),
       threshold: 2
@@ -47,7 +46,8 @@ describe('governance: members change by a signed manifest version while the netw
         bootstrap: sites.filter(s => s !== site).map(s => `/ip4/127.0.0.1/tcp/${s.port}/p2p/${s.peerId}`),
         mdns: false,
         api: '127.0.0.1:0',
-        shard: `${i}/${sites.length}`
+        shard: `${i}/${sites.length}`,
+        minRoundMs: PACED_ROUND_MS
       }))
     }
     const [da, db, dc, dd, de] = [a, b, c, d, e].map(s => new DaemonProcess(s.dir)) as [DaemonProcess, DaemonProcess, DaemonProcess, DaemonProcess, DaemonProcess]

@@ -11,7 +11,7 @@ export interface NodeDir { readonly dir: string, readonly peerId: string, readon
  * `meshtrain init` `count` nodes that bootstrap to each other over loopback, mDNS off, node i on
  * shard i of `count`, running until stopped (or for `options.rounds` rounds).
  */
-export async function initMesh (base: string, manifest: NetworkManifest, count: number, options: { readonly rounds?: number } = {}): Promise<NodeDir[]> {
+export async function initMesh (base: string, manifest: NetworkManifest, count: number, options: { readonly rounds?: number, readonly minRoundMs?: number } = {}): Promise<NodeDir[]> {
   const manifestPath = await writeManifest(base, manifest)
   const ports = await freePorts(count)
   const nodes: NodeDir[] = []
@@ -29,7 +29,8 @@ export async function initMesh (base: string, manifest: NetworkManifest, count: 
       bootstrap: nodes.filter(n => n !== node).map(n => `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.peerId}`),
       mdns: false,
       shard: `${i}/${count}`,
-      ...(options.rounds === undefined ? {} : { rounds: options.rounds })
+      ...(options.rounds === undefined ? {} : { rounds: options.rounds }),
+      ...(options.minRoundMs === undefined ? {} : { minRoundMs: options.minRoundMs })
     }))
   }
   return nodes

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict'
-import { HONEST, MANIFEST, STREAMS_PER_TARGET, banned, roundCounts, startAttack, startHonestSwarm } from '../../scripts/slow-loris-swarm.ts'
+import { HONEST, STREAMS_PER_TARGET, banned, roundCounts, startAttack, startHonestSwarm } from '../../scripts/slow-loris-swarm.ts'
 import type { HonestSwarm } from '../../scripts/slow-loris-swarm.ts'
 import type { SlowLorisPeer } from '../../scripts/slow-loris-peer.ts'
-import { pacedRounds, tempDir } from './daemon-fixture.ts'
+import { PACED_ROUND_MS, tempDir } from './daemon-fixture.ts'
 
 /** Rounds each honest node must finish, every honest peer's model in, once it has banned the attacker. */
 const ROUNDS_AFTER_BAN = 5
-/**
- * The benchmark's swarm with paced rounds: each node must have every honest peer's model within
- * the deadline. Flat out, a ban that took a minute under the whole suite's load let the daemons
- * train 184 rounds each meanwhile (131.64 CPU s of the machine for this file alone; paced, 24.83).
- */
-const PACED = { ...MANIFEST, rounds: pacedRounds(HONEST) }
 
 // How many rounds the attack costs (with it over without it, target 0.80) is measured by
 // `npm run bench:slow-loris`, not asserted here: a timing figure on a shared machine is no test.
@@ -23,7 +17,7 @@ describe('a slow-loris peer on the model protocol (real daemons and a real libp2
   it(`opens ${STREAMS_PER_TARGET} trickling model streams to every honest node: banned by each, refused on redial, and rounds go on with every honest peer`, async () => {
     const scratch = await tempDir()
     cleanups.push(scratch.remove)
-    const swarm: HonestSwarm = await startHonestSwarm(scratch.path, PACED)
+    const swarm: HonestSwarm = await startHonestSwarm(scratch.path, PACED_ROUND_MS)
     cleanups.push(async () => { swarm.stop() })
     const attackStart = roundCounts(swarm)
     const attacker: SlowLorisPeer = await startAttack(swarm)

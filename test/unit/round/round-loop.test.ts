@@ -24,12 +24,12 @@ function manifestWith (quorum: number, deadlineMs: number, aggregation: Aggregat
   return { ...DEFAULT_MANIFEST, aggregation, rounds: { quorum, deadlineMs, window: 2 } }
 }
 
-async function member (network: InProcessNetwork, seed: number, manifest: NetworkManifest, target: number, rounds: number, summaries: RoundSummary[]) {
+async function member (network: InProcessNetwork, seed: number, manifest: NetworkManifest, target: number, rounds: number, summaries: RoundSummary[], minRoundMs = 0) {
   const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
   const peerId = peerIdFromPrivateKey(privateKey).toString()
   const net = network.join(peerId)
   const loop = new RoundLoop({
-    manifest, networkId: networkId(manifest), privateKey, peerId, parameterCount: DIMENSIONS, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(DIMENSIONS), rounds
+    manifest, networkId: networkId(manifest), privateKey, peerId, parameterCount: DIMENSIONS, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(DIMENSIONS), rounds, minRoundMs
   }, {
     network: net, trainer: pullTowards(target), aggregator: createAggregator(manifest.aggregation), log: silentLogger, onRound: s => { summaries.push(s) }
   })
@@ -53,6 +53,33 @@ describe('round loop over the in-process network', () => {
     assert.deepEqual(models[1], models[2])
     // The median ignores the outlying optimum (10): the consensus lies between the other two.
     assert.ok((models[0]?.[0] ?? NaN) <= 1.0, String(models[0]))
+  })
+
+  it('with minRoundMs, members start a round at most that often and still aggregate each other\'s models every round', async () => {
+    const network = new InProcessNetwork()
+    const manifest = manifestWith(2, 10_000, { rule: 'median', f: 1 })
+    const summaries: RoundSummary[][] = [[], [], []]
+    const minRoundMs = 150
+    const members = await Promise.all([0, 1, 2].map(i => member(network, i + 1, manifest, [0, 1, 10][i] as number, 4, summaries[i] as RoundSummary[], minRoundMs)))
+    const startedAt = Date.now()
+    await Promise.all(members.map(m => m.loop.run(new AbortController().signal)))
+    // Rounds 1, 2 and 3 each started at least minRoundMs after the one before; the last one ends the run without a pause.
+    const elapsed = Date.now() - startedAt
+    assert.ok(elapsed >= 3 * minRoundMs, `4 rounds in ${elapsed} ms`)
+    for (const s of summaries) assert.ok(s.every(x => x.used === 2 && !x.keptOwn), JSON.stringify(s.map(x => [x.round, x.used])))
+  })
+
+  it('a stop during the pause between rounds ends the run at once', async () => {
+    const network = new InProcessNetwork()
+    const manifest = manifestWith(0, 10_000, { rule: 'mean' })
+    const summaries: RoundSummary[] = []
+    const { loop } = await member(network, 1, manifest, 0, 10, summaries, 3_600_000)
+    const stop = new AbortController()
+    const run = loop.run(stop.signal)
+    while (summaries.length === 0) await new Promise(resolve => setTimeout(resolve, 5))
+    stop.abort()
+    await run
+    assert.deepEqual(summaries.map(s => s.round), [0])
   })
 
   for (const encoding of ['float16', 'int8'] as const) {
