@@ -28,6 +28,7 @@ export const DAEMON_NODE_OPTIONS: readonly string[] = Object.freeze(['--max-semi
  *   is freed, after which freed models stay resident. At 32 KiB, blocks of just over 32 KiB were
  *   mapped and unmapped over a hundred times a second in each daemon: a 3-daemon swarm of 45
  *   rounds took 43.13 to 49.15 CPU s of the machine (four runs) against 40.73 and 42.32 at 64 KiB
- *   (two), for the same peak memory (`npm run bench:memory`: 144.0 MiB at 32 KiB, 142.4 at 64).
+ *   (two), for the same peak memory (`npm run bench:memory`: 144.0 MiB at 32 KiB, 144.2 at 64 KiB,
+ *   whose 16-daemon swarm ran 6.9 rounds a minute against 4.0).
  */
 export const DAEMON_ENVIRONMENT: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' })
