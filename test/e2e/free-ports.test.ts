@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
+import { utimes } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { FREE_PORT_RANGE, freePorts } from '../../src/network/index.ts'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FREE_PORT_RANGE, PORT_LEASE_MS, freePorts, leasePort } from '../../src/network/index.ts'
 
 describe('freePorts (sockets on 127.0.0.1)', () => {
   it('hands out distinct ports below the ephemeral range, each one free to listen on', async () => {
@@ -14,5 +17,14 @@ describe('freePorts (sockets on 127.0.0.1)', () => {
         server.listen(port, '127.0.0.1', () => { server.close(() => { resolve() }) })
       })
     }
+  })
+
+  it('leases each port it hands out: not again while the lease runs, again once it has run out', async () => {
+    const [port] = await freePorts(1) as [number]
+    assert.equal(await leasePort(port), false, 'a port just handed out is leased')
+    const expired = new Date(Date.now() - PORT_LEASE_MS - 1000)
+    await utimes(join(tmpdir(), 'meshtrain-port-leases', String(port)), expired, expired)
+    assert.equal(await leasePort(port), true, 'a lease older than PORT_LEASE_MS is taken over')
+    assert.equal(await leasePort(port), false)
   })
 })
