@@ -129,7 +129,10 @@ function datasetOf (source: DataSource): Dataset {
   return dataset
 }
 
-export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun): Promise<ScenarioResult> {
+/** Called with every honest node's round summary (`node` is its index), for diagnostics (alignment-probe.ts); `colluders` are the attackers' peer ids. */
+export type RoundObserver = (node: number, summary: RoundSummary, colluders: readonly string[]) => void
+
+export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun, observe?: RoundObserver): Promise<ScenarioResult> {
   const startedAt = Date.now()
   const dataStartCpu = cpuSecondsSoFar()
   const { source, name } = benchmarkData()
@@ -196,7 +199,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
       finals.push(w)
     }
   } else {
-    finals = await runSwarm(s, manifest, trainers, sgds, honestCount, attack, summaries, aggregationMs, record, () => { nonFinite = true }, privateTraining, privacy?.clipNorm)
+    finals = await runSwarm(s, manifest, trainers, sgds, honestCount, attack, summaries, aggregationMs, record, () => { nonFinite = true }, privateTraining, privacy?.clipNorm, observe)
   }
 
   const finalStartCpu = cpuSecondsSoFar()
@@ -269,7 +272,7 @@ function privacyReport (privacy: PrivacyRun, state: PrivateTrainingState): Priva
 async function runSwarm (
   s: Scenario, manifest: NetworkManifest, trainers: InProcessTrainer[], sgds: SimulationSgd[], honestCount: number,
   attack: ReturnType<typeof parseAttack> | undefined, summaries: RoundFigures[][], aggregationMs: number[], record: (round: number, w: Float32Array) => boolean,
-  onDiverged: () => void, privateTraining?: PrivateTrainingState, clipNorm = 1
+  onDiverged: () => void, privateTraining?: PrivateTrainingState, clipNorm = 1, observe?: RoundObserver
 ): Promise<Float32Array[]> {
   const controller = new AbortController()
   const network = new InProcessNetwork()
@@ -319,6 +322,7 @@ async function runSwarm (
       log: silentLogger,
       onRound: summary => {
         if (!honest) return
+        observe?.(i, summary, colluders)
         summaries[i]?.push({ keptOwn: summary.keptOwn, bytesFetched: summary.bytesFetched })
         // The first non-finite honest model ends the run: the rule has failed, and waiting out
         // deadlines for refused payloads would only cost time.

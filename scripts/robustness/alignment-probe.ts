@@ -1,0 +1,78 @@
+/**
+ * `node scripts/robustness/alignment-probe.ts SCENARIO_JSON [--node I] [--against own|aggregate] [--json]`: runs one
+ * robustness scenario (simulate.ts; e.g. `'{"group":"S2","rule":"trimmed-mean+nnm",
+ * "attack":"undo-progress","byzantine":3,"partition":"dirichlet:0.5","fanout":0,"seed":1,
+ * "rounds":60}'`) and prints, for one honest node (0 unless --node), how each peer's update lines
+ * up with the node's own: the cosine between the peer's model and the node's trained model (with
+ * `--against aggregate`: the node's aggregate of the round), both less the model the round started
+ * from. Per peer: the mean over the rounds, the lowest round, and
+ * the lowest moving average (decay 0.9, from round 10 on); attackers are marked. It measures what
+ * a rule that remembers its peers' alignment would have to separate (README, Robustness).
+ */
+import { parseArgs } from 'node:util'
+import type { RoundSummary } from '../../src/round/index.ts'
+import { runScenario } from './simulate.ts'
+import type { Scenario } from './scenarios.ts'
+
+const DECAY = 0.9
+const FIRST_AVERAGED_ROUND = 10
+
+const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { node: { type: 'string', default: '0' }, against: { type: 'string', default: 'own' }, json: { type: 'boolean' } } })
+const node = Number(flags.node)
+const against = flags.against
+if (positionals.length !== 1 || !Number.isInteger(node) || node < 0 || (against !== 'own' && against !== 'aggregate')) {
+  console.error('usage: node scripts/robustness/alignment-probe.ts SCENARIO_JSON [--node I] [--against own|aggregate] [--json]')
+  process.exit(2)
+}
+const scenario = JSON.parse(positionals[0] as string) as Scenario
+
+interface PeerAlignment { readonly peer: string, readonly attacker: boolean, readonly cosines: number[] }
+const peers = new Map<string, PeerAlignment>()
+
+function cosineOfUpdates (a: Float32Array, b: Float32Array, start: Float32Array): number {
+  let ab = 0
+  let aa = 0
+  let bb = 0
+  for (let j = 0; j < start.length; j++) {
+    const s = start[j] as number
+    const x = (a[j] as number) - s
+    const y = (b[j] as number) - s
+    ab += x * y
+    aa += x * x
+    bb += y * y
+  }
+  return ab / Math.sqrt(aa * bb)
+}
+
+function observe (index: number, summary: RoundSummary, colluders: readonly string[]): void {
+  if (index !== node) return
+  const { start, trained, peerInputs } = summary.trace
+  const reference = against === 'own' ? trained : summary.weights
+  for (const input of peerInputs) {
+    if (input.weights === undefined) continue
+    const peer = input.announcement.peerId
+    const row = peers.get(peer) ?? { peer, attacker: colluders.includes(peer), cosines: [] }
+    row.cosines.push(cosineOfUpdates(input.weights, reference, start))
+    peers.set(peer, row)
+  }
+}
+
+const result = await runScenario(scenario, 'alignment-probe', undefined, observe)
+const rows = [...peers.values()].map(({ peer, attacker, cosines }) => {
+  let average = cosines[0] ?? NaN
+  let lowestAverage = Infinity
+  for (const [round, c] of cosines.entries()) {
+    if (round > 0) average = DECAY * average + (1 - DECAY) * c
+    if (round >= FIRST_AVERAGED_ROUND) lowestAverage = Math.min(lowestAverage, average)
+  }
+  return { peer, attacker, rounds: cosines.length, mean: cosines.reduce((a, b) => a + b, 0) / cosines.length, lowest: Math.min(...cosines), lowestAverage }
+}).sort((a, b) => a.mean - b.mean)
+
+if (flags.json === true) {
+  console.log(JSON.stringify({ scenario, node, against, worstAccuracy: result.worstAccuracy, peers: rows }))
+} else {
+  console.log(`${JSON.stringify(scenario)}: node ${node}'s peers, cosine of their update with ${against === 'own' ? 'its own' : 'its aggregate\'s'} (worst honest accuracy ${result.worstAccuracy})`)
+  for (const r of rows) {
+    console.log(`  ${r.attacker ? 'attacker' : 'honest  '} ${r.peer.slice(-8)}  mean ${r.mean.toFixed(3)}  lowest round ${r.lowest.toFixed(3)}  lowest moving average ${r.lowestAverage.toFixed(3)}  (${r.rounds} rounds)`)
+  }
+}
