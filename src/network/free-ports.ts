@@ -15,8 +15,8 @@ export const FREE_PORT_RANGE = Object.freeze({ first: 20_000, last: 32_767 })
 /** How long a port {@link freePorts} handed out stays leased to its taker. */
 export const PORT_LEASE_MS = 15 * 60_000
 
-/** One file per leased port, shared by every process on the machine. */
-const LEASES = join(tmpdir(), 'meshtrain-port-leases')
+/** The leases: one file per port, named by its number, shared by every process on the machine. */
+export const PORT_LEASE_DIR = join(tmpdir(), 'meshtrain-port-leases')
 
 /**
  * `count` distinct ports free on 127.0.0.1 right now, drawn at random from {@link FREE_PORT_RANGE}
@@ -27,7 +27,7 @@ const LEASES = join(tmpdir(), 'meshtrain-port-leases')
  * exited with "address already in use" (a closed-network test, once in a full suite).
  */
 export async function freePorts (count: number): Promise<number[]> {
-  await mkdir(LEASES, { recursive: true })
+  await mkdir(PORT_LEASE_DIR, { recursive: true })
   const ports: number[] = []
   while (ports.length < count) {
     const port = randomInt(FREE_PORT_RANGE.first, FREE_PORT_RANGE.last + 1)
@@ -41,7 +41,7 @@ export async function freePorts (count: number): Promise<number[]> {
  * is taken over. Returns false while someone else's lease runs.
  */
 export async function leasePort (port: number): Promise<boolean> {
-  const file = join(LEASES, String(port))
+  const file = join(PORT_LEASE_DIR, String(port))
   if (await createExclusive(file)) return true
   const leasedAt = await stat(file).then(s => s.mtimeMs, () => -Infinity)
   if (Date.now() - leasedAt < PORT_LEASE_MS) return false

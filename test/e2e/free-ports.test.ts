@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { utimes } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { FREE_PORT_RANGE, PORT_LEASE_MS, freePorts, leasePort } from '../../src/network/index.ts'
+import { FREE_PORT_RANGE, PORT_LEASE_DIR, PORT_LEASE_MS, freePorts, leasePort } from '../../src/network/index.ts'
 
 describe('freePorts (sockets on 127.0.0.1)', () => {
   it('hands out distinct ports below the ephemeral range, each one free to listen on', async () => {
@@ -23,7 +22,7 @@ describe('freePorts (sockets on 127.0.0.1)', () => {
     const [port] = await freePorts(1) as [number]
     assert.equal(await leasePort(port), false, 'a port just handed out is leased')
     const expired = new Date(Date.now() - PORT_LEASE_MS - 1000)
-    await utimes(join(tmpdir(), 'meshtrain-port-leases', String(port)), expired, expired)
+    await utimes(join(PORT_LEASE_DIR, String(port)), expired, expired)
     assert.equal(await leasePort(port), true, 'a lease older than PORT_LEASE_MS is taken over')
     assert.equal(await leasePort(port), false)
   })
