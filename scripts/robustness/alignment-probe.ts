@@ -1,15 +1,17 @@
 /**
- * `node scripts/robustness/alignment-probe.ts SCENARIO_JSON [--node I] [--against own|aggregate] [--json]`: runs one
+ * `node scripts/robustness/alignment-probe.ts SCENARIO_JSON [--node I] [--against own|aggregate|median] [--json]`: runs one
  * robustness scenario (simulate.ts; e.g. `'{"group":"S2","rule":"trimmed-mean+nnm",
  * "attack":"undo-progress","byzantine":3,"partition":"dirichlet:0.5","fanout":0,"seed":1,
  * "rounds":60}'`) and prints, for one honest node (0 unless --node), how each peer's update lines
  * up with the node's own: the cosine between the peer's model and the node's trained model (with
- * `--against aggregate`: the node's aggregate of the round), both less the model the round started
+ * `--against aggregate`: the node's aggregate of the round; `--against median`: the coordinate-wise
+ * median of the node's inputs, its own model and its peers'), both less the model the round started
  * from. Per peer: the mean over the rounds, the lowest round, and
  * the lowest moving average (decay 0.9, from round 10 on); attackers are marked. It measures what
  * a rule that remembers its peers' alignment would have to separate (README, Robustness).
  */
 import { parseArgs } from 'node:util'
+import { coordinateMedian } from '../../src/aggregation/index.ts'
 import type { RoundSummary } from '../../src/round/index.ts'
 import { runScenario } from './simulate.ts'
 import type { Scenario } from './scenarios.ts'
@@ -20,8 +22,8 @@ const FIRST_AVERAGED_ROUND = 10
 const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { node: { type: 'string', default: '0' }, against: { type: 'string', default: 'own' }, json: { type: 'boolean' } } })
 const node = Number(flags.node)
 const against = flags.against
-if (positionals.length !== 1 || !Number.isInteger(node) || node < 0 || (against !== 'own' && against !== 'aggregate')) {
-  console.error('usage: node scripts/robustness/alignment-probe.ts SCENARIO_JSON [--node I] [--against own|aggregate] [--json]')
+if (positionals.length !== 1 || !Number.isInteger(node) || node < 0 || !['own', 'aggregate', 'median'].includes(against)) {
+  console.error('usage: node scripts/robustness/alignment-probe.ts SCENARIO_JSON [--node I] [--against own|aggregate|median] [--json]')
   process.exit(2)
 }
 const scenario = JSON.parse(positionals[0] as string) as Scenario
@@ -47,7 +49,8 @@ function cosineOfUpdates (a: Float32Array, b: Float32Array, start: Float32Array)
 function observe (index: number, summary: RoundSummary, colluders: readonly string[]): void {
   if (index !== node) return
   const { start, trained, peerInputs } = summary.trace
-  const reference = against === 'own' ? trained : summary.weights
+  const received = peerInputs.flatMap(input => input.weights === undefined ? [] : [input.weights])
+  const reference = against === 'own' ? trained : against === 'aggregate' ? summary.weights : coordinateMedian([trained, ...received])
   for (const input of peerInputs) {
     if (input.weights === undefined) continue
     const peer = input.announcement.peerId
@@ -71,7 +74,7 @@ const rows = [...peers.values()].map(({ peer, attacker, cosines }) => {
 if (flags.json === true) {
   console.log(JSON.stringify({ scenario, node, against, worstAccuracy: result.worstAccuracy, peers: rows }))
 } else {
-  console.log(`${JSON.stringify(scenario)}: node ${node}'s peers, cosine of their update with ${against === 'own' ? 'its own' : 'its aggregate\'s'} (worst honest accuracy ${result.worstAccuracy})`)
+  console.log(`${JSON.stringify(scenario)}: node ${node}'s peers, cosine of their update with ${against === 'own' ? 'its own' : against === 'aggregate' ? 'its aggregate\'s' : 'its inputs\' coordinate-wise median\'s'} (worst honest accuracy ${result.worstAccuracy})`)
   for (const r of rows) {
     console.log(`  ${r.attacker ? 'attacker' : 'honest  '} ${r.peer.slice(-8)}  mean ${r.mean.toFixed(3)}  lowest round ${r.lowest.toFixed(3)}  lowest moving average ${r.lowestAverage.toFixed(3)}  (${r.rounds} rounds)`)
   }
