@@ -39,6 +39,13 @@ const CURVE_TEST_EXAMPLES = 2000
  */
 const DEADLINE_MS = 60_000
 
+/**
+ * Experimental 'RULE+memory': honest nodes leave out peers whose moving average of alignment with
+ * the median of their inputs (round/peer-alignment.ts) is below -0.1 after 10 rounds; honest
+ * peers on Dir(0.5) data stayed at -0.033 or above without attack (alignment-probe.ts).
+ */
+const PEER_ALIGNMENT = { threshold: -0.1, decay: 0.9, warmupRounds: 10 } as const
+
 export interface ScenarioResult {
   readonly id: string
   readonly scenario: Scenario
@@ -313,7 +320,8 @@ async function runSwarm (
     return new RoundLoop({
       manifest, networkId: id, privateKey, peerId: ids[i] as string,
       parameterCount: trainer.parameterCount, datasetFingerprint: trainer.datasetFingerprint,
-      startRound: 0, startWeights: trainer.initialWeights(), rounds: s.rounds
+      startRound: 0, startWeights: trainer.initialWeights(), rounds: s.rounds,
+      ...(honest && s.rule.endsWith('+memory') ? { peerAlignment: PEER_ALIGNMENT } : {})
     }, {
       network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount, clock, ...(attack?.name === 'own-loss' ? { loss: ownLoss(trainer) } : {}) }) ?? memberNetwork,
       trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,

@@ -3,7 +3,9 @@
  * search a tight cluster (every attacker sends the same model) along several directions, each
  * with a line-searched factor against the exact rule in use, and keep the model that scores best.
  */
+import { coordinateMedian } from '../aggregation/index.ts'
 import type { Aggregator } from '../aggregation/index.ts'
+import { updateCosine } from '../round/index.ts'
 import { alongDirection, honestViewOf, lineSearch, rememberingObjective } from './line-search.ts'
 import { coordinateStatistics, norm, topPrincipalDirection } from './statistics.ts'
 
@@ -20,6 +22,12 @@ export interface ObjectiveSearchOptions {
   readonly grid?: readonly number[]
   /** Line-search evaluations after the grid. */
   readonly refine?: number
+  /**
+   * Only models whose update (model − reference) has a cosine of at least this with the update of
+   * the coordinate-wise median of the honest models and the attackers' copies (what a
+   * peer-alignment memory measures, round/peer-alignment.ts); others score −∞.
+   */
+  readonly alignmentFloor?: number
 }
 
 /**
@@ -56,7 +64,9 @@ export function directionalSearch (
   for (const direction of searchDirections(honest, reference)) {
     const craft = (factor: number): Float32Array => alongDirection(mean, direction, factor)
     const score = rememberingObjective(factor => {
-      const v = objective(view(craft(factor)))
+      const model = craft(factor)
+      if (options.alignmentFloor !== undefined && !(alignment(model, honest, byzantine, reference) >= options.alignmentFloor)) return -Infinity
+      const v = objective(view(model))
       return Number.isFinite(v) ? v : -Infinity
     })
     let start = { factor: 0, value: -Infinity }
@@ -70,6 +80,12 @@ export function directionalSearch (
     if (value > best.value) best = { model: craft(factor), value }
   }
   return best
+}
+
+/** How `model`'s update lines up with that of the median of the honest models and `byzantine` copies of it. */
+function alignment (model: Float32Array, honest: readonly Float32Array[], byzantine: number, reference: Float32Array): number {
+  const median = coordinateMedian([...honest, ...Array.from({ length: byzantine }, () => model)])
+  return updateCosine(model, median, reference)
 }
 
 /**

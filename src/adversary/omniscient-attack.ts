@@ -64,7 +64,7 @@ export class OmniscientAttack {
     const byzantine = this.#byzantine
     const models = honest.map(m => m.weights)
     if (models.length === 0) return undefined
-    const search = { refine: p.refine ?? OBJECTIVE_SEARCH.refine }
+    const search = { refine: p.refine ?? OBJECTIVE_SEARCH.refine, ...(p.floor === undefined ? {} : { alignmentFloor: p.floor }) }
     switch (this.attack.name) {
       case 'sign-flip': return signFlipModel(models)
       case 'gaussian': return gaussianModel(models, this.#rng.normal, p.sigma ?? GAUSSIAN_SIGMA)

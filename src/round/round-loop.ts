@@ -1,5 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
+import { PeerAlignmentMemory } from './peer-alignment.ts'
+import type { PeerAlignmentOptions } from './peer-alignment.ts'
 import {
   PAYLOAD_ENCODINGS, TransferError, ValidationError, decodeModelOnce, encodeOwnModel, encodedPayloadBytes, modelEncoding, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
@@ -120,6 +122,8 @@ export interface RoundLoopInit {
    * @default reannounceFirstMs(the round's deadline): 1 s, or 1/8 of a longer deadline
    */
   readonly reannounceFirstMs?: number
+  /** Experimental (simulation only): leave out peers whose remembered alignment is low (peer-alignment.ts). */
+  readonly peerAlignment?: PeerAlignmentOptions
 }
 
 export interface RoundLoopComponents {
@@ -178,6 +182,7 @@ export class RoundLoop {
   /** The manifest and rule of the current round (see RoundLoopComponents.governance). */
   #manifest: NetworkManifest
   #aggregator: Aggregator
+  readonly #alignment: PeerAlignmentMemory | undefined
   #version: number | undefined
   /** How models travel: the genesis manifest's, as the model itself never changes. */
   readonly #encoding: ModelEncoding
@@ -188,6 +193,7 @@ export class RoundLoop {
     this.#clock = components.clock ?? wallClock
     this.#manifest = init.manifest
     this.#aggregator = components.aggregator
+    this.#alignment = init.peerAlignment === undefined ? undefined : new PeerAlignmentMemory(init.peerAlignment)
     this.#encoding = modelEncoding(init.manifest.model)
     this.#inbox = new RoundInbox({
       networkId: init.networkId,
@@ -289,7 +295,8 @@ export class RoundLoop {
   ): Promise<RoundSummary | undefined> {
     const closed = await this.#waitForQuorum(round, this.#clock.now() + this.#deadlineMs(), reannounce)
     if (closed === 'behind' || closed === 'aborted') return undefined
-    const peers = this.#peerModels(round)
+    const received = this.#peerModels(round)
+    const peers = this.#alignment?.select(own.start, trained.weights, received) ?? received
     let weights = trained.weights
     const keptOwn = 1 + peers.length < this.#aggregator.minInputs
     const aggregationStart = performance.now()
