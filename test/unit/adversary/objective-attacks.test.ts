@@ -3,7 +3,8 @@ import {
   Collusion, adaptiveAlieModel, adaptiveIpmModel, coordinateStatistics, dot, honestView, mimicModel, minMaxModel, minSumModel, norm,
   ownLossModel, searchDirections, topPrincipalDirection, undoProgressModel, updateDirection
 } from '../../../src/adversary/index.ts'
-import { createAggregator } from '../../../src/aggregation/index.ts'
+import { coordinateMedian, createAggregator } from '../../../src/aggregation/index.ts'
+import { updateCosine } from '../../../src/round/index.ts'
 import type { Aggregator } from '../../../src/aggregation/index.ts'
 import { copies, randomVectors, seededRandom, vectors } from '../aggregation/fixtures.ts'
 
@@ -145,6 +146,18 @@ describe('attacks beyond distance', () => {
       assert.ok(undo.every(Number.isFinite))
     })
   }
+
+  it('with a floor, progress undone only sends a model aligned at the floor or more with the median it joins, and undoes no more', () => {
+    const aggregator = createAggregator({ rule: 'trimmed-mean', b: 3, nnm: true })
+    const alignment = (model: Float32Array): number =>
+      updateCosine(model, coordinateMedian([...HONEST, ...Array.from({ length: 3 }, () => model)]), REFERENCE)
+    const free = undoProgressModel(aggregator, HONEST, 3, REFERENCE)
+    // A floor above the free search's model, so that the floor binds.
+    const floor = (1 + alignment(free)) / 2
+    const bound = undoProgressModel(aggregator, HONEST, 3, REFERENCE, { alignmentFloor: floor })
+    assert.ok(alignment(bound) >= floor, `aligned at ${alignment(bound)}, floor ${floor}`)
+    assert.ok(progress(honestView(aggregator, HONEST, bound, 3)) >= progress(honestView(aggregator, HONEST, free, 3)))
+  })
 
   it('own loss maximises the given loss of the aggregate', () => {
     const median = createAggregator({ rule: 'median', f: 3 })
