@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util'
 import { coordinateMedian } from '../../src/aggregation/index.ts'
+import { updateCosine } from '../../src/round/index.ts'
 import type { RoundSummary } from '../../src/round/index.ts'
 import { runScenario } from './simulate.ts'
 import type { Scenario } from './scenarios.ts'
@@ -31,21 +32,6 @@ const scenario = JSON.parse(positionals[0] as string) as Scenario
 interface PeerAlignment { readonly peer: string, readonly attacker: boolean, readonly cosines: number[] }
 const peers = new Map<string, PeerAlignment>()
 
-function cosineOfUpdates (a: Float32Array, b: Float32Array, start: Float32Array): number {
-  let ab = 0
-  let aa = 0
-  let bb = 0
-  for (let j = 0; j < start.length; j++) {
-    const s = start[j] as number
-    const x = (a[j] as number) - s
-    const y = (b[j] as number) - s
-    ab += x * y
-    aa += x * x
-    bb += y * y
-  }
-  return ab / Math.sqrt(aa * bb)
-}
-
 function observe (index: number, summary: RoundSummary, colluders: readonly string[]): void {
   if (index !== node) return
   const { start, trained, peerInputs } = summary.trace
@@ -55,7 +41,7 @@ function observe (index: number, summary: RoundSummary, colluders: readonly stri
     if (input.weights === undefined) continue
     const peer = input.announcement.peerId
     const row = peers.get(peer) ?? { peer, attacker: colluders.includes(peer), cosines: [] }
-    row.cosines.push(cosineOfUpdates(input.weights, reference, start))
+    row.cosines.push(updateCosine(input.weights, reference, start))
     peers.set(peer, row)
   }
 }
