@@ -13,6 +13,7 @@ import { featureValues, loadDataset, parsePartition, trainingShardOf } from '../
 import { InProcessTrainer, SimulationSgd, TrainingCore } from '../../src/model/tfjs.ts'
 import type { DataSource, Dataset, TrainingShard } from '../../src/model/index.ts'
 import { Adversary, Collusion, attackLabelMap, parseAttack, usesOwnModel } from '../../src/adversary/index.ts'
+import type { AttackSpec } from '../../src/adversary/index.ts'
 import { InProcessNetwork } from '../../src/round/index.ts'
 import { silentLogger } from '../../src/round/index.ts'
 import { RoundLoop } from '../../src/round/index.ts'
@@ -126,6 +127,16 @@ function aggregationSpec (s: Scenario): AggregationSpec {
   return spec(f)
 }
 
+/**
+ * The attack as an attacker who knows the rule runs it: against a memory ('RULE+memory'), the
+ * objective searches keep to its threshold (`floor`) unless the attack names its own floor.
+ */
+function aimedAt (attack: AttackSpec, rule: string): AttackSpec {
+  const search = attack.name === 'undo-progress' || attack.name === 'own-loss'
+  if (!rule.endsWith('+memory') || !search || attack.params.floor !== undefined) return attack
+  return { ...attack, params: { ...attack.params, floor: PEER_ALIGNMENT.threshold } }
+}
+
 /** Data sets by source, for the scenarios that one process runs in turn (read-only once loaded). */
 const loadedDatasets = new Map<string, Dataset>()
 
@@ -155,7 +166,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
     // land); crashed attackers are not expected.
     rounds: { quorum: NODES - 1 - (s.attack.startsWith('crash') ? s.byzantine : 0), deadlineMs: DEADLINE_MS, window: 2, ...(s.fanout > 0 ? { fanout: s.fanout } : {}) }
   }
-  const attack = s.attack === 'none' ? undefined : parseAttack(s.attack)
+  const attack = s.attack === 'none' ? undefined : aimedAt(parseAttack(s.attack), s.rule)
   const honestCount = NODES - s.byzantine
   const trainers: InProcessTrainer[] = []
   // Each node's plain SGD (the same shard, batches and seed as its trainer's core), with the
