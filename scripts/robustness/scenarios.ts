@@ -26,10 +26,17 @@ export const SIMULATION_VERSION = 2
 /** Test accuracy is measured every this many rounds (and after the last). */
 export const EVAL_EVERY = 10
 
-/** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean'. */
-export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown, readonly bucketing?: unknown }): string {
-  return `${spec.rule}${spec.nnm === true ? '+nnm' : ''}${typeof spec.bucketing === 'number' && spec.bucketing > 1 ? '+bucketing' : ''}`
+/** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean', 'trimmed-mean+nnm+memory'. */
+export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown, readonly bucketing?: unknown, readonly alignmentThreshold?: unknown }): string {
+  return `${spec.rule}${spec.nnm === true ? '+nnm' : ''}${typeof spec.bucketing === 'number' && spec.bucketing > 1 ? '+bucketing' : ''}${typeof spec.alignmentThreshold === 'number' ? '+memory' : ''}`
 }
+
+/**
+ * The threshold of 'RULE+memory' (the spec's `alignmentThreshold`, with the default decay 0.9 and
+ * warm-up of 10 rounds): honest peers on Dir(0.5) data stayed at -0.033 or above without attack
+ * (scripts/robustness/alignment-probe.ts).
+ */
+export const MEMORY_THRESHOLD = -0.1
 
 /** The network's default rule (DEFAULT_MANIFEST's aggregation): the targets, the encodings and --quick are for it. */
 export const DEFAULT_RULE = ruleLabel(DEFAULT_MANIFEST.aggregation)
@@ -44,7 +51,8 @@ export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'media
 /**
  * The default rule with a peer-alignment memory (src/round/peer-alignment.ts): each honest node
  * leaves out peers whose updates have kept pointing away from the median of its inputs. Against
- * it the objective searches keep to its threshold (simulate.ts), as an attacker who knows it would.
+ * it the objective searches keep to its threshold (src/adversary/omniscient-attack.ts), as an
+ * attacker who knows it would.
  */
 export const MEMORY_RULE = 'trimmed-mean+nnm+memory'
 /** The candidates for the default rule, run against every attack first: the former default (median+nnm) and two compositions. */

@@ -1,3 +1,4 @@
+import { coordinateMedian } from '../../src/aggregation/index.ts'
 import type { Aggregator } from '../../src/aggregation/index.ts'
 
 /**
@@ -17,7 +18,8 @@ const EXPONENT_BITS = 0x7f800000
  * node that asks gets that result. Only for symmetric rules without random buckets (with buckets
  * the order draws the buckets), and only for inputs within the bound above; other rules and
  * inputs go to the rule as they come. `computations` lists the milliseconds of every aggregation
- * actually run, for the per-aggregation cost the benchmark reports.
+ * actually run, for the per-aggregation cost the benchmark reports. `median` does the same for the
+ * peer-alignment memory's coordinate-wise median (exact in any order).
  */
 export class SharedAggregation {
   readonly aggregator: Aggregator
@@ -26,6 +28,9 @@ export class SharedAggregation {
   readonly #shared: boolean
   readonly #fingerprints = new WeakMap<Float32Array, string | null>()
   readonly #results = new Map<string, Float32Array>()
+  readonly #medians = new Map<string, Float32Array>()
+  /** The coordinate-wise median of a set of inputs, computed once per set. */
+  readonly median = (inputs: readonly Float32Array[]): Float32Array => this.#median(inputs)
 
   /** @param bucketed whether the rule aggregates random buckets (the spec's `bucketing` > 1). */
   constructor (aggregator: Aggregator, bucketed: boolean) {
@@ -48,6 +53,19 @@ export class SharedAggregation {
       // A round's sets, and the previous round's for loops that lag: the rest are never asked again.
       if (this.#results.size >= 64) this.#results.clear()
       this.#results.set(key, result)
+    }
+    return result
+  }
+
+  #median (inputs: readonly Float32Array[]): Float32Array {
+    const keys = inputs.map(w => this.#fingerprint(w))
+    if (keys.includes(null)) return coordinateMedian(inputs)
+    const key = [...keys].sort().join(',')
+    let result = this.#medians.get(key)
+    if (result === undefined) {
+      result = coordinateMedian(inputs)
+      if (this.#medians.size >= 64) this.#medians.clear()
+      this.#medians.set(key, result)
     }
     return result
   }

@@ -13,7 +13,6 @@ import { featureValues, loadDataset, parsePartition, trainingShardOf } from '../
 import { InProcessTrainer, SimulationSgd, TrainingCore } from '../../src/model/tfjs.ts'
 import type { DataSource, Dataset, TrainingShard } from '../../src/model/index.ts'
 import { Adversary, Collusion, attackLabelMap, parseAttack, usesOwnModel } from '../../src/adversary/index.ts'
-import type { AttackSpec } from '../../src/adversary/index.ts'
 import { InProcessNetwork } from '../../src/round/index.ts'
 import { silentLogger } from '../../src/round/index.ts'
 import { RoundLoop } from '../../src/round/index.ts'
@@ -21,7 +20,7 @@ import type { LocalTrainer, RoundSummary } from '../../src/round/index.ts'
 import { DEFAULT_MANIFEST, networkId } from '../../src/protocol/index.ts'
 import type { AggregationSpec, NetworkManifest } from '../../src/protocol/index.ts'
 import { computeEpsilon, smallestNoiseMultiplier } from '../../src/privacy/index.ts'
-import { BATCH_SIZE, EVAL_EVERY, LEARNING_RATE, LOCAL_STEPS, NODES, SIMULATION_VERSION } from './scenarios.ts'
+import { BATCH_SIZE, EVAL_EVERY, LEARNING_RATE, LOCAL_STEPS, MEMORY_THRESHOLD, NODES, SIMULATION_VERSION } from './scenarios.ts'
 import type { Scenario } from './scenarios.ts'
 import { simulatedPeerKey } from '../simulated-peer-key.ts'
 import { SharedAggregation } from './shared-aggregation.ts'
@@ -39,13 +38,6 @@ const CURVE_TEST_EXAMPLES = 2000
  * Crashed nodes are left out of the quorum instead.
  */
 const DEADLINE_MS = 60_000
-
-/**
- * Experimental 'RULE+memory': honest nodes leave out peers whose moving average of alignment with
- * the median of their inputs (round/peer-alignment.ts) is below -0.1 after 10 rounds; honest
- * peers on Dir(0.5) data stayed at -0.033 or above without attack (alignment-probe.ts).
- */
-const PEER_ALIGNMENT = { threshold: -0.1, decay: 0.9, warmupRounds: 10 } as const
 
 export interface ScenarioResult {
   readonly id: string
@@ -115,26 +107,21 @@ export function benchmarkData (): { source: DataSource, name: string } {
 
 function aggregationSpec (s: Scenario): AggregationSpec {
   if (s.rule === 'mean' || s.rule === 'local') return { rule: 'mean' }
-  // 'median+nnm': the median after nearest-neighbour mixing; 'median+bucketing': over random buckets of 2.
-  const [rule, wrapper] = s.rule.split('+') as [string, string | undefined]
+  // 'median+nnm': the median after nearest-neighbour mixing; 'median+bucketing': over random buckets
+  // of 2; 'RULE+memory': RULE behind the peer-alignment memory (scenarios.ts, MEMORY_THRESHOLD).
+  const [rule, ...wrappers] = s.rule.split('+') as [string, ...string[]]
   // The rule is set to survive the scenario's f; with a sampled fanout, the most its k+1 inputs allow.
   const inputs = s.fanout === 0 ? NODES : s.fanout + 1
   let f = Math.max(1, s.byzantine === 0 ? 3 : s.byzantine)
   const spec = (g: number): AggregationSpec => ({
-    rule, ...(rule === 'trimmed-mean' ? { b: g } : { f: g }), ...(wrapper === 'nnm' ? { nnm: true } : {}), ...(wrapper === 'bucketing' ? { bucketing: 2, seed: s.seed } : {})
+    rule,
+    ...(rule === 'trimmed-mean' ? { b: g } : { f: g }),
+    ...(wrappers.includes('nnm') ? { nnm: true } : {}),
+    ...(wrappers.includes('bucketing') ? { bucketing: 2, seed: s.seed } : {}),
+    ...(wrappers.includes('memory') ? { alignmentThreshold: MEMORY_THRESHOLD } : {})
   })
   while (f > 1 && createAggregator(spec(f)).minInputs > inputs) f--
   return spec(f)
-}
-
-/**
- * The attack as an attacker who knows the rule runs it: against a memory ('RULE+memory'), the
- * objective searches keep to its threshold (`floor`) unless the attack names its own floor.
- */
-function aimedAt (attack: AttackSpec, rule: string): AttackSpec {
-  const search = attack.name === 'undo-progress' || attack.name === 'own-loss'
-  if (!rule.endsWith('+memory') || !search || attack.params.floor !== undefined) return attack
-  return { ...attack, params: { ...attack.params, floor: PEER_ALIGNMENT.threshold } }
 }
 
 /** Data sets by source, for the scenarios that one process runs in turn (read-only once loaded). */
@@ -166,7 +153,7 @@ export async function runScenario (s: Scenario, id: string, privacy?: PrivacyRun
     // land); crashed attackers are not expected.
     rounds: { quorum: NODES - 1 - (s.attack.startsWith('crash') ? s.byzantine : 0), deadlineMs: DEADLINE_MS, window: 2, ...(s.fanout > 0 ? { fanout: s.fanout } : {}) }
   }
-  const attack = s.attack === 'none' ? undefined : aimedAt(parseAttack(s.attack), s.rule)
+  const attack = s.attack === 'none' ? undefined : parseAttack(s.attack)
   const honestCount = NODES - s.byzantine
   const trainers: InProcessTrainer[] = []
   // Each node's plain SGD (the same shard, batches and seed as its trainer's core), with the
@@ -302,7 +289,10 @@ async function runSwarm (
   const shared = new SharedAggregation(aggregator, typeof manifest.aggregation.bucketing === 'number' && manifest.aggregation.bucketing > 1)
   // An attacker whose publications do not depend on its own model keeps it rather than aggregate:
   // its aggregate would only be its next round's start, which such an attack never reads.
-  const attackersAggregator = attack === undefined || usesOwnModel(attack) ? shared.aggregator : keepingOwn(shared.aggregator)
+  // The memory is the honest nodes' defence: attackers aggregate without it (their searches still
+  // read its threshold from `aggregator`).
+  const attackersRule: Aggregator = Object.freeze({ ...shared.aggregator, alignment: undefined })
+  const attackersAggregator = attack === undefined || usesOwnModel(attack) ? attackersRule : keepingOwn(attackersRule)
   // The attackers of one scenario collude: a deterministic attack is crafted once per round for all.
   const collusion = new Collusion()
   // The time every loop and attacker goes by: it moves only when all of them wait on it.
@@ -331,12 +321,12 @@ async function runSwarm (
     return new RoundLoop({
       manifest, networkId: id, privateKey, peerId: ids[i] as string,
       parameterCount: trainer.parameterCount, datasetFingerprint: trainer.datasetFingerprint,
-      startRound: 0, startWeights: trainer.initialWeights(), rounds: s.rounds,
-      ...(honest && s.rule.endsWith('+memory') ? { peerAlignment: PEER_ALIGNMENT } : {})
+      startRound: 0, startWeights: trainer.initialWeights(), rounds: s.rounds
     }, {
       network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount, clock, ...(attack?.name === 'own-loss' ? { loss: ownLoss(trainer) } : {}) }) ?? memberNetwork,
       trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
       aggregator: honest ? shared.aggregator : attackersAggregator,
+      alignmentMedian: shared.median,
       clock,
       log: silentLogger,
       onRound: summary => {

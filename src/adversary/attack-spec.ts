@@ -23,7 +23,7 @@ export const ATTACKS = {
   'min-max': { params: {}, help: 'omniscient: mean pushed against the honest update as far as the largest honest pairwise distance allows (Shejwalkar & Houmansadr 2021)' },
   'min-sum': { params: {}, help: 'omniscient: mean pushed against the honest update as far as the largest honest sum of squared distances allows (Shejwalkar & Houmansadr 2021)' },
   mimic: { params: {}, help: 'omniscient: copies the honest model farthest along the honest top principal direction (Karimireddy et al. 2022)' },
-  'undo-progress': { params: { refine: OBJECTIVE_SEARCH.refine, floor: undefined }, help: 'omniscient: a cluster searched against the rule in use (negated update, top principal direction, -std) to move the aggregate back against the honest update; with floor=T, only models whose update lines up with the median of the honest models and its copies at cosine T or more (against a peer-alignment memory)' },
+  'undo-progress': { params: { refine: OBJECTIVE_SEARCH.refine, floor: undefined }, help: 'omniscient: a cluster searched against the rule in use (negated update, top principal direction, -std) to move the aggregate back against the honest update; with floor=T, only models whose update lines up with the median of the honest models and its copies at cosine T or more; against a peer-alignment memory (aggregation.alignmentThreshold) T defaults to its threshold' },
   'own-loss': { params: { refine: OBJECTIVE_SEARCH.refine, floor: undefined }, help: 'omniscient: a cluster searched against the rule in use to maximise the aggregate\'s loss on the attacker\'s own data; floor=T as for undo-progress' }
 } as const satisfies Record<string, { params: Record<string, number | undefined>, help: string }>
 

@@ -64,7 +64,9 @@ export class OmniscientAttack {
     const byzantine = this.#byzantine
     const models = honest.map(m => m.weights)
     if (models.length === 0) return undefined
-    const search = { refine: p.refine ?? OBJECTIVE_SEARCH.refine, ...(p.floor === undefined ? {} : { alignmentFloor: p.floor }) }
+    // Against a peer-alignment memory the searches keep to its threshold, unless told another floor.
+    const floor = p.floor ?? this.#aggregator.alignment?.threshold
+    const search = { refine: p.refine ?? OBJECTIVE_SEARCH.refine, ...(floor === undefined ? {} : { alignmentFloor: floor }) }
     switch (this.attack.name) {
       case 'sign-flip': return signFlipModel(models)
       case 'gaussian': return gaussianModel(models, this.#rng.normal, p.sigma ?? GAUSSIAN_SIGMA)

@@ -3,8 +3,8 @@
  * behind them. The rest of the project imports from here only.
  */
 export { AggregationPreconditionError, AggregationSpecError } from './errors.ts'
-export { RULE_NAMES, createAggregator } from './registry.ts'
-export type { Aggregator } from './registry.ts'
+export { ALIGNMENT_DECAY, ALIGNMENT_WARMUP_ROUNDS, RULE_NAMES, createAggregator } from './registry.ts'
+export type { Aggregator, PeerAlignmentOptions } from './registry.ts'
 export type { ByzantineBound, ProvenBall } from './guarantees.ts'
 export { arenaBytes as kernelMemoryBytes } from './wasm-arena.ts'
 export { compileWasm } from './wasm-module.ts'

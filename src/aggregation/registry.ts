@@ -34,6 +34,12 @@ export interface Aggregator {
   /** Where the output is proven to stay with at most f Byzantine inputs. */
   readonly bound: ByzantineBound
   /**
+   * The peer-alignment memory the round loop keeps in front of the rule (src/round/peer-alignment.ts;
+   * the spec's `alignmentThreshold`, `alignmentDecay`, `alignmentWarmup`), or undefined when the
+   * spec turns none on. The rule itself never reads it.
+   */
+  readonly alignment: PeerAlignmentOptions | undefined
+  /**
    * Combine the node's own model with its peers' models (all the same length), the result's
    * coordinates clamped to ±WEIGHT_BOUND (weight-bound.ts). Never mutates inputs. Throws
    * AggregationPreconditionError when own+peers < minInputs.
@@ -48,6 +54,34 @@ export interface Aggregator {
    * Throws AggregationPreconditionError when 1 + peers + copies < minInputs or copies < 1.
    */
   withRepeatedInput (own: Float32Array, peers: readonly Float32Array[], copies: number): RepeatedInputRule
+}
+
+/** Settings of the peer-alignment memory (src/round/peer-alignment.ts). */
+export interface PeerAlignmentOptions {
+  /** A peer whose moving average falls below this (a cosine, from -1 to 1) is left out of the aggregate. */
+  readonly threshold: number
+  /** Weight of the past in the moving average (0.9: a round counts a tenth). */
+  readonly decay: number
+  /** Rounds a peer is seen before its average can leave it out. */
+  readonly warmupRounds: number
+}
+
+/** `alignmentDecay` when the spec sets `alignmentThreshold` alone. */
+export const ALIGNMENT_DECAY = 0.9
+/** `alignmentWarmup` when the spec sets `alignmentThreshold` alone. */
+export const ALIGNMENT_WARMUP_ROUNDS = 10
+
+/** The memory's settings: on when the spec sets `alignmentThreshold`. */
+function alignmentOf (spec: SpecReader): PeerAlignmentOptions | undefined {
+  const on = spec.has('alignmentThreshold')
+  const threshold = spec.number('alignmentThreshold', 0, -1, 1)
+  const decay = spec.number('alignmentDecay', ALIGNMENT_DECAY, 0, 0.999)
+  const warmupRounds = spec.integer('alignmentWarmup', ALIGNMENT_WARMUP_ROUNDS, 1, 10_000)
+  if (on) return { threshold, decay, warmupRounds }
+  for (const key of ['alignmentDecay', 'alignmentWarmup']) {
+    if (spec.has(key)) throw new AggregationSpecError(`aggregation.${key}`, 'set without aggregation.alignmentThreshold, which turns the peer-alignment memory on; allowed: both or neither')
+  }
+  return undefined
 }
 
 /** Default f of the robust rules (and b of the trimmed mean): the built-in manifest's (`{ "rule": "trimmed-mean", "b": 1, "nnm": true }`). */
@@ -149,7 +183,9 @@ function bucketedBound (bound: ByzantineBound, buckets: (k: number) => number): 
  * `{ rule: 'median', f: 3, nnm: true }`, into an {@link Aggregator}. Common settings: `f`
  * (Byzantine inputs to survive; default 1, mean: 0), `bucketing` (bucket size s >= 2; 1 or
  * absent: none) and, with bucketing, `seed`; `nnm` (nearest-neighbour mixing with the rule's f
- * before a rule that stays in the honest range: median, trimmed-mean, krum, multi-krum).
+ * before a rule that stays in the honest range: median, trimmed-mean, krum, multi-krum);
+ * `alignmentThreshold` (with `alignmentDecay` and `alignmentWarmup`: the peer-alignment memory,
+ * {@link Aggregator.alignment}).
  * @throws AggregationSpecError naming the setting (`aggregation.rule`, `aggregation.b`, ...),
  * the value given and what is allowed (for an unknown rule, the known rules).
  */
@@ -164,6 +200,7 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
   const s = reader.integer('bucketing', 1, 1)
   const seed = s > 1 ? reader.integer('seed', 0, 0, 0xFFFF_FFFF) : 0
   const nnm = reader.boolean('nnm', false)
+  const alignment = alignmentOf(reader)
   reader.rejectUnread(name)
   if (nnm && !(NNM_RULES as readonly string[]).includes(name)) {
     throw new AggregationSpecError('aggregation.nnm', `got true for rule "${name}", allowed only with ${NNM_RULES.map(n => `"${n}"`).join(', ')}`)
@@ -216,6 +253,7 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
     requirement,
     ownCentred: centred !== undefined,
     bound,
+    alignment,
     aggregate (own: Float32Array, peers: readonly Float32Array[]): Float32Array {
       checkInputCount(1 + peers.length)
       return clampAggregate(combine(own, peers), own)

@@ -37,6 +37,17 @@ export class SpecReader {
     return value
   }
 
+  /** A finite number in [min, max], or `fallback` when absent. */
+  number (key: string, fallback: number, min: number, max: number): number {
+    this.#read.add(key)
+    const value = this.#spec[key]
+    if (value === undefined) return fallback
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      throw new AggregationSpecError(`aggregation.${key}`, `got ${show(value)}, allowed: a number from ${min} to ${max}`)
+    }
+    return value
+  }
+
   /** A boolean setting, or `fallback` when absent. */
   boolean (key: string, fallback: boolean): boolean {
     this.#read.add(key)

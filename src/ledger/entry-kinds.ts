@@ -23,8 +23,12 @@ export type EvidenceReason = typeof EVIDENCE_REASONS[number]
 export const PRIVACY_MECHANISMS = ['dp-sgd', 'update-clip'] as const
 export type PrivacyMechanism = typeof PRIVACY_MECHANISMS[number]
 
-/** What a node made of a peer's input: accepted, or the validation code it was refused with. */
-export type Verdict = 'accept' | ValidationCode
+/**
+ * What a node made of a peer's input: accepted, left out by the peer-alignment memory
+ * (`misaligned`: valid, but its updates have kept pointing away from the median of the node's
+ * inputs), or the validation code it was refused with.
+ */
+export type Verdict = 'accept' | 'misaligned' | ValidationCode
 
 /** A peer's checkpoint as a peer-input records it: the size and root the peer signed (its signature was verified when it arrived). */
 export interface CheckpointReference {
@@ -205,7 +209,7 @@ function within (inner: FieldCodec, range: (v: number) => boolean, text: string)
   }
 }
 
-const VERDICTS = ['accept', ...Object.keys(VALIDATION_CODES)]
+const VERDICTS = ['accept', 'misaligned', ...Object.keys(VALIDATION_CODES)]
 
 /** The encoding of every field type (docs/wire.md §10.1). */
 export const FIELD_CODECS: Readonly<Record<FieldType, FieldCodec>> = {
@@ -246,7 +250,7 @@ export const FIELD_CODECS: Readonly<Record<FieldType, FieldCodec>> = {
     }
   },
   'peer-ref': uint,
-  verdict: oneOf(VERDICTS, 'a verdict ("accept" or a validation code)'),
+  verdict: oneOf(VERDICTS, 'a verdict ("accept", "misaligned" or a validation code)'),
   boolean: {
     write: (w, v, what) => { want(typeof v === 'boolean', what); w.flag(v as boolean) },
     read: (r, what) => r.flag(what)

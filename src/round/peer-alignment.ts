@@ -1,46 +1,75 @@
 import { coordinateMedian } from '../aggregation/index.ts'
+import type { PeerAlignmentOptions } from '../aggregation/index.ts'
 
-/** Settings of {@link PeerAlignmentMemory}. */
-export interface PeerAlignmentOptions {
-  /** A peer whose moving average falls below this is left out of the aggregate. */
-  readonly threshold: number
-  /** Weight of the past in the moving average (0.9: a round counts a tenth). */
-  readonly decay: number
-  /** Rounds a peer is seen before its average can leave it out. */
-  readonly warmupRounds: number
+/** One peer as the memory remembers it: its moving average of alignment, and the rounds it was seen. */
+export interface PeerAlignment {
+  readonly average: number
+  readonly rounds: number
 }
+
+/** The memory's state by peer id: what a node saves to keep it across restarts. */
+export type PeerAlignmentState = Readonly<Record<string, PeerAlignment>>
 
 /**
  * Remembers, per peer, how its update lines up with the round's robust direction: the cosine of
  * (peer's model − the round's start) with (coordinate-wise median of the node's inputs − start),
  * as a moving average; a peer whose average is below the threshold after its warm-up is left
- * out of the aggregate. Experimental (simulation only): scripts/robustness/alignment-probe.ts
- * measured the signal; what it gains against an attacker that keeps just above the threshold is
- * measured with `undo-progress:floor=T` and `own-loss:floor=T`.
+ * out of the aggregate (the manifest's `aggregation.alignmentThreshold`; docs/design.md). An
+ * attacker who keeps every update at the threshold or above is bounded by it, which the
+ * robustness benchmark measures with searches that do (`undo-progress:floor=T`).
  */
 export class PeerAlignmentMemory {
-  readonly #options: PeerAlignmentOptions
-  readonly #peers = new Map<string, { average: number, rounds: number }>()
+  readonly #peers: Map<string, PeerAlignment>
+  readonly #median: (inputs: readonly Float32Array[]) => Float32Array
 
-  constructor (options: PeerAlignmentOptions) {
-    this.#options = options
+  /**
+   * @param state what an earlier run remembered (parsePeerAlignmentState).
+   * @param median the coordinate-wise median of a round's inputs (a simulation shares one per set of inputs).
+   */
+  constructor (state: PeerAlignmentState = {}, median: (inputs: readonly Float32Array[]) => Float32Array = inputs => coordinateMedian(inputs)) {
+    this.#peers = new Map(Object.entries(state))
+    this.#median = median
   }
 
   /** Update each peer's average with this round's models, and return those to aggregate. */
-  select<T extends { readonly peerId: string, readonly weights: Float32Array }> (start: Float32Array, own: Float32Array, peers: readonly T[]): T[] {
+  select<T extends { readonly peerId: string, readonly weights: Float32Array }> (options: PeerAlignmentOptions, start: Float32Array, own: Float32Array, peers: readonly T[]): T[] {
     if (peers.length === 0) return []
-    const median = coordinateMedian([own, ...peers.map(p => p.weights)])
-    const { threshold, decay, warmupRounds } = this.#options
+    const median = this.#median([own, ...peers.map(p => p.weights)])
+    const { threshold, decay, warmupRounds } = options
     return peers.filter(peer => {
       const cosine = updateCosine(peer.weights, median, start)
       const known = this.#peers.get(peer.peerId)
-      const next = known === undefined
-        ? { average: cosine, rounds: 1 }
-        : { average: Number.isFinite(cosine) ? decay * known.average + (1 - decay) * cosine : known.average, rounds: known.rounds + 1 }
+      // A round without a direction (the peer's update or the median's is zero) tells nothing.
+      const next = !Number.isFinite(cosine)
+        ? known
+        : known === undefined ? { average: cosine, rounds: 1 } : { average: decay * known.average + (1 - decay) * cosine, rounds: known.rounds + 1 }
+      if (next === undefined) return true
       this.#peers.set(peer.peerId, next)
       return next.rounds < warmupRounds || next.average >= threshold
     })
   }
+
+  /** What the memory holds now, to save. */
+  state (): PeerAlignmentState {
+    return Object.fromEntries(this.#peers)
+  }
+}
+
+/**
+ * A saved state read back: an object of peer id to `{ average, rounds }`.
+ * @throws Error naming what is wrong.
+ */
+export function parsePeerAlignmentState (json: unknown): PeerAlignmentState {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('expected an object of peer id to { average, rounds }')
+  const state: Record<string, PeerAlignment> = {}
+  for (const [peer, value] of Object.entries(json as Record<string, unknown>)) {
+    const { average, rounds } = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>
+    if (typeof average !== 'number' || !(average >= -1 && average <= 1) || typeof rounds !== 'number' || !Number.isInteger(rounds) || rounds < 1) {
+      throw new Error(`peer ${peer}: expected { average: a number from -1 to 1, rounds: an integer >= 1 }`)
+    }
+    state[peer] = { average, rounds }
+  }
+  return state
 }
 
 /** cos(a − start, b − start); NaN when either difference is zero. */

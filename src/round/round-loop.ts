@@ -1,7 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
 import { PeerAlignmentMemory } from './peer-alignment.ts'
-import type { PeerAlignmentOptions } from './peer-alignment.ts'
+import type { PeerAlignmentState } from './peer-alignment.ts'
 import {
   PAYLOAD_ENCODINGS, TransferError, ValidationError, decodeModelOnce, encodeOwnModel, encodedPayloadBytes, modelEncoding, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
@@ -53,6 +53,8 @@ export interface RoundSummary {
   readonly bytesFetched: number
   /** Set when this round was reached by catching up with the network rather than by training. */
   readonly caughtUpFrom?: number
+  /** Under a peer-alignment memory (the rule's `alignment`): what it remembers after the round, for the daemon to save. */
+  readonly alignment?: PeerAlignmentState
   /** What went into the round, for the audit ledger (the daemon records it; the loop does not know the ledger). */
   readonly trace: RoundTrace
 }
@@ -62,8 +64,11 @@ export interface PeerInput {
   readonly announcement: UpdateAnnouncement
   /** The verified model, when it was fetched in time. */
   readonly weights?: Float32Array
-  /** `accept`, or why it was refused (`fetch-failed`: the transfer failed in a way honest peers also meet). */
-  readonly verdict: 'accept' | ValidationCode | 'fetch-failed'
+  /**
+   * `accept`, or why it was refused (`fetch-failed`: the transfer failed in a way honest peers also
+   * meet; `misaligned`: valid, but left out by the peer-alignment memory).
+   */
+  readonly verdict: 'accept' | 'misaligned' | ValidationCode | 'fetch-failed'
   /** Whether it went into the aggregate. */
   readonly used: boolean
 }
@@ -122,8 +127,8 @@ export interface RoundLoopInit {
    * @default reannounceFirstMs(the round's deadline): 1 s, or 1/8 of a longer deadline
    */
   readonly reannounceFirstMs?: number
-  /** Experimental (simulation only): leave out peers whose remembered alignment is low (peer-alignment.ts). */
-  readonly peerAlignment?: PeerAlignmentOptions
+  /** What the peer-alignment memory remembered when the node stopped (peer-alignment.ts); used while the rule has one. */
+  readonly alignmentState?: PeerAlignmentState
 }
 
 export interface RoundLoopComponents {
@@ -145,6 +150,8 @@ export interface RoundLoopComponents {
    * manifest and the aggregator above, always.
    */
   readonly governance?: (round: number) => { readonly version: number, readonly manifest: NetworkManifest, readonly aggregator: Aggregator }
+  /** The coordinate-wise median of a round's inputs, for the peer-alignment memory (a simulation shares one per set of inputs). @default coordinateMedian */
+  readonly alignmentMedian?: (inputs: readonly Float32Array[]) => Float32Array
   /**
    * The time rounds go by: their start and duration, deadline, repeats and stand-ins (a model
    * fetch's own timeout stays on the wall clock: it bounds a transfer). @default wallClock
@@ -182,7 +189,8 @@ export class RoundLoop {
   /** The manifest and rule of the current round (see RoundLoopComponents.governance). */
   #manifest: NetworkManifest
   #aggregator: Aggregator
-  readonly #alignment: PeerAlignmentMemory | undefined
+  /** Kept whatever the rule, so that a manifest version turning the memory off and on again keeps what it learnt. */
+  readonly #alignment: PeerAlignmentMemory
   #version: number | undefined
   /** How models travel: the genesis manifest's, as the model itself never changes. */
   readonly #encoding: ModelEncoding
@@ -193,7 +201,7 @@ export class RoundLoop {
     this.#clock = components.clock ?? wallClock
     this.#manifest = init.manifest
     this.#aggregator = components.aggregator
-    this.#alignment = init.peerAlignment === undefined ? undefined : new PeerAlignmentMemory(init.peerAlignment)
+    this.#alignment = new PeerAlignmentMemory(init.alignmentState, components.alignmentMedian)
     this.#encoding = modelEncoding(init.manifest.model)
     this.#inbox = new RoundInbox({
       networkId: init.networkId,
@@ -296,7 +304,10 @@ export class RoundLoop {
     const closed = await this.#waitForQuorum(round, this.#clock.now() + this.#deadlineMs(), reannounce)
     if (closed === 'behind' || closed === 'aborted') return undefined
     const received = this.#peerModels(round)
-    const peers = this.#alignment?.select(own.start, trained.weights, received) ?? received
+    const alignment = this.#aggregator.alignment
+    const peers = alignment === undefined ? received : this.#alignment.select(alignment, own.start, trained.weights, received)
+    const misaligned = new Set(received.map(p => p.peerId))
+    for (const p of peers) misaligned.delete(p.peerId)
     let weights = trained.weights
     const keptOwn = 1 + peers.length < this.#aggregator.minInputs
     const aggregationStart = performance.now()
@@ -322,11 +333,12 @@ export class RoundLoop {
       durationMs: this.#clock.now() - startedAt,
       aggregationMs,
       bytesFetched: this.#bytesFetched.get(round) ?? 0,
-      trace: this.#trace(round, trained.weights, own, keptOwn ? [] : peers)
+      trace: this.#trace(round, trained.weights, own, keptOwn ? [] : peers, misaligned),
+      ...(alignment === undefined ? {} : { alignment: this.#alignment.state() })
     }
   }
 
-  #trace (round: number, trained: Float32Array, own: { start: Float32Array, announcement: UpdateAnnouncement | undefined }, used: readonly FetchedModel[]): RoundTrace {
+  #trace (round: number, trained: Float32Array, own: { start: Float32Array, announcement: UpdateAnnouncement | undefined }, used: readonly FetchedModel[], misaligned: ReadonlySet<string> = new Set()): RoundTrace {
     const models = this.#models.get(round)
     const refused = this.#refused.get(round)
     const evidence = this.#inbox.evidence.filter(e => e.round === round)
@@ -334,7 +346,7 @@ export class RoundLoop {
     const usedPeers = new Set(used.map(m => m.peerId))
     const peerInputs = announced.sort((a, b) => (a.peerId < b.peerId ? -1 : 1)).map((announcement): PeerInput => {
       const weights = models?.get(announcement.peerId)
-      const verdict = this.#inbox.isEquivocator(announcement.peerId, round) ? 'equivocation' : refused?.get(announcement.peerId) ?? 'accept'
+      const verdict = this.#inbox.isEquivocator(announcement.peerId, round) ? 'equivocation' : refused?.get(announcement.peerId) ?? (misaligned.has(announcement.peerId) ? 'misaligned' : 'accept')
       return { announcement, verdict, used: usedPeers.has(announcement.peerId), ...(weights === undefined ? {} : { weights }) }
     })
     return { start: own.start, trained, ...(own.announcement === undefined ? {} : { announcement: own.announcement }), peerInputs, evidence, aggregation: this.#manifest.aggregation }

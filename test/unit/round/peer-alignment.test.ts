@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { PeerAlignmentMemory, updateCosine } from '../../../src/round/index.ts'
+import { PeerAlignmentMemory, parsePeerAlignmentState, updateCosine } from '../../../src/round/index.ts'
 
 const START = new Float32Array([0, 0, 0, 0])
 const model = (...values: number[]): Float32Array => Float32Array.from(values)
 
-describe('PeerAlignmentMemory (experimental)', () => {
+describe('PeerAlignmentMemory', () => {
   it('measures a peer by the cosine of its update with the median\'s', () => {
     assert.equal(updateCosine(model(1, 0, 0, 0), model(2, 0, 0, 0), START), 1)
     assert.equal(updateCosine(model(-1, 0, 0, 0), model(2, 0, 0, 0), START), -1)
@@ -12,24 +12,56 @@ describe('PeerAlignmentMemory (experimental)', () => {
   })
 
   it('keeps every peer during its warm-up, then leaves out the one whose average falls below the threshold', () => {
-    const memory = new PeerAlignmentMemory({ threshold: -0.1, decay: 0.5, warmupRounds: 3 })
+    const memory = new PeerAlignmentMemory()
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 3 }
     const own = model(1, 1, 0, 0)
     const peers = [
       { peerId: 'a', weights: model(1, 0.8, 0.1, 0) },
       { peerId: 'b', weights: model(0.9, 1.2, 0, 0.1) },
       { peerId: 'bad', weights: model(-1, -1, 0, 0) }
     ]
-    const chosen = [1, 2, 3, 4].map(() => memory.select(START, own, peers).map(p => p.peerId))
+    const chosen = [1, 2, 3, 4].map(() => memory.select(options, START, own, peers).map(p => p.peerId))
     assert.deepEqual(chosen, [['a', 'b', 'bad'], ['a', 'b', 'bad'], ['a', 'b'], ['a', 'b']])
   })
 
   it('lets a peer back once its average recovers', () => {
-    const memory = new PeerAlignmentMemory({ threshold: -0.1, decay: 0.5, warmupRounds: 1 })
+    const memory = new PeerAlignmentMemory()
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1 }
     const own = model(1, 1, 0, 0)
     const other = { peerId: 'a', weights: model(1, 1, 0, 0) }
     const away = { peerId: 'p', weights: model(-1, -1, 0, 0) }
     const back = { peerId: 'p', weights: model(1, 1, 0, 0) }
-    assert.deepEqual(memory.select(START, own, [other, away]).map(p => p.peerId), ['a'])
-    assert.deepEqual(memory.select(START, own, [other, back]).map(p => p.peerId), ['a', 'p'])
+    assert.deepEqual(memory.select(options, START, own, [other, away]).map(p => p.peerId), ['a'])
+    assert.deepEqual(memory.select(options, START, own, [other, back]).map(p => p.peerId), ['a', 'p'])
+  })
+
+  it('counts nothing for a round without a direction (a peer that sent its start model back)', () => {
+    const memory = new PeerAlignmentMemory()
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1 }
+    const own = model(1, 1, 0, 0)
+    const idle = { peerId: 'idle', weights: START }
+    assert.deepEqual(memory.select(options, START, own, [idle]).map(p => p.peerId), ['idle'])
+    assert.deepEqual(memory.state(), {})
+  })
+
+  it('carries its state over to a new memory (a restart), which leaves the same peer out at once', () => {
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 2 }
+    const own = model(1, 1, 0, 0)
+    const peers = [{ peerId: 'a', weights: model(1, 1, 0, 0) }, { peerId: 'bad', weights: model(-1, -1, 0, 0) }]
+    const first = new PeerAlignmentMemory()
+    first.select(options, START, own, peers)
+    const saved = parsePeerAlignmentState(JSON.parse(JSON.stringify(first.state())))
+    assert.deepEqual(saved, { a: { average: 1, rounds: 1 }, bad: { average: -1, rounds: 1 } })
+    const restarted = new PeerAlignmentMemory(saved)
+    assert.deepEqual(restarted.select(options, START, own, peers).map(p => p.peerId), ['a'])
+    const fresh = new PeerAlignmentMemory()
+    assert.deepEqual(fresh.select(options, START, own, peers).map(p => p.peerId), ['a', 'bad'])
+  })
+
+  it('refuses a saved state that is not one, naming what is wrong', () => {
+    assert.throws(() => parsePeerAlignmentState([]), /expected an object of peer id/)
+    assert.throws(() => parsePeerAlignmentState({ p: { average: 2, rounds: 1 } }), /peer p: expected \{ average: a number from -1 to 1/)
+    assert.throws(() => parsePeerAlignmentState({ p: { average: 0, rounds: 0 } }), /peer p/)
+    assert.throws(() => parsePeerAlignmentState({ p: 3 }), /peer p/)
   })
 })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { createAggregator } from '../../../src/aggregation/index.ts'
+import { coordinateMedian, createAggregator } from '../../../src/aggregation/index.ts'
 import type { AggregationSpec } from '../../../src/protocol/index.ts'
 import { SharedAggregation } from '../../../scripts/robustness/shared-aggregation.ts'
 import { copies, maxAbsDifference, randomVectors, seededRandom } from '../aggregation/fixtures.ts'
@@ -36,6 +36,20 @@ describe('scripts/robustness/SharedAggregation', () => {
     changed[299] = (changed[299] as number) + 1e-3
     shared.aggregator.aggregate(models[0] as Float32Array, [...models.slice(1, 15), changed])
     assert.equal(shared.computations.length, 3)
+  })
+
+  it('computes the coordinate-wise median once per set of inputs, whatever their order, as coordinateMedian does', () => {
+    const shared = new SharedAggregation(createAggregator({ rule: 'median', f: 3 }), false)
+    const results = new Set<Float32Array>()
+    for (let i = 0; i < models.length; i++) {
+      const [own, peers] = nodeInputs(models, i)
+      const got = shared.median([own, ...peers])
+      assert.deepEqual(got, coordinateMedian([own, ...peers]))
+      results.add(got)
+    }
+    // One result object for the sixteen nodes: computed once.
+    assert.equal(results.size, 1)
+    assert.notEqual(shared.median(models.slice(1)), [...results][0])
   })
 
   const passedThrough: Array<[string, AggregationSpec, boolean]> = [
