@@ -25,6 +25,7 @@ import { followChain, governanceOf } from './follow-chain.ts'
 import { spreadVersions } from './version-spread.ts'
 import { connectedPeers, loadKnownPeers, saveKnownPeers } from './known-peers.ts'
 import { NodePrivacy } from './node-privacy.ts'
+import { loadPeerAlignmentState, savePeerAlignmentState } from './peer-alignment-file.ts'
 import { GROWTH_CHECK_INTERVAL_MS, GarbageCollector } from './collect-garbage.ts'
 
 /**
@@ -59,6 +60,8 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
   }
   // What this node announced before a restart: announced again unchanged, never a second model.
   const journal = await AnnouncementJournal.open(paths.checkpoints, id, parameters, log)
+  // What the peer-alignment memory learnt before a restart (used while the rule has one).
+  const alignmentState = await loadPeerAlignmentState(config.dataDir, log)
   const surface = await OperatorSurface.create(config)
 
   const trainerOptions = trainerOptionsOf(config, manifest, adversary?.labelMap)
@@ -160,6 +163,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
       datasetFingerprint: trainer.datasetFingerprint,
       startRound: checkpoint === undefined ? 0 : checkpoint.round + 1,
       startWeights: checkpoint?.weights ?? trainer.initialWeights(),
+      alignmentState,
       ...(config.rounds > 0 ? { rounds: config.rounds } : {}),
       ...(config.minRoundMs > 0 ? { minRoundMs: config.minRoundMs } : {})
     }, {
@@ -185,7 +189,11 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
         // The model checkpoint names the round only once the ledger holds it durably (docs/design.md,
         // node state); both go to disk while the next round trains.
         const checkpointed = { networkId: id, round: summary.round, weights: summary.weights, manifestVersion: chain.current.version }
-        persisted = ledger.durable().then(async () => { await saveCheckpointOrWarn(paths.checkpoints, checkpointed, log) })
+        const alignment = summary.alignment
+        persisted = ledger.durable().then(async () => {
+          await saveCheckpointOrWarn(paths.checkpoints, checkpointed, log)
+          if (alignment !== undefined) await savePeerAlignmentState(config.dataDir, alignment, log)
+        })
         persisted.catch(() => undefined)
         // The status line and the API tell of the round at once (the API answered the last one until
         // the manifest chain and the known peers below were done).
