@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { decodeEntry, parseLedgerFile, peerInputsOf } from '../../src/ledger/index.ts'
+import { initDataDir } from '../../src/node/index.ts'
+import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
+import type { NetworkManifest } from '../../src/protocol/index.ts'
+import { DaemonProcess, PACED_ROUND_MS, freePorts, tempDir } from './daemon-fixture.ts'
+
+const HONEST = 3
+const WARMUP = 3
+/** The search that undoes the honest progress, told to ignore the memory's threshold (its default floor). */
+const ATTACK = 'undo-progress:floor=-1'
+const MANIFEST: NetworkManifest = {
+  ...DEFAULT_MANIFEST,
+  name: 'peer-alignment',
+  aggregation: { ...DEFAULT_MANIFEST.aggregation, alignmentThreshold: -0.1, alignmentDecay: 0.5, alignmentWarmup: WARMUP },
+  rounds: { quorum: HONEST, deadlineMs: 10_000, window: 2 }
+}
+
+/**
+ * The peer-alignment memory in real daemons on 127.0.0.1: three honest nodes and one attacker whose
+ * updates point back against the honest progress (undo-progress, without the memory's floor).
+ * Once its moving average (decay 0.5 here, for a short test) is below the threshold after the
+ * warm-up, every honest node leaves the attacker out, its ledger saying `misaligned`; restarted, a
+ * node remembers it and leaves it out from its first round, where a fresh memory would take it for
+ * the warm-up's rounds again.
+ */
+describe('the peer-alignment memory in a real swarm', function () {
+  this.timeout(300_000)
+  const cleanups: Array<() => Promise<void>> = []
+  after(async () => { for (const c of cleanups.reverse()) await c() })
+
+  it('leaves an attacker undoing the honest progress out after its warm-up, says so in the ledger, and remembers it across a restart', async () => {
+    const scratch = await tempDir()
+    cleanups.push(scratch.remove)
+    const ports = await freePorts(HONEST + 1)
+    const nodes = await Promise.all(Array.from({ length: HONEST + 1 }, async (_, i) => {
+      const dir = join(scratch.path, `node-${i}`)
+      const key = await initDataDir(dir, {}, MANIFEST)
+      return { dir, peerId: peerIdFromPrivateKey(key).toString(), port: ports[i] as number }
+    }))
+    const attacker = nodes[HONEST] as (typeof nodes)[number]
+    const address = (n: { peerId: string, port: number }): string => `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.peerId}`
+    const configure = async (rounds: number): Promise<void> => {
+      for (const [i, node] of nodes.entries()) {
+        await writeFile(join(node.dir, 'config.json'), JSON.stringify({
+          listen: [`/ip4/127.0.0.1/tcp/${node.port}`], bootstrap: nodes.filter(n => n !== node).map(address), mdns: false,
+          shard: `${i}/${HONEST + 1}`, minRoundMs: PACED_ROUND_MS, rounds,
+          ...(node === attacker ? { attack: ATTACK, colluders: [attacker.peerId] } : {})
+        }))
+      }
+    }
+    const run = async (rounds: number): Promise<void> => {
+      await configure(rounds)
+      const daemons = nodes.map(n => new DaemonProcess(n.dir))
+      cleanups.push(async () => { for (const d of daemons) d.stop() })
+      const codes = await Promise.all(daemons.map(async d => d.exited))
+      assert.deepEqual(codes, nodes.map(() => 0), daemons.map(d => d.stderr.slice(-1500)).join('\n---\n'))
+    }
+    const attackerInputs = async (node: (typeof nodes)[number]): Promise<Array<{ round: number, verdict: string, used: boolean }>> => {
+      const log = parseLedgerFile(await readFile(join(node.dir, 'ledger', 'entries.log')))
+      return peerInputsOf(log.records.map(decodeEntry)).filter(input => input.peer === attacker.peerId).map(({ round, verdict, used }) => ({ round, verdict, used }))
+    }
+
+    await run(7)
+    for (const node of nodes.slice(0, HONEST)) {
+      const inputs = await attackerInputs(node)
+      console.log(`      node ${node.peerId.slice(-6)}, the attacker's inputs by round: ${inputs.map(i => `${i.round} ${i.verdict}`).join(', ')}`)
+      // Its warm-up: taken as any peer.
+      for (const input of inputs.filter(i => i.round < WARMUP - 1)) assert.deepEqual([input.verdict, input.used], ['accept', true], `round ${input.round}`)
+      const late = inputs.filter(i => i.round >= 5)
+      assert.ok(late.length >= 1, 'the attacker\'s models reached the node in the last rounds')
+      for (const input of late) assert.deepEqual([input.verdict, input.used], ['misaligned', false], `round ${input.round}`)
+      const saved = JSON.parse(await readFile(join(node.dir, 'peer-alignment.json'), 'utf8')) as Record<string, { average: number, rounds: number }>
+      const remembered = saved[attacker.peerId]
+      assert.ok(remembered !== undefined && remembered.average < -0.1 && remembered.rounds >= WARMUP, JSON.stringify(saved))
+      for (const honest of nodes.slice(0, HONEST).filter(n => n !== node)) assert.ok((saved[honest.peerId]?.average ?? -1) >= -0.1, JSON.stringify(saved))
+    }
+
+    // Restarted for two more rounds: left out from the first of them.
+    await run(9)
+    for (const node of nodes.slice(0, HONEST)) {
+      const after = (await attackerInputs(node)).filter(i => i.round >= 7)
+      assert.ok(after.length >= 1, 'the attacker\'s models reached the node after the restart')
+      for (const input of after) assert.deepEqual([input.verdict, input.used], ['misaligned', false], `round ${input.round} after the restart`)
+    }
+  })
+})
