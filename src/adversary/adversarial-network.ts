@@ -97,7 +97,7 @@ export class AdversarialNetwork implements RoundNetwork {
     this.#omniscient = isOmniscient(attack)
       ? new OmniscientAttack(
         { attack, byzantine: this.#colluders.size, ...(init.seed === undefined ? {} : { seed: init.seed }) },
-        { aggregator: components.aggregator, ...(components.loss === undefined ? {} : { loss: components.loss }) }
+        { aggregator: components.aggregator, ...(components.loss === undefined ? {} : { loss: components.loss }), ...(components.collusion === undefined ? {} : { budget: components.collusion.budget }) }
       )
       : undefined
     this.#collusion = this.#omniscient?.deterministic === true ? components.collusion : undefined
@@ -165,7 +165,7 @@ export class AdversarialNetwork implements RoundNetwork {
     const honest = await this.#honestModels(announcement.round, signal)
     // The model this node starts the round from: the update-based attacks measure the honest update from it.
     const reference = decodeModel(payload, modelEncoding(this.#init.manifest.model), this.#init.parameterCount)
-    const craft = (): Float32Array | undefined => omniscient.craft(honest, reference)
+    const craft = (): Float32Array | undefined => omniscient.craft(honest, reference, announcement.round)
     const model = this.#collusion === undefined ? craft() : this.#collusion.craftOnce(announcement.round, honest.map(m => m.peerId), craft)
     if (model === undefined) {
       this.#log.debug(`round ${announcement.round}: no honest model arrived: the ${attack.name} attacker stays silent`)

@@ -1,9 +1,13 @@
+import { AlignmentBudget } from './alignment-budget.ts'
+
 /**
  * What colluding attackers share: a deterministic attack crafted once per round and honest set,
  * so that f colluders in one process (the robustness benchmark) search once, not f times, and
  * send the same model, as a coordinated cluster would.
  */
 export class Collusion {
+  /** The colluders' shared estimate of how a peer-alignment memory sees them (the `slack` searches). */
+  readonly budget = new AlignmentBudget()
   readonly #models = new Map<number, Map<string, Float32Array | undefined>>()
 
   /**

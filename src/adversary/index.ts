@@ -5,8 +5,9 @@
  */
 export { PRINCIPAL_ITERATIONS, alieDefaultZ, coordinateStatistics, dot, honestMean, norm, normalQuantile, topPrincipalDirection } from './statistics.ts'
 export { mimicModel, minMaxModel, minSumModel, updateDirection } from './distance-attacks.ts'
-export { OBJECTIVE_SEARCH, directionalSearch, ownLossModel, searchDirections, undoProgressModel } from './objective-attacks.ts'
+export { OBJECTIVE_SEARCH, directionalSearch, medianAlignment, ownLossModel, searchDirections, undoProgressModel } from './objective-attacks.ts'
 export { Collusion } from './collusion.ts'
+export { ALIGNMENT_MARGIN, AlignmentBudget } from './alignment-budget.ts'
 export { DISSENSUS_EPSILON, GAUSSIAN_SIGMA, IPM_EPSILON, alieModel, dissensusModel, gaussianModel, ipmModel, signFlipModel } from './model-attacks.ts'
 export { LINE_SEARCH_DEFAULTS, adaptiveAlieModel, adaptiveIpmModel, adaptiveModel, honestView, lineSearch } from './line-search.ts'
 export type { LineSearchOptions } from './line-search.ts'

@@ -65,7 +65,7 @@ export function directionalSearch (
     const craft = (factor: number): Float32Array => alongDirection(mean, direction, factor)
     const score = rememberingObjective(factor => {
       const model = craft(factor)
-      if (options.alignmentFloor !== undefined && !(alignment(model, honest, byzantine, reference) >= options.alignmentFloor)) return -Infinity
+      if (options.alignmentFloor !== undefined && !(medianAlignment(model, honest, byzantine, reference) >= options.alignmentFloor)) return -Infinity
       const v = objective(view(model))
       return Number.isFinite(v) ? v : -Infinity
     })
@@ -82,8 +82,8 @@ export function directionalSearch (
   return best
 }
 
-/** How `model`'s update lines up with that of the median of the honest models and `byzantine` copies of it. */
-function alignment (model: Float32Array, honest: readonly Float32Array[], byzantine: number, reference: Float32Array): number {
+/** How `model`'s update lines up with that of the median of the honest models and `byzantine` copies of it (what a peer-alignment memory measures). */
+export function medianAlignment (model: Float32Array, honest: readonly Float32Array[], byzantine: number, reference: Float32Array): number {
   const median = coordinateMedian([...honest, ...Array.from({ length: byzantine }, () => model)])
   return updateCosine(model, median, reference)
 }

@@ -6,7 +6,8 @@ import { LINE_SEARCH_DEFAULTS, adaptiveAlieModel, adaptiveIpmModel } from './lin
 import { DISSENSUS_EPSILON, GAUSSIAN_SIGMA, IPM_EPSILON, alieModel, dissensusModel, gaussianModel, ipmModel, signFlipModel } from './model-attacks.ts'
 import { alieDefaultZ, honestMean } from './statistics.ts'
 import { mimicModel, minMaxModel, minSumModel, updateDirection } from './distance-attacks.ts'
-import { OBJECTIVE_SEARCH, ownLossModel, undoProgressModel } from './objective-attacks.ts'
+import { OBJECTIVE_SEARCH, medianAlignment, ownLossModel, undoProgressModel } from './objective-attacks.ts'
+import { AlignmentBudget } from './alignment-budget.ts'
 
 /** A peer's model of the current round. */
 export interface PeerModel { readonly peerId: string, readonly weights: Float32Array }
@@ -24,6 +25,8 @@ export interface OmniscientAttackComponents {
   readonly aggregator: Aggregator
   /** own-loss only: the loss of a model on the attacker's own training data. */
   readonly loss?: (weights: Float32Array) => number
+  /** The `slack` searches' estimate of the memory's view of the attackers, shared by colluders in one process. @default a budget of its own */
+  readonly budget?: AlignmentBudget
 }
 
 /**
@@ -38,6 +41,7 @@ export class OmniscientAttack {
   readonly #aggregator: Aggregator
   readonly #rng: Rng
   readonly #loss: ((weights: Float32Array) => number) | undefined
+  readonly #budget: AlignmentBudget
 
   /** @throws Error for own-loss without a loss function (a bug in the caller). */
   constructor (init: OmniscientAttackInit, components: OmniscientAttackComponents) {
@@ -46,6 +50,7 @@ export class OmniscientAttack {
     this.#aggregator = components.aggregator
     this.#rng = createRng(init.seed ?? 0)
     this.#loss = components.loss
+    this.#budget = components.budget ?? new AlignmentBudget()
     if (init.attack.name === 'own-loss' && this.#loss === undefined) throw new Error('own-loss needs the loss on the attacker\'s own data')
   }
 
@@ -58,15 +63,23 @@ export class OmniscientAttack {
    * @param reference the model the round started from (the attacker's own start model): the
    * update-based attacks (min-max, min-sum, undo-progress, own-loss) measure the honest update
    * from it; without it, the honest mean (no update).
+   * @param round the round crafted for: the `slack` searches count each round's model once.
    */
-  craft (honest: readonly PeerModel[], reference?: Float32Array): Float32Array | undefined {
+  craft (honest: readonly PeerModel[], reference?: Float32Array, round?: number): Float32Array | undefined {
     const p = this.attack.params
     const byzantine = this.#byzantine
     const models = honest.map(m => m.weights)
     if (models.length === 0) return undefined
-    // Against a peer-alignment memory the searches keep to its threshold, unless told another floor.
-    const floor = p.floor ?? this.#aggregator.alignment?.threshold
+    // Against a peer-alignment memory the searches keep to its threshold, unless told another floor;
+    // with slack=1, to the lowest alignment that keeps their estimate of its average at the threshold.
+    const memory = this.#aggregator.alignment
+    const slack = memory !== undefined && (p.slack ?? 0) > 0 ? memory : undefined
+    const floor = p.floor ?? (slack === undefined ? memory?.threshold : this.#budget.floor(slack))
     const search = { refine: p.refine ?? OBJECTIVE_SEARCH.refine, ...(floor === undefined ? {} : { alignmentFloor: floor }) }
+    const counted = (model: Float32Array, start: Float32Array): Float32Array => {
+      if (slack !== undefined && round !== undefined) this.#budget.spend(slack, round, medianAlignment(model, models, byzantine, start))
+      return model
+    }
     switch (this.attack.name) {
       case 'sign-flip': return signFlipModel(models)
       case 'gaussian': return gaussianModel(models, this.#rng.normal, p.sigma ?? GAUSSIAN_SIGMA)
@@ -81,8 +94,14 @@ export class OmniscientAttack {
       case 'min-max': return minMaxModel(models, updateDirection(models, reference))
       case 'min-sum': return minSumModel(models, updateDirection(models, reference))
       case 'mimic': return mimicModel(models)
-      case 'undo-progress': return undoProgressModel(this.#aggregator, models, byzantine, reference ?? honestMean(models), search)
-      case 'own-loss': return ownLossModel(this.#aggregator, models, byzantine, reference ?? honestMean(models), this.#loss as (w: Float32Array) => number, search)
+      case 'undo-progress': {
+        const start = reference ?? honestMean(models)
+        return counted(undoProgressModel(this.#aggregator, models, byzantine, start, search), start)
+      }
+      case 'own-loss': {
+        const start = reference ?? honestMean(models)
+        return counted(ownLossModel(this.#aggregator, models, byzantine, start, this.#loss as (w: Float32Array) => number, search), start)
+      }
     }
   }
 }

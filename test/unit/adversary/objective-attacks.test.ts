@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {
-  Collusion, adaptiveAlieModel, adaptiveIpmModel, coordinateStatistics, dot, honestView, mimicModel, minMaxModel, minSumModel, norm,
+  ALIGNMENT_MARGIN, AlignmentBudget, Collusion, OmniscientAttack, adaptiveAlieModel, medianAlignment, parseAttack, adaptiveIpmModel, coordinateStatistics, dot, honestView, mimicModel, minMaxModel, minSumModel, norm,
   ownLossModel, searchDirections, topPrincipalDirection, undoProgressModel, updateDirection
 } from '../../../src/adversary/index.ts'
 import { coordinateMedian, createAggregator } from '../../../src/aggregation/index.ts'
@@ -157,6 +157,55 @@ describe('attacks beyond distance', () => {
     const bound = undoProgressModel(aggregator, HONEST, 3, REFERENCE, { alignmentFloor: floor })
     assert.ok(alignment(bound) >= floor, `aligned at ${alignment(bound)}, floor ${floor}`)
     assert.ok(progress(honestView(aggregator, HONEST, bound, 3)) >= progress(honestView(aggregator, HONEST, free, 3)))
+  })
+
+  it('against a peer-alignment memory, the search keeps to its threshold unless told another floor', () => {
+    // Against the mean, progress undone sends the negated update: aligned at about -1.
+    const peers = HONEST.map((weights, i) => ({ peerId: `h${i}`, weights }))
+    const craft = (attack: string, spec: Record<string, unknown>): Float32Array =>
+      new OmniscientAttack({ attack: parseAttack(attack) as never, byzantine: 3 }, { aggregator: createAggregator({ rule: 'mean', ...spec }) }).craft(peers, REFERENCE) as Float32Array
+    const free = craft('undo-progress', {})
+    assert.ok(medianAlignment(free, HONEST, 3, REFERENCE) < -0.9)
+    assert.ok(medianAlignment(craft('undo-progress', { alignmentThreshold: 0.5 }), HONEST, 3, REFERENCE) >= 0.5)
+    assert.deepEqual(craft('undo-progress:floor=-1', { alignmentThreshold: 0.5 }), free)
+  })
+
+  it('slack: the floor keeps the estimated average at the threshold, so banked rounds buy lower ones', () => {
+    const options = { threshold: -0.1, decay: 0.9, warmupRounds: 10 }
+    const target = -0.1 + ALIGNMENT_MARGIN
+    const budget = new AlignmentBudget()
+    assert.equal(budget.floor(options), target)
+    budget.spend(options, 0, 0.8)
+    // 0.9 * 0.8 + 0.1 * floor = target: floor = -8.0, clamped to -1.
+    assert.equal(budget.floor(options), -1)
+    budget.spend(options, 0, -1)
+    assert.equal(budget.floor(options), -1, 'a round counts once')
+    let average = 0.8
+    for (let round = 1; round < 7; round++) {
+      budget.spend(options, round, -1)
+      average = 0.9 * average - 0.1
+    }
+    // 0.8 → 0.62 → 0.458 → 0.3122 → 0.18098 → 0.062882 → -0.0434062: the floor is inside (-1, 1) again.
+    assert.ok(Math.abs(budget.floor(options) - (target - 0.9 * average) / 0.1) < 1e-9, `${budget.floor(options)}`)
+    assert.ok(budget.floor(options) > -1)
+    budget.spend(options, 7, budget.floor(options))
+    assert.ok(Math.abs(budget.floor(options) - target) < 1e-9, 'spent: back at the threshold')
+  })
+
+  it('slack: a search spends the banked slack on a model below the threshold, then keeps to the next floor', () => {
+    const memory = createAggregator({ rule: 'mean', alignmentThreshold: 0.5, alignmentDecay: 0.5 })
+    const options = memory.alignment as NonNullable<typeof memory.alignment>
+    const peers = HONEST.map((weights, i) => ({ peerId: `h${i}`, weights }))
+    const budget = new AlignmentBudget()
+    const attack = new OmniscientAttack({ attack: parseAttack('undo-progress:slack=1') as never, byzantine: 3 }, { aggregator: memory, budget })
+    budget.spend(options, 0, 1)
+    // Banked at 1: this round may go as low as (0.52 - 0.5 * 1) / 0.5 = 0.04.
+    const first = medianAlignment(attack.craft(peers, REFERENCE, 1) as Float32Array, HONEST, 3, REFERENCE)
+    assert.ok(first < 0.5 && first >= 0.04, `aligned at ${first}`)
+    const floor = budget.floor(options)
+    assert.ok(Math.abs(floor - (0.52 - 0.5 * (0.5 + 0.5 * first)) / 0.5) < 1e-9, `floor ${floor}`)
+    const second = medianAlignment(attack.craft(peers, REFERENCE, 2) as Float32Array, HONEST, 3, REFERENCE)
+    assert.ok(second >= floor, `aligned at ${second}, floor ${floor}`)
   })
 
   it('own loss maximises the given loss of the aggregate', () => {
