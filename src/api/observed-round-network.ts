@@ -2,8 +2,8 @@ import { TransferError } from '../protocol/index.ts'
 import type { UpdateAnnouncement, ValidationCode } from '../protocol/index.ts'
 import type { AnnouncementOutcome, RoundNetwork } from '../round/index.ts'
 
-/** How an announcement or a fetched model from a peer ended: accepted, or its validation code. */
-export type PeerVerdict = 'accept' | ValidationCode
+/** How an announcement or a fetched model from a peer ended: accepted, left out by the peer-alignment memory, or its validation code. */
+export type PeerVerdict = 'accept' | 'misaligned' | ValidationCode
 
 /** What this node has seen of one peer through the round loop. */
 export interface PeerObservation {
@@ -62,6 +62,11 @@ export class ObservedRoundNetwork implements RoundNetwork {
       if (verdict !== 'duplicate') count(peer.verdicts, verdict)
       return outcome
     })
+  }
+
+  /** Count the models a round's peer-alignment memory left out (the round summary's `misaligned` verdicts). */
+  recordLeftOut (peerIds: readonly string[]): void {
+    for (const peerId of peerIds) count(this.#peer(peerId).verdicts, 'misaligned')
   }
 
   async fetchPayload (announcement: UpdateAnnouncement, signal: AbortSignal): Promise<Uint8Array> {

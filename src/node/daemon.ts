@@ -197,6 +197,7 @@ export async function runDaemon (config: NodeConfig, output: StatusOutput, opera
         persisted.catch(() => undefined)
         // The status line and the API tell of the round at once (the API answered the last one until
         // the manifest chain and the known peers below were done).
+        observed.recordLeftOut(summary.trace.peerInputs.filter(input => input.verdict === 'misaligned').map(input => input.announcement.peerId))
         output.round(summary, ledgerMs)
         surface.recordRound(summary, localTrainer.timing)
         if (privacy !== undefined) {

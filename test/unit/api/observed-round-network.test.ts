@@ -47,6 +47,14 @@ describe('ObservedRoundNetwork', () => {
     assert.equal(observed.peerCount(), 3)
   })
 
+  it('counts the models the peer-alignment memory left out as the peer\'s misaligned verdicts', () => {
+    const observed = new ObservedRoundNetwork(new ScriptedNetwork())
+    observed.recordLeftOut(['a', 'b'])
+    observed.recordLeftOut(['a'])
+    assert.deepEqual(Object.fromEntries(observed.observation('a')?.verdicts ?? []), { misaligned: 2 })
+    assert.deepEqual(Object.fromEntries(observed.observation('b')?.verdicts ?? []), { misaligned: 1 })
+  })
+
   it('reports every fetch with its bytes and result, and passes errors on', async () => {
     const inner = new ScriptedNetwork()
     const fetches: FetchObservation[] = []
