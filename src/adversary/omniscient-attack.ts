@@ -74,7 +74,9 @@ export class OmniscientAttack {
     // with slack=1, to the lowest alignment that keeps their estimate of its average at the threshold.
     const memory = this.#aggregator.alignment
     const slack = memory !== undefined && (p.slack ?? 0) > 0 ? memory : undefined
-    const floor = p.floor ?? (slack === undefined ? memory?.threshold : this.#budget.floor(slack))
+    // With slack=1,from=R, the rounds before R only bank: as aligned as the honest mean.
+    const banking = slack !== undefined && round !== undefined && round < (p.from ?? 0)
+    const floor = p.floor ?? (slack === undefined ? memory?.threshold : banking ? 1 : this.#budget.floor(slack))
     const search = { refine: p.refine ?? OBJECTIVE_SEARCH.refine, ...(floor === undefined ? {} : { alignmentFloor: floor }) }
     const counted = (model: Float32Array, start: Float32Array): Float32Array => {
       if (slack !== undefined && round !== undefined) this.#budget.spend(slack, round, medianAlignment(model, models, byzantine, start))

@@ -208,6 +208,15 @@ describe('attacks beyond distance', () => {
     assert.ok(second >= floor, `aligned at ${second}, floor ${floor}`)
   })
 
+  it('slack with from=R: the rounds before R send the honest mean and bank; from R on, the slack is spent', () => {
+    const memory = createAggregator({ rule: 'mean', alignmentThreshold: 0.5, alignmentDecay: 0.5 })
+    const peers = HONEST.map((weights, i) => ({ peerId: `h${i}`, weights }))
+    const attack = new OmniscientAttack({ attack: parseAttack('undo-progress:slack=1,from=3') as never, byzantine: 3 }, { aggregator: memory })
+    for (const round of [0, 1, 2]) assert.deepEqual(attack.craft(peers, REFERENCE, round), coordinateStatistics(HONEST).mean)
+    const spent = medianAlignment(attack.craft(peers, REFERENCE, 3) as Float32Array, HONEST, 3, REFERENCE)
+    assert.ok(spent < 0.5, `aligned at ${spent}`)
+  })
+
   it('own loss maximises the given loss of the aggregate', () => {
     const median = createAggregator({ rule: 'median', f: 3 })
     // A loss that grows as the first coordinate drops.
