@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { ATTACKS, DEFAULT_RULE, NODES, QUICK_REDUCTION, RULES, SIMULATION_VERSION, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
+import { ATTACKS, DEFAULT_RULE, NODES, QUICK_REDUCTION, RULES, SIMULATION_VERSION, attacksOf, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
 import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
 import type { ScenarioJob, ScenarioResult } from './robustness/simulate.ts'
 import { benchmarkData } from './robustness/simulate.ts'
@@ -189,7 +189,7 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
 
   for (const sc of SCENARIO_LIST.filter(s => s.group !== 'S0')) {
     for (const rule of RULES) {
-      const series = [{ label: 'no attack', points: curve(t, 'S0', rule, 'none', sc.partition) }, ...ATTACKS.map(a => ({ label: a, points: curve(t, sc.group, rule, a, sc.partition) }))].filter(s => s.points.length > 0)
+      const series = [{ label: 'no attack', points: curve(t, 'S0', rule, 'none', sc.partition) }, ...attacksOf(rule).map(a => ({ label: a, points: curve(t, sc.group, rule, a, sc.partition) }))].filter(s => s.points.length > 0)
       if (series.length < 2) continue
       const name = `${prefix}-curves-${sc.group}-${sc.partition === 'iid' ? 'iid' : 'dir'}-${rule}.svg`
       await writeFile(`${BENCH_DIR}${name}`, curvesSvg(`${sc.label}, rule ${rule}`, series))

@@ -5,7 +5,7 @@
 import type { ScenarioResult } from './simulate.ts'
 import type { Group, Partition, Scenario } from './scenarios.ts'
 import { DEFAULT_MANIFEST, encodedPayloadBytes, parameterCount } from '../../src/protocol/index.ts'
-import { ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, DEFAULT_RULE, RULES, T0_DISSENSUS } from './scenarios.ts'
+import { ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, DEFAULT_RULE, MEMORY_ATTACKS, RULES, T0_DISSENSUS, attacksOf } from './scenarios.ts'
 
 /** The design card's rule, kept first-class: its targets are shown too. */
 export const PLAIN_MEDIAN = 'median'
@@ -59,7 +59,7 @@ export class ResultTable {
    * and of the worst node, with the attacks and the A_base of their seeds.
    */
   worstCase (group: Group, rule: string, partition: Partition): { mean: number, meanAttack: string, meanBase: number, worst: number, worstAttack: string, worstBase: number, attacks: number } | undefined {
-    const cells = ATTACKS.map(a => [a, this.cell(group, rule, a, partition)] as const).filter((x): x is readonly [typeof x[0], Cell] => x[1] !== undefined)
+    const cells = attacksOf(rule).map(a => [a, this.cell(group, rule, a, partition)] as const).filter((x): x is readonly [typeof x[0], Cell] => x[1] !== undefined)
     if (cells.length === 0) return undefined
     const byMean = cells.reduce((a, b) => (b[1].mean - b[1].base < a[1].mean - a[1].base ? b : a))
     const byWorst = cells.reduce((a, b) => (b[1].worst - b[1].base < a[1].worst - a[1].base ? b : a))
@@ -198,7 +198,7 @@ export function roundTwoRows (t: ResultTable, rules: readonly string[] = CANDIDA
           return c === undefined ? [] : [{ gap: c.worst - c.base, attack: 'none', partition, attacks: 1, of: 1 }]
         }
         const w = t.worstCase(b.group, rule, partition)
-        return w === undefined ? [] : [{ gap: w.worst - w.worstBase, attack: w.worstAttack, partition, attacks: w.attacks, of: ATTACKS.length }]
+        return w === undefined ? [] : [{ gap: w.worst - w.worstBase, attack: w.worstAttack, partition, attacks: w.attacks, of: attacksOf(rule).length }]
       })
       if (runs.length === 0) return 'not run'
       const worst = runs.reduce((a, r) => (r.gap < a.gap ? r : a))
@@ -216,7 +216,7 @@ export function roundTwoRows (t: ResultTable, rules: readonly string[] = CANDIDA
 
 /** One table per scenario: attacks down, rules across, worst node / mean honest accuracy. */
 export function attackMatrix (t: ResultTable, group: Group, partition: Partition): string[][] | undefined {
-  const attacks = group === 'S0' ? ['none'] : [...ATTACKS]
+  const attacks = group === 'S0' ? ['none'] : [...ATTACKS, ...MEMORY_ATTACKS]
   const rules = RULES.filter(r => attacks.some(a => t.cell(group, r, a, partition) !== undefined))
   if (rules.length === 0) return undefined
   const rows = [['attack', ...rules]]

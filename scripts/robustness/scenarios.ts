@@ -69,6 +69,15 @@ export const NEW_ATTACKS = ['undo-progress', 'own-loss', 'min-max', 'min-sum', '
 export const T0_DISSENSUS = 'dissensus:epsilon=4'
 /** Every attacker of the issue, fixed defaults first, then the adaptive (line-searched) ones, then the second round's. */
 export const ATTACKS = ['crash', 'stale', 'sign-flip', 'gaussian', 'label-flip', 'alie', 'alie:z=10', 'ipm', 'dissensus', T0_DISSENSUS, 'alie-opt', 'ipm-opt', ...NEW_ATTACKS] as const
+/**
+ * Against the peer-alignment memory, beyond ATTACKS (whose two searches keep to its threshold
+ * there): the searches that spend its moving average's slack.
+ */
+export const MEMORY_ATTACKS = ['undo-progress:slack=1', 'own-loss:slack=1'] as const
+/** The attacks a rule is measured against: ATTACKS, and for 'RULE+memory' MEMORY_ATTACKS too. */
+export function attacksOf (rule: string): readonly string[] {
+  return rule.endsWith('+memory') ? [...ATTACKS, ...MEMORY_ATTACKS] : ATTACKS
+}
 /** The attacks run first against the other rules: those that were the worst for some rule in the runs so far. */
 export const STRONGEST_ATTACKS = ['stale', 'sign-flip', 'alie:z=10', 'dissensus', 'alie-opt', 'ipm-opt'] as const
 
@@ -158,12 +167,14 @@ export function fullMatrix (rounds = 200): Scenario[] {
     }
   }
   // The memory after the rest: no attack on seeds 1-3, its searches (aimed at it) first in S2 and
-  // S1, where it was measured to help, then seeds 2 and 3 of the searches in every group; seed 1 of
-  // every other attack comes with the other rules' rows below.
+  // S1, where it was measured to help, then seeds 2 and 3 of the searches in every group, then the
+  // searches that spend its slack; seed 1 of every other attack comes with the other rules' rows below.
+  const memoryGroups = [...seededGroups, ['S3', 'iid', 5, 0] as const]
   for (const seed of [1, 2, 3]) for (const p of PARTITIONS) add(s0(MEMORY_RULE, p, seed, rounds))
   for (const seed of [1, 2, 3]) {
-    for (const [group, p, f, fanout] of [...seededGroups, ['S3', 'iid', 5, 0] as const]) for (const a of ['undo-progress', 'own-loss']) add(attacked(group, MEMORY_RULE, a, f, p, fanout, seed, rounds))
+    for (const [group, p, f, fanout] of memoryGroups) for (const a of ['undo-progress', 'own-loss']) add(attacked(group, MEMORY_RULE, a, f, p, fanout, seed, rounds))
   }
+  for (const [group, p, f, fanout] of memoryGroups) for (const a of MEMORY_ATTACKS) add(attacked(group, MEMORY_RULE, a, f, p, fanout, 1, rounds))
   // Every other rule in S3 on Dir(0.5) data, where the searches took median+nnm furthest (own-loss,
   // seed 2: 40.79): seed 1 of every attack, then seeds 2 and 3 of the searches, so that the default
   // is chosen on the same seeds for every rule.
