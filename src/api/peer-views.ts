@@ -15,7 +15,7 @@ export interface PeerView {
   /** The highest round it announced a model for (accepted), and that model's hash; null when none. */
   readonly lastRound: number | null
   readonly lastModelHash: string | null
-  /** Its announcements and models by verdict: `accept` or a validation code. */
+  /** Its announcements and models by verdict: `accept`, `misaligned` (left out by the peer-alignment memory) or a validation code. */
   readonly verdicts: Readonly<Partial<Record<PeerVerdict, number>>>
   /** Below gossipsub's graylist threshold: everything it sends is ignored. */
   readonly graylisted: boolean
