@@ -5,7 +5,7 @@
 import type { ScenarioResult } from './simulate.ts'
 import type { Group, Partition, Scenario } from './scenarios.ts'
 import { DEFAULT_MANIFEST, encodedPayloadBytes, parameterCount } from '../../src/protocol/index.ts'
-import { ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, DEFAULT_RULE, MEMORY_ATTACKS, RULES, T0_DISSENSUS, attacksOf } from './scenarios.ts'
+import { ALIGNED_SEARCHES, ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, DEFAULT_RULE, MEMORY_ATTACKS, RULES, T0_DISSENSUS, attacksOf } from './scenarios.ts'
 
 /** The design card's rule, kept first-class: its targets are shown too. */
 export const PLAIN_MEDIAN = 'median'
@@ -216,7 +216,7 @@ export function roundTwoRows (t: ResultTable, rules: readonly string[] = CANDIDA
 
 /** One table per scenario: attacks down, rules across, worst node / mean honest accuracy. */
 export function attackMatrix (t: ResultTable, group: Group, partition: Partition): string[][] | undefined {
-  const attacks = group === 'S0' ? ['none'] : [...ATTACKS, ...MEMORY_ATTACKS]
+  const attacks = group === 'S0' ? ['none'] : [...ATTACKS, ...ALIGNED_SEARCHES, ...MEMORY_ATTACKS]
   const rules = RULES.filter(r => attacks.some(a => t.cell(group, r, a, partition) !== undefined))
   if (rules.length === 0) return undefined
   const rows = [['attack', ...rules]]

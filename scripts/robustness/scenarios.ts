@@ -74,9 +74,17 @@ export const ATTACKS = ['crash', 'stale', 'sign-flip', 'gaussian', 'label-flip',
  * there): the searches that spend its moving average's slack.
  */
 export const MEMORY_ATTACKS = ['undo-progress:slack=1', 'own-loss:slack=1'] as const
-/** The attacks a rule is measured against: ATTACKS, and for 'RULE+memory' MEMORY_ATTACKS too. */
+/**
+ * The memory's searches (kept to its threshold) against the same rule without it: a search among
+ * aligned models alone can do more harm than the free one (a local search; S4 IID own-loss, seed 1:
+ * 77.65 against 83.25), so the two rules compare on the same attacks.
+ */
+export const ALIGNED_SEARCHES = ['undo-progress:floor=-0.1', 'own-loss:floor=-0.1'] as const
+/** The attacks a rule is measured against: ATTACKS, with MEMORY_ATTACKS for the memory and ALIGNED_SEARCHES for the rule under it. */
 export function attacksOf (rule: string): readonly string[] {
-  return rule.endsWith('+memory') ? [...ATTACKS, ...MEMORY_ATTACKS] : ATTACKS
+  if (rule === MEMORY_RULE) return [...ATTACKS, ...MEMORY_ATTACKS]
+  if (rule === MEMORY_RULE.replace('+memory', '')) return [...ATTACKS, ...ALIGNED_SEARCHES]
+  return ATTACKS
 }
 /** The attacks run first against the other rules: those that were the worst for some rule in the runs so far. */
 export const STRONGEST_ATTACKS = ['stale', 'sign-flip', 'alie:z=10', 'dissensus', 'alie-opt', 'ipm-opt'] as const
@@ -175,6 +183,7 @@ export function fullMatrix (rounds = 200): Scenario[] {
     for (const [group, p, f, fanout] of memoryGroups) for (const a of ['undo-progress', 'own-loss']) add(attacked(group, MEMORY_RULE, a, f, p, fanout, seed, rounds))
   }
   for (const [group, p, f, fanout] of memoryGroups) for (const a of MEMORY_ATTACKS) add(attacked(group, MEMORY_RULE, a, f, p, fanout, 1, rounds))
+  for (const [group, p, f, fanout] of memoryGroups) for (const a of ALIGNED_SEARCHES) add(attacked(group, MEMORY_RULE.replace('+memory', ''), a, f, p, fanout, 1, rounds))
   // Every other rule in S3 on Dir(0.5) data, where the searches took median+nnm furthest (own-loss,
   // seed 2: 40.79): seed 1 of every attack, then seeds 2 and 3 of the searches, so that the default
   // is chosen on the same seeds for every rule.
