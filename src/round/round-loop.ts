@@ -312,7 +312,8 @@ export class RoundLoop {
     const keptOwn = 1 + peers.length < this.#aggregator.minInputs
     const aggregationStart = performance.now()
     if (keptOwn) {
-      this.#c.log.warn(`round ${round}: ${1 + peers.length} inputs, rule ${this.#aggregator.name} needs ${this.#aggregator.minInputs}: keeping own model`, { round })
+      const leftOut = misaligned.size === 0 ? '' : ` (${misaligned.size} left out by the peer-alignment memory)`
+      this.#c.log.warn(`round ${round}: ${1 + peers.length} inputs${leftOut}, rule ${this.#aggregator.name} needs ${this.#aggregator.minInputs}: keeping own model`, { round })
     } else {
       weights = this.#aggregator.aggregate(trained.weights, peers.map(p => p.weights))
     }
