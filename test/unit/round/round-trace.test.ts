@@ -48,6 +48,30 @@ describe('round loop: the trace the ledger records', () => {
     }
   })
 
+  it('under the peer-alignment memory, a peer pulling the other way is left out after its warm-up: verdict misaligned, not used, its average in the summary', async () => {
+    const network = new InProcessNetwork()
+    const manifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean', alignmentThreshold: -0.1, alignmentDecay: 0.5, alignmentWarmup: 2 }, rounds: { quorum: 3, deadlineMs: 10_000, window: 2 } }
+    const members = await Promise.all([1, 2, 3, 4].map(async seed => {
+      const privateKey = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
+      return { privateKey, peerId: peerIdFromPrivateKey(privateKey).toString(), summaries: [] as RoundSummary[] }
+    }))
+    const away = members[3] as (typeof members)[number]
+    await Promise.all(members.map(async m => new RoundLoop({
+      manifest, networkId: networkId(manifest), privateKey: m.privateKey, peerId: m.peerId, parameterCount: 3, datasetFingerprint: '', startRound: 0, startWeights: new Float32Array(3), rounds: 4
+    }, {
+      network: network.join(m.peerId), trainer: pullTowards(m === away ? -10 : 1 + 0.1 * members.indexOf(m)), aggregator: createAggregator(manifest.aggregation), log: silentLogger,
+      onRound: s => { m.summaries.push(s) }
+    }).run(new AbortController().signal)))
+    for (const m of members.filter(m => m !== away)) {
+      const verdicts = m.summaries.map(s => s.trace.peerInputs.find(p => p.announcement.peerId === away.peerId)).map(p => [p?.verdict, p?.used])
+      assert.deepEqual(verdicts, [['accept', true], ['misaligned', false], ['misaligned', false], ['misaligned', false]])
+      for (const s of m.summaries) assert.ok(s.trace.peerInputs.filter(p => p.announcement.peerId !== away.peerId).every(p => p.verdict === 'accept' && p.used))
+      const remembered = m.summaries.at(-1)?.alignment?.[away.peerId]
+      assert.ok(remembered !== undefined && remembered.average < -0.1 && remembered.rounds === 4, JSON.stringify(remembered))
+      assert.equal(m.summaries.at(-1)?.used, 2)
+    }
+  })
+
   it('reports a catch-up: the peers\' round, the models taken in the rule\'s order, and the weights the next round starts from', async () => {
     const network = new InProcessNetwork()
     const manifest = { ...DEFAULT_MANIFEST, aggregation: { rule: 'mean' }, rounds: { quorum: 1, deadlineMs: 10_000, window: 2 } }
