@@ -33,10 +33,10 @@ export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown
 
 /**
  * The threshold of 'RULE+memory' (the spec's `alignmentThreshold`, with the default decay 0.9 and
- * warm-up of 10 rounds): honest peers on Dir(0.5) data stayed at -0.033 or above without attack
- * (scripts/robustness/alignment-probe.ts).
+ * warm-up of 10 rounds): the built-in manifest's. Honest peers on Dir(0.5) data stayed at -0.033 or
+ * above without attack (scripts/robustness/alignment-probe.ts).
  */
-export const MEMORY_THRESHOLD = -0.1
+export const MEMORY_THRESHOLD = DEFAULT_MANIFEST.aggregation.alignmentThreshold as number
 
 /** The network's default rule (DEFAULT_MANIFEST's aggregation): the targets, the encodings and --quick are for it. */
 export const DEFAULT_RULE = ruleLabel(DEFAULT_MANIFEST.aggregation)
@@ -55,8 +55,11 @@ export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'media
  * attacker who knows it would.
  */
 export const MEMORY_RULE = 'trimmed-mean+nnm+memory'
-/** The candidates for the default rule, run against every attack first: the former default (median+nnm) and two compositions. */
-export const CANDIDATE_RULES = ['median+nnm', 'trimmed-mean+nnm', 'median+bucketing'] as const
+/**
+ * The candidates for the default rule, run against every attack first: the default before the
+ * second round (median+nnm), two compositions, and the one before the memory with it.
+ */
+export const CANDIDATE_RULES = ['median+nnm', 'trimmed-mean+nnm', 'median+bucketing', 'trimmed-mean+nnm+memory'] as const
 /**
  * The attacks of the second robustness round: min-max and min-sum (Shejwalkar & Houmansadr 2021),
  * mimic (Karimireddy et al. 2022), and searches with other objectives than distance.
@@ -174,9 +177,10 @@ export function fullMatrix (rounds = 200): Scenario[] {
       }
     }
   }
-  // The memory after the rest: no attack on seeds 1-3, its searches (aimed at it) first in S2 and
-  // S1, where it was measured to help, then seeds 2 and 3 of the searches in every group, then the
-  // searches that spend its slack; seed 1 of every other attack comes with the other rules' rows below.
+  // The peer-alignment memory (the default since the third round): no attack on seeds 1-3, its
+  // searches (aimed at it) first in S2 and S1, where it was measured to help, then seeds 2 and 3 of
+  // the searches in every group, the searches that spend its slack, the searches kept to its
+  // threshold against the rule without it, and seed 1 of every other attack in every group.
   const memoryGroups = [...seededGroups, ['S3', 'iid', 5, 0] as const]
   for (const seed of [1, 2, 3]) for (const p of PARTITIONS) add(s0(MEMORY_RULE, p, seed, rounds))
   for (const seed of [1, 2, 3]) {
@@ -184,6 +188,7 @@ export function fullMatrix (rounds = 200): Scenario[] {
   }
   for (const [group, p, f, fanout] of memoryGroups) for (const a of MEMORY_ATTACKS) add(attacked(group, MEMORY_RULE, a, f, p, fanout, 1, rounds))
   for (const [group, p, f, fanout] of memoryGroups) for (const a of ALIGNED_SEARCHES) add(attacked(group, MEMORY_RULE.replace('+memory', ''), a, f, p, fanout, 1, rounds))
+  for (const [group, p, f, fanout] of memoryGroups) for (const a of ATTACKS) add(attacked(group, MEMORY_RULE, a, f, p, fanout, 1, rounds))
   // Every other rule in S3 on Dir(0.5) data, where the searches took median+nnm furthest (own-loss,
   // seed 2: 40.79): seed 1 of every attack, then seeds 2 and 3 of the searches, so that the default
   // is chosen on the same seeds for every rule.
