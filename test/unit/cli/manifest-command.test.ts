@@ -18,7 +18,7 @@ describe('manifest propose: the changes its flags make', () => {
     assert.deepEqual(changesFrom(manifest, { add: [], remove: [], set: ['rounds.deadlineMs=20000', 'aggregation.f=2', 'threshold=3'] }), {
       rounds: { ...manifest.rounds, deadlineMs: 20000 }, aggregation: { ...manifest.aggregation, f: 2 }, threshold: 3
     })
-    assert.deepEqual(changesFrom(manifest, { add: [], remove: [], set: ['aggregation.rule=mean', 'aggregation.nnm=false'] }).aggregation, { rule: 'mean', b: 1, nnm: false })
+    assert.deepEqual(changesFrom(manifest, { add: [], remove: [], set: ['aggregation.rule=mean', 'aggregation.nnm=false'] }).aggregation, { ...manifest.aggregation, rule: 'mean', nnm: false })
     assert.deepEqual(changesFrom(manifest, { add: [], remove: [], set: [`admins=${id(0)},${id(3)}`] }).admins, [id(0), id(3)])
     assert.deepEqual(changesFrom(manifest, { add: [], remove: [], set: ['aggregation={"rule":"mean"}'] }).aggregation, { rule: 'mean' })
   })
