@@ -187,7 +187,9 @@ export function fullMatrix (rounds = 200): Scenario[] {
     for (const [group, p, f, fanout] of memoryGroups) for (const a of ['undo-progress', 'own-loss']) add(attacked(group, MEMORY_RULE, a, f, p, fanout, seed, rounds))
   }
   for (const [group, p, f, fanout] of memoryGroups) for (const a of MEMORY_ATTACKS) add(attacked(group, MEMORY_RULE, a, f, p, fanout, 1, rounds))
-  for (const [group, p, f, fanout] of memoryGroups) for (const a of ALIGNED_SEARCHES) add(attacked(group, MEMORY_RULE.replace('+memory', ''), a, f, p, fanout, 1, rounds))
+  for (const seed of [1, 2, 3]) {
+    for (const [group, p, f, fanout] of memoryGroups) for (const a of ALIGNED_SEARCHES) add(attacked(group, MEMORY_RULE.replace('+memory', ''), a, f, p, fanout, seed, rounds))
+  }
   for (const [group, p, f, fanout] of memoryGroups) for (const a of ATTACKS) add(attacked(group, MEMORY_RULE, a, f, p, fanout, 1, rounds))
   // Every other rule in S3 on Dir(0.5) data, where the searches took median+nnm furthest (own-loss,
   // seed 2: 40.79): seed 1 of every attack, then seeds 2 and 3 of the searches, so that the default
