@@ -2,13 +2,11 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createMeshtrainLibp2p } from '../../src/network/index.ts'
-import { initDataDir } from '../../src/node/index.ts'
 import { DEFAULT_MANIFEST, PAYLOAD_ENCODING, encodeAnnouncement, encodeModelPayload, networkId, parameterCount, payloadHash, signAnnouncement, updateTopic } from '../../src/protocol/index.ts'
 import type { NetworkManifest } from '../../src/protocol/index.ts'
-import { DaemonProcess, PACED_ROUND_MS, freePorts, tempDir } from './daemon-fixture.ts'
+import { DaemonProcess, PACED_ROUND_MS, initLocalNodes, tempDir } from './daemon-fixture.ts'
 
 const HONEST = 3
 const MANIFEST: NetworkManifest = { ...DEFAULT_MANIFEST, name: 'bad-model-ban', rounds: { quorum: HONEST - 1, deadlineMs: 10_000, window: 2 } }
@@ -23,17 +21,11 @@ describe('a peer that serves models whose hash does not match (real daemons and 
   it('is banned by every honest node for 10 minutes and not readmitted while it keeps trying', async () => {
     const scratch = await tempDir()
     cleanups.push(scratch.remove)
-    const ports = await freePorts(HONEST)
-    const nodes = await Promise.all(Array.from({ length: HONEST }, async (_, i) => {
-      const dir = join(scratch.path, `node-${i}`)
-      const key = await initDataDir(dir, {}, MANIFEST)
-      return { dir, peerId: peerIdFromPrivateKey(key).toString(), port: ports[i] as number }
-    }))
-    const address = (n: { peerId: string, port: number }): string => `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.peerId}`
+    const nodes = await initLocalNodes(scratch.path, HONEST, MANIFEST)
     for (const [i, node] of nodes.entries()) {
       await writeFile(join(node.dir, 'config.json'), JSON.stringify({
         // Paced: flat out, each daemon trained 133 rounds in the test's 29 s, which needs them running only.
-        listen: [`/ip4/127.0.0.1/tcp/${node.port}`], bootstrap: nodes.filter(n => n !== node).map(address), mdns: false, shard: `${i}/${HONEST + 1}`, minRoundMs: PACED_ROUND_MS
+        listen: [`/ip4/127.0.0.1/tcp/${node.port}`], bootstrap: nodes.filter(n => n !== node).map(n => n.address), mdns: false, shard: `${i}/${HONEST + 1}`, minRoundMs: PACED_ROUND_MS
       }))
     }
     const daemons = nodes.map(n => new DaemonProcess(n.dir))
@@ -50,7 +42,7 @@ describe('a peer that serves models whose hash does not match (real daemons and 
     const served = new Map<string, Uint8Array>()
     bad.services.modelTransfer.servePayloads({ lookup: hash => served.get(hash) })
     bad.services.pubsub.subscribe(updateTopic(id))
-    for (const n of nodes) await bad.dial(multiaddr(address(n)))
+    for (const n of nodes) await bad.dial(multiaddr(n.address))
     const announced = new Set<number>()
     const announceRound = async (): Promise<void> => {
       const round = Math.min(...daemons.map(d => d.lastRound + 1))
@@ -83,7 +75,7 @@ describe('a peer that serves models whose hash does not match (real daemons and 
     while (Date.now() < until) {
       for (const n of nodes) {
         attempts++
-        await bad.dial(multiaddr(address(n)), { signal: AbortSignal.timeout(3000) }).catch(() => undefined)
+        await bad.dial(multiaddr(n.address), { signal: AbortSignal.timeout(3000) }).catch(() => undefined)
         // Refused before the handshake, or closed right after it: within 5 s however busy the
         // machine (a readmitted peer stays connected).
         const open = (): boolean => bad.getConnections().some(c => c.remotePeer.toString() === n.peerId && c.status === 'open')

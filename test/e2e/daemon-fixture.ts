@@ -3,7 +3,11 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { initDataDir } from '../../src/node/index.ts'
 import type { StatusEvent } from '../../src/node/index.ts'
+import { freePorts } from '../../src/network/index.ts'
+import type { NetworkManifest } from '../../src/protocol/index.ts'
 import { COMPILED_MAIN, ensureCompiledPackage } from '../../src/cli/compiled-main.ts'
 
 export { freePorts } from '../../src/network/index.ts'
@@ -152,4 +156,17 @@ export async function writeManifest (dir: string, manifest: unknown): Promise<st
   const path = join(dir, `manifest-${Math.random().toString(36).slice(2)}.json`)
   await writeFile(path, JSON.stringify(manifest))
   return path
+}
+
+/** A data directory made by {@link initLocalNodes}: its node's peer id, a leased port on 127.0.0.1 and its dial address there. */
+export interface LocalNode { readonly dir: string, readonly peerId: string, readonly port: number, readonly address: string }
+
+/** `count` data directories `parent/node-0` ... for `manifest`, each with a new identity and a port of its own. */
+export async function initLocalNodes (parent: string, count: number, manifest: NetworkManifest): Promise<LocalNode[]> {
+  const ports = await freePorts(count)
+  return Promise.all(ports.map(async (port, i) => {
+    const dir = join(parent, `node-${i}`)
+    const peerId = peerIdFromPrivateKey(await initDataDir(dir, {}, manifest)).toString()
+    return { dir, peerId, port, address: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}` }
+  }))
 }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeEntry, parseLedgerFile, peerInputsOf } from '../../src/ledger/index.ts'
-import { initDataDir } from '../../src/node/index.ts'
 import { DEFAULT_MANIFEST } from '../../src/protocol/index.ts'
 import type { NetworkManifest } from '../../src/protocol/index.ts'
-import { DaemonProcess, PACED_ROUND_MS, freePorts, tempDir } from './daemon-fixture.ts'
+import { DaemonProcess, PACED_ROUND_MS, daemonsPerTest, initLocalNodes } from './daemon-fixture.ts'
+import type { LocalNode } from './daemon-fixture.ts'
 
 const HONEST = 3
 const WARMUP = 3
@@ -29,24 +28,15 @@ const MANIFEST: NetworkManifest = {
  */
 describe('the peer-alignment memory in a real swarm', function () {
   this.timeout(300_000)
-  const cleanups: Array<() => Promise<void>> = []
-  after(async () => { for (const c of cleanups.reverse()) await c() })
+  const world = daemonsPerTest()
 
   it('leaves an attacker undoing the honest progress out after its warm-up, says so in the ledger, and remembers it across a restart', async () => {
-    const scratch = await tempDir()
-    cleanups.push(scratch.remove)
-    const ports = await freePorts(HONEST + 1)
-    const nodes = await Promise.all(Array.from({ length: HONEST + 1 }, async (_, i) => {
-      const dir = join(scratch.path, `node-${i}`)
-      const key = await initDataDir(dir, {}, MANIFEST)
-      return { dir, peerId: peerIdFromPrivateKey(key).toString(), port: ports[i] as number }
-    }))
-    const attacker = nodes[HONEST] as (typeof nodes)[number]
-    const address = (n: { peerId: string, port: number }): string => `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.peerId}`
+    const nodes = await initLocalNodes(world.temp.path, HONEST + 1, MANIFEST)
+    const attacker = nodes[HONEST] as LocalNode
     const configure = async (rounds: number): Promise<void> => {
       for (const [i, node] of nodes.entries()) {
         await writeFile(join(node.dir, 'config.json'), JSON.stringify({
-          listen: [`/ip4/127.0.0.1/tcp/${node.port}`], bootstrap: nodes.filter(n => n !== node).map(address), mdns: false,
+          listen: [`/ip4/127.0.0.1/tcp/${node.port}`], bootstrap: nodes.filter(n => n !== node).map(n => n.address), mdns: false,
           shard: `${i}/${HONEST + 1}`, minRoundMs: PACED_ROUND_MS, rounds,
           ...(node === attacker ? { attack: ATTACK, colluders: [attacker.peerId] } : {})
         }))
@@ -55,11 +45,11 @@ describe('the peer-alignment memory in a real swarm', function () {
     const run = async (rounds: number): Promise<void> => {
       await configure(rounds)
       const daemons = nodes.map(n => new DaemonProcess(n.dir))
-      cleanups.push(async () => { for (const d of daemons) d.stop() })
+      world.started.push(...daemons)
       const codes = await Promise.all(daemons.map(async d => d.exited))
       assert.deepEqual(codes, nodes.map(() => 0), daemons.map(d => d.stderr.slice(-1500)).join('\n---\n'))
     }
-    const attackerInputs = async (node: (typeof nodes)[number]): Promise<Array<{ round: number, verdict: string, used: boolean }>> => {
+    const attackerInputs = async (node: LocalNode): Promise<Array<{ round: number, verdict: string, used: boolean }>> => {
       const log = parseLedgerFile(await readFile(join(node.dir, 'ledger', 'entries.log')))
       return peerInputsOf(log.records.map(decodeEntry)).filter(input => input.peer === attacker.peerId).map(({ round, verdict, used }) => ({ round, verdict, used }))
     }

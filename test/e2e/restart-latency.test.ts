@@ -4,12 +4,11 @@ import { connect, createServer } from 'node:net'
 import type { AddressInfo, Server, Socket } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { ANNOUNCED_FILE, dataDirPaths, initDataDir, loadCheckpoint } from '../../src/node/index.ts'
+import { ANNOUNCED_FILE, dataDirPaths, loadCheckpoint } from '../../src/node/index.ts'
 import type { StatusEvent } from '../../src/node/index.ts'
 import { DEFAULT_MANIFEST, networkId, parameterCount } from '../../src/protocol/index.ts'
 import type { NetworkManifest } from '../../src/protocol/index.ts'
-import { DaemonProcess, freePorts, tempDir } from './daemon-fixture.ts'
+import { DaemonProcess, initLocalNodes, tempDir } from './daemon-fixture.ts'
 
 const HONEST = 3
 const MANIFEST: NetworkManifest = { ...DEFAULT_MANIFEST, name: 'restart-latency', rounds: { quorum: HONEST - 1, deadlineMs: 15_000, window: 2 } }
@@ -62,14 +61,10 @@ describe('an honest node restarted mid-round under 500 ms of added latency (dela
   it('re-announces the model it announced before the restart: no honest node records equivocation or bans anyone', async () => {
     const scratch = await tempDir()
     cleanups.push(scratch.remove)
-    const ports = await freePorts(HONEST)
-    const nodes = await Promise.all(Array.from({ length: HONEST }, async (_, i) => {
-      const dir = join(scratch.path, `node-${i}`)
-      const key = await initDataDir(dir, {}, MANIFEST)
-      const port = ports[i] as number
-      const proxy = await delayingProxy(port, ONE_WAY_DELAY_MS)
+    const nodes = await Promise.all((await initLocalNodes(scratch.path, HONEST, MANIFEST)).map(async node => {
+      const proxy = await delayingProxy(node.port, ONE_WAY_DELAY_MS)
       cleanups.push(() => { proxy.server.close() })
-      return { dir, peerId: peerIdFromPrivateKey(key).toString(), port, proxyPort: proxy.port }
+      return { ...node, proxyPort: proxy.port }
     }))
     // Every peer reaches a node through its proxy.
     const address = (n: { peerId: string, proxyPort: number }): string => `/ip4/127.0.0.1/tcp/${n.proxyPort}/p2p/${n.peerId}`
