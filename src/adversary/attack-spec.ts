@@ -24,21 +24,22 @@ export const ATTACKS = {
   'min-sum': { params: {}, help: 'omniscient: mean pushed against the honest update as far as the largest honest sum of squared distances allows (Shejwalkar & Houmansadr 2021)' },
   mimic: { params: {}, help: 'omniscient: copies the honest model farthest along the honest top principal direction (Karimireddy et al. 2022)' },
   'undo-progress': { params: { refine: OBJECTIVE_SEARCH.refine, floor: undefined, slack: 0, from: 0 }, help: 'omniscient: a cluster searched against the rule in use (negated update, top principal direction, -std) to move the aggregate back against the honest update; with floor=T, only models whose update lines up with the median of the honest models and its copies at cosine T or more; against a peer-alignment memory (aggregation.alignmentThreshold) T defaults to its threshold, and with slack=1 to the lowest cosine that keeps the attackers\' estimate of the memory\'s average at the threshold (rounds above it bank slack that later rounds spend; with from=R, the rounds before R only bank, sending the honest mean)' },
-  'own-loss': { params: { refine: OBJECTIVE_SEARCH.refine, floor: undefined, slack: 0, from: 0 }, help: 'omniscient: a cluster searched against the rule in use to maximise the aggregate\'s loss on the attacker\'s own data; floor=T, slack=1 and from=R as for undo-progress' }
+  'own-loss': { params: { refine: OBJECTIVE_SEARCH.refine, floor: undefined, slack: 0, from: 0 }, help: 'omniscient: a cluster searched against the rule in use to maximise the aggregate\'s loss on the attacker\'s own data; floor=T, slack=1 and from=R as for undo-progress' },
+  frame: { params: {}, help: 'omniscient, against a peer-alignment memory (aggregation.alignmentThreshold): pulls the median the memory measures every peer against, coordinate by coordinate, away from the update of the honest peer least aligned with the honest median (the smallest honest value where that update is positive, the largest where it is negative), so that the memory leaves that honest peer out' }
 } as const satisfies Record<string, { params: Record<string, number | undefined>, help: string }>
 
 export type AttackName = keyof typeof ATTACKS
 export const ATTACK_NAMES = Object.keys(ATTACKS) as AttackName[]
 
 /** The attacks that read the round's honest models and announce a model crafted from them instead of training. */
-export const OMNISCIENT_ATTACKS = ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt', 'min-max', 'min-sum', 'mimic', 'undo-progress', 'own-loss'] as const satisfies readonly AttackName[]
+export const OMNISCIENT_ATTACKS = ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt', 'min-max', 'min-sum', 'mimic', 'undo-progress', 'own-loss', 'frame'] as const satisfies readonly AttackName[]
 export type OmniscientAttackName = (typeof OMNISCIENT_ATTACKS)[number]
 
 /**
- * The omniscient attacks that measure the honest update from the attacker's own start model
+ * The omniscient attacks that measure the honest updates from the attacker's own start model
  * (OmniscientAttack.craft's `reference`); the others craft from the honest models alone.
  */
-export const UPDATE_ATTACKS = ['min-max', 'min-sum', 'undo-progress', 'own-loss'] as const satisfies readonly OmniscientAttackName[]
+export const UPDATE_ATTACKS = ['min-max', 'min-sum', 'undo-progress', 'own-loss', 'frame'] as const satisfies readonly OmniscientAttackName[]
 
 /** An attack and its parameters, as parsed from `NAME[:k=v,...]`. */
 export interface AttackSpec {

@@ -8,6 +8,7 @@ import { alieDefaultZ, honestMean } from './statistics.ts'
 import { mimicModel, minMaxModel, minSumModel, updateDirection } from './distance-attacks.ts'
 import { OBJECTIVE_SEARCH, medianAlignment, ownLossModel, undoProgressModel } from './objective-attacks.ts'
 import { AlignmentBudget } from './alignment-budget.ts'
+import { frameModel } from './framing-attack.ts'
 
 /** A peer's model of the current round. */
 export interface PeerModel { readonly peerId: string, readonly weights: Float32Array }
@@ -61,7 +62,7 @@ export class OmniscientAttack {
    * The attack model for one round, or undefined when no honest model is in (nothing to craft from).
    * @param honest the round's models from peers outside the colluders.
    * @param reference the model the round started from (the attacker's own start model): the
-   * update-based attacks (min-max, min-sum, undo-progress, own-loss) measure the honest update
+   * update-based attacks (min-max, min-sum, undo-progress, own-loss, frame) measure the honest update
    * from it; without it, the honest mean (no update).
    * @param round the round crafted for: the `slack` searches count each round's model once.
    */
@@ -104,6 +105,7 @@ export class OmniscientAttack {
         const start = reference ?? honestMean(models)
         return counted(ownLossModel(this.#aggregator, models, byzantine, start, this.#loss as (w: Float32Array) => number, search), start)
       }
+      case 'frame': return frameModel(models, reference ?? honestMean(models))
     }
   }
 }

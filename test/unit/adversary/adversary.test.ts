@@ -73,7 +73,7 @@ describe('omniscient attack', () => {
     const independent = ATTACK_NAMES.filter(name => isOmniscient({ name, params: {} }) && !usesOwnModel({ name, params: {} }))
     assert.deepEqual(independent, ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt', 'mimic'])
     for (const name of independent) assert.deepEqual(craft(name, ownA), craft(name, ownB), name)
-    for (const name of ['min-max', 'min-sum', 'undo-progress', 'own-loss']) {
+    for (const name of ['min-max', 'min-sum', 'undo-progress', 'own-loss', 'frame']) {
       assert.ok(usesOwnModel(parseAttack(name)))
       assert.notDeepEqual(craft(name, ownA), craft(name, ownB), name)
     }
@@ -81,7 +81,7 @@ describe('omniscient attack', () => {
   })
 
   it('only the attacks that read the honest models are omniscient', () => {
-    assert.deepEqual(ATTACK_NAMES.filter(name => isOmniscient({ name, params: {} })), ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt', 'min-max', 'min-sum', 'mimic', 'undo-progress', 'own-loss'])
+    assert.deepEqual(ATTACK_NAMES.filter(name => isOmniscient({ name, params: {} })), ['sign-flip', 'gaussian', 'alie', 'ipm', 'dissensus', 'alie-opt', 'ipm-opt', 'min-max', 'min-sum', 'mimic', 'undo-progress', 'own-loss', 'frame'])
   })
 })
 
