@@ -73,20 +73,25 @@ export const T0_DISSENSUS = 'dissensus:epsilon=4'
 /** Every attacker of the issue, fixed defaults first, then the adaptive (line-searched) ones, then the second round's. */
 export const ATTACKS = ['crash', 'stale', 'sign-flip', 'gaussian', 'label-flip', 'alie', 'alie:z=10', 'ipm', 'dissensus', T0_DISSENSUS, 'alie-opt', 'ipm-opt', ...NEW_ATTACKS] as const
 /**
- * Against the peer-alignment memory, beyond ATTACKS (whose two searches keep to its threshold
- * there): the searches that spend its moving average's slack.
+ * Framing (src/adversary/framing-attack.ts): pulls the median a peer-alignment memory measures
+ * against so that it leaves an honest peer out. Both rules of the third round face it.
  */
-export const MEMORY_ATTACKS = ['undo-progress:slack=1', 'own-loss:slack=1'] as const
+export const FRAME_ATTACK = 'frame'
+/**
+ * Against the peer-alignment memory, beyond ATTACKS (whose two searches keep to its threshold
+ * there): the searches that spend its moving average's slack, and framing.
+ */
+export const MEMORY_ATTACKS = ['undo-progress:slack=1', 'own-loss:slack=1', FRAME_ATTACK] as const
 /**
  * The memory's searches (kept to its threshold) against the same rule without it: a search among
  * aligned models alone can do more harm than the free one (a local search; S4 IID own-loss, seed 1:
  * 77.65 against 83.25), so the two rules compare on the same attacks.
  */
 export const ALIGNED_SEARCHES = ['undo-progress:floor=-0.1', 'own-loss:floor=-0.1'] as const
-/** The attacks a rule is measured against: ATTACKS, with MEMORY_ATTACKS for the memory and ALIGNED_SEARCHES for the rule under it. */
+/** The attacks a rule is measured against: ATTACKS, with MEMORY_ATTACKS for the memory, and ALIGNED_SEARCHES and framing for the rule under it. */
 export function attacksOf (rule: string): readonly string[] {
   if (rule === MEMORY_RULE) return [...ATTACKS, ...MEMORY_ATTACKS]
-  if (rule === MEMORY_RULE.replace('+memory', '')) return [...ATTACKS, ...ALIGNED_SEARCHES]
+  if (rule === MEMORY_RULE.replace('+memory', '')) return [...ATTACKS, ...ALIGNED_SEARCHES, FRAME_ATTACK]
   return ATTACKS
 }
 /** The attacks run first against the other rules: those that were the worst for some rule in the runs so far. */
@@ -179,14 +184,16 @@ export function fullMatrix (rounds = 200): Scenario[] {
   }
   // The peer-alignment memory (the default since the third round): no attack on seeds 1-3, its
   // searches (aimed at it) first in S2 and S1, where it was measured to help, then seeds 2 and 3 of
-  // the searches in every group, the searches that spend its slack, the searches kept to its
-  // threshold against the rule without it, and seed 1 of every other attack in every group.
+  // the searches in every group, the searches that spend its slack and framing (the latter against
+  // the rule without it too), the searches kept to its threshold against the rule without it, and
+  // seed 1 of every other attack in every group.
   const memoryGroups = [...seededGroups, ['S3', 'iid', 5, 0] as const]
   for (const seed of [1, 2, 3]) for (const p of PARTITIONS) add(s0(MEMORY_RULE, p, seed, rounds))
   for (const seed of [1, 2, 3]) {
     for (const [group, p, f, fanout] of memoryGroups) for (const a of ['undo-progress', 'own-loss']) add(attacked(group, MEMORY_RULE, a, f, p, fanout, seed, rounds))
   }
   for (const [group, p, f, fanout] of memoryGroups) for (const a of MEMORY_ATTACKS) add(attacked(group, MEMORY_RULE, a, f, p, fanout, 1, rounds))
+  for (const [group, p, f, fanout] of memoryGroups) add(attacked(group, MEMORY_RULE.replace('+memory', ''), FRAME_ATTACK, f, p, fanout, 1, rounds))
   for (const seed of [1, 2, 3]) {
     for (const [group, p, f, fanout] of memoryGroups) for (const a of ALIGNED_SEARCHES) add(attacked(group, MEMORY_RULE.replace('+memory', ''), a, f, p, fanout, seed, rounds))
   }
