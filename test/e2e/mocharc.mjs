@@ -10,7 +10,7 @@ import { ensureCompiledPackage } from '../../src/cli/compiled-main.ts'
 
 /** The longest files, longest first (their wall time on the quiet machine, `npm run test:e2e`). */
 const LONGEST_FIRST = [
-  'hostile-peer', 'daemon', 'ledger-crash', 'discovery', 'governance', 'bad-input', 'privacy-swarm', 'restart-latency', 'package',
+  'hostile-peer', 'daemon', 'ledger-crash', 'peer-alignment', 'discovery', 'governance', 'bad-input', 'privacy-swarm', 'restart-latency', 'package',
   'bad-model-ban', 'lifecycle', 'dashboard', 'byzantine-swarm', 'network-sync', 'consortium', 'api', 'readme-commands', 'ledger-fork', 'closed-network'
 ].map(name => `${name}.test.ts`)
 
