@@ -221,7 +221,7 @@ export function fullMatrix (rounds = 200): Scenario[] {
   for (const [group, p] of groups) for (const a of ATTACKS) add(attacked(group, 'mean', a, 3, p, 0, 1, rounds))
   for (const seed of [2, 3]) {
     for (const p of PARTITIONS) for (const rule of [...headline, 'local']) add(s0(rule, p, seed, rounds))
-    for (const [group, p] of groups) for (const rule of headline) for (const a of ATTACKS) add(attacked(group, rule, a, 3, p, 0, seed, rounds))
+    for (const [group, p] of groups) for (const rule of headline) for (const a of attacksOf(rule)) add(attacked(group, rule, a, 3, p, 0, seed, rounds))
   }
   for (const p of PARTITIONS) for (const rule of RULES) for (const a of ATTACKS) add(attacked('S3', rule, a, 5, p, 0, 1, rounds))
   for (const p of PARTITIONS) for (const rule of RULES) for (const a of ATTACKS) add(attacked('S4', rule, a, 3, p, S4_FANOUT, 1, rounds))
