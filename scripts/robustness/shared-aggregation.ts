@@ -1,5 +1,7 @@
 import { coordinateMedian } from '../../src/aggregation/index.ts'
 import type { Aggregator } from '../../src/aggregation/index.ts'
+import { updateCosine } from '../../src/round/index.ts'
+import type { AlignmentMeasure } from '../../src/round/index.ts'
 
 /**
  * Inputs whose coordinates all stay within ±2^49 (about 5.6e14): no sum of 16 of them, nor any
@@ -18,8 +20,10 @@ const EXPONENT_BITS = 0x7f800000
  * node that asks gets that result. Only for symmetric rules without random buckets (with buckets
  * the order draws the buckets), and only for inputs within the bound above; other rules and
  * inputs go to the rule as they come. `computations` lists the milliseconds of every aggregation
- * actually run, for the per-aggregation cost the benchmark reports. `median` does the same for the
- * peer-alignment memory's coordinate-wise median (exact in any order).
+ * actually run, for the per-aggregation cost the benchmark reports. `alignment` does the same for
+ * the peer-alignment memory: its coordinate-wise median once per set of inputs (exact in any
+ * order), and the cosine of a peer's update with it once per peer model, median and start (in a
+ * complete graph every honest node asks for the same ones).
  */
 export class SharedAggregation {
   readonly aggregator: Aggregator
@@ -29,8 +33,12 @@ export class SharedAggregation {
   readonly #fingerprints = new WeakMap<Float32Array, string | null>()
   readonly #results = new Map<string, Float32Array>()
   readonly #medians = new Map<string, Float32Array>()
-  /** The coordinate-wise median of a set of inputs, computed once per set. */
-  readonly median = (inputs: readonly Float32Array[]): Float32Array => this.#median(inputs)
+  readonly #cosines = new Map<string, number>()
+  /** The peer-alignment memory's median and cosine, each computed once per distinct question. */
+  readonly alignment: AlignmentMeasure = Object.freeze({
+    median: (inputs: readonly Float32Array[]): Float32Array => this.#median(inputs),
+    cosine: (a: Float32Array, b: Float32Array, start: Float32Array): number => this.#cosine(a, b, start)
+  })
 
   /** @param bucketed whether the rule aggregates random buckets (the spec's `bucketing` > 1). */
   constructor (aggregator: Aggregator, bucketed: boolean) {
@@ -66,6 +74,20 @@ export class SharedAggregation {
       result = coordinateMedian(inputs)
       if (this.#medians.size >= 64) this.#medians.clear()
       this.#medians.set(key, result)
+    }
+    return result
+  }
+
+  #cosine (a: Float32Array, b: Float32Array, start: Float32Array): number {
+    const keys = [a, b, start].map(w => this.#fingerprint(w))
+    if (keys.includes(null)) return updateCosine(a, b, start)
+    const key = keys.join('|')
+    let result = this.#cosines.get(key)
+    if (result === undefined) {
+      result = updateCosine(a, b, start)
+      // A round asks at most one per peer and node: 16 × 15 in the benchmark.
+      if (this.#cosines.size >= 1024) this.#cosines.clear()
+      this.#cosines.set(key, result)
     }
     return result
   }

@@ -326,7 +326,7 @@ async function runSwarm (
       network: adversary?.wrapNetwork(memberNetwork, { manifest, privateKey, parameterCount: trainer.parameterCount, clock, ...(attack?.name === 'own-loss' ? { loss: ownLoss(trainer) } : {}) }) ?? memberNetwork,
       trainer: adversary?.wrapTrainer(localTrainer, manifest) ?? localTrainer,
       aggregator: honest ? shared.aggregator : attackersAggregator,
-      alignmentMedian: shared.median,
+      alignmentMeasure: shared.alignment,
       clock,
       log: silentLogger,
       onRound: summary => {

@@ -11,6 +11,16 @@ export interface PeerAlignment {
 export type PeerAlignmentState = Readonly<Record<string, PeerAlignment>>
 
 /**
+ * What the memory measures with: the coordinate-wise median of a round's inputs, and the cosine of
+ * two updates from the round's start. A simulation shares one that computes each median and
+ * cosine once for the nodes that ask for the same ones (scripts/robustness/shared-aggregation.ts).
+ */
+export interface AlignmentMeasure {
+  readonly median: (inputs: readonly Float32Array[]) => Float32Array
+  readonly cosine: (a: Float32Array, b: Float32Array, start: Float32Array) => number
+}
+
+/**
  * Remembers, per peer, how its update lines up with the round's robust direction: the cosine of
  * (peer's model − the round's start) with (coordinate-wise median of the node's inputs − start),
  * as a moving average; a peer whose average is below the threshold after its warm-up is left
@@ -20,24 +30,21 @@ export type PeerAlignmentState = Readonly<Record<string, PeerAlignment>>
  */
 export class PeerAlignmentMemory {
   readonly #peers: Map<string, PeerAlignment>
-  readonly #median: (inputs: readonly Float32Array[]) => Float32Array
+  readonly #measure: AlignmentMeasure
 
-  /**
-   * @param state what an earlier run remembered (parsePeerAlignmentState).
-   * @param median the coordinate-wise median of a round's inputs (a simulation shares one per set of inputs).
-   */
-  constructor (state: PeerAlignmentState = {}, median: (inputs: readonly Float32Array[]) => Float32Array = inputs => coordinateMedian(inputs)) {
+  /** @param state what an earlier run remembered (parsePeerAlignmentState). */
+  constructor (state: PeerAlignmentState = {}, measure: AlignmentMeasure = PLAIN_ALIGNMENT_MEASURE) {
     this.#peers = new Map(Object.entries(state))
-    this.#median = median
+    this.#measure = measure
   }
 
   /** Update each peer's average with this round's models, and return those to aggregate. */
   select<T extends { readonly peerId: string, readonly weights: Float32Array }> (options: PeerAlignmentOptions, start: Float32Array, own: Float32Array, peers: readonly T[]): T[] {
     if (peers.length === 0) return []
-    const median = this.#median([own, ...peers.map(p => p.weights)])
+    const median = this.#measure.median([own, ...peers.map(p => p.weights)])
     const { threshold, decay, warmupRounds } = options
     return peers.filter(peer => {
-      const cosine = updateCosine(peer.weights, median, start)
+      const cosine = this.#measure.cosine(peer.weights, median, start)
       const known = this.#peers.get(peer.peerId)
       // A round without a direction (the peer's update or the median's is zero) tells nothing.
       const next = !Number.isFinite(cosine)
@@ -87,3 +94,6 @@ export function updateCosine (a: Float32Array, b: Float32Array, start: Float32Ar
   }
   return ab / Math.sqrt(aa * bb)
 }
+
+/** The measure a node uses: each median and cosine computed as asked. */
+export const PLAIN_ALIGNMENT_MEASURE: AlignmentMeasure = Object.freeze({ median: (inputs: readonly Float32Array[]) => coordinateMedian(inputs), cosine: updateCosine })

@@ -1,7 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Aggregator } from '../aggregation/index.ts'
 import { PeerAlignmentMemory } from './peer-alignment.ts'
-import type { PeerAlignmentState } from './peer-alignment.ts'
+import type { AlignmentMeasure, PeerAlignmentState } from './peer-alignment.ts'
 import {
   PAYLOAD_ENCODINGS, TransferError, ValidationError, decodeModelOnce, encodeOwnModel, encodedPayloadBytes, modelEncoding, payloadHash, signAnnouncement
 } from '../protocol/index.ts'
@@ -150,8 +150,8 @@ export interface RoundLoopComponents {
    * manifest and the aggregator above, always.
    */
   readonly governance?: (round: number) => { readonly version: number, readonly manifest: NetworkManifest, readonly aggregator: Aggregator }
-  /** The coordinate-wise median of a round's inputs, for the peer-alignment memory (a simulation shares one per set of inputs). @default coordinateMedian */
-  readonly alignmentMedian?: (inputs: readonly Float32Array[]) => Float32Array
+  /** What the peer-alignment memory measures with (a simulation shares one across its loops). @default PLAIN_ALIGNMENT_MEASURE */
+  readonly alignmentMeasure?: AlignmentMeasure
   /**
    * The time rounds go by: their start and duration, deadline, repeats and stand-ins (a model
    * fetch's own timeout stays on the wall clock: it bounds a transfer). @default wallClock
@@ -201,7 +201,7 @@ export class RoundLoop {
     this.#clock = components.clock ?? wallClock
     this.#manifest = init.manifest
     this.#aggregator = components.aggregator
-    this.#alignment = new PeerAlignmentMemory(init.alignmentState, components.alignmentMedian)
+    this.#alignment = new PeerAlignmentMemory(init.alignmentState, components.alignmentMeasure)
     this.#encoding = modelEncoding(init.manifest.model)
     this.#inbox = new RoundInbox({
       networkId: init.networkId,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { coordinateMedian, createAggregator } from '../../../src/aggregation/index.ts'
 import type { AggregationSpec } from '../../../src/protocol/index.ts'
+import { updateCosine } from '../../../src/round/index.ts'
 import { SharedAggregation } from '../../../scripts/robustness/shared-aggregation.ts'
 import { copies, maxAbsDifference, randomVectors, seededRandom } from '../aggregation/fixtures.ts'
 
@@ -43,13 +44,27 @@ describe('scripts/robustness/SharedAggregation', () => {
     const results = new Set<Float32Array>()
     for (let i = 0; i < models.length; i++) {
       const [own, peers] = nodeInputs(models, i)
-      const got = shared.median([own, ...peers])
+      const got = shared.alignment.median([own, ...peers])
       assert.deepEqual(got, coordinateMedian([own, ...peers]))
       results.add(got)
     }
     // One result object for the sixteen nodes: computed once.
     assert.equal(results.size, 1)
-    assert.notEqual(shared.median(models.slice(1)), [...results][0])
+    assert.notEqual(shared.alignment.median(models.slice(1)), [...results][0])
+  })
+
+  it('gives the cosine of each peer\'s update with the median, per start, as updateCosine does, asked of each node\'s own copies', () => {
+    const shared = new SharedAggregation(createAggregator({ rule: 'median', f: 3 }), false)
+    const start = randomVectors(seededRandom(8), 1, 300, 1)[0] as Float32Array
+    const median = shared.alignment.median(models)
+    for (let i = 0; i < models.length; i++) {
+      const [, peers] = nodeInputs(models, i)
+      for (const peer of peers) assert.equal(shared.alignment.cosine(peer, median, start.slice()), updateCosine(peer, median, start))
+    }
+    // Another start, another cosine.
+    const other = start.map(v => v + 0.5)
+    assert.equal(shared.alignment.cosine(models[1] as Float32Array, median, other), updateCosine(models[1] as Float32Array, median, other))
+    assert.notEqual(updateCosine(models[1] as Float32Array, median, other), updateCosine(models[1] as Float32Array, median, start))
   })
 
   const passedThrough: Array<[string, AggregationSpec, boolean]> = [
