@@ -33,8 +33,8 @@ export interface OmniscientAttackComponents {
 /**
  * The model an omniscient attacker announces, crafted from the round's honest models with the
  * pure functions of this room. In an all-peers topology one signed announcement reaches every
- * peer, so per-target attacks aim at one node: dissensus targets the honest peer with the
- * smallest peer id. Stateful only through its seeded generator (gaussian): craft once per round.
+ * peer, so per-target attacks aim at one node: dissensus and frame target the honest peer with
+ * the smallest peer id. Stateful only through its seeded generator (gaussian): craft once per round.
  */
 export class OmniscientAttack {
   readonly attack: OmniscientAttackInit['attack']
@@ -89,7 +89,7 @@ export class OmniscientAttack {
       case 'alie': return alieModel(models, p.z ?? alieDefaultZ(models.length + byzantine, byzantine))
       case 'ipm': return ipmModel(models, p.epsilon ?? IPM_EPSILON)
       case 'dissensus': {
-        const [target, ...others] = [...honest].sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
+        const [target, ...others] = byPeerId(honest)
         return dissensusModel((target as PeerModel).weights, others.map(m => m.weights), byzantine, p.epsilon ?? DISSENSUS_EPSILON)
       }
       case 'alie-opt': return adaptiveAlieModel(this.#aggregator, models, byzantine, { evaluations: p.evals ?? LINE_SEARCH_DEFAULTS.evaluations }).model
@@ -105,7 +105,12 @@ export class OmniscientAttack {
         const start = reference ?? honestMean(models)
         return counted(ownLossModel(this.#aggregator, models, byzantine, start, this.#loss as (w: Float32Array) => number, search), start)
       }
-      case 'frame': return frameModel(models, reference ?? honestMean(models))
+      case 'frame': return frameModel((byPeerId(honest)[0] as PeerModel).weights, models, reference ?? honestMean(models))
     }
   }
+}
+
+/** The models in peer-id order: the per-target attacks' victim is the first. */
+function byPeerId (models: readonly PeerModel[]): PeerModel[] {
+  return [...models].sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
 }
