@@ -26,9 +26,9 @@ export const SIMULATION_VERSION = 2
 /** Test accuracy is measured every this many rounds (and after the last). */
 export const EVAL_EVERY = 10
 
-/** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean', 'trimmed-mean+nnm+memory'. */
-export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown, readonly bucketing?: unknown, readonly alignmentThreshold?: unknown }): string {
-  return `${spec.rule}${spec.nnm === true ? '+nnm' : ''}${typeof spec.bucketing === 'number' && spec.bucketing > 1 ? '+bucketing' : ''}${typeof spec.alignmentThreshold === 'number' ? '+memory' : ''}`
+/** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean', 'trimmed-mean+nnm+memory', 'trimmed-mean+nnm+memory+own'. */
+export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown, readonly bucketing?: unknown, readonly alignmentThreshold?: unknown, readonly alignmentWithOwn?: unknown }): string {
+  return `${spec.rule}${spec.nnm === true ? '+nnm' : ''}${typeof spec.bucketing === 'number' && spec.bucketing > 1 ? '+bucketing' : ''}${typeof spec.alignmentThreshold === 'number' ? '+memory' : ''}${spec.alignmentWithOwn === true ? '+own' : ''}`
 }
 
 /**
@@ -47,7 +47,7 @@ export const DEFAULT_RULE = ruleLabel(DEFAULT_MANIFEST.aggregation)
  * by this table: the best worst case); 'RULE+nnm' is RULE after nearest-neighbour mixing,
  * 'RULE+bucketing' RULE over random buckets of 2.
  */
-export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'median+bucketing', 'trimmed-mean', 'geometric-median', 'clipped-gossip', 'cs-plus', 'krum', 'trimmed-mean+nnm+memory'] as const
+export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'median+bucketing', 'trimmed-mean', 'geometric-median', 'clipped-gossip', 'cs-plus', 'krum', 'trimmed-mean+nnm+memory', 'trimmed-mean+nnm+memory+own'] as const
 /**
  * The default rule with a peer-alignment memory (src/round/peer-alignment.ts): each honest node
  * leaves out peers whose updates have kept pointing away from the median of its inputs. Against
@@ -55,6 +55,12 @@ export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'media
  * attacker who knows it would.
  */
 export const MEMORY_RULE = 'trimmed-mean+nnm+memory'
+/**
+ * The memory with `alignmentWithOwn`: a round's alignment is the higher of the cosines with the
+ * median's update and with the node's own, so that colluders who pull the median against an
+ * honest peer (`frame`) cannot have it left out. Faces the memory's attacks, whose searches know it.
+ */
+export const MEMORY_OWN_RULE = 'trimmed-mean+nnm+memory+own'
 /**
  * The candidates for the default rule, run against every attack first: the default before the
  * second round (median+nnm), two compositions, and the one before the memory with it.
@@ -88,9 +94,9 @@ export const MEMORY_ATTACKS = ['undo-progress:slack=1', 'own-loss:slack=1', FRAM
  * 77.65 against 83.25), so the two rules compare on the same attacks.
  */
 export const ALIGNED_SEARCHES = ['undo-progress:floor=-0.1', 'own-loss:floor=-0.1'] as const
-/** The attacks a rule is measured against: ATTACKS, with MEMORY_ATTACKS for the memory, and ALIGNED_SEARCHES and framing for the rule under it. */
+/** The attacks a rule is measured against: ATTACKS, with MEMORY_ATTACKS for the memory (either reference), and ALIGNED_SEARCHES and framing for the rule under it. */
 export function attacksOf (rule: string): readonly string[] {
-  if (rule === MEMORY_RULE) return [...ATTACKS, ...MEMORY_ATTACKS]
+  if (rule === MEMORY_RULE || rule === MEMORY_OWN_RULE) return [...ATTACKS, ...MEMORY_ATTACKS]
   if (rule === MEMORY_RULE.replace('+memory', '')) return [...ATTACKS, ...ALIGNED_SEARCHES, FRAME_ATTACK]
   return ATTACKS
 }
@@ -198,6 +204,15 @@ export function fullMatrix (rounds = 200): Scenario[] {
     for (const [group, p, f, fanout] of memoryGroups) for (const a of ALIGNED_SEARCHES) add(attacked(group, MEMORY_RULE.replace('+memory', ''), a, f, p, fanout, seed, rounds))
   }
   for (const [group, p, f, fanout] of memoryGroups) for (const a of ATTACKS) add(attacked(group, MEMORY_RULE, a, f, p, fanout, 1, rounds))
+  // The memory that also measures against the node's own update: no attack, framing, the searches
+  // aimed at the memory in S1, S2 and S3 on Dir(0.5) data (the memory's worst groups), then seed 1
+  // of every attack in every group.
+  for (const p of PARTITIONS) add(s0(MEMORY_OWN_RULE, p, 1, rounds))
+  for (const [group, p, f, fanout] of memoryGroups) add(attacked(group, MEMORY_OWN_RULE, FRAME_ATTACK, f, p, fanout, 1, rounds))
+  for (const [group, p, f, fanout] of memoryGroups.filter(([g, part]) => g === 'S1' || g === 'S2' || (g === 'S3' && part === 'dirichlet:0.5'))) {
+    for (const a of ['undo-progress', 'own-loss', ...MEMORY_ATTACKS]) add(attacked(group, MEMORY_OWN_RULE, a, f, p, fanout, 1, rounds))
+  }
+  for (const [group, p, f, fanout] of memoryGroups) for (const a of attacksOf(MEMORY_OWN_RULE)) add(attacked(group, MEMORY_OWN_RULE, a, f, p, fanout, 1, rounds))
   // Every other rule in S3 on Dir(0.5) data, where the searches took median+nnm furthest (own-loss,
   // seed 2: 40.79): seed 1 of every attack, then seeds 2 and 3 of the searches, so that the default
   // is chosen on the same seeds for every rule.

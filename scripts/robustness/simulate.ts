@@ -108,7 +108,8 @@ export function benchmarkData (): { source: DataSource, name: string } {
 function aggregationSpec (s: Scenario): AggregationSpec {
   if (s.rule === 'mean' || s.rule === 'local') return { rule: 'mean' }
   // 'median+nnm': the median after nearest-neighbour mixing; 'median+bucketing': over random buckets
-  // of 2; 'RULE+memory': RULE behind the peer-alignment memory (scenarios.ts, MEMORY_THRESHOLD).
+  // of 2; 'RULE+memory': RULE behind the peer-alignment memory (scenarios.ts, MEMORY_THRESHOLD);
+  // '+own': the memory measuring against the node's own update too (alignmentWithOwn).
   const [rule, ...wrappers] = s.rule.split('+') as [string, ...string[]]
   // The rule is set to survive the scenario's f; with a sampled fanout, the most its k+1 inputs allow.
   const inputs = s.fanout === 0 ? NODES : s.fanout + 1
@@ -118,7 +119,8 @@ function aggregationSpec (s: Scenario): AggregationSpec {
     ...(rule === 'trimmed-mean' ? { b: g } : { f: g }),
     ...(wrappers.includes('nnm') ? { nnm: true } : {}),
     ...(wrappers.includes('bucketing') ? { bucketing: 2, seed: s.seed } : {}),
-    ...(wrappers.includes('memory') ? { alignmentThreshold: MEMORY_THRESHOLD } : {})
+    ...(wrappers.includes('memory') ? { alignmentThreshold: MEMORY_THRESHOLD } : {}),
+    ...(wrappers.includes('own') ? { alignmentWithOwn: true } : {})
   })
   while (f > 1 && createAggregator(spec(f)).minInputs > inputs) f--
   return spec(f)

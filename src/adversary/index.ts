@@ -5,7 +5,7 @@
  */
 export { PRINCIPAL_ITERATIONS, alieDefaultZ, coordinateStatistics, dot, honestMean, norm, normalQuantile, topPrincipalDirection } from './statistics.ts'
 export { mimicModel, minMaxModel, minSumModel, updateDirection } from './distance-attacks.ts'
-export { OBJECTIVE_SEARCH, directionalSearch, medianAlignment, ownLossModel, searchDirections, undoProgressModel } from './objective-attacks.ts'
+export { OBJECTIVE_SEARCH, directionalSearch, medianAlignment, memoryAlignment, ownLossModel, searchDirections, undoProgressModel } from './objective-attacks.ts'
 export { frameModel } from './framing-attack.ts'
 export { Collusion } from './collusion.ts'
 export { ALIGNMENT_MARGIN, AlignmentBudget } from './alignment-budget.ts'

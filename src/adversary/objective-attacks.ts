@@ -28,6 +28,8 @@ export interface ObjectiveSearchOptions {
    * peer-alignment memory measures, round/peer-alignment.ts); others score −∞.
    */
   readonly alignmentFloor?: number
+  /** With the floor, a memory with `withOwn`: the higher of that cosine and the one with the first honest node's own update counts ({@link memoryAlignment}). */
+  readonly alignmentWithOwn?: boolean
 }
 
 /**
@@ -65,7 +67,7 @@ export function directionalSearch (
     const craft = (factor: number): Float32Array => alongDirection(mean, direction, factor)
     const score = rememberingObjective(factor => {
       const model = craft(factor)
-      if (options.alignmentFloor !== undefined && !(medianAlignment(model, honest, byzantine, reference) >= options.alignmentFloor)) return -Infinity
+      if (options.alignmentFloor !== undefined && !(memoryAlignment(model, honest, byzantine, reference, options.alignmentWithOwn === true) >= options.alignmentFloor)) return -Infinity
       const v = objective(view(model))
       return Number.isFinite(v) ? v : -Infinity
     })
@@ -86,6 +88,18 @@ export function directionalSearch (
 export function medianAlignment (model: Float32Array, honest: readonly Float32Array[], byzantine: number, reference: Float32Array): number {
   const median = coordinateMedian([...honest, ...Array.from({ length: byzantine }, () => model)])
   return updateCosine(model, median, reference)
+}
+
+/**
+ * What a peer-alignment memory measures of a model the attackers all send: {@link medianAlignment},
+ * or with `withOwn` the higher of that and the cosine with the update of the first honest model,
+ * the node whose aggregate the searches evaluate (each node measures against its own).
+ */
+export function memoryAlignment (model: Float32Array, honest: readonly Float32Array[], byzantine: number, reference: Float32Array, withOwn: boolean): number {
+  const withMedian = medianAlignment(model, honest, byzantine, reference)
+  if (!withOwn || honest.length === 0) return withMedian
+  const withOwnUpdate = updateCosine(model, honest[0] as Float32Array, reference)
+  return Number.isNaN(withMedian) ? withOwnUpdate : Number.isNaN(withOwnUpdate) ? withMedian : Math.max(withMedian, withOwnUpdate)
 }
 
 /**

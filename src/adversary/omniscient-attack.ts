@@ -6,7 +6,7 @@ import { LINE_SEARCH_DEFAULTS, adaptiveAlieModel, adaptiveIpmModel } from './lin
 import { DISSENSUS_EPSILON, GAUSSIAN_SIGMA, IPM_EPSILON, alieModel, dissensusModel, gaussianModel, ipmModel, signFlipModel } from './model-attacks.ts'
 import { alieDefaultZ, honestMean } from './statistics.ts'
 import { mimicModel, minMaxModel, minSumModel, updateDirection } from './distance-attacks.ts'
-import { OBJECTIVE_SEARCH, medianAlignment, ownLossModel, undoProgressModel } from './objective-attacks.ts'
+import { OBJECTIVE_SEARCH, memoryAlignment, ownLossModel, undoProgressModel } from './objective-attacks.ts'
 import { AlignmentBudget } from './alignment-budget.ts'
 import { frameModel } from './framing-attack.ts'
 
@@ -78,9 +78,10 @@ export class OmniscientAttack {
     // With slack=1,from=R, the rounds before R only bank: as aligned as the honest mean.
     const banking = slack !== undefined && round !== undefined && round < (p.from ?? 0)
     const floor = p.floor ?? (slack === undefined ? memory?.threshold : banking ? 1 : this.#budget.floor(slack))
-    const search = { refine: p.refine ?? OBJECTIVE_SEARCH.refine, ...(floor === undefined ? {} : { alignmentFloor: floor }) }
+    const withOwn = memory?.withOwn === true
+    const search = { refine: p.refine ?? OBJECTIVE_SEARCH.refine, ...(floor === undefined ? {} : { alignmentFloor: floor, alignmentWithOwn: withOwn }) }
     const counted = (model: Float32Array, start: Float32Array): Float32Array => {
-      if (slack !== undefined && round !== undefined) this.#budget.spend(slack, round, medianAlignment(model, models, byzantine, start))
+      if (slack !== undefined && round !== undefined) this.#budget.spend(slack, round, memoryAlignment(model, models, byzantine, start, withOwn))
       return model
     }
     switch (this.attack.name) {

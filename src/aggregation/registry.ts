@@ -35,7 +35,7 @@ export interface Aggregator {
   readonly bound: ByzantineBound
   /**
    * The peer-alignment memory the round loop keeps in front of the rule (src/round/peer-alignment.ts;
-   * the spec's `alignmentThreshold`, `alignmentDecay`, `alignmentWarmup`), or undefined when the
+   * the spec's `alignmentThreshold`, `alignmentDecay`, `alignmentWarmup`, `alignmentWithOwn`), or undefined when the
    * spec turns none on. The rule itself never reads it.
    */
   readonly alignment: PeerAlignmentOptions | undefined
@@ -64,6 +64,12 @@ export interface PeerAlignmentOptions {
   readonly decay: number
   /** Rounds a peer is seen before its average can leave it out. */
   readonly warmupRounds: number
+  /**
+   * Whether a round's alignment is the higher of the peer's cosine with the median's update and
+   * with the node's own update (`alignmentWithOwn`): colluders can pull the median against an
+   * honest peer (the `frame` attack) but not the node's own update.
+   */
+  readonly withOwn: boolean
 }
 
 /** `alignmentDecay` when the spec sets `alignmentThreshold` alone. */
@@ -77,8 +83,9 @@ function alignmentOf (spec: SpecReader): PeerAlignmentOptions | undefined {
   const threshold = spec.number('alignmentThreshold', 0, -1, 1)
   const decay = spec.number('alignmentDecay', ALIGNMENT_DECAY, 0, 0.999)
   const warmupRounds = spec.integer('alignmentWarmup', ALIGNMENT_WARMUP_ROUNDS, 1, 10_000)
-  if (on) return { threshold, decay, warmupRounds }
-  for (const key of ['alignmentDecay', 'alignmentWarmup']) {
+  const withOwn = spec.boolean('alignmentWithOwn', false)
+  if (on) return { threshold, decay, warmupRounds, withOwn }
+  for (const key of ['alignmentDecay', 'alignmentWarmup', 'alignmentWithOwn']) {
     if (spec.has(key)) throw new AggregationSpecError(`aggregation.${key}`, 'set without aggregation.alignmentThreshold, which turns the peer-alignment memory on; allowed: both or neither')
   }
   return undefined
@@ -184,7 +191,7 @@ function bucketedBound (bound: ByzantineBound, buckets: (k: number) => number): 
  * (Byzantine inputs to survive; default 1, mean: 0), `bucketing` (bucket size s >= 2; 1 or
  * absent: none) and, with bucketing, `seed`; `nnm` (nearest-neighbour mixing with the rule's f
  * before a rule that stays in the honest range: median, trimmed-mean, krum, multi-krum);
- * `alignmentThreshold` (with `alignmentDecay` and `alignmentWarmup`: the peer-alignment memory,
+ * `alignmentThreshold` (with `alignmentDecay`, `alignmentWarmup` and `alignmentWithOwn`: the peer-alignment memory,
  * {@link Aggregator.alignment}).
  * @throws AggregationSpecError naming the setting (`aggregation.rule`, `aggregation.b`, ...),
  * the value given and what is allowed (for an unknown rule, the known rules).

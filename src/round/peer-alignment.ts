@@ -23,7 +23,8 @@ export interface AlignmentMeasure {
 /**
  * Remembers, per peer, how its update lines up with the round's robust direction: the cosine of
  * (peer's model − the round's start) with (coordinate-wise median of the node's inputs − start),
- * as a moving average; a peer whose average is below the threshold after its warm-up is left
+ * as a moving average (with `withOwn`, each round the higher of that and the cosine with the
+ * node's own update); a peer whose average is below the threshold after its warm-up is left
  * out of the aggregate (the manifest's `aggregation.alignmentThreshold`; docs/design.md). An
  * attacker who keeps every update at the threshold or above is bounded by it, which the
  * robustness benchmark measures with searches that do (`undo-progress:floor=T`).
@@ -44,7 +45,8 @@ export class PeerAlignmentMemory {
     const median = this.#measure.median([own, ...peers.map(p => p.weights)])
     const { threshold, decay, warmupRounds } = options
     return peers.filter(peer => {
-      const cosine = this.#measure.cosine(peer.weights, median, start)
+      const withMedian = this.#measure.cosine(peer.weights, median, start)
+      const cosine = options.withOwn ? higher(withMedian, this.#measure.cosine(peer.weights, own, start)) : withMedian
       const known = this.#peers.get(peer.peerId)
       // A round without a direction (the peer's update or the median's is zero) tells nothing.
       const next = !Number.isFinite(cosine)
@@ -77,6 +79,11 @@ export function parsePeerAlignmentState (json: unknown): PeerAlignmentState {
     state[peer] = { average, rounds }
   }
   return state
+}
+
+/** The higher of two cosines, a NaN (no direction) counting as absent. */
+function higher (a: number, b: number): number {
+  return Number.isNaN(a) ? b : Number.isNaN(b) ? a : Math.max(a, b)
 }
 
 /** cos(a − start, b − start); NaN when either difference is zero. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {
-  ALIGNMENT_MARGIN, AlignmentBudget, Collusion, OmniscientAttack, adaptiveAlieModel, medianAlignment, parseAttack, adaptiveIpmModel, coordinateStatistics, dot, honestView, mimicModel, minMaxModel, minSumModel, norm,
+  ALIGNMENT_MARGIN, AlignmentBudget, Collusion, OmniscientAttack, adaptiveAlieModel, medianAlignment, memoryAlignment, parseAttack, adaptiveIpmModel, coordinateStatistics, dot, honestView, mimicModel, minMaxModel, minSumModel, norm,
   ownLossModel, searchDirections, topPrincipalDirection, undoProgressModel, updateDirection
 } from '../../../src/adversary/index.ts'
 import { coordinateMedian, createAggregator } from '../../../src/aggregation/index.ts'
@@ -170,8 +170,18 @@ describe('attacks beyond distance', () => {
     assert.deepEqual(craft('undo-progress:floor=-1', { alignmentThreshold: 0.5 }), free)
   })
 
+  it('against a memory with withOwn, the floor counts the higher of the cosines with the median\'s update and the first honest node\'s own', () => {
+    const peers = HONEST.map((weights, i) => ({ peerId: `h${i}`, weights }))
+    const craft = (spec: Record<string, unknown>): Float32Array =>
+      new OmniscientAttack({ attack: parseAttack('undo-progress') as never, byzantine: 3 }, { aggregator: createAggregator({ rule: 'mean', ...spec }) }).craft(peers, REFERENCE) as Float32Array
+    const model = craft({ alignmentThreshold: 0.5, alignmentWithOwn: true })
+    assert.ok(memoryAlignment(model, HONEST, 3, REFERENCE, true) >= 0.5)
+    assert.equal(memoryAlignment(model, HONEST, 3, REFERENCE, false), medianAlignment(model, HONEST, 3, REFERENCE))
+    assert.equal(memoryAlignment(model, HONEST, 3, REFERENCE, true), Math.max(medianAlignment(model, HONEST, 3, REFERENCE), updateCosine(model, HONEST[0] as Float32Array, REFERENCE)))
+  })
+
   it('slack: the floor keeps the estimated average at the threshold, so banked rounds buy lower ones', () => {
-    const options = { threshold: -0.1, decay: 0.9, warmupRounds: 10 }
+    const options = { threshold: -0.1, decay: 0.9, warmupRounds: 10, withOwn: false }
     const target = -0.1 + ALIGNMENT_MARGIN
     const budget = new AlignmentBudget()
     assert.equal(budget.floor(options), target)

@@ -13,7 +13,7 @@ describe('PeerAlignmentMemory', () => {
 
   it('keeps every peer during its warm-up, then leaves out the one whose average falls below the threshold', () => {
     const memory = new PeerAlignmentMemory()
-    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 3 }
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 3, withOwn: false }
     const own = model(1, 1, 0, 0)
     const peers = [
       { peerId: 'a', weights: model(1, 0.8, 0.1, 0) },
@@ -24,9 +24,27 @@ describe('PeerAlignmentMemory', () => {
     assert.deepEqual(chosen, [['a', 'b', 'bad'], ['a', 'b', 'bad'], ['a', 'b'], ['a', 'b']])
   })
 
+  it('with withOwn, counts the higher of the cosines with the median\'s update and the node\'s own', () => {
+    // Three peers pull the median to (1, 0, 0, 0); the fourth lines up with the node's own update, not with the median's.
+    const own = model(0, 1, 0, 0)
+    const peers = [
+      { peerId: 'm1', weights: model(1, 0, 0, 0) },
+      { peerId: 'm2', weights: model(1, 0, 0, 0) },
+      { peerId: 'm3', weights: model(1, 0, 0, 0) },
+      { peerId: 'victim', weights: model(-1, 1, 0, 0) }
+    ]
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1, withOwn: false }
+    assert.deepEqual(new PeerAlignmentMemory().select(options, START, own, peers).map(p => p.peerId), ['m1', 'm2', 'm3'])
+    const memory = new PeerAlignmentMemory()
+    assert.deepEqual(memory.select({ ...options, withOwn: true }, START, own, peers).map(p => p.peerId), ['m1', 'm2', 'm3', 'victim'])
+    assert.ok(Math.abs((memory.state().victim?.average ?? 0) - Math.SQRT1_2) < 1e-12)
+    // A node whose own model did not move measures by the median alone.
+    assert.deepEqual(new PeerAlignmentMemory().select({ ...options, withOwn: true }, START, START, peers).map(p => p.peerId), ['m1', 'm2', 'm3'])
+  })
+
   it('lets a peer back once its average recovers', () => {
     const memory = new PeerAlignmentMemory()
-    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1 }
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1, withOwn: false }
     const own = model(1, 1, 0, 0)
     const other = { peerId: 'a', weights: model(1, 1, 0, 0) }
     const away = { peerId: 'p', weights: model(-1, -1, 0, 0) }
@@ -37,7 +55,7 @@ describe('PeerAlignmentMemory', () => {
 
   it('counts nothing for a round without a direction (a peer that sent its start model back)', () => {
     const memory = new PeerAlignmentMemory()
-    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1 }
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1, withOwn: false }
     const own = model(1, 1, 0, 0)
     const idle = { peerId: 'idle', weights: START }
     assert.deepEqual(memory.select(options, START, own, [idle]).map(p => p.peerId), ['idle'])
@@ -45,7 +63,7 @@ describe('PeerAlignmentMemory', () => {
   })
 
   it('carries its state over to a new memory (a restart), which leaves the same peer out at once', () => {
-    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 2 }
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 2, withOwn: false }
     const own = model(1, 1, 0, 0)
     const peers = [{ peerId: 'a', weights: model(1, 1, 0, 0) }, { peerId: 'bad', weights: model(-1, -1, 0, 0) }]
     const first = new PeerAlignmentMemory()
