@@ -45,7 +45,8 @@ export const DEFAULT_RULE = ruleLabel(DEFAULT_MANIFEST.aggregation)
  * The rules compared, with mean as the control (A_base), median the design card's rule and
  * 'trimmed-mean+nnm' the trimmed mean after nearest-neighbour mixing (the network's default, chosen
  * by this table: the best worst case); 'RULE+nnm' is RULE after nearest-neighbour mixing,
- * 'RULE+bucketing' RULE over random buckets of 2.
+ * 'RULE+bucketing' RULE over random buckets of 2, 'RULE+memory' RULE behind the peer-alignment
+ * memory and '+own' that memory with `alignmentWithOwn`.
  */
 export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'median+bucketing', 'trimmed-mean', 'geometric-median', 'clipped-gossip', 'cs-plus', 'krum', 'trimmed-mean+nnm+memory', 'trimmed-mean+nnm+memory+own'] as const
 /**
