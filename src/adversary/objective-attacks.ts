@@ -3,7 +3,7 @@
  * search a tight cluster (every attacker sends the same model) along several directions, each
  * with a line-searched factor against the exact rule in use, and keep the model that scores best.
  */
-import { coordinateMedian } from '../aggregation/index.ts'
+import { coordinateMedian, coordinateMedianWithRepeatedInput } from '../aggregation/index.ts'
 import type { Aggregator } from '../aggregation/index.ts'
 import { updateCosine } from '../round/index.ts'
 import { alongDirection, honestViewOf, lineSearch, rememberingObjective } from './line-search.ts'
@@ -63,11 +63,13 @@ export function directionalSearch (
   let best = { model: mean, value: -Infinity }
   if (honest.length + byzantine < aggregator.minInputs) return best
   const view = honestViewOf(aggregator, honest, byzantine)
+  const floor = options.alignmentFloor
+  const alignment = floor === undefined ? undefined : memoryAlignmentOf(honest, byzantine, reference, options.alignmentWithOwn === true)
   for (const direction of searchDirections(honest, reference)) {
     const craft = (factor: number): Float32Array => alongDirection(mean, direction, factor)
     const score = rememberingObjective(factor => {
       const model = craft(factor)
-      if (options.alignmentFloor !== undefined && !(memoryAlignment(model, honest, byzantine, reference, options.alignmentWithOwn === true) >= options.alignmentFloor)) return -Infinity
+      if (alignment !== undefined && !(alignment(model) >= (floor as number))) return -Infinity
       const v = objective(view(model))
       return Number.isFinite(v) ? v : -Infinity
     })
@@ -96,10 +98,24 @@ export function medianAlignment (model: Float32Array, honest: readonly Float32Ar
  * the node whose aggregate the searches evaluate (each node measures against its own).
  */
 export function memoryAlignment (model: Float32Array, honest: readonly Float32Array[], byzantine: number, reference: Float32Array, withOwn: boolean): number {
-  const withMedian = medianAlignment(model, honest, byzantine, reference)
-  if (!withOwn || honest.length === 0) return withMedian
-  const withOwnUpdate = updateCosine(model, honest[0] as Float32Array, reference)
-  return Number.isNaN(withMedian) ? withOwnUpdate : Number.isNaN(withOwnUpdate) ? withMedian : Math.max(withMedian, withOwnUpdate)
+  return memoryAlignmentOf(honest, byzantine, reference, withOwn)(model)
+}
+
+/**
+ * {@link memoryAlignment} as a function of the model, for a search that tries many against the
+ * same honest models: the median of the honest models and the copies by
+ * coordinateMedianWithRepeatedInput, the same values in O(d) a model.
+ */
+export function memoryAlignmentOf (honest: readonly Float32Array[], byzantine: number, reference: Float32Array, withOwn: boolean): (model: Float32Array) => number {
+  const median = honest.length > 0 && byzantine > 0
+    ? coordinateMedianWithRepeatedInput(honest, byzantine)
+    : (model: Float32Array) => coordinateMedian([...honest, ...Array.from({ length: byzantine }, () => model)])
+  return model => {
+    const withMedian = updateCosine(model, median(model), reference)
+    if (!withOwn || honest.length === 0) return withMedian
+    const withOwnUpdate = updateCosine(model, honest[0] as Float32Array, reference)
+    return Number.isNaN(withMedian) ? withOwnUpdate : Number.isNaN(withOwnUpdate) ? withMedian : Math.max(withMedian, withOwnUpdate)
+  }
 }
 
 /**

@@ -31,7 +31,7 @@ export type { BucketingOptions } from './bucketing.ts'
 export { nearestNeighbourGroups, nearestNeighbourMixing, ruleAfterNearestNeighbourMixing } from './nearest-neighbour-mixing.ts'
 export type { NearestNeighbourMixingOptions } from './nearest-neighbour-mixing.ts'
 
-export { ruleAfterMixingWithRepeatedInput } from './repeated-input.ts'
+export { coordinateMedianWithRepeatedInput, ruleAfterMixingWithRepeatedInput } from './repeated-input.ts'
 export type { RepeatedInputRule } from './repeated-input.ts'
 
 export { checkInputs } from './inputs.ts'

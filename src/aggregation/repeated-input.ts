@@ -3,10 +3,12 @@
  * of that input against the same fixed inputs: the adaptive attacks' searches (src/adversary/),
  * where the honest models are fixed within a round and the colluders all send one candidate.
  */
+import { coordinateMedian } from './coordinate-median.ts'
 import { AggregationPreconditionError } from './errors.ts'
 import { checkCount, checkInputs } from './inputs.ts'
 import { groupsOfDistances } from './nearest-neighbour-mixing.ts'
 import { forEachGroupMeanBlock } from './group-means.ts'
+import { orderStatisticMean } from './selection-network.ts'
 import { pairwiseSquaredDistances, streamPass } from './streaming-pass.ts'
 
 /** `aggregate(own, [...peers, x, ..., x])` as a function of the repeated input x. */
@@ -86,3 +88,48 @@ export function ruleAfterMixingWithRepeatedInput (
     return output
   }
 }
+
+/**
+ * `coordinateMedian([...fixed, x, ..., x])` (`copies` copies of x) as a function of x, equal to
+ * it value for value (only a zero's sign may differ): at each coordinate, with the fixed inputs'
+ * values sorted as h(0) <= ... <= h(n−1), the r-th smallest of them and the copies is x clamped to
+ * [h(r − copies), h(r)] (−∞ and +∞ beyond the ends). So the bounds of the middle ranks are
+ * selected once, by the selection network, and each x costs O(d) instead of a median of
+ * n + copies inputs; for even k the two middle values are averaged as the median's kernel does
+ * (in float64, rounded to float32). An x holding a NaN goes to the plain median (whose value
+ * there is unspecified); so do fixed inputs holding one, which the validator refuses first.
+ * @throws AggregationPreconditionError when copies < 1, no fixed input is given or the inputs differ in length.
+ */
+export function coordinateMedianWithRepeatedInput (fixed: readonly Float32Array[], copies: number): RepeatedInputRule {
+  checkCount('coordinate-wise median', 'copies', copies, 1)
+  checkInputs('coordinate-wise median', fixed, 1, 'at least one fixed input')
+  const n = fixed.length
+  const k = n + copies
+  const plain = (x: Float32Array): Float32Array => coordinateMedian([...fixed, ...Array.from({ length: copies }, () => x)])
+  if (fixed.some(v => v.some(Number.isNaN))) return plain
+  const selected = new Map<number, Float32Array>()
+  const orderStatistic = (rank: number): Float32Array | undefined => {
+    if (rank < 0 || rank >= n) return undefined
+    let values = selected.get(rank)
+    if (values === undefined) selected.set(rank, values = orderStatisticMean(fixed, rank, rank))
+    return values
+  }
+  const ranks = k % 2 === 1 ? [k >> 1] : [(k >> 1) - 1, k >> 1]
+  const [first, second] = ranks.map(r => ({ low: orderStatistic(r - copies), high: orderStatistic(r) })) as [Bounds, Bounds | undefined]
+  return x => {
+    checkInputs('coordinate-wise median', [fixed[0] as Float32Array, x], 2, 'inputs of one length')
+    if (x.some(Number.isNaN)) return plain(x)
+    const out = new Float32Array(x.length)
+    for (let j = 0; j < out.length; j++) {
+      const v = x[j] as number
+      const a = clamp(v, first.low?.[j] ?? -Infinity, first.high?.[j] ?? Infinity)
+      out[j] = second === undefined ? a : 0.5 * a + 0.5 * clamp(v, second.low?.[j] ?? -Infinity, second.high?.[j] ?? Infinity)
+    }
+    return out
+  }
+}
+
+/** The fixed inputs' order statistics that bound one rank of the median; undefined: no bound. */
+interface Bounds { readonly low: Float32Array | undefined, readonly high: Float32Array | undefined }
+
+const clamp = (v: number, low: number, high: number): number => (v < low ? low : v > high ? high : v)

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { coordinateMedian, createAggregator, ruleAfterMixingWithRepeatedInput } from '../../../src/aggregation/index.ts'
+import { coordinateMedian, coordinateMedianWithRepeatedInput, createAggregator, ruleAfterMixingWithRepeatedInput } from '../../../src/aggregation/index.ts'
 import { pairwiseSquaredDistances, streamPass } from '../../../src/aggregation/streaming-pass.ts'
 import { randomVectors, seededRandom } from './fixtures.ts'
 
@@ -87,5 +87,31 @@ describe('a rule with one repeated input (the attacks\' searches)', () => {
     assert.throws(() => aggregator.withRepeatedInput(own, peers, 2), /needs at least 7 inputs/)
     assert.throws(() => aggregator.withRepeatedInput(own, peers, 0), /copies must be an integer >= 1/)
     assert.throws(() => aggregator.withRepeatedInput(own, peers, 3)(new Float32Array(9)), /input 1 has 9 values/)
+  })
+})
+
+describe('the coordinate-wise median with one repeated input (the searches\' alignment floor)', () => {
+  for (const d of [7, 5_003]) {
+    for (const [h, copies] of [[13, 3], [11, 5], [6, 1], [4, 2], [1, 1], [2, 5]] as const) {
+      it(`${h} fixed inputs and ${copies} copies, d = ${d}: the plain median, value for value`, () => {
+        const random = seededRandom(d * 17 + h * 5 + copies)
+        const fixed = randomVectors(random, h, d, 1, 0.5)
+        const median = coordinateMedianWithRepeatedInput(fixed, copies)
+        const infinite = Float32Array.from(fixed[0] as Float32Array).map((v, j) => (j % 3 === 0 ? Infinity : j % 3 === 1 ? -Infinity : v))
+        for (const x of [...candidates(random, fixed, 12), infinite]) {
+          const plain = coordinateMedian([...fixed, ...Array.from({ length: copies }, () => x)])
+          const fast = median(x)
+          for (let j = 0; j < d; j++) assert.ok(fast[j] === plain[j], `coordinate ${j}: ${fast[j]} against ${plain[j]}`)
+        }
+      })
+    }
+  }
+
+  it('sends an x holding a NaN to the plain median, and refuses no copies or another length', () => {
+    const fixed = [Float32Array.of(1, 2), Float32Array.of(3, 4), Float32Array.of(5, 6)]
+    const x = Float32Array.of(Number.NaN, 0)
+    assert.deepEqual(bits(coordinateMedianWithRepeatedInput(fixed, 2)(x)), bits(coordinateMedian([...fixed, x, x])))
+    assert.throws(() => coordinateMedianWithRepeatedInput(fixed, 0), /copies/)
+    assert.throws(() => coordinateMedianWithRepeatedInput(fixed, 1)(Float32Array.of(1)), /input 1 has 1 values/)
   })
 })
