@@ -27,10 +27,11 @@ const SIMULATE = fileURLToPath(new URL('./robustness/simulate.ts', import.meta.u
 /** The attacker's work per round: a search of 72 rule evaluations, one of 20, or none. */
 export type SpeedKind = 'objective search' | 'line search' | 'no search'
 
-/** undo-progress and own-loss: 3 directions of 16 grid and 8 line-search factors; alie-opt and ipm-opt: 20 factors. */
+/** undo-progress and own-loss (with any parameters: `slack=1`, `floor=T`): 3 directions of 16 grid and 8 line-search factors; alie-opt and ipm-opt: 20 factors. */
 export function speedKind (s: Scenario): SpeedKind {
-  if (s.attack === 'undo-progress' || s.attack === 'own-loss') return 'objective search'
-  if (s.attack.startsWith('alie-opt') || s.attack.startsWith('ipm-opt')) return 'line search'
+  const name = s.attack.split(':')[0]
+  if (name === 'undo-progress' || name === 'own-loss') return 'objective search'
+  if (name === 'alie-opt' || name === 'ipm-opt') return 'line search'
   return 'no search'
 }
 
