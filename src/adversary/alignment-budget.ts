@@ -24,11 +24,12 @@ export class AlignmentBudget {
     return clamp((target - options.decay * this.#average) / (1 - options.decay))
   }
 
-  /** Count the alignment of the model sent in `round` (once a round; later calls for the round are ignored). */
+  /** Count the alignment of the model sent in `round`, up to the memory's ceiling, as the memory does (once a round; later calls for the round are ignored). */
   spend (options: PeerAlignmentOptions, round: number, alignment: number): void {
     if (round <= this.#round || !Number.isFinite(alignment)) return
     this.#round = round
-    this.#average = this.#average === undefined ? alignment : options.decay * this.#average + (1 - options.decay) * alignment
+    const counted = Math.min(options.ceiling, alignment)
+    this.#average = this.#average === undefined ? counted : options.decay * this.#average + (1 - options.decay) * counted
   }
 }
 

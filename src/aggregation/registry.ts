@@ -35,7 +35,7 @@ export interface Aggregator {
   readonly bound: ByzantineBound
   /**
    * The peer-alignment memory the round loop keeps in front of the rule (src/round/peer-alignment.ts;
-   * the spec's `alignmentThreshold`, `alignmentDecay`, `alignmentWarmup`, `alignmentWithOwn`), or undefined when the
+   * the spec's `alignmentThreshold`, `alignmentDecay`, `alignmentWarmup`, `alignmentWithOwn`, `alignmentCeiling`), or undefined when the
    * spec turns none on. The rule itself never reads it.
    */
   readonly alignment: PeerAlignmentOptions | undefined
@@ -70,6 +70,12 @@ export interface PeerAlignmentOptions {
    * honest peer (the `frame` attack) but not the node's own update.
    */
   readonly withOwn: boolean
+  /**
+   * The most one round's alignment counts in the average (`alignmentCeiling`; 1: no ceiling). A
+   * round of good behaviour then banks at most ceiling − threshold, so a peer that banks slack to
+   * spend on rounds far below the threshold (the `slack=1` searches) can spend it less often.
+   */
+  readonly ceiling: number
 }
 
 /** `alignmentDecay` when the spec sets `alignmentThreshold` alone. */
@@ -84,8 +90,10 @@ function alignmentOf (spec: SpecReader): PeerAlignmentOptions | undefined {
   const decay = spec.number('alignmentDecay', ALIGNMENT_DECAY, 0, 0.999)
   const warmupRounds = spec.integer('alignmentWarmup', ALIGNMENT_WARMUP_ROUNDS, 1, 10_000)
   const withOwn = spec.boolean('alignmentWithOwn', false)
-  if (on) return { threshold, decay, warmupRounds, withOwn }
-  for (const key of ['alignmentDecay', 'alignmentWarmup', 'alignmentWithOwn']) {
+  const ceiling = spec.number('alignmentCeiling', 1, -1, 1)
+  if (on && ceiling <= threshold) throw new AggregationSpecError('aggregation.alignmentCeiling', `got ${ceiling}, allowed: a number above aggregation.alignmentThreshold (${threshold}), up to 1`)
+  if (on) return { threshold, decay, warmupRounds, withOwn, ceiling }
+  for (const key of ['alignmentDecay', 'alignmentWarmup', 'alignmentWithOwn', 'alignmentCeiling']) {
     if (spec.has(key)) throw new AggregationSpecError(`aggregation.${key}`, 'set without aggregation.alignmentThreshold, which turns the peer-alignment memory on; allowed: both or neither')
   }
   return undefined
@@ -191,7 +199,7 @@ function bucketedBound (bound: ByzantineBound, buckets: (k: number) => number): 
  * (Byzantine inputs to survive; default 1, mean: 0), `bucketing` (bucket size s >= 2; 1 or
  * absent: none) and, with bucketing, `seed`; `nnm` (nearest-neighbour mixing with the rule's f
  * before a rule that stays in the honest range: median, trimmed-mean, krum, multi-krum);
- * `alignmentThreshold` (with `alignmentDecay`, `alignmentWarmup` and `alignmentWithOwn`: the peer-alignment memory,
+ * `alignmentThreshold` (with `alignmentDecay`, `alignmentWarmup`, `alignmentWithOwn` and `alignmentCeiling`: the peer-alignment memory,
  * {@link Aggregator.alignment}).
  * @throws AggregationSpecError naming the setting (`aggregation.rule`, `aggregation.b`, ...),
  * the value given and what is allowed (for an unknown rule, the known rules).

@@ -24,7 +24,7 @@ export interface AlignmentMeasure {
  * Remembers, per peer, how its update lines up with the round's robust direction: the cosine of
  * (peer's model − the round's start) with (coordinate-wise median of the node's inputs − start),
  * as a moving average (with `withOwn`, each round the higher of that and the cosine with the
- * node's own update); a peer whose average is below the threshold after its warm-up is left
+ * node's own update; each round counting at most `ceiling`); a peer whose average is below the threshold after its warm-up is left
  * out of the aggregate (the manifest's `aggregation.alignmentThreshold`; docs/design.md). An
  * attacker who keeps every update at the threshold or above is bounded by it, which the
  * robustness benchmark measures with searches that do (`undo-progress:floor=T`).
@@ -46,7 +46,7 @@ export class PeerAlignmentMemory {
     const { threshold, decay, warmupRounds } = options
     return peers.filter(peer => {
       const withMedian = this.#measure.cosine(peer.weights, median, start)
-      const cosine = options.withOwn ? higher(withMedian, this.#measure.cosine(peer.weights, own, start)) : withMedian
+      const cosine = Math.min(options.ceiling, options.withOwn ? higher(withMedian, this.#measure.cosine(peer.weights, own, start)) : withMedian)
       const known = this.#peers.get(peer.peerId)
       // A round without a direction (the peer's update or the median's is zero) tells nothing.
       const next = !Number.isFinite(cosine)

@@ -27,7 +27,7 @@ describe('framing attack', () => {
     assert.ok(before > 0 && after < -0.1, `cosine ${before} before, ${after} after`)
     const memory = new PeerAlignmentMemory()
     const peers = inputs.slice(1).map((weights, i) => ({ peerId: `p${i + 1}`, weights }))
-    const kept = memory.select({ threshold: -0.1, decay: 0.9, warmupRounds: 1, withOwn: false }, REFERENCE, inputs[0] as Float32Array, peers).map(p => p.peerId)
+    const kept = memory.select({ threshold: -0.1, decay: 0.9, warmupRounds: 1, withOwn: false, ceiling: 1 }, REFERENCE, inputs[0] as Float32Array, peers).map(p => p.peerId)
     assert.ok(!kept.includes('p12'))
     assert.deepEqual(kept.filter(id => Number(id.slice(1)) < 12), Array.from({ length: 11 }, (_, i) => `p${i + 1}`))
   })

@@ -181,7 +181,7 @@ describe('attacks beyond distance', () => {
   })
 
   it('slack: the floor keeps the estimated average at the threshold, so banked rounds buy lower ones', () => {
-    const options = { threshold: -0.1, decay: 0.9, warmupRounds: 10, withOwn: false }
+    const options = { threshold: -0.1, decay: 0.9, warmupRounds: 10, withOwn: false, ceiling: 1 }
     const target = -0.1 + ALIGNMENT_MARGIN
     const budget = new AlignmentBudget()
     assert.equal(budget.floor(options), target)
@@ -200,6 +200,20 @@ describe('attacks beyond distance', () => {
     assert.ok(budget.floor(options) > -1)
     budget.spend(options, 7, budget.floor(options))
     assert.ok(Math.abs(budget.floor(options) - target) < 1e-9, 'spent: back at the threshold')
+  })
+
+  it('slack: against a ceiling, a round banks at most the ceiling', () => {
+    const options = { threshold: -0.1, decay: 0.9, warmupRounds: 10, withOwn: false, ceiling: 0.3 }
+    const budget = new AlignmentBudget()
+    budget.spend(options, 0, 0.8)
+    // Counted as 0.3: 0.9 * 0.3 + 0.1 * floor = -0.08 gives floor = -3.5, clamped to -1; then
+    // 0.9 * 0.3 - 0.1 = 0.17 and 0.9 * 0.17 + 0.1 * floor = -0.08 gives -2.33, clamped; then 0.053 gives -1.277, clamped;
+    // then 0.9 * 0.053 - 0.1 = -0.0523: floor (-0.08 + 0.04707) / 0.1 = -0.3293.
+    for (let round = 1; round < 4; round++) {
+      assert.equal(budget.floor(options), -1)
+      budget.spend(options, round, -1)
+    }
+    assert.ok(Math.abs(budget.floor(options) - (-0.08 - 0.9 * (0.9 * (0.9 * (0.9 * 0.3 - 0.1) - 0.1) - 0.1)) / 0.1) < 1e-9, `${budget.floor(options)}`)
   })
 
   it('slack: a search spends the banked slack on a model below the threshold, then keeps to the next floor', () => {

@@ -71,8 +71,8 @@ describe('rule registry', () => {
 
   it('reads the peer-alignment memory\'s settings, which the rule itself leaves alone', () => {
     assert.equal(createAggregator({ rule: 'trimmed-mean', b: 1, nnm: true }).alignment, undefined)
-    assert.deepEqual(createAggregator({ rule: 'trimmed-mean', b: 1, nnm: true, alignmentThreshold: -0.1 }).alignment, { threshold: -0.1, decay: 0.9, warmupRounds: 10, withOwn: false })
-    assert.deepEqual(createAggregator({ rule: 'median', alignmentThreshold: 0, alignmentDecay: 0.5, alignmentWarmup: 3 }).alignment, { threshold: 0, decay: 0.5, warmupRounds: 3, withOwn: false })
+    assert.deepEqual(createAggregator({ rule: 'trimmed-mean', b: 1, nnm: true, alignmentThreshold: -0.1 }).alignment, { threshold: -0.1, decay: 0.9, warmupRounds: 10, withOwn: false, ceiling: 1 })
+    assert.deepEqual(createAggregator({ rule: 'median', alignmentThreshold: 0, alignmentDecay: 0.5, alignmentWarmup: 3 }).alignment, { threshold: 0, decay: 0.5, warmupRounds: 3, withOwn: false, ceiling: 1 })
     specError({ rule: 'median', alignmentThreshold: -2 }, 'aggregation.alignmentThreshold', '-2', 'from -1 to 1')
     specError({ rule: 'median', alignmentThreshold: '-0.1' }, 'aggregation.alignmentThreshold', '"-0.1"')
     specError({ rule: 'median', alignmentThreshold: 0, alignmentDecay: 1 }, 'aggregation.alignmentDecay', 'from 0 to 0.999')
@@ -81,6 +81,10 @@ describe('rule registry', () => {
     assert.equal(createAggregator({ rule: 'median', alignmentThreshold: 0, alignmentWithOwn: true }).alignment?.withOwn, true)
     specError({ rule: 'median', alignmentThreshold: 0, alignmentWithOwn: 1 }, 'aggregation.alignmentWithOwn', 'true or false')
     specError({ rule: 'median', alignmentWithOwn: true }, 'aggregation.alignmentWithOwn', 'without aggregation.alignmentThreshold')
+    assert.equal(createAggregator({ rule: 'median', alignmentThreshold: -0.1, alignmentCeiling: 0.3 }).alignment?.ceiling, 0.3)
+    specError({ rule: 'median', alignmentThreshold: -0.1, alignmentCeiling: -0.1 }, 'aggregation.alignmentCeiling', 'got -0.1', 'above aggregation.alignmentThreshold (-0.1)')
+    specError({ rule: 'median', alignmentThreshold: -0.1, alignmentCeiling: 2 }, 'aggregation.alignmentCeiling', 'from -1 to 1')
+    specError({ rule: 'median', alignmentCeiling: 0.3 }, 'aggregation.alignmentCeiling', 'without aggregation.alignmentThreshold')
   })
 
   it('refuses too few inputs at aggregation time, naming the rule and its need', () => {

@@ -13,7 +13,7 @@ describe('PeerAlignmentMemory', () => {
 
   it('keeps every peer during its warm-up, then leaves out the one whose average falls below the threshold', () => {
     const memory = new PeerAlignmentMemory()
-    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 3, withOwn: false }
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 3, withOwn: false, ceiling: 1 }
     const own = model(1, 1, 0, 0)
     const peers = [
       { peerId: 'a', weights: model(1, 0.8, 0.1, 0) },
@@ -33,7 +33,7 @@ describe('PeerAlignmentMemory', () => {
       { peerId: 'm3', weights: model(1, 0, 0, 0) },
       { peerId: 'victim', weights: model(-1, 1, 0, 0) }
     ]
-    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1, withOwn: false }
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1, withOwn: false, ceiling: 1 }
     assert.deepEqual(new PeerAlignmentMemory().select(options, START, own, peers).map(p => p.peerId), ['m1', 'm2', 'm3'])
     const memory = new PeerAlignmentMemory()
     assert.deepEqual(memory.select({ ...options, withOwn: true }, START, own, peers).map(p => p.peerId), ['m1', 'm2', 'm3', 'victim'])
@@ -42,9 +42,24 @@ describe('PeerAlignmentMemory', () => {
     assert.deepEqual(new PeerAlignmentMemory().select({ ...options, withOwn: true }, START, START, peers).map(p => p.peerId), ['m1', 'm2', 'm3'])
   })
 
+  it('with a ceiling, counts a round at most at it, so good rounds bank less for bad ones', () => {
+    // A peer that sends one round along the median and one against it, over and over.
+    const own = model(1, 1, 0, 0)
+    const other = { peerId: 'a', weights: model(1, 1, 0, 0) }
+    const rounds = [model(1, 1, 0, 0), model(-1, -1, 0, 0), model(1, 1, 0, 0), model(-1, -1, 0, 0)]
+    const kept = (ceiling: number): boolean[] => {
+      const memory = new PeerAlignmentMemory()
+      const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1, withOwn: false, ceiling }
+      return rounds.map(weights => memory.select(options, START, own, [other, { peerId: 'p', weights }]).length === 2)
+    }
+    // Without one the average swings 1, 0, 0.5, -0.25; counted at most 0.3: 0.3, -0.35, -0.025, -0.5125.
+    assert.deepEqual(kept(1), [true, true, true, false])
+    assert.deepEqual(kept(0.3), [true, false, true, false])
+  })
+
   it('lets a peer back once its average recovers', () => {
     const memory = new PeerAlignmentMemory()
-    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1, withOwn: false }
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1, withOwn: false, ceiling: 1 }
     const own = model(1, 1, 0, 0)
     const other = { peerId: 'a', weights: model(1, 1, 0, 0) }
     const away = { peerId: 'p', weights: model(-1, -1, 0, 0) }
@@ -55,7 +70,7 @@ describe('PeerAlignmentMemory', () => {
 
   it('counts nothing for a round without a direction (a peer that sent its start model back)', () => {
     const memory = new PeerAlignmentMemory()
-    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1, withOwn: false }
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 1, withOwn: false, ceiling: 1 }
     const own = model(1, 1, 0, 0)
     const idle = { peerId: 'idle', weights: START }
     assert.deepEqual(memory.select(options, START, own, [idle]).map(p => p.peerId), ['idle'])
@@ -63,7 +78,7 @@ describe('PeerAlignmentMemory', () => {
   })
 
   it('carries its state over to a new memory (a restart), which leaves the same peer out at once', () => {
-    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 2, withOwn: false }
+    const options = { threshold: -0.1, decay: 0.5, warmupRounds: 2, withOwn: false, ceiling: 1 }
     const own = model(1, 1, 0, 0)
     const peers = [{ peerId: 'a', weights: model(1, 1, 0, 0) }, { peerId: 'bad', weights: model(-1, -1, 0, 0) }]
     const first = new PeerAlignmentMemory()
