@@ -78,9 +78,10 @@ export const MEMORY_OWN_RULE = 'trimmed-mean+nnm+memory+own'
 export const MEMORY_CEILING_RULE = 'trimmed-mean+nnm+memory+ceiling'
 /**
  * The candidates for the default rule, run against every attack first: the default before the
- * second round (median+nnm), two compositions, and the one before the memory with it.
+ * second round (median+nnm), two compositions, the one before the memory with it, and the memory
+ * with a ceiling.
  */
-export const CANDIDATE_RULES = ['median+nnm', 'trimmed-mean+nnm', 'median+bucketing', 'trimmed-mean+nnm+memory'] as const
+export const CANDIDATE_RULES = ['median+nnm', 'trimmed-mean+nnm', 'median+bucketing', MEMORY_RULE, MEMORY_CEILING_RULE] as const
 /**
  * The attacks of the second robustness round: min-max and min-sum (Shejwalkar & Houmansadr 2021),
  * mimic (Karimireddy et al. 2022), and searches with other objectives than distance.
