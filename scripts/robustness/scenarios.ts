@@ -230,11 +230,12 @@ export function fullMatrix (rounds = 200): Scenario[] {
     for (const a of ['undo-progress', 'own-loss', ...MEMORY_ATTACKS]) add(attacked(group, MEMORY_OWN_RULE, a, f, p, fanout, 1, rounds))
   }
   for (const [group, p, f, fanout] of memoryGroups) for (const a of attacksOf(MEMORY_OWN_RULE)) add(attacked(group, MEMORY_OWN_RULE, a, f, p, fanout, 1, rounds))
-  // The memory with a ceiling: no attack on seeds 1-3, the searches that spend the memory's slack
-  // (which it is for) in S2 and S1 on seeds 1-3 and in every group on seed 1, then seed 1 of
-  // every attack in every group, seeds 2 and 3 of every attack in S2 and S1, then seeds 2 and 3 of
-  // the searches kept to the threshold in the other groups, as the memory ran them (their attackers keep every round at the threshold or above, so a ceiling
-  // above the threshold cannot bring their average below it).
+  // The memory with a ceiling (the default since the fourth round): no attack on seeds 1-3, the
+  // searches that spend the memory's slack (which it is for) in S2 and S1 on seeds 1-3 and in every
+  // group on seed 1, then seed 1 of every attack in every group, seeds 2 and 3 of every attack in
+  // S2 and S1, then seeds 2 and 3 of the searches kept to the threshold in the other groups, as the
+  // memory ran them (their attackers keep every round at the threshold or above, so a ceiling above
+  // the threshold cannot bring their average below it).
   for (const seed of [1, 2, 3]) for (const p of PARTITIONS) add(s0(MEMORY_CEILING_RULE, p, seed, rounds))
   const slackSearches = ['own-loss:slack=1', 'undo-progress:slack=1']
   for (const a of slackSearches) for (const [group, p] of [['S2', 'dirichlet:0.5'], ['S1', 'iid']] as const) for (const seed of [1, 2, 3]) add(attacked(group, MEMORY_CEILING_RULE, a, 3, p, 0, seed, rounds))
