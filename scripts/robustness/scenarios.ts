@@ -59,7 +59,7 @@ export const DEFAULT_RULE = ruleLabel(DEFAULT_MANIFEST.aggregation)
  */
 export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'median+bucketing', 'trimmed-mean', 'geometric-median', 'clipped-gossip', 'cs-plus', 'krum', 'trimmed-mean+nnm+memory', 'trimmed-mean+nnm+memory+own', 'trimmed-mean+nnm+memory+ceiling'] as const
 /**
- * The default rule with a peer-alignment memory (src/round/peer-alignment.ts): each honest node
+ * The trimmed mean after mixing with a peer-alignment memory (src/round/peer-alignment.ts; the default from the third round to the fourth): each honest node
  * leaves out peers whose updates have kept pointing away from the median of its inputs. Against
  * it the objective searches keep to its threshold (src/adversary/omniscient-attack.ts), as an
  * attacker who knows it would.
@@ -205,7 +205,7 @@ export function fullMatrix (rounds = 200): Scenario[] {
       }
     }
   }
-  // The peer-alignment memory (the default since the third round): no attack on seeds 1-3, its
+  // The peer-alignment memory (the default from the third round to the fourth): no attack on seeds 1-3, its
   // searches (aimed at it) first in S2 and S1, where it was measured to help, then seeds 2 and 3 of
   // the searches in every group, the searches that spend its slack and framing (the latter against
   // the rule without it too), the searches kept to its threshold against the rule without it, and
