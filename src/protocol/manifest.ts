@@ -146,14 +146,14 @@ export class ManifestError extends InputError {
 /**
  * The built-in network: a small dense classifier on the built-in MNIST digits, combined by the
  * coordinate-wise trimmed mean after nearest-neighbour mixing behind the peer-alignment memory at
- * threshold -0.1, each round counting at most 0.3 (chosen by bench/robustness.md: the best worst
- * case over the matrix's attacks; b is the Byzantine peers to survive, a network's own setting).
+ * threshold -0.1 (chosen by bench/robustness.md: the best worst case over the matrix's attacks; b
+ * is the Byzantine peers to survive, a network's own setting).
  */
 export const DEFAULT_MANIFEST: NetworkManifest = deepFreeze({
   name: 'meshtrain-mnist',
   model: { inputSize: 784, hiddenLayers: [{ type: 'dense', units: 64, activation: 'relu' }], classes: 10 },
   training: { localSteps: 20, batchSize: 32, learningRate: 0.2, initSeed: 1 },
-  aggregation: { rule: 'trimmed-mean', b: 1, nnm: true, alignmentThreshold: -0.1, alignmentCeiling: 0.3 },
+  aggregation: { rule: 'trimmed-mean', b: 1, nnm: true, alignmentThreshold: -0.1 },
   rounds: { quorum: 2, deadlineMs: 15_000, window: 2 },
   members: []
 })
