@@ -59,7 +59,7 @@ export const DEFAULT_RULE = ruleLabel(DEFAULT_MANIFEST.aggregation)
  */
 export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'median+bucketing', 'trimmed-mean', 'geometric-median', 'clipped-gossip', 'cs-plus', 'krum', 'trimmed-mean+nnm+memory', 'trimmed-mean+nnm+memory+own', 'trimmed-mean+nnm+memory+ceiling'] as const
 /**
- * The trimmed mean after mixing with a peer-alignment memory (src/round/peer-alignment.ts; the default from the third round to the fourth): each honest node
+ * The trimmed mean after mixing with a peer-alignment memory (src/round/peer-alignment.ts; the default since the third round): each honest node
  * leaves out peers whose updates have kept pointing away from the median of its inputs. Against
  * it the objective searches keep to its threshold (src/adversary/omniscient-attack.ts), as an
  * attacker who knows it would.
@@ -173,7 +173,7 @@ export function fullMatrix (rounds = 200): Scenario[] {
     const id = scenarioId(s)
     if (!seen.has(id)) { seen.add(id); out.push(s) }
   }
-  // The default, the former defaults (the memory without a ceiling, until the fourth round;
+  // The default, the memory (listed again for when the default changes), the former default (
   // median+nnm, until the second round's S3 on Dir(0.5) data), the design card's median and the control.
   const headline = [...new Set([DEFAULT_RULE, MEMORY_RULE, 'median+nnm', 'median', 'mean'])]
   const others = RULES.filter(r => !headline.includes(r))
@@ -205,7 +205,7 @@ export function fullMatrix (rounds = 200): Scenario[] {
       }
     }
   }
-  // The peer-alignment memory (the default from the third round to the fourth): no attack on seeds 1-3, its
+  // The peer-alignment memory (the default since the third round): no attack on seeds 1-3, its
   // searches (aimed at it) first in S2 and S1, where it was measured to help, then seeds 2 and 3 of
   // the searches in every group, the searches that spend its slack and framing (the latter against
   // the rule without it too), the searches kept to its threshold against the rule without it, and
@@ -230,7 +230,7 @@ export function fullMatrix (rounds = 200): Scenario[] {
     for (const a of ['undo-progress', 'own-loss', ...MEMORY_ATTACKS]) add(attacked(group, MEMORY_OWN_RULE, a, f, p, fanout, 1, rounds))
   }
   for (const [group, p, f, fanout] of memoryGroups) for (const a of attacksOf(MEMORY_OWN_RULE)) add(attacked(group, MEMORY_OWN_RULE, a, f, p, fanout, 1, rounds))
-  // The memory with a ceiling (the default since the fourth round): no attack on seeds 1-3, the
+  // The memory with a ceiling (measured, not the default): no attack on seeds 1-3, the
   // searches that spend the memory's slack (which it is for) in S2 and S1 on seeds 1-3 and in every
   // group on seed 1, then seed 1 of every attack in every group, seeds 2 and 3 of the searches
   // kept to the threshold in every group, as the memory ran them, then seeds 2 and 3 of every other
