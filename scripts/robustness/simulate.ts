@@ -20,7 +20,7 @@ import type { LocalTrainer, RoundSummary } from '../../src/round/index.ts'
 import { DEFAULT_MANIFEST, networkId } from '../../src/protocol/index.ts'
 import type { AggregationSpec, NetworkManifest } from '../../src/protocol/index.ts'
 import { computeEpsilon, smallestNoiseMultiplier } from '../../src/privacy/index.ts'
-import { BATCH_SIZE, EVAL_EVERY, LEARNING_RATE, LOCAL_STEPS, MEMORY_CEILING, MEMORY_THRESHOLD, NODES, SIMULATION_VERSION } from './scenarios.ts'
+import { BATCH_SIZE, EVAL_EVERY, LEARNING_RATE, LOCAL_STEPS, MEMORY_CEILING, MEMORY_STRICT_THRESHOLD, MEMORY_THRESHOLD, NODES, SIMULATION_VERSION } from './scenarios.ts'
 import type { Scenario } from './scenarios.ts'
 import { simulatedPeerKey } from '../simulated-peer-key.ts'
 import { SharedAggregation } from './shared-aggregation.ts'
@@ -110,7 +110,7 @@ function aggregationSpec (s: Scenario): AggregationSpec {
   // 'median+nnm': the median after nearest-neighbour mixing; 'median+bucketing': over random buckets
   // of 2; 'RULE+memory': RULE behind the peer-alignment memory (scenarios.ts, MEMORY_THRESHOLD);
   // '+own': the memory measuring against the node's own update too (alignmentWithOwn); '+ceiling':
-  // each round counting at most MEMORY_CEILING (alignmentCeiling).
+  // each round counting at most MEMORY_CEILING (alignmentCeiling); '+strict': at MEMORY_STRICT_THRESHOLD.
   const [rule, ...wrappers] = s.rule.split('+') as [string, ...string[]]
   // The rule is set to survive the scenario's f; with a sampled fanout, the most its k+1 inputs allow.
   const inputs = s.fanout === 0 ? NODES : s.fanout + 1
@@ -120,7 +120,7 @@ function aggregationSpec (s: Scenario): AggregationSpec {
     ...(rule === 'trimmed-mean' ? { b: g } : { f: g }),
     ...(wrappers.includes('nnm') ? { nnm: true } : {}),
     ...(wrappers.includes('bucketing') ? { bucketing: 2, seed: s.seed } : {}),
-    ...(wrappers.includes('memory') ? { alignmentThreshold: MEMORY_THRESHOLD } : {}),
+    ...(wrappers.includes('memory') ? { alignmentThreshold: wrappers.includes('strict') ? MEMORY_STRICT_THRESHOLD : MEMORY_THRESHOLD } : {}),
     ...(wrappers.includes('own') ? { alignmentWithOwn: true } : {}),
     ...(wrappers.includes('ceiling') ? { alignmentCeiling: MEMORY_CEILING } : {})
   })

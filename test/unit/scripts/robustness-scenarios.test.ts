@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'mocha'
+import { MEMORY_CEILING, MEMORY_STRICT_THRESHOLD, MEMORY_THRESHOLD, RULES, attacksOf, fullMatrix, ruleLabel, scenarioId } from '../../../scripts/robustness/scenarios.ts'
+
+describe('scripts/robustness/scenarios ruleLabel', () => {
+  it('names each memory variant by its threshold and options, so cached runs of one are never taken for another', () => {
+    const base = { rule: 'trimmed-mean', b: 3, nnm: true }
+    assert.equal(ruleLabel(base), 'trimmed-mean+nnm')
+    assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_THRESHOLD }), 'trimmed-mean+nnm+memory')
+    assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_STRICT_THRESHOLD }), 'trimmed-mean+nnm+memory+strict')
+    assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_THRESHOLD, alignmentCeiling: MEMORY_CEILING }), 'trimmed-mean+nnm+memory+ceiling')
+    assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_THRESHOLD, alignmentWithOwn: true }), 'trimmed-mean+nnm+memory+own')
+  })
+
+  it('lists every rule of the matrix under its own scenario ids, the memory variants against the memory\'s attacks', () => {
+    const matrix = fullMatrix()
+    assert.equal(new Set(matrix.map(scenarioId)).size, matrix.length)
+    for (const rule of RULES) assert.ok(matrix.some(s => s.rule === rule), rule)
+    const strict = matrix.filter(s => s.rule === 'trimmed-mean+nnm+memory+strict' && s.group === 'S2' && s.seed === 1).map(s => s.attack)
+    assert.deepEqual([...strict].sort(), [...attacksOf('trimmed-mean+nnm+memory+strict')].sort())
+    assert.ok(strict.includes('own-loss:slack=1'))
+  })
+})
