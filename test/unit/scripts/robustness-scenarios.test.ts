@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'mocha'
-import { MEMORY_CEILING, MEMORY_STRICT_THRESHOLD, MEMORY_THRESHOLD, RULES, attacksOf, fullMatrix, ruleLabel, scenarioId } from '../../../scripts/robustness/scenarios.ts'
+import { DEFAULT_RULE, MEMORY_CEILING, MEMORY_STRICT_THRESHOLD, MEMORY_THRESHOLD, RULES, STRICTER_FLOOR_SEARCHES, attacksOf, fullMatrix, ruleLabel, scenarioId } from '../../../scripts/robustness/scenarios.ts'
 
 describe('scripts/robustness/scenarios ruleLabel', () => {
   it('names each memory variant by its threshold and options, so cached runs of one are never taken for another', () => {
@@ -19,5 +19,14 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     const strict = matrix.filter(s => s.rule === 'trimmed-mean+nnm+memory+strict' && s.group === 'S2' && s.seed === 1).map(s => s.attack)
     assert.deepEqual([...strict].sort(), [...attacksOf('trimmed-mean+nnm+memory+strict')].sort())
     assert.ok(strict.includes('own-loss:slack=1'))
+  })
+
+  it('runs the default against its searches kept to 0 in every group on seed 1', () => {
+    const matrix = fullMatrix()
+    for (const attack of STRICTER_FLOOR_SEARCHES) {
+      assert.ok(attacksOf(DEFAULT_RULE).includes(attack))
+      const groups = matrix.filter(s => s.rule === DEFAULT_RULE && s.attack === attack && s.seed === 1).map(s => `${s.group} ${s.partition}`)
+      assert.deepEqual(groups.sort(), ['S1 iid', 'S2 dirichlet:0.5', 'S3 dirichlet:0.5', 'S3 iid', 'S4 dirichlet:0.5', 'S4 iid'])
+    }
   })
 })
