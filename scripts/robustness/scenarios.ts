@@ -26,7 +26,7 @@ export const SIMULATION_VERSION = 2
 /** Test accuracy is measured every this many rounds (and after the last). */
 export const EVAL_EVERY = 10
 
-/** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean', 'trimmed-mean+nnm+memory', 'trimmed-mean+nnm+memory+own', 'trimmed-mean+nnm+memory+ceiling'. */
+/** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean', 'trimmed-mean+nnm+memory' (at MEMORY_THRESHOLD), 'trimmed-mean+nnm+memory+strict' (at MEMORY_STRICT_THRESHOLD), 'trimmed-mean+nnm+memory+own', 'trimmed-mean+nnm+memory+ceiling'. */
 export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown, readonly bucketing?: unknown, readonly alignmentThreshold?: unknown, readonly alignmentWithOwn?: unknown, readonly alignmentCeiling?: unknown }): string {
   const memory = typeof spec.alignmentThreshold === 'number' ? `+memory${spec.alignmentThreshold === MEMORY_STRICT_THRESHOLD ? '+strict' : ''}` : ''
   return `${spec.rule}${spec.nnm === true ? '+nnm' : ''}${typeof spec.bucketing === 'number' && spec.bucketing > 1 ? '+bucketing' : ''}${memory}${spec.alignmentWithOwn === true ? '+own' : ''}${typeof spec.alignmentCeiling === 'number' && spec.alignmentCeiling < 1 ? '+ceiling' : ''}`
@@ -34,8 +34,9 @@ export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown
 
 /**
  * The threshold of 'RULE+memory' (the spec's `alignmentThreshold`, with the default decay 0.9 and
- * warm-up of 10 rounds): the built-in manifest's until the fifth round. Honest peers on Dir(0.5)
- * data stayed at -0.033 or above without attack (scripts/robustness/alignment-probe.ts).
+ * warm-up of 10 rounds): the built-in manifest's, written out so that the cached runs keep their
+ * meaning if the manifest changes. Honest peers on Dir(0.5) data stayed at -0.033 or above without
+ * attack (scripts/robustness/alignment-probe.ts).
  */
 export const MEMORY_THRESHOLD = -0.1
 
@@ -43,7 +44,8 @@ export const MEMORY_THRESHOLD = -0.1
  * The threshold of 'RULE+memory+strict': a peer is left out once its updates have on average
  * pointed away from the median's at all. Honest peers on Dir(0.5) data dip below it without attack
  * (lowest moving averages -0.041, 0.019 and -0.009 for seeds 1-3), which costs a left-out honest
- * model, not accuracy; the slack searches have 0.1 less to spend.
+ * model, not accuracy; the slack searches have 0.1 less to spend. Measured, not the default: it holds
+ * S2 but its own searches, kept to 0, take S3 on Dir(0.5) data far lower (README, fifth round).
  */
 export const MEMORY_STRICT_THRESHOLD = 0
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'mocha'
+import { DEFAULT_MANIFEST } from '../../../src/protocol/index.ts'
 import { DEFAULT_RULE, MEMORY_CEILING, MEMORY_STRICT_THRESHOLD, MEMORY_THRESHOLD, RULES, STRICTER_FLOOR_SEARCHES, attacksOf, fullMatrix, ruleLabel, scenarioId } from '../../../scripts/robustness/scenarios.ts'
 
 describe('scripts/robustness/scenarios ruleLabel', () => {
@@ -10,6 +11,13 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_STRICT_THRESHOLD }), 'trimmed-mean+nnm+memory+strict')
     assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_THRESHOLD, alignmentCeiling: MEMORY_CEILING }), 'trimmed-mean+nnm+memory+ceiling')
     assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_THRESHOLD, alignmentWithOwn: true }), 'trimmed-mean+nnm+memory+own')
+  })
+
+  it('labels the built-in manifest\'s rule with the threshold the matrix runs under that label', () => {
+    const threshold = DEFAULT_MANIFEST.aggregation.alignmentThreshold
+    if (DEFAULT_RULE.endsWith('+memory')) assert.equal(threshold, MEMORY_THRESHOLD)
+    if (DEFAULT_RULE.includes('+strict')) assert.equal(threshold, MEMORY_STRICT_THRESHOLD)
+    assert.ok(RULES.includes(DEFAULT_RULE as typeof RULES[number]), DEFAULT_RULE)
   })
 
   it('lists every rule of the matrix under its own scenario ids, the memory variants against the memory\'s attacks', () => {
