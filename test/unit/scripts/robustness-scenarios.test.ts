@@ -29,12 +29,21 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     assert.ok(strict.includes('own-loss:slack=1'))
   })
 
-  it('runs the default against its searches kept to 0 in every group on seed 1', () => {
+  it('runs the searches kept to 0 against every memory at -0.1 and the rule under them in every group on seed 1, and against the default on seeds 1-3', () => {
     const matrix = fullMatrix()
+    const everyGroup = ['S1 iid', 'S2 dirichlet:0.5', 'S3 dirichlet:0.5', 'S3 iid', 'S4 dirichlet:0.5', 'S4 iid']
+    const rules = RULES.filter(r => r.endsWith('+memory') || r.endsWith('+own') || r.endsWith('+ceiling') || r === 'trimmed-mean+nnm')
+    assert.equal(rules.length, 4)
     for (const attack of STRICTER_FLOOR_SEARCHES) {
-      assert.ok(attacksOf(DEFAULT_RULE).includes(attack))
-      const groups = matrix.filter(s => s.rule === DEFAULT_RULE && s.attack === attack && s.seed === 1).map(s => `${s.group} ${s.partition}`)
-      assert.deepEqual(groups.sort(), ['S1 iid', 'S2 dirichlet:0.5', 'S3 dirichlet:0.5', 'S3 iid', 'S4 dirichlet:0.5', 'S4 iid'])
+      for (const rule of rules) {
+        assert.ok(attacksOf(rule).includes(attack), rule)
+        const groups = matrix.filter(s => s.rule === rule && s.attack === attack && s.seed === 1).map(s => `${s.group} ${s.partition}`)
+        assert.deepEqual(groups.sort(), everyGroup, rule)
+      }
+      for (const seed of [2, 3]) {
+        const groups = matrix.filter(s => s.rule === DEFAULT_RULE && s.attack === attack && s.seed === seed).map(s => `${s.group} ${s.partition}`)
+        assert.deepEqual(groups.sort(), everyGroup, `seed ${seed}`)
+      }
     }
   })
 })
