@@ -15,12 +15,12 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { ATTACKS, DEFAULT_RULE, NODES, QUICK_REDUCTION, RULES, SIMULATION_VERSION, attacksOf, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
+import { DEFAULT_RULE, NODES, QUICK_REDUCTION, RULES, SIMULATION_VERSION, attacksOf, fullMatrix, quickMatrix, scenarioId } from './robustness/scenarios.ts'
 import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
 import type { ScenarioJob, ScenarioResult } from './robustness/simulate.ts'
 import { benchmarkData } from './robustness/simulate.ts'
 import {
-  HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, candidateRows, curvesSvg, encodingRows, headlineRows, markdownTable, roundTwoRows, runRows, targetRows, worstCaseSvg
+  HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, candidateRows, choiceSentence, curvesSvg, encodingRows, headlineRows, markdownTable, rankRules, rankingRows, roundTwoRows, runRows, targetRows, worstCaseSvg
 } from './robustness/report.ts'
 
 const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url))
@@ -133,6 +133,7 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
   // The rule tables compare float32 runs; the compressed encodings have their own table.
   const t = new ResultTable(results.filter(r => r.scenario.encoding === undefined))
   const missing = all.filter(s => !results.some(r => r.id === scenarioId(s)))
+  const ranking = rankRules(t)
   const byGroup = (list: Scenario[]): string => (['S0', 'S1', 'S2', 'S3', 'S4'] as Group[]).map(g => `${g} ${list.filter(s => s.group === g).length}`).join(', ')
   const lines = [
     `# Robustness of meshtrain's aggregation rules${quick ? ' (quick run)' : ''}`,
@@ -148,6 +149,12 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
     '',
     markdownTable([HEADLINE_HEADER, ...headlineRows(t)]),
     '',
+    '## The choice of the default: every rule ranked by its worst cases',
+    '',
+    `Each rule's worst case in each of the 8 scenarios (S0 without attack), sorted from the worst; rules compared on the worst first, then on the next where they tie (leximin). A rule is ranked on the attacks it has faced: more can only lower it. The choice is the first rule whose cost without attack is within the 1-point bar, once it has faced all of its attacks. The node's default (DEFAULT_MANIFEST) is ${DEFAULT_RULE}. ${choiceSentence(ranking)}`,
+    '',
+    markdownTable(rankingRows(ranking)),
+    '',
     '## The default rule: the candidates\' worst cases',
     '',
     `The node's default (DEFAULT_MANIFEST) is ${DEFAULT_RULE}. Per rule, the worst honest node under the worst attack run in each scenario, and its gap to A_base; "attacks run" says how much of the matrix each figure covers: a rule is only comparable on the attacks it has faced.`,
@@ -156,7 +163,7 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
     '',
     '## The second round\'s bars',
     '',
-    `The worst honest node under the worst attack run, gap to A_base in points, against the bars of the second robustness round (S1 2, S2 4, S3 6, S4 5, no attack 1); S3 and S4 over both partitions where run. "holds so far": within the bar on the attacks run, not yet all ${ATTACKS.length} of the matrix.`,
+    `The worst honest node under the worst attack run, gap to A_base in points, against the bars of the second robustness round (S1 2, S2 4, S3 6, S4 5, no attack 1); S3 and S4 over both partitions where run. "holds so far": within the bar on the attacks run, not yet all of the rule's attacks in the matrix.`,
     '',
     markdownTable(roundTwoRows(t)),
     '',
@@ -185,7 +192,7 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
   }
   lines.push('## Every run', '', 'Ξ²: honest consensus distance at the end (mean squared distance of the honest models from their average). Rounds to 80%: first measured round (every 10) with mean honest accuracy >= 80% on the first 2,000 test images. Aggregation ms: per node per round. MB: model payload bytes fetched per node per round.', '', markdownTable(runRows(results)), '')
   await writeFile(`${BENCH_DIR}${prefix}.md`, lines.join('\n'))
-  await writeFile(`${BENCH_DIR}${prefix}.json`, JSON.stringify({ command, defaultRule: DEFAULT_RULE, done: results.length, total: all.length, notRun: missing.map(scenarioId), results }, null, 1) + '\n')
+  await writeFile(`${BENCH_DIR}${prefix}.json`, JSON.stringify({ command, defaultRule: DEFAULT_RULE, ranking, done: results.length, total: all.length, notRun: missing.map(scenarioId), results }, null, 1) + '\n')
 
   for (const sc of SCENARIO_LIST.filter(s => s.group !== 'S0')) {
     for (const rule of RULES) {

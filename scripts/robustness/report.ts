@@ -5,7 +5,7 @@
 import type { ScenarioResult } from './simulate.ts'
 import type { Group, Partition, Scenario } from './scenarios.ts'
 import { DEFAULT_MANIFEST, encodedPayloadBytes, parameterCount } from '../../src/protocol/index.ts'
-import { ALIGNED_SEARCHES, ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, DEFAULT_RULE, MEMORY_ATTACKS, RULES, T0_DISSENSUS, attacksOf } from './scenarios.ts'
+import { ALIGNED_SEARCHES, ATTACKS, CANDIDATE_RULES, COMPRESSED_ENCODINGS, DEFAULT_RULE, MEMORY_ATTACKS, RULES, STRICTER_FLOOR_SEARCHES, T0_DISSENSUS, attacksOf } from './scenarios.ts'
 
 /** The design card's rule, kept first-class: its targets are shown too. */
 export const PLAIN_MEDIAN = 'median'
@@ -214,9 +214,87 @@ export function roundTwoRows (t: ResultTable, rules: readonly string[] = CANDIDA
   return rows
 }
 
+/** A rule's worst case in one scenario of the matrix: the worst honest node's gap to A_base (fraction) under its worst attack, or without attack in S0. */
+export interface ScenarioWorstCase { readonly scenario: string, readonly gap: number, readonly attack: string }
+
+/**
+ * A rule's place in the choice of the default: its worst cases from the worst, the runs of its
+ * attacks (attacksOf) not yet in the matrix's results, and whether its cost without attack (the
+ * worse partition) is within the no-attack bar.
+ */
+export interface RankedRule { readonly rule: string, readonly worstCases: readonly ScenarioWorstCase[], readonly missingAttacks: number, readonly meetsNoAttackBar: boolean }
+
+/** The no-attack bar (ROUND_TWO_BARS): the most a rule may cost an unattacked network, as a fraction. */
+const NO_ATTACK_BAR = 0.01
+
+/**
+ * The choice of the default rule, as the matrix makes it: every rule but the control that has run
+ * in all 8 scenarios, ranked by its worst cases sorted from the worst, compared the worst first,
+ * then the next where they tie, and so on (leximin): the best worst case over every attack and
+ * scenario, the next worst case breaking a tie. A rule is ranked on the attacks it has faced; more
+ * can only lower it, so the first rule is the matrix's choice once it has faced all of its attacks
+ * (`missingAttacks` 0), and a rule with missing attacks ranked below it cannot pass it.
+ */
+export function rankRules (t: ResultTable, rules: readonly string[] = RULES.filter(r => r !== 'mean')): RankedRule[] {
+  const ranked: RankedRule[] = []
+  for (const rule of rules) {
+    const worstCases: ScenarioWorstCase[] = []
+    let missingAttacks = 0
+    for (const sc of SCENARIOS) {
+      const label = sc.label.replace(/ all peers| no attack|,/g, '')
+      if (sc.group === 'S0') {
+        const c = t.cell('S0', rule, 'none', sc.partition)
+        if (c !== undefined) worstCases.push({ scenario: label, gap: c.worst - c.base, attack: 'none' })
+        continue
+      }
+      const w = t.worstCase(sc.group, rule, sc.partition)
+      if (w !== undefined) worstCases.push({ scenario: label, gap: w.worst - w.worstBase, attack: w.worstAttack })
+      missingAttacks += attacksOf(rule).length - (w?.attacks ?? 0)
+    }
+    const meetsNoAttackBar = worstCases.every(w => w.attack !== 'none' || w.gap >= -NO_ATTACK_BAR)
+    if (worstCases.length === SCENARIOS.length) ranked.push({ rule, worstCases: worstCases.sort((a, b) => a.gap - b.gap), missingAttacks, meetsNoAttackBar })
+  }
+  return ranked.sort((a, b) => {
+    for (let i = 0; i < a.worstCases.length; i++) {
+      const d = (b.worstCases[i]?.gap ?? 0) - (a.worstCases[i]?.gap ?? 0)
+      if (d !== 0) return d
+    }
+    return 0
+  })
+}
+
+/** rankRules as a table: rank, rule, its worst cases from the worst (gap in points, scenario, attack), the attacks it has not faced. */
+export function rankingRows (ranked: readonly RankedRule[]): string[][] {
+  const rows = [['rank', 'rule', 'worst cases, from the worst: gap to A_base in points (scenario, attack)', 'attack runs not yet made', `cost without attack within ${100 * NO_ATTACK_BAR} point`]]
+  ranked.forEach((r, i) => rows.push([String(i + 1), r.rule, r.worstCases.map(w => `${(100 * w.gap).toFixed(2)} (${w.scenario}, ${w.attack})`).join('; '), String(r.missingAttacks), r.meetsNoAttackBar ? 'yes' : 'no']))
+  return rows
+}
+
+/**
+ * The matrix's choice: the first rule of the ranking whose cost without attack is within the
+ * no-attack bar (a figure the default must reach whatever the attacks: every network pays it,
+ * attacked or not), once it has faced all of its attacks; a rule ranked below it cannot pass it.
+ * Undefined while no ranked rule meets the bar.
+ */
+export function matrixChoice (ranked: readonly RankedRule[]): RankedRule | undefined {
+  return ranked.find(r => r.meetsNoAttackBar)
+}
+
+/** What the ranking says of the choice: the rule chosen, whether it has faced all of its attacks, the rule first without the no-attack bar, and the default's place. */
+export function choiceSentence (ranked: readonly RankedRule[], defaultRule = DEFAULT_RULE): string {
+  const choice = matrixChoice(ranked)
+  if (choice === undefined) return 'no rule that has run in every scenario is within the no-attack bar yet.'
+  const place = ranked.findIndex(r => r.rule === defaultRule) + 1
+  const chosen = choice.missingAttacks === 0 ? `${choice.rule} has faced all of its attacks, so it is the matrix's choice` : `${choice.rule} leads with ${choice.missingAttacks} attack runs not yet made, so the choice is open`
+  const first = ranked[0] as RankedRule
+  const unbarred = first.rule === choice.rule ? '' : ` Without the no-attack bar, ${first.rule} would rank first (${first.missingAttacks === 0 ? 'all of its attacks faced' : `${first.missingAttacks} attack runs not yet made`}).`
+  const standing = choice.rule === defaultRule ? 'the default is that rule' : place > 0 ? `the default ranks ${place} of ${ranked.length}` : 'the default is not ranked yet'
+  return `Among the rules within the no-attack bar, ${chosen}; ${standing}.${unbarred}`
+}
+
 /** One table per scenario: attacks down, rules across, worst node / mean honest accuracy. */
 export function attackMatrix (t: ResultTable, group: Group, partition: Partition): string[][] | undefined {
-  const attacks = group === 'S0' ? ['none'] : [...ATTACKS, ...ALIGNED_SEARCHES, ...MEMORY_ATTACKS]
+  const attacks = group === 'S0' ? ['none'] : [...ATTACKS, ...ALIGNED_SEARCHES, ...STRICTER_FLOOR_SEARCHES, ...MEMORY_ATTACKS]
   const rules = RULES.filter(r => attacks.some(a => t.cell(group, r, a, partition) !== undefined))
   if (rules.length === 0) return undefined
   const rows = [['attack', ...rules]]

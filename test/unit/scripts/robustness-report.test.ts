@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { ResultTable, encodingRows, roundTwoRows } from '../../../scripts/robustness/report.ts'
-import { ATTACKS, DEFAULT_RULE } from '../../../scripts/robustness/scenarios.ts'
+import { ResultTable, choiceSentence, encodingRows, matrixChoice, rankRules, rankingRows, roundTwoRows } from '../../../scripts/robustness/report.ts'
+import { DEFAULT_RULE, attacksOf } from '../../../scripts/robustness/scenarios.ts'
 import type { Group, Partition } from '../../../scripts/robustness/scenarios.ts'
 import type { ScenarioResult } from '../../../scripts/robustness/simulate.ts'
 
@@ -27,18 +27,19 @@ describe('scripts/robustness/report roundTwoRows', () => {
     assert.deepEqual(row, [
       'median+nnm',
       '-0.50 (IID, 1 of 2 partitions) holds so far',
-      `-3.00 (undo-progress; attacks run IID 2 of ${ATTACKS.length}) MISSES`,
-      `-3.00 (own-loss; attacks run Dir(0.5) 1 of ${ATTACKS.length}) holds so far`,
+      `-3.00 (undo-progress; attacks run IID 2 of ${attacksOf('median+nnm').length}) MISSES`,
+      `-3.00 (own-loss; attacks run Dir(0.5) 1 of ${attacksOf('median+nnm').length}) holds so far`,
       'not run',
       'not run'
     ])
   })
 
   it('says "holds" only once every attack of the matrix has run in every partition of the bar, and takes the worse partition', () => {
-    const s3 = (partition: Partition, worst: number): ScenarioResult[] => ATTACKS.map(a => result('S3', 'median', a, partition, worst))
+    const s3 = (partition: Partition, worst: number): ScenarioResult[] => attacksOf('median').map(a => result('S3', 'median', a, partition, worst))
     const table = new ResultTable([...bases, ...s3('iid', 0.80), ...s3('dirichlet:0.5', 0.765)])
     const cell = roundTwoRows(table, ['median'])[1]?.[4]
-    assert.equal(cell, `-5.50 (Dir(0.5), crash; attacks run IID ${ATTACKS.length} of ${ATTACKS.length}, Dir(0.5) ${ATTACKS.length} of ${ATTACKS.length}) holds`)
+    const n = attacksOf('median').length
+    assert.equal(cell, `-5.50 (Dir(0.5), crash; attacks run IID ${n} of ${n}, Dir(0.5) ${n} of ${n}) holds`)
     const worse = new ResultTable([...bases, ...s3('iid', 0.78), ...s3('dirichlet:0.5', 0.77)])
     assert.match(roundTwoRows(worse, ['median'])[1]?.[4] ?? '', /^-7\.00 \(IID, crash; .*\) MISSES$/)
   })
@@ -64,5 +65,47 @@ describe('scripts/robustness/report encodingRows', () => {
     const rows = encodingRows([float32(0.84, 1), float32(0.90, 2), encoded('float16', 0.83), encoded('int8', 0.82)], 'iid')
     // Against seed 1's 0.84 only, not the seed average 0.87.
     assert.deepEqual(rows?.find(r => r[0] === 'cost vs float32, points (mean)'), ['cost vs float32, points (mean)', '0.00', '1.00', '2.00'])
+  })
+})
+
+describe('scripts/robustness/report rankRules', () => {
+  const bases = [result('S0', 'mean', 'none', 'iid', 0.85), result('S0', 'mean', 'none', 'dirichlet:0.5', 0.82)]
+  const attacked = [['S1', 'iid'], ['S2', 'dirichlet:0.5'], ['S3', 'iid'], ['S3', 'dirichlet:0.5'], ['S4', 'iid'], ['S4', 'dirichlet:0.5']] as const
+  /** Every scenario for `rule`: no attack at the bases, every attack at 0.80 but where `worst` says otherwise. */
+  const everyRun = (rule: string, worst: Record<string, number>): ScenarioResult[] => [
+    result('S0', rule, 'none', 'iid', 0.85), result('S0', rule, 'none', 'dirichlet:0.5', 0.82),
+    ...attacked.flatMap(([group, partition]) => attacksOf(rule).map(a => result(group, rule, a, partition, worst[`${group} ${partition} ${a}`] ?? 0.80)))
+  ]
+
+  it('ranks by the worst case first and breaks a tie with the next worst case (leximin)', () => {
+    const table = new ResultTable([
+      ...bases,
+      ...everyRun('median', { 'S3 dirichlet:0.5 stale': 0.60, 'S1 iid crash': 0.70 }),
+      ...everyRun('trimmed-mean', { 'S3 dirichlet:0.5 ipm': 0.60, 'S2 dirichlet:0.5 crash': 0.72 }),
+      ...everyRun('krum', { 'S4 iid crash': 0.59 })
+    ])
+    const ranked = rankRules(table, ['krum', 'median', 'trimmed-mean'])
+    // Both others lose 22 points in S3 Dir(0.5); then median -15 (S1) against trimmed-mean -10 (S2); krum -26 first.
+    assert.deepEqual(ranked.map(r => r.rule), ['trimmed-mean', 'median', 'krum'])
+    assert.deepEqual(ranked[0]?.worstCases.slice(0, 2).map(w => [w.scenario, w.attack, Number((100 * w.gap).toFixed(2))]), [['S3 f=5 Dir(0.5)', 'ipm', -22], ['S2 f=3 Dir(0.5)', 'crash', -10]])
+    assert.ok(ranked.every(r => r.missingAttacks === 0))
+    assert.match(rankingRows(ranked)[1]?.[2] ?? '', /^-22\.00 \(S3 f=5 Dir\(0\.5\), ipm\); -10\.00 \(S2 f=3 Dir\(0\.5\), crash\); -5\.00/)
+  })
+
+  it('ranks a rule on the attacks it has faced and counts those it has not; leaves out a rule not run in every scenario', () => {
+    const partial = everyRun('median', {}).filter(r => !(r.scenario.group === 'S2' && r.scenario.attack === 'stale'))
+    const table = new ResultTable([...bases, ...partial, ...everyRun('trimmed-mean', {}).filter(r => r.scenario.group !== 'S4')])
+    const ranked = rankRules(table, ['median', 'trimmed-mean'])
+    assert.deepEqual(ranked.map(r => [r.rule, r.missingAttacks]), [['median', 1]])
+  })
+
+  it('chooses the first rule within the no-attack bar, and says which rule would rank first without it and where the default stands', () => {
+    const costly = everyRun('median', { 'S3 dirichlet:0.5 crash': 0.70 }).map(r => (r.scenario.group === 'S0' && r.scenario.partition === 'dirichlet:0.5' ? { ...r, worstAccuracy: 0.80 } : r))
+    const table = new ResultTable([...bases, ...costly, ...everyRun('trimmed-mean', { 'S3 dirichlet:0.5 crash': 0.65 })])
+    const ranked = rankRules(table, ['median', 'trimmed-mean'])
+    assert.deepEqual(ranked.map(r => [r.rule, r.meetsNoAttackBar]), [['median', false], ['trimmed-mean', true]])
+    assert.equal(matrixChoice(ranked)?.rule, 'trimmed-mean')
+    assert.equal(choiceSentence(ranked, 'trimmed-mean'), 'Among the rules within the no-attack bar, trimmed-mean has faced all of its attacks, so it is the matrix\'s choice; the default is that rule. Without the no-attack bar, median would rank first (all of its attacks faced).')
+    assert.match(choiceSentence(ranked, 'krum'), /the default is not ranked yet\./)
   })
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'mocha'
 import { DEFAULT_MANIFEST } from '../../../src/protocol/index.ts'
-import { DEFAULT_RULE, MEMORY_CEILING, MEMORY_STRICT_THRESHOLD, MEMORY_THRESHOLD, RULES, STRICTER_FLOOR_SEARCHES, attacksOf, fullMatrix, ruleLabel, scenarioId } from '../../../scripts/robustness/scenarios.ts'
+import { ALIGNED_SEARCHES, ATTACKS, DEFAULT_RULE, MEMORY_CEILING, MEMORY_STRICT_THRESHOLD, MEMORY_THRESHOLD, RULES, STRICTER_FLOOR_SEARCHES, attacksOf, fullMatrix, ruleLabel, scenarioId } from '../../../scripts/robustness/scenarios.ts'
 
 describe('scripts/robustness/scenarios ruleLabel', () => {
   it('names each memory variant by its threshold and options, so cached runs of one are never taken for another', () => {
@@ -15,8 +15,7 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
 
   it('labels the built-in manifest\'s rule with the threshold the matrix runs under that label', () => {
     const threshold = DEFAULT_MANIFEST.aggregation.alignmentThreshold
-    if (DEFAULT_RULE.endsWith('+memory')) assert.equal(threshold, MEMORY_THRESHOLD)
-    if (DEFAULT_RULE.includes('+strict')) assert.equal(threshold, MEMORY_STRICT_THRESHOLD)
+    if (DEFAULT_RULE.includes('+memory')) assert.equal(threshold, DEFAULT_RULE.includes('+strict') ? MEMORY_STRICT_THRESHOLD : MEMORY_THRESHOLD)
     assert.ok(RULES.includes(DEFAULT_RULE as typeof RULES[number]), DEFAULT_RULE)
   })
 
@@ -29,7 +28,7 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     assert.ok(strict.includes('own-loss:slack=1'))
   })
 
-  it('runs the searches kept to 0 against every memory at -0.1 and the rule under them in every group on seed 1, and against the default and the ceiling on seeds 1-3 (the rule under them in S3 on Dir(0.5) data)', () => {
+  it('runs the searches kept to 0 against every memory at -0.1 and the rule under them in every group on seed 1, and against the memory at -0.1 and the ceiling on seeds 1-3 (the rule under them in S3 on Dir(0.5) data)', () => {
     const matrix = fullMatrix()
     const everyGroup = ['S1 iid', 'S2 dirichlet:0.5', 'S3 dirichlet:0.5', 'S3 iid', 'S4 dirichlet:0.5', 'S4 iid']
     const rules = RULES.filter(r => r.endsWith('+memory') || r.endsWith('+own') || r.endsWith('+ceiling') || r === 'trimmed-mean+nnm')
@@ -41,11 +40,39 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
         assert.deepEqual(groups.sort(), everyGroup, rule)
       }
       for (const seed of [2, 3]) {
-        for (const rule of [DEFAULT_RULE, 'trimmed-mean+nnm+memory+ceiling']) {
+        for (const rule of ['trimmed-mean+nnm+memory', 'trimmed-mean+nnm+memory+ceiling']) {
           const groups = matrix.filter(s => s.rule === rule && s.attack === attack && s.seed === seed).map(s => `${s.group} ${s.partition}`)
           assert.deepEqual(groups.sort(), everyGroup, `${rule} seed ${seed}`)
         }
         assert.ok(matrix.some(s => s.rule === 'trimmed-mean+nnm' && s.attack === attack && s.seed === seed && s.group === 'S3' && s.partition === 'dirichlet:0.5'), `seed ${seed}`)
+      }
+    }
+  })
+
+  it('runs the searches kept to either floor against every rule without a memory but the control, and seed 1 of every rule\'s every attack in every group', () => {
+    assert.deepEqual(attacksOf('mean'), ATTACKS)
+    for (const rule of RULES.filter(r => r !== 'mean' && !r.includes('+memory'))) {
+      for (const a of [...ALIGNED_SEARCHES, ...STRICTER_FLOOR_SEARCHES]) assert.ok(attacksOf(rule).includes(a), `${rule} ${a}`)
+    }
+    const ids = new Set(fullMatrix().map(scenarioId))
+    const groups = [['S1', 'iid', 3, 0], ['S2', 'dirichlet:0.5', 3, 0], ['S3', 'iid', 5, 0], ['S3', 'dirichlet:0.5', 5, 0], ['S4', 'iid', 3, 6], ['S4', 'dirichlet:0.5', 3, 6]] as const
+    for (const rule of RULES) {
+      for (const [group, partition, byzantine, fanout] of groups) {
+        for (const attack of attacksOf(rule)) assert.ok(ids.has(scenarioId({ group, rule, attack, byzantine, partition, fanout, seed: 1, rounds: 200 })), `${group} ${partition} ${rule} ${attack}`)
+      }
+    }
+  })
+
+  it('runs every attack in S3 on IID data on seeds 1-3 against the three memories that tie on their two worst cases, and +own\'s searches in S3 on Dir(0.5) data on seeds 1-3', () => {
+    const ids = new Set(fullMatrix().map(scenarioId))
+    for (const rule of ['trimmed-mean+nnm+memory', 'trimmed-mean+nnm+memory+ceiling', 'trimmed-mean+nnm+memory+strict']) {
+      for (const seed of [1, 2, 3]) {
+        for (const attack of attacksOf(rule)) assert.ok(ids.has(scenarioId({ group: 'S3', rule, attack, byzantine: 5, partition: 'iid', fanout: 0, seed, rounds: 200 })), `${rule} ${attack} seed ${seed}`)
+      }
+    }
+    for (const seed of [1, 2, 3]) {
+      for (const attack of attacksOf('trimmed-mean+nnm+memory+own').filter(a => a.startsWith('undo-progress') || a.startsWith('own-loss'))) {
+        assert.ok(ids.has(scenarioId({ group: 'S3', rule: 'trimmed-mean+nnm+memory+own', attack, byzantine: 5, partition: 'dirichlet:0.5', fanout: 0, seed, rounds: 200 })), `+own ${attack} seed ${seed}`)
       }
     }
   })
