@@ -214,8 +214,8 @@ export function roundTwoRows (t: ResultTable, rules: readonly string[] = CANDIDA
   return rows
 }
 
-/** A rule's worst case in one scenario of the matrix: the worst honest node's gap to A_base (fraction) under its worst attack, or without attack in S0. */
-export interface ScenarioWorstCase { readonly scenario: string, readonly gap: number, readonly attack: string }
+/** A rule's worst case in one scenario of the matrix: the worst honest node's gap to A_base (fraction) under its worst attack, or without attack in S0, and the seeds averaged. */
+export interface ScenarioWorstCase { readonly scenario: string, readonly gap: number, readonly attack: string, readonly seeds: number }
 
 /**
  * A rule's place in the choice of the default: its worst cases from the worst, the runs of its
@@ -244,11 +244,11 @@ export function rankRules (t: ResultTable, rules: readonly string[] = RULES.filt
       const label = sc.label.replace(/ all peers| no attack|,/g, '')
       if (sc.group === 'S0') {
         const c = t.cell('S0', rule, 'none', sc.partition)
-        if (c !== undefined) worstCases.push({ scenario: label, gap: c.worst - c.base, attack: 'none' })
+        if (c !== undefined) worstCases.push({ scenario: label, gap: c.worst - c.base, attack: 'none', seeds: c.seeds })
         continue
       }
       const w = t.worstCase(sc.group, rule, sc.partition)
-      if (w !== undefined) worstCases.push({ scenario: label, gap: w.worst - w.worstBase, attack: w.worstAttack })
+      if (w !== undefined) worstCases.push({ scenario: label, gap: w.worst - w.worstBase, attack: w.worstAttack, seeds: t.cell(sc.group, rule, w.worstAttack, sc.partition)?.seeds ?? 0 })
       missingAttacks += attacksOf(rule).length - (w?.attacks ?? 0)
     }
     const meetsNoAttackBar = worstCases.every(w => w.attack !== 'none' || w.gap >= -NO_ATTACK_BAR)
@@ -263,10 +263,10 @@ export function rankRules (t: ResultTable, rules: readonly string[] = RULES.filt
   })
 }
 
-/** rankRules as a table: rank, rule, its worst cases from the worst (gap in points, scenario, attack), the attacks it has not faced. */
+/** rankRules as a table: rank, rule, its worst cases from the worst (gap in points, scenario, attack, seeds), the attacks it has not faced, the no-attack bar. */
 export function rankingRows (ranked: readonly RankedRule[]): string[][] {
-  const rows = [['rank', 'rule', 'worst cases, from the worst: gap to A_base in points (scenario, attack)', 'attack runs not yet made', `cost without attack within ${100 * NO_ATTACK_BAR} point`]]
-  ranked.forEach((r, i) => rows.push([String(i + 1), r.rule, r.worstCases.map(w => `${(100 * w.gap).toFixed(2)} (${w.scenario}, ${w.attack})`).join('; '), String(r.missingAttacks), r.meetsNoAttackBar ? 'yes' : 'no']))
+  const rows = [['rank', 'rule', 'worst cases, from the worst: gap to A_base in points (scenario, attack, seeds averaged)', 'attack runs not yet made', `cost without attack within ${100 * NO_ATTACK_BAR} point`]]
+  ranked.forEach((r, i) => rows.push([String(i + 1), r.rule, r.worstCases.map(w => `${(100 * w.gap).toFixed(2)} (${w.scenario}, ${w.attack}, ${w.seeds})`).join('; '), String(r.missingAttacks), r.meetsNoAttackBar ? 'yes' : 'no']))
   return rows
 }
 

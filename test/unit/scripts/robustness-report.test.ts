@@ -87,9 +87,9 @@ describe('scripts/robustness/report rankRules', () => {
     const ranked = rankRules(table, ['krum', 'median', 'trimmed-mean'])
     // Both others lose 22 points in S3 Dir(0.5); then median -15 (S1) against trimmed-mean -10 (S2); krum -26 first.
     assert.deepEqual(ranked.map(r => r.rule), ['trimmed-mean', 'median', 'krum'])
-    assert.deepEqual(ranked[0]?.worstCases.slice(0, 2).map(w => [w.scenario, w.attack, Number((100 * w.gap).toFixed(2))]), [['S3 f=5 Dir(0.5)', 'ipm', -22], ['S2 f=3 Dir(0.5)', 'crash', -10]])
+    assert.deepEqual(ranked[0]?.worstCases.slice(0, 2).map(w => [w.scenario, w.attack, Number((100 * w.gap).toFixed(2)), w.seeds]), [['S3 f=5 Dir(0.5)', 'ipm', -22, 1], ['S2 f=3 Dir(0.5)', 'crash', -10, 1]])
     assert.ok(ranked.every(r => r.missingAttacks === 0))
-    assert.match(rankingRows(ranked)[1]?.[2] ?? '', /^-22\.00 \(S3 f=5 Dir\(0\.5\), ipm\); -10\.00 \(S2 f=3 Dir\(0\.5\), crash\); -5\.00/)
+    assert.match(rankingRows(ranked)[1]?.[2] ?? '', /^-22\.00 \(S3 f=5 Dir\(0\.5\), ipm, 1\); -10\.00 \(S2 f=3 Dir\(0\.5\), crash, 1\); -5\.00/)
   })
 
   it('ranks a rule on the attacks it has faced and counts those it has not; leaves out a rule not run in every scenario', () => {
