@@ -280,12 +280,23 @@ export function matrixChoice (ranked: readonly RankedRule[]): RankedRule | undef
   return ranked.find(r => r.meetsNoAttackBar)
 }
 
-/** What the ranking says of the choice: the rule chosen, whether it has faced all of its attacks, the rule first without the no-attack bar, and the default's place. */
+/**
+ * What the ranking says of the choice: the rule chosen, whether the choice is settled, the rule
+ * first without the no-attack bar, and the default's place. Settled: the first rule has faced all
+ * of its attacks, and its worst case averages as many seeds as the runner-up's (a worst case taken
+ * over one seed's runs is not comparable with one averaged over three).
+ */
 export function choiceSentence (ranked: readonly RankedRule[], defaultRule = DEFAULT_RULE): string {
   const choice = matrixChoice(ranked)
   if (choice === undefined) return 'no rule that has run in every scenario is within the no-attack bar yet.'
   const place = ranked.findIndex(r => r.rule === defaultRule) + 1
-  const chosen = choice.missingAttacks === 0 ? `${choice.rule} has faced all of its attacks, so it is the matrix's choice` : `${choice.rule} leads with ${choice.missingAttacks} attack runs not yet made, so the choice is open`
+  const runnerUp = ranked.filter(r => r.meetsNoAttackBar)[1]
+  const seeds = (r: RankedRule | undefined): number => r?.worstCases[0]?.seeds ?? 0
+  const chosen = choice.missingAttacks > 0
+    ? `${choice.rule} leads with ${choice.missingAttacks} attack runs not yet made, so the choice is open`
+    : runnerUp !== undefined && seeds(choice) !== seeds(runnerUp)
+      ? `${choice.rule} leads, its worst case over ${seeds(choice)} seed(s) against ${runnerUp.rule}'s over ${seeds(runnerUp)}, so the choice is open until they run on the same seeds`
+      : `${choice.rule} has faced all of its attacks, so it is the matrix's choice`
   const first = ranked[0] as RankedRule
   const unbarred = first.rule === choice.rule ? '' : ` Without the no-attack bar, ${first.rule} would rank first (${first.missingAttacks === 0 ? 'all of its attacks faced' : `${first.missingAttacks} attack runs not yet made`}).`
   const standing = choice.rule === defaultRule ? 'the default is that rule' : place > 0 ? `the default ranks ${place} of ${ranked.length}` : 'the default is not ranked yet'

@@ -108,4 +108,16 @@ describe('scripts/robustness/report rankRules', () => {
     assert.equal(choiceSentence(ranked, 'trimmed-mean'), 'Among the rules within the no-attack bar, trimmed-mean has faced all of its attacks, so it is the matrix\'s choice; the default is that rule. Without the no-attack bar, median would rank first (all of its attacks faced).')
     assert.match(choiceSentence(ranked, 'krum'), /the default is not ranked yet\./)
   })
+
+  it('leaves the choice open while the leader\'s worst case and the runner-up\'s average different seeds', () => {
+    const seed23 = (rule: string, attack: string, worst: number): ScenarioResult[] => [2, 3].map(seed => result('S3', rule, attack, 'dirichlet:0.5', worst, seed))
+    const table = new ResultTable([
+      ...bases,
+      ...everyRun('trimmed-mean', { 'S3 dirichlet:0.5 crash': 0.66 }),
+      ...everyRun('median', { 'S3 dirichlet:0.5 crash': 0.60 }), ...seed23('median', 'crash', 0.64)
+    ])
+    const ranked = rankRules(table, ['median', 'trimmed-mean'])
+    assert.deepEqual(ranked.map(r => [r.rule, r.worstCases[0]?.seeds]), [['trimmed-mean', 1], ['median', 3]])
+    assert.match(choiceSentence(ranked, 'median'), /^Among the rules within the no-attack bar, trimmed-mean leads, its worst case over 1 seed\(s\) against median's over 3, so the choice is open until they run on the same seeds; the default ranks 2 of 2\.$/)
+  })
 })
