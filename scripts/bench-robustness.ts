@@ -20,7 +20,7 @@ import type { Group, Partition, Scenario } from './robustness/scenarios.ts'
 import type { ScenarioJob, ScenarioResult } from './robustness/simulate.ts'
 import { benchmarkData } from './robustness/simulate.ts'
 import {
-  HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, candidateRows, choiceSentence, curvesSvg, encodingRows, headlineRows, markdownTable, rankRules, rankingRows, roundTwoRows, runRows, targetRows, worstCaseSvg
+  HEADLINE_HEADER, PLAIN_MEDIAN, ResultTable, SCENARIO_LIST, attackMatrix, candidateRows, choiceSentence, curvesSvg, encodingRows, headlineRows, markdownTable, rankRules, rankingRows, roundTwoRows, runRows, seedSpreadSentence, targetRows, worstCaseSvg
 } from './robustness/report.ts'
 
 const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url))
@@ -151,7 +151,9 @@ async function writeReport (results: ScenarioResult[], all: Scenario[]): Promise
     '',
     '## The choice of the default: every rule ranked by its worst cases',
     '',
-    `Each rule's worst case in each of the 8 scenarios (S0 without attack), sorted from the worst; rules compared on the worst first, then on the next where they tie (leximin). A rule is ranked on the attacks it has faced: more can only lower it. The choice is the first rule whose cost without attack is within the 1-point bar, once it has faced all of its attacks. The node's default (DEFAULT_MANIFEST) is ${DEFAULT_RULE}. ${choiceSentence(ranking)}`,
+    `Each rule's worst case in each of the 8 scenarios (S0 without attack), sorted from the worst; rules compared on the worst first, then on the next where they tie (leximin). A rule is ranked on the attacks it has faced: more can only lower it. The choice is the first rule whose cost without attack is within the 1-point bar, once it has faced all of its attacks and leads the next such rule by more than the noise between seeds. The node's default (DEFAULT_MANIFEST) is ${DEFAULT_RULE}. ${choiceSentence(ranking)}`,
+    '',
+    seedSpreadSentence(t),
     '',
     markdownTable(rankingRows(ranking)),
     '',

@@ -51,6 +51,26 @@ export class ResultTable {
     return this.#cells.get(settingKey({ group, rule, attack, byzantine, partition, fanout }))
   }
 
+  /**
+   * How far one setting's worst honest node moves between seeds in one scenario: the standard
+   * deviation (fraction) pooled over every setting (rule and attack) run there on two seeds or more,
+   * and how many such settings; undefined while none is. A seed is its own data split and its own
+   * attackers' draws, so this is the noise of a worst case taken over one seed.
+   */
+  seedSpread (group: Group, partition: Partition): { sd: number, settings: number } | undefined {
+    let squares = 0
+    let degrees = 0
+    let settings = 0
+    for (const cell of this.#cells.values()) {
+      const s = cell.runs[0]?.scenario
+      if (s === undefined || s.group !== group || s.partition !== partition || cell.seeds < 2) continue
+      squares += cell.runs.reduce((sum, r) => sum + (r.worstAccuracy - cell.worst) ** 2, 0)
+      degrees += cell.seeds - 1
+      settings++
+    }
+    return settings === 0 ? undefined : { sd: Math.sqrt(squares / degrees), settings }
+  }
+
   /** A_local: local-only training (mean honest accuracy). */
   local (partition: Partition): number { return this.cell('S0', 'local', 'none', partition)?.mean ?? NaN }
 
@@ -214,8 +234,12 @@ export function roundTwoRows (t: ResultTable, rules: readonly string[] = CANDIDA
   return rows
 }
 
-/** A rule's worst case in one scenario of the matrix: the worst honest node's gap to A_base (fraction) under its worst attack, or without attack in S0, and the seeds averaged. */
-export interface ScenarioWorstCase { readonly scenario: string, readonly gap: number, readonly attack: string, readonly seeds: number }
+/**
+ * A rule's worst case in one scenario of the matrix: the worst honest node's gap to A_base
+ * (fraction) under its worst attack, or without attack in S0, the seeds averaged, and the
+ * scenario's seed-to-seed spread (ResultTable.seedSpread; NaN while not measured).
+ */
+export interface ScenarioWorstCase { readonly scenario: string, readonly gap: number, readonly attack: string, readonly seeds: number, readonly spread: number }
 
 /**
  * A rule's place in the choice of the default: its worst cases from the worst, the runs of its
@@ -242,13 +266,14 @@ export function rankRules (t: ResultTable, rules: readonly string[] = RULES.filt
     let missingAttacks = 0
     for (const sc of SCENARIOS) {
       const label = sc.label.replace(/ all peers| no attack|,/g, '')
+      const spread = t.seedSpread(sc.group, sc.partition)?.sd ?? NaN
       if (sc.group === 'S0') {
         const c = t.cell('S0', rule, 'none', sc.partition)
-        if (c !== undefined) worstCases.push({ scenario: label, gap: c.worst - c.base, attack: 'none', seeds: c.seeds })
+        if (c !== undefined) worstCases.push({ scenario: label, gap: c.worst - c.base, attack: 'none', seeds: c.seeds, spread })
         continue
       }
       const w = t.worstCase(sc.group, rule, sc.partition)
-      if (w !== undefined) worstCases.push({ scenario: label, gap: w.worst - w.worstBase, attack: w.worstAttack, seeds: t.cell(sc.group, rule, w.worstAttack, sc.partition)?.seeds ?? 0 })
+      if (w !== undefined) worstCases.push({ scenario: label, gap: w.worst - w.worstBase, attack: w.worstAttack, seeds: t.cell(sc.group, rule, w.worstAttack, sc.partition)?.seeds ?? 0, spread })
       missingAttacks += attacksOf(rule).length - (w?.attacks ?? 0)
     }
     const meetsNoAttackBar = worstCases.every(w => w.attack !== 'none' || w.gap >= -NO_ATTACK_BAR)
@@ -281,26 +306,60 @@ export function matrixChoice (ranked: readonly RankedRule[]): RankedRule | undef
 }
 
 /**
+ * Whether the leader's lead over the runner-up is more than noise: at the first worst case where
+ * they differ (the one leximin decides on), the difference against twice its standard error (each
+ * worst case's scenario spread over the root of its seeds), and about how many seeds each would
+ * need for that lead to clear it. NaN noise while a scenario's spread is not measured.
+ */
+export function leadOverNoise (leader: RankedRule, runnerUp: RankedRule): { lead: number, noise: number, seedsNeeded: number, at: ScenarioWorstCase, against: ScenarioWorstCase } {
+  const i = Math.max(0, leader.worstCases.findIndex((w, j) => w.gap !== runnerUp.worstCases[j]?.gap))
+  const at = leader.worstCases[i] as ScenarioWorstCase
+  const against = runnerUp.worstCases[i] as ScenarioWorstCase
+  const lead = at.gap - against.gap
+  const noise = 2 * Math.sqrt(at.spread ** 2 / at.seeds + against.spread ** 2 / against.seeds)
+  return { lead, noise, seedsNeeded: Math.ceil(4 * (at.spread ** 2 + against.spread ** 2) / lead ** 2), at, against }
+}
+
+/**
  * What the ranking says of the choice: the rule chosen, whether the choice is settled, the rule
  * first without the no-attack bar, and the default's place. Settled: the first rule has faced all
- * of its attacks, and its worst case averages as many seeds as the runner-up's (a worst case taken
- * over one seed's runs is not comparable with one averaged over three).
+ * of its attacks, and its lead over the runner-up is more than the noise between seeds
+ * (leadOverNoise): a lead within the noise would change with the next seed.
  */
 export function choiceSentence (ranked: readonly RankedRule[], defaultRule = DEFAULT_RULE): string {
   const choice = matrixChoice(ranked)
   if (choice === undefined) return 'no rule that has run in every scenario is within the no-attack bar yet.'
   const place = ranked.findIndex(r => r.rule === defaultRule) + 1
   const runnerUp = ranked.filter(r => r.meetsNoAttackBar)[1]
-  const seeds = (r: RankedRule | undefined): number => r?.worstCases[0]?.seeds ?? 0
-  const chosen = choice.missingAttacks > 0
-    ? `${choice.rule} leads with ${choice.missingAttacks} attack runs not yet made, so the choice is open`
-    : runnerUp !== undefined && seeds(choice) !== seeds(runnerUp)
-      ? `${choice.rule} leads, its worst case over ${seeds(choice)} seed(s) against ${runnerUp.rule}'s over ${seeds(runnerUp)}, so the choice is open until they run on the same seeds`
-      : `${choice.rule} has faced all of its attacks, so it is the matrix's choice`
+  const points = (x: number): string => (100 * x).toFixed(2)
+  let chosen: string
+  if (choice.missingAttacks > 0) {
+    chosen = `${choice.rule} leads with ${choice.missingAttacks} attack runs not yet made, so the choice is open`
+  } else if (runnerUp === undefined) {
+    chosen = `${choice.rule} has faced all of its attacks and is the only rule within the bar, so it is the matrix's choice`
+  } else {
+    const { lead, noise, seedsNeeded, at, against } = leadOverNoise(choice, runnerUp)
+    const where = at.scenario === against.scenario ? at.scenario : `${at.scenario} against ${against.scenario}`
+    const leads = `${choice.rule} leads ${runnerUp.rule} by ${points(lead)} points on the worst case that decides (${where}; ${at.seeds} seed(s) against ${against.seeds})`
+    chosen = !Number.isFinite(noise)
+      ? `${leads}, and the spread between seeds there is not measured yet, so the choice is open`
+      : lead > noise
+        ? `${leads}, more than the noise between seeds (twice the standard error of the difference: ${points(noise)} points), and has faced all of its attacks, so it is the matrix's choice`
+        : `${leads}, within the noise between seeds (twice the standard error of the difference: ${points(noise)} points; seed-to-seed spread ${points(at.spread)}${at.spread === against.spread ? '' : ` and ${points(against.spread)}`} points), so the choice is open${Number.isFinite(seedsNeeded) ? `: about ${seedsNeeded} seeds each would separate them` : ''}`
+  }
   const first = ranked[0] as RankedRule
   const unbarred = first.rule === choice.rule ? '' : ` Without the no-attack bar, ${first.rule} would rank first (${first.missingAttacks === 0 ? 'all of its attacks faced' : `${first.missingAttacks} attack runs not yet made`}).`
   const standing = choice.rule === defaultRule ? 'the default is that rule' : place > 0 ? `the default ranks ${place} of ${ranked.length}` : 'the default is not ranked yet'
   return `Among the rules within the no-attack bar, ${chosen}; ${standing}.${unbarred}`
+}
+
+/** The seed-to-seed spread (ResultTable.seedSpread) of every scenario, in points, for the report. */
+export function seedSpreadSentence (t: ResultTable): string {
+  const parts = SCENARIOS.map(sc => {
+    const spread = t.seedSpread(sc.group, sc.partition)
+    return `${sc.label.replace(/ all peers| no attack|,/g, '')} ${spread === undefined ? 'not measured' : `${(100 * spread.sd).toFixed(2)} (${spread.settings} settings)`}`
+  })
+  return `The worst honest node's seed-to-seed standard deviation in points, pooled over the settings run on two seeds or more: ${parts.join('; ')}.`
 }
 
 /** One table per scenario: attacks down, rules across, worst node / mean honest accuracy. */

@@ -307,6 +307,11 @@ export function fullMatrix (rounds = 200): Scenario[] {
   for (const seed of [2, 3]) for (const a of [...MEMORY_ATTACKS.filter(m => m !== FRAME_ATTACK), ...STRICTER_FLOOR_SEARCHES]) add(attacked('S3', MEMORY_OWN_RULE, a, 5, 'dirichlet:0.5', 0, seed, rounds))
   for (const rule of ['trimmed-mean', 'median']) for (const [group, p, f, fanout] of memoryGroupsDirichletFirst) for (const a of [...STRICTER_FLOOR_SEARCHES, ...ALIGNED_SEARCHES]) add(attacked(group, rule, a, f, p, fanout, 1, rounds))
   for (const rule of [MEMORY_RULE, MEMORY_CEILING_RULE, MEMORY_STRICT_RULE]) for (const seed of [2, 3]) for (const a of attacksOf(rule)) add(attacked('S3', rule, a, 5, 'iid', 0, seed, rounds))
+  // Eighth round: seeds 2 and 3 of every attack in S3 on Dir(0.5) data against the rules within the
+  // no-attack bar whose worst case there rests on seed 1 and could lead the ranking: the trimmed
+  // mean (first, -18.46 on seed 1 against +own's -20.26 over three, which more seeds can only
+  // lower) and the geometric median (-22.54); the report's choice waits for the leader's seeds.
+  for (const rule of ['trimmed-mean', 'geometric-median']) for (const seed of [2, 3]) for (const a of attacksOf(rule)) add(attacked('S3', rule, a, 5, 'dirichlet:0.5', 0, seed, rounds))
   // Every other rule in S3 on Dir(0.5) data, where the searches took median+nnm furthest (own-loss,
   // seed 2: 40.79): seed 1 of every attack, then seeds 2 and 3 of the searches, so that the default
   // is chosen on the same seeds for every rule.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { ResultTable, choiceSentence, encodingRows, matrixChoice, rankRules, rankingRows, roundTwoRows } from '../../../scripts/robustness/report.ts'
+import { ResultTable, choiceSentence, encodingRows, leadOverNoise, matrixChoice, rankRules, rankingRows, roundTwoRows, seedSpreadSentence } from '../../../scripts/robustness/report.ts'
 import { DEFAULT_RULE, attacksOf } from '../../../scripts/robustness/scenarios.ts'
 import type { Group, Partition } from '../../../scripts/robustness/scenarios.ts'
 import type { ScenarioResult } from '../../../scripts/robustness/simulate.ts'
@@ -105,19 +105,43 @@ describe('scripts/robustness/report rankRules', () => {
     const ranked = rankRules(table, ['median', 'trimmed-mean'])
     assert.deepEqual(ranked.map(r => [r.rule, r.meetsNoAttackBar]), [['median', false], ['trimmed-mean', true]])
     assert.equal(matrixChoice(ranked)?.rule, 'trimmed-mean')
-    assert.equal(choiceSentence(ranked, 'trimmed-mean'), 'Among the rules within the no-attack bar, trimmed-mean has faced all of its attacks, so it is the matrix\'s choice; the default is that rule. Without the no-attack bar, median would rank first (all of its attacks faced).')
+    assert.equal(choiceSentence(ranked, 'trimmed-mean'), 'Among the rules within the no-attack bar, trimmed-mean has faced all of its attacks and is the only rule within the bar, so it is the matrix\'s choice; the default is that rule. Without the no-attack bar, median would rank first (all of its attacks faced).')
     assert.match(choiceSentence(ranked, 'krum'), /the default is not ranked yet\./)
   })
 
-  it('leaves the choice open while the leader\'s worst case and the runner-up\'s average different seeds', () => {
+  describe('the noise between seeds', () => {
     const seed23 = (rule: string, attack: string, worst: number): ScenarioResult[] => [2, 3].map(seed => result('S3', rule, attack, 'dirichlet:0.5', worst, seed))
-    const table = new ResultTable([
+    // median's crash in S3 Dir(0.5) over seeds 1-3: 0.60, 0.64, 0.64; the only setting run on more than one seed there.
+    const rankedWith = (trimmedMeanCrash: number) => rankRules(new ResultTable([
       ...bases,
-      ...everyRun('trimmed-mean', { 'S3 dirichlet:0.5 crash': 0.66 }),
+      ...everyRun('trimmed-mean', { 'S3 dirichlet:0.5 crash': trimmedMeanCrash }),
       ...everyRun('median', { 'S3 dirichlet:0.5 crash': 0.60 }), ...seed23('median', 'crash', 0.64)
-    ])
-    const ranked = rankRules(table, ['median', 'trimmed-mean'])
-    assert.deepEqual(ranked.map(r => [r.rule, r.worstCases[0]?.seeds]), [['trimmed-mean', 1], ['median', 3]])
-    assert.match(choiceSentence(ranked, 'median'), /^Among the rules within the no-attack bar, trimmed-mean leads, its worst case over 1 seed\(s\) against median's over 3, so the choice is open until they run on the same seeds; the default ranks 2 of 2\.$/)
+    ]), ['median', 'trimmed-mean'])
+
+    it('pools each scenario\'s seed-to-seed spread over the settings run on two seeds or more', () => {
+      const table = new ResultTable([...bases, ...everyRun('median', { 'S3 dirichlet:0.5 crash': 0.60 }), ...seed23('median', 'crash', 0.64)])
+      const spread = table.seedSpread('S3', 'dirichlet:0.5')
+      // Deviations from 0.62667: -0.02667, 0.01333, 0.01333; 2 degrees of freedom.
+      assert.equal(spread?.settings, 1)
+      assert.ok(Math.abs((spread?.sd ?? 0) - Math.sqrt(0.00106667 / 2)) < 1e-6)
+      assert.equal(table.seedSpread('S2', 'dirichlet:0.5'), undefined)
+      assert.match(seedSpreadSentence(table), /S2 f=3 Dir\(0\.5\) not measured; S3 f=5 IID not measured; S3 f=5 Dir\(0\.5\) 2\.31 \(1 settings\)/)
+    })
+
+    it('leaves the choice open while the leader\'s lead is within twice the standard error of the difference', () => {
+      const ranked = rankedWith(0.66)
+      assert.deepEqual(ranked.map(r => [r.rule, r.worstCases[0]?.seeds]), [['trimmed-mean', 1], ['median', 3]])
+      const { lead, noise, seedsNeeded } = leadOverNoise(ranked[0] as (typeof ranked)[0], ranked[1] as (typeof ranked)[0])
+      // -16 against -19.33 points; 2 * 2.31 * sqrt(1 + 1/3) = 5.33 points.
+      assert.ok(Math.abs(100 * lead - 3.33) < 0.01 && Math.abs(100 * noise - 5.33) < 0.01)
+      assert.equal(seedsNeeded, 4)
+      assert.equal(choiceSentence(ranked, 'median'), 'Among the rules within the no-attack bar, trimmed-mean leads median by 3.33 points on the worst case that decides (S3 f=5 Dir(0.5); 1 seed(s) against 3), within the noise between seeds (twice the standard error of the difference: 5.33 points; seed-to-seed spread 2.31 points), so the choice is open: about 4 seeds each would separate them; the default ranks 2 of 2.')
+    })
+
+    it('settles the choice on a lead beyond the noise, and leaves it open while the spread is not measured', () => {
+      assert.match(choiceSentence(rankedWith(0.75), 'median'), /trimmed-mean leads median by 12\.33 points .*, more than the noise between seeds \(twice the standard error of the difference: 5\.33 points\), and has faced all of its attacks, so it is the matrix's choice; the default ranks 2 of 2\.$/)
+      const oneSeed = rankRules(new ResultTable([...bases, ...everyRun('trimmed-mean', { 'S3 dirichlet:0.5 crash': 0.75 }), ...everyRun('median', { 'S3 dirichlet:0.5 crash': 0.60 })]), ['median', 'trimmed-mean'])
+      assert.match(choiceSentence(oneSeed, 'median'), /and the spread between seeds there is not measured yet, so the choice is open/)
+    })
   })
 })
