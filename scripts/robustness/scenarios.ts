@@ -312,6 +312,23 @@ export function fullMatrix (rounds = 200): Scenario[] {
   // mean (first, -18.46 on seed 1 against +own's -20.26 over three, which more seeds can only
   // lower) and the geometric median (-22.54); the report's choice waits for the leader's seeds.
   for (const rule of ['trimmed-mean', 'geometric-median']) for (const seed of [2, 3]) for (const a of attacksOf(rule)) add(attacked('S3', rule, a, 5, 'dirichlet:0.5', 0, seed, rounds))
+  // Tenth round: seeds 4 and 5 of every attack in S2 against the memory (the default), with the
+  // unattacked runs that give those seeds' A_base and A_local: over seeds 1-3 its worst case there
+  // (-4.20, own-loss:slack=1) missed the bar of 4 by 0.20 points, less than the standard error of a
+  // three-seed average (2.40 points a seed over the root of 3: 1.39).
+  for (const seed of [4, 5]) {
+    for (const rule of ['mean', 'local', MEMORY_RULE]) add(s0(rule, 'dirichlet:0.5', seed, rounds))
+    for (const a of attacksOf(MEMORY_RULE)) add(attacked('S2', MEMORY_RULE, a, 3, 'dirichlet:0.5', 0, seed, rounds))
+  }
+  // Then seeds 4 and 5 in S3 on Dir(0.5) data, where the choice of the default is decided and was
+  // open within the noise (the trimmed mean's lead of 3.24 points over +own against twice the
+  // standard error, 10.15): every attack against the trimmed mean, and the runs +own and the
+  // default have there on seeds 2 and 3 (the searches), so that the three compare on five seeds.
+  for (const seed of [4, 5]) {
+    for (const a of attacksOf('trimmed-mean')) add(attacked('S3', 'trimmed-mean', a, 5, 'dirichlet:0.5', 0, seed, rounds))
+    for (const a of ['undo-progress', 'own-loss', ...MEMORY_ATTACKS.filter(m => m !== FRAME_ATTACK), ...STRICTER_FLOOR_SEARCHES]) add(attacked('S3', MEMORY_OWN_RULE, a, 5, 'dirichlet:0.5', 0, seed, rounds))
+    for (const a of ['undo-progress', 'own-loss', ...STRICTER_FLOOR_SEARCHES]) add(attacked('S3', MEMORY_RULE, a, 5, 'dirichlet:0.5', 0, seed, rounds))
+  }
   // Every other rule in S3 on Dir(0.5) data, where the searches took median+nnm furthest (own-loss,
   // seed 2: 40.79): seed 1 of every attack, then seeds 2 and 3 of the searches, so that the default
   // is chosen on the same seeds for every rule.

@@ -76,4 +76,25 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
       }
     }
   })
+
+  it('runs every attack in S2 on seeds 4 and 5 against the default memory, with the unattacked runs that give those seeds\' A_base and A_local', () => {
+    const ids = new Set(fullMatrix().map(scenarioId))
+    for (const seed of [4, 5]) {
+      for (const rule of ['mean', 'local', 'trimmed-mean+nnm+memory']) {
+        assert.ok(ids.has(scenarioId({ group: 'S0', rule, attack: 'none', byzantine: 0, partition: 'dirichlet:0.5', fanout: 0, seed, rounds: 200 })), `${rule} seed ${seed}`)
+      }
+      for (const attack of attacksOf('trimmed-mean+nnm+memory')) {
+        assert.ok(ids.has(scenarioId({ group: 'S2', rule: 'trimmed-mean+nnm+memory', attack, byzantine: 3, partition: 'dirichlet:0.5', fanout: 0, seed, rounds: 200 })), `${attack} seed ${seed}`)
+      }
+    }
+  })
+
+  it('runs the trimmed mean, +own and the default in S3 on Dir(0.5) data on seeds 4 and 5 with the attacks each ran there on seeds 2 and 3', () => {
+    const matrix = fullMatrix()
+    const attacksOn = (rule: string, seed: number): string[] => matrix.filter(s => s.group === 'S3' && s.partition === 'dirichlet:0.5' && s.rule === rule && s.seed === seed).map(s => s.attack).sort()
+    for (const rule of ['trimmed-mean', 'trimmed-mean+nnm+memory+own', 'trimmed-mean+nnm+memory']) {
+      for (const seed of [4, 5]) assert.deepEqual(attacksOn(rule, seed), attacksOn(rule, 2), `${rule} seed ${seed}`)
+    }
+    assert.deepEqual(attacksOn('trimmed-mean', 4), [...attacksOf('trimmed-mean')].sort())
+  })
 })
