@@ -97,4 +97,22 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     }
     assert.deepEqual(attacksOn('trimmed-mean', 4), [...attacksOf('trimmed-mean')].sort())
   })
+
+  it('runs every attack in S1 on seeds 4 and 5 against the default memory with those seeds\' unattacked runs on IID data, and its searches in S4 on Dir(0.5) data on seeds 1-5', () => {
+    const matrix = fullMatrix()
+    const ids = new Set(matrix.map(scenarioId))
+    for (const seed of [4, 5]) {
+      for (const rule of ['mean', 'local', 'trimmed-mean+nnm+memory']) {
+        assert.ok(ids.has(scenarioId({ group: 'S0', rule, attack: 'none', byzantine: 0, partition: 'iid', fanout: 0, seed, rounds: 200 })), `${rule} seed ${seed}`)
+      }
+      for (const attack of attacksOf('trimmed-mean+nnm+memory')) {
+        assert.ok(ids.has(scenarioId({ group: 'S1', rule: 'trimmed-mean+nnm+memory', attack, byzantine: 3, partition: 'iid', fanout: 0, seed, rounds: 200 })), `${attack} seed ${seed}`)
+      }
+    }
+    const searches = ['undo-progress', 'own-loss', 'undo-progress:floor=0', 'own-loss:floor=0', 'undo-progress:slack=1', 'own-loss:slack=1'].sort()
+    for (const seed of [2, 3, 4, 5]) {
+      const attacks = matrix.filter(s => s.group === 'S4' && s.partition === 'dirichlet:0.5' && s.rule === 'trimmed-mean+nnm+memory' && s.seed === seed).map(s => s.attack).sort()
+      assert.deepEqual(attacks, searches, `seed ${seed}`)
+    }
+  })
 })
