@@ -114,22 +114,38 @@ export function coordinateMedianWithRepeatedInput (fixed: readonly Float32Array[
     if (values === undefined) selected.set(rank, values = orderStatisticMean(fixed, rank, rank))
     return values
   }
-  const ranks = k % 2 === 1 ? [k >> 1] : [(k >> 1) - 1, k >> 1]
-  const [first, second] = ranks.map(r => ({ low: orderStatistic(r - copies), high: orderStatistic(r) })) as [Bounds, Bounds | undefined]
+  // Each rank's bounds as whole vectors, −∞ and +∞ where a rank has no bound, so the loop per x
+  // reads four arrays and branches on nothing else (the searches call it dozens of times a round).
+  const d = (fixed[0] as Float32Array).length
+  const bounds = (rank: number): Bounds => ({
+    low: orderStatistic(rank - copies) ?? new Float32Array(d).fill(-Infinity),
+    high: orderStatistic(rank) ?? new Float32Array(d).fill(Infinity)
+  })
+  const first = bounds(k % 2 === 1 ? k >> 1 : (k >> 1) - 1)
+  const second = k % 2 === 1 ? undefined : bounds(k >> 1)
   return x => {
     checkInputs('coordinate-wise median', [fixed[0] as Float32Array, x], 2, 'inputs of one length')
-    if (x.some(Number.isNaN)) return plain(x)
     const out = new Float32Array(x.length)
-    for (let j = 0; j < out.length; j++) {
-      const v = x[j] as number
-      const a = clamp(v, first.low?.[j] ?? -Infinity, first.high?.[j] ?? Infinity)
-      out[j] = second === undefined ? a : 0.5 * a + 0.5 * clamp(v, second.low?.[j] ?? -Infinity, second.high?.[j] ?? Infinity)
+    const { low, high } = first
+    if (second === undefined) {
+      for (let j = 0; j < out.length; j++) {
+        const v = x[j] as number
+        if (Number.isNaN(v)) return plain(x)
+        out[j] = clamp(v, low[j] as number, high[j] as number)
+      }
+    } else {
+      const { low: low2, high: high2 } = second
+      for (let j = 0; j < out.length; j++) {
+        const v = x[j] as number
+        if (Number.isNaN(v)) return plain(x)
+        out[j] = 0.5 * clamp(v, low[j] as number, high[j] as number) + 0.5 * clamp(v, low2[j] as number, high2[j] as number)
+      }
     }
     return out
   }
 }
 
-/** The fixed inputs' order statistics that bound one rank of the median; undefined: no bound. */
-interface Bounds { readonly low: Float32Array | undefined, readonly high: Float32Array | undefined }
+/** The fixed inputs' order statistics that bound one rank of the median (−∞ or +∞ throughout: no bound). */
+interface Bounds { readonly low: Float32Array, readonly high: Float32Array }
 
 const clamp = (v: number, low: number, high: number): number => (v < low ? low : v > high ? high : v)
