@@ -115,4 +115,14 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
       assert.deepEqual(attacks, searches, `seed ${seed}`)
     }
   })
+
+  it('runs every attack in S2 on seeds 2-5 against +own, with its unattacked runs on both partitions, as the default has them', () => {
+    const matrix = fullMatrix()
+    const runsOf = (rule: string, group: string, seed: number): string[] => matrix.filter(s => s.group === group && s.rule === rule && s.seed === seed).map(s => `${s.partition} ${s.attack}`).sort()
+    for (const seed of [2, 3, 4, 5]) {
+      assert.deepEqual(runsOf('trimmed-mean+nnm+memory+own', 'S2', seed), attacksOf('trimmed-mean+nnm+memory+own').map(a => `dirichlet:0.5 ${a}`).sort(), `S2 seed ${seed}`)
+      assert.deepEqual(runsOf('trimmed-mean+nnm+memory+own', 'S0', seed), ['dirichlet:0.5 none', 'iid none'], `S0 seed ${seed}`)
+    }
+    assert.deepEqual(attacksOf('trimmed-mean+nnm+memory+own'), attacksOf('trimmed-mean+nnm+memory'))
+  })
 })
