@@ -125,4 +125,14 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     }
     assert.deepEqual(attacksOf('trimmed-mean+nnm+memory+own'), attacksOf('trimmed-mean+nnm+memory'))
   })
+
+  it('runs +own\'s searches in S4 on the seeds the default has them: on Dir(0.5) data seeds 1-5, on IID data seeds 1-3', () => {
+    const matrix = fullMatrix()
+    const searchesOf = (rule: string, partition: string, seed: number): string[] => matrix.filter(s => s.group === 'S4' && s.rule === rule && s.partition === partition && s.seed === seed).map(s => s.attack).sort()
+    for (const seed of [2, 3, 4, 5]) assert.deepEqual(searchesOf('trimmed-mean+nnm+memory+own', 'dirichlet:0.5', seed), searchesOf('trimmed-mean+nnm+memory', 'dirichlet:0.5', seed), `Dir(0.5) seed ${seed}`)
+    for (const seed of [2, 3]) {
+      assert.deepEqual(searchesOf('trimmed-mean+nnm+memory+own', 'iid', seed), searchesOf('trimmed-mean+nnm+memory', 'iid', seed), `IID seed ${seed}`)
+      assert.deepEqual(searchesOf('trimmed-mean+nnm+memory+own', 'iid', seed), ['own-loss', 'own-loss:floor=0', 'undo-progress', 'undo-progress:floor=0'])
+    }
+  })
 })
