@@ -2,6 +2,7 @@
  * The rule registry: names a manifest may use, each rule's settings with their defaults, its
  * precondition as a minimum number of inputs, and its proven Byzantine bound.
  */
+import { adaptiveRobustClipping } from './adaptive-clipping.ts'
 import { bucketMeans, bucketing } from './bucketing.ts'
 import { CENTERED_CLIPPING_ITERATIONS, CENTERED_CLIPPING_TAU, centeredClipping } from './centered-clipping.ts'
 import { clippedGossip } from './clipped-gossip.ts'
@@ -29,7 +30,7 @@ export interface Aggregator {
   readonly minInputs: number
   /** The precondition in words, e.g. `k >= 2f+1`. */
   readonly requirement: string
-  /** Whether the node's own model is the centre (ClippedGossip, CS+) rather than one input among equals. */
+  /** Whether the node's own model is the centre (ClippedGossip, CS+, any rule with `arc`) rather than one input among equals. */
   readonly ownCentred: boolean
   /** Where the output is proven to stay with at most f Byzantine inputs. */
   readonly bound: ByzantineBound
@@ -185,6 +186,9 @@ export const RULE_NAMES: readonly string[] = Object.freeze(Object.keys(RULES))
 /** The rules `nnm: true` applies to: robust, symmetric, their output within the honest inputs' range. */
 const NNM_RULES = ['median', 'trimmed-mean', 'krum', 'multi-krum'] as const
 
+/** The rules `arc: true` applies to: coordinate-wise and robust, so that a clipped input stays one of the f they survive. */
+const ARC_RULES = ['median', 'trimmed-mean'] as const
+
 /** A bound over buckets, restated for the k inputs before bucketing. */
 function bucketedBound (bound: ByzantineBound, buckets: (k: number) => number): ByzantineBound {
   if (bound.kind === 'honest-range') return bound
@@ -198,7 +202,9 @@ function bucketedBound (bound: ByzantineBound, buckets: (k: number) => number): 
  * `{ rule: 'median', f: 3, nnm: true }`, into an {@link Aggregator}. Common settings: `f`
  * (Byzantine inputs to survive; default 1, mean: 0), `bucketing` (bucket size s >= 2; 1 or
  * absent: none) and, with bucketing, `seed`; `nnm` (nearest-neighbour mixing with the rule's f
- * before a rule that stays in the honest range: median, trimmed-mean, krum, multi-krum);
+ * before a rule that stays in the honest range: median, trimmed-mean, krum, multi-krum); `arc`
+ * (adaptive robust clipping of the peers around the node's own model before the rest, for median
+ * and trimmed-mean; adaptive-clipping.ts);
  * `alignmentThreshold` (with `alignmentDecay`, `alignmentWarmup`, `alignmentWithOwn` and `alignmentCeiling`: the peer-alignment memory,
  * {@link Aggregator.alignment}).
  * @throws AggregationSpecError naming the setting (`aggregation.rule`, `aggregation.b`, ...),
@@ -215,12 +221,18 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
   const s = reader.integer('bucketing', 1, 1)
   const seed = s > 1 ? reader.integer('seed', 0, 0, 0xFFFF_FFFF) : 0
   const nnm = reader.boolean('nnm', false)
+  const arc = reader.boolean('arc', false)
   const alignment = alignmentOf(reader)
   reader.rejectUnread(name)
   if (nnm && !(NNM_RULES as readonly string[]).includes(name)) {
     throw new AggregationSpecError('aggregation.nnm', `got true for rule "${name}", allowed only with ${NNM_RULES.map(n => `"${n}"`).join(', ')}`)
   }
   if (nnm && s > 1) throw new AggregationSpecError('aggregation.nnm', 'got true with aggregation.bucketing, allowed: one of the two')
+  // A clipped Byzantine input still counts as one of f for a coordinate-wise rule, whose output stays
+  // in the honest range; a rule that averages whole inputs it selects (Krum) could select it.
+  if (arc && !(ARC_RULES as readonly string[]).includes(name)) {
+    throw new AggregationSpecError('aggregation.arc', `got true for rule "${name}", allowed only with ${ARC_RULES.map(n => `"${n}"`).join(', ')}`)
+  }
 
   let { minInputs, requirement, bound } = base
   let combine: (own: Float32Array, peers: readonly Float32Array[]) => Float32Array
@@ -254,19 +266,24 @@ export function createAggregator (spec: Readonly<Record<string, unknown>> & { re
   } else {
     throw new Error(`rule ${name} defines no combine function`)
   }
+  if (arc) {
+    const rule = combine
+    combine = (own, peers) => rule(own, adaptiveRobustClipping(own, peers, f))
+    requirement = `${requirement}, after adaptive robust clipping around the own model`
+  }
 
   const checkInputCount = (k: number): void => {
     if (k < minInputs) {
       throw new AggregationPreconditionError(`${name} with f=${f} needs at least ${minInputs} inputs (${requirement}), own model included; got ${k}`)
     }
   }
-  const mixedRule = nnm && symmetric !== undefined && base.coordinateWise === true ? symmetric : undefined
+  const mixedRule = nnm && !arc && symmetric !== undefined && base.coordinateWise === true ? symmetric : undefined
   return Object.freeze({
     name,
     f,
     minInputs,
     requirement,
-    ownCentred: centred !== undefined,
+    ownCentred: centred !== undefined || arc,
     bound,
     alignment,
     aggregate (own: Float32Array, peers: readonly Float32Array[]): Float32Array {

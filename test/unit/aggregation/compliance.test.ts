@@ -1,7 +1,8 @@
 /**
  * The compliance suite: every registered rule (RULE_NAMES, through createAggregator, so a new
  * rule is covered as soon as it is registered), with its default f, with f = 2, with
- * bucketing and with nearest-neighbour mixing, must keep its contract and its proven Byzantine bound.
+ * bucketing, with nearest-neighbour mixing and with adaptive robust clipping (with and without
+ * mixing), must keep its contract and its proven Byzantine bound.
  */
 import assert from 'node:assert/strict'
 import { AggregationPreconditionError, AggregationSpecError, RULE_NAMES, createAggregator } from '../../../src/aggregation/index.ts'
@@ -13,7 +14,7 @@ const D = 37
 const HUGE = 1e30
 
 function variantsOf (rule: string): Aggregator[] {
-  const specs = [{ rule }, { rule, f: 2 }, { rule, bucketing: 2, seed: 7 }, { rule, f: 2, nnm: true }]
+  const specs = [{ rule }, { rule, f: 2 }, { rule, bucketing: 2, seed: 7 }, { rule, f: 2, nnm: true }, { rule, f: 2, arc: true }, { rule, f: 2, nnm: true, arc: true }]
   const aggregators: Aggregator[] = []
   for (const spec of specs) {
     try {
