@@ -26,10 +26,10 @@ export const SIMULATION_VERSION = 2
 /** Test accuracy is measured every this many rounds (and after the last). */
 export const EVAL_EVERY = 10
 
-/** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean', 'trimmed-mean+nnm+memory' (at MEMORY_THRESHOLD), 'trimmed-mean+nnm+memory+strict' (at MEMORY_STRICT_THRESHOLD), 'trimmed-mean+nnm+memory+own', 'trimmed-mean+nnm+memory+ceiling'. */
-export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown, readonly bucketing?: unknown, readonly alignmentThreshold?: unknown, readonly alignmentWithOwn?: unknown, readonly alignmentCeiling?: unknown }): string {
+/** A manifest's aggregation spec as the matrix names rules: 'median+nnm', 'median+bucketing', 'mean', 'trimmed-mean+nnm+memory' (at MEMORY_THRESHOLD), 'trimmed-mean+nnm+memory+strict' (at MEMORY_STRICT_THRESHOLD), 'trimmed-mean+nnm+memory+own', 'trimmed-mean+nnm+memory+ceiling', 'trimmed-mean+nnm+memory+arc'. */
+export function ruleLabel (spec: { readonly rule: string, readonly nnm?: unknown, readonly bucketing?: unknown, readonly alignmentThreshold?: unknown, readonly alignmentWithOwn?: unknown, readonly alignmentCeiling?: unknown, readonly arc?: unknown }): string {
   const memory = typeof spec.alignmentThreshold === 'number' ? `+memory${spec.alignmentThreshold === MEMORY_STRICT_THRESHOLD ? '+strict' : ''}` : ''
-  return `${spec.rule}${spec.nnm === true ? '+nnm' : ''}${typeof spec.bucketing === 'number' && spec.bucketing > 1 ? '+bucketing' : ''}${memory}${spec.alignmentWithOwn === true ? '+own' : ''}${typeof spec.alignmentCeiling === 'number' && spec.alignmentCeiling < 1 ? '+ceiling' : ''}`
+  return `${spec.rule}${spec.nnm === true ? '+nnm' : ''}${typeof spec.bucketing === 'number' && spec.bucketing > 1 ? '+bucketing' : ''}${memory}${spec.alignmentWithOwn === true ? '+own' : ''}${typeof spec.alignmentCeiling === 'number' && spec.alignmentCeiling < 1 ? '+ceiling' : ''}${spec.arc === true ? '+arc' : ''}`
 }
 
 /**
@@ -66,10 +66,11 @@ export const DEFAULT_RULE = ruleLabel(DEFAULT_MANIFEST.aggregation)
  * 'trimmed-mean+nnm' the trimmed mean after nearest-neighbour mixing (the network's default, chosen
  * by this table: the best worst case); 'RULE+nnm' is RULE after nearest-neighbour mixing,
  * 'RULE+bucketing' RULE over random buckets of 2, 'RULE+memory' RULE behind the peer-alignment
- * memory, '+own' that memory with `alignmentWithOwn`, '+ceiling' with `alignmentCeiling` MEMORY_CEILING
- * and '+strict' at MEMORY_STRICT_THRESHOLD.
+ * memory, '+own' that memory with `alignmentWithOwn`, '+ceiling' with `alignmentCeiling` MEMORY_CEILING,
+ * '+strict' at MEMORY_STRICT_THRESHOLD and '+arc' with adaptive robust clipping around the node's
+ * own model before the mixing (`arc`).
  */
-export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'median+bucketing', 'trimmed-mean', 'geometric-median', 'clipped-gossip', 'cs-plus', 'krum', 'trimmed-mean+nnm+memory', 'trimmed-mean+nnm+memory+own', 'trimmed-mean+nnm+memory+ceiling', 'trimmed-mean+nnm+memory+strict'] as const
+export const RULES = ['mean', 'median', 'median+nnm', 'trimmed-mean+nnm', 'median+bucketing', 'trimmed-mean', 'geometric-median', 'clipped-gossip', 'cs-plus', 'krum', 'trimmed-mean+nnm+memory', 'trimmed-mean+nnm+memory+own', 'trimmed-mean+nnm+memory+ceiling', 'trimmed-mean+nnm+memory+strict', 'trimmed-mean+nnm+memory+arc'] as const
 /**
  * The trimmed mean after mixing with a peer-alignment memory (src/round/peer-alignment.ts; the default since the third round): each honest node
  * leaves out peers whose updates have kept pointing away from the median of its inputs. Against
@@ -90,6 +91,13 @@ export const MEMORY_OWN_RULE = 'trimmed-mean+nnm+memory+own'
 export const MEMORY_CEILING_RULE = 'trimmed-mean+nnm+memory+ceiling'
 /** The memory at threshold 0 (MEMORY_STRICT_THRESHOLD): the slack searches bank less. Faces the memory's attacks, whose searches know its threshold. */
 export const MEMORY_STRICT_RULE = 'trimmed-mean+nnm+memory+strict'
+/**
+ * The memory with adaptive robust clipping (ARC, Allouah et al., ICLR 2025; src/aggregation/adaptive-clipping.ts)
+ * before the mixing: the ⌊2·(f/n)·(n − f)⌋ peers farthest from the node's own model are pulled in
+ * to the next one's distance, so that a cluster placed far out counts no farther than an honest
+ * peer. Faces the memory's attacks, whose searches evaluate the rule with the clipping.
+ */
+export const MEMORY_ARC_RULE = 'trimmed-mean+nnm+memory+arc'
 /**
  * The candidates for the default rule, run against every attack first: the default before the
  * second round (median+nnm), two compositions, the one before the memory with it, and the memory
@@ -141,7 +149,7 @@ export const STRICTER_FLOOR_SEARCHES = ['undo-progress:floor=0', 'own-loss:floor
  */
 export function attacksOf (rule: string): readonly string[] {
   if (rule === 'mean') return ATTACKS
-  if (rule === MEMORY_RULE || rule === MEMORY_OWN_RULE || rule === MEMORY_CEILING_RULE) return [...ATTACKS, ...MEMORY_ATTACKS, ...STRICTER_FLOOR_SEARCHES]
+  if (rule === MEMORY_RULE || rule === MEMORY_OWN_RULE || rule === MEMORY_CEILING_RULE || rule === MEMORY_ARC_RULE) return [...ATTACKS, ...MEMORY_ATTACKS, ...STRICTER_FLOOR_SEARCHES]
   if (rule === MEMORY_STRICT_RULE) return [...ATTACKS, ...MEMORY_ATTACKS]
   if (rule === MEMORY_RULE.replace('+memory', '')) return [...ATTACKS, ...ALIGNED_SEARCHES, ...STRICTER_FLOOR_SEARCHES, FRAME_ATTACK]
   return [...ATTACKS, ...ALIGNED_SEARCHES, ...STRICTER_FLOOR_SEARCHES]
@@ -353,6 +361,13 @@ export function fullMatrix (rounds = 200): Scenario[] {
   // data: its six searches on Dir(0.5) data on seeds 2-5, its four on IID data on seeds 2-3.
   for (const seed of [2, 3, 4, 5]) for (const a of memorySearches) add(attacked('S4', MEMORY_OWN_RULE, a, 3, 'dirichlet:0.5', S4_FANOUT, seed, rounds))
   for (const seed of [2, 3]) for (const a of ['undo-progress', 'own-loss', ...STRICTER_FLOOR_SEARCHES]) add(attacked('S4', MEMORY_OWN_RULE, a, 3, 'iid', S4_FANOUT, seed, rounds))
+  // Fourteenth round: the memory with adaptive robust clipping (ARC) before the mixing, seed 1 of
+  // every attack in every group: S3 first, where every rule misses by 10 points or more under the
+  // searches on Dir(0.5) data, then without attack (its cost), then S2 and S4 on Dir(0.5) data, the
+  // other misses, then the IID groups.
+  for (const [group, p, f, fanout] of memoryGroupsDirichletFirst.filter(([g]) => g === 'S3')) for (const a of attacksOf(MEMORY_ARC_RULE)) add(attacked(group, MEMORY_ARC_RULE, a, f, p, fanout, 1, rounds))
+  for (const p of PARTITIONS) add(s0(MEMORY_ARC_RULE, p, 1, rounds))
+  for (const [group, p, f, fanout] of memoryGroupsDirichletFirst) for (const a of attacksOf(MEMORY_ARC_RULE)) add(attacked(group, MEMORY_ARC_RULE, a, f, p, fanout, 1, rounds))
   // Every other rule in S3 on Dir(0.5) data, where the searches took median+nnm furthest (own-loss,
   // seed 2: 40.79): seed 1 of every attack, then seeds 2 and 3 of the searches, so that the default
   // is chosen on the same seeds for every rule.

@@ -110,7 +110,8 @@ function aggregationSpec (s: Scenario): AggregationSpec {
   // 'median+nnm': the median after nearest-neighbour mixing; 'median+bucketing': over random buckets
   // of 2; 'RULE+memory': RULE behind the peer-alignment memory (scenarios.ts, MEMORY_THRESHOLD);
   // '+own': the memory measuring against the node's own update too (alignmentWithOwn); '+ceiling':
-  // each round counting at most MEMORY_CEILING (alignmentCeiling); '+strict': at MEMORY_STRICT_THRESHOLD.
+  // each round counting at most MEMORY_CEILING (alignmentCeiling); '+strict': at MEMORY_STRICT_THRESHOLD;
+  // '+arc': adaptive robust clipping around the own model before the mixing (arc).
   const [rule, ...wrappers] = s.rule.split('+') as [string, ...string[]]
   // The rule is set to survive the scenario's f; with a sampled fanout, the most its k+1 inputs allow.
   const inputs = s.fanout === 0 ? NODES : s.fanout + 1
@@ -122,7 +123,8 @@ function aggregationSpec (s: Scenario): AggregationSpec {
     ...(wrappers.includes('bucketing') ? { bucketing: 2, seed: s.seed } : {}),
     ...(wrappers.includes('memory') ? { alignmentThreshold: wrappers.includes('strict') ? MEMORY_STRICT_THRESHOLD : MEMORY_THRESHOLD } : {}),
     ...(wrappers.includes('own') ? { alignmentWithOwn: true } : {}),
-    ...(wrappers.includes('ceiling') ? { alignmentCeiling: MEMORY_CEILING } : {})
+    ...(wrappers.includes('ceiling') ? { alignmentCeiling: MEMORY_CEILING } : {}),
+    ...(wrappers.includes('arc') ? { arc: true } : {})
   })
   while (f > 1 && createAggregator(spec(f)).minInputs > inputs) f--
   return spec(f)

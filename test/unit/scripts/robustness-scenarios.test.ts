@@ -11,6 +11,7 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_STRICT_THRESHOLD }), 'trimmed-mean+nnm+memory+strict')
     assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_THRESHOLD, alignmentCeiling: MEMORY_CEILING }), 'trimmed-mean+nnm+memory+ceiling')
     assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_THRESHOLD, alignmentWithOwn: true }), 'trimmed-mean+nnm+memory+own')
+    assert.equal(ruleLabel({ ...base, alignmentThreshold: MEMORY_THRESHOLD, arc: true }), 'trimmed-mean+nnm+memory+arc')
   })
 
   it('labels the built-in manifest\'s rule with the threshold the matrix runs under that label', () => {
@@ -134,5 +135,17 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
       assert.deepEqual(searchesOf('trimmed-mean+nnm+memory+own', 'iid', seed), searchesOf('trimmed-mean+nnm+memory', 'iid', seed), `IID seed ${seed}`)
       assert.deepEqual(searchesOf('trimmed-mean+nnm+memory+own', 'iid', seed), ['own-loss', 'own-loss:floor=0', 'undo-progress', 'undo-progress:floor=0'])
     }
+  })
+
+  it('runs every attack of the memory in every group on seed 1 against the memory with adaptive robust clipping, S3 on Dir(0.5) data first', () => {
+    const matrix = fullMatrix()
+    const arc = matrix.filter(s => s.rule === 'trimmed-mean+nnm+memory+arc' && s.seed === 1)
+    for (const [group, partition] of [['S1', 'iid'], ['S2', 'dirichlet:0.5'], ['S3', 'iid'], ['S3', 'dirichlet:0.5'], ['S4', 'iid'], ['S4', 'dirichlet:0.5']]) {
+      const attacks = arc.filter(s => s.group === group && s.partition === partition).map(s => s.attack).sort()
+      assert.deepEqual(attacks, [...attacksOf('trimmed-mean+nnm+memory')].sort(), `${group} ${partition}`)
+    }
+    assert.deepEqual(arc.filter(s => s.group === 'S0').map(s => s.partition).sort(), ['dirichlet:0.5', 'iid'])
+    const first = matrix.findIndex(s => s.rule === 'trimmed-mean+nnm+memory+arc')
+    assert.deepEqual(matrix.slice(first, first + attacksOf('trimmed-mean+nnm+memory+arc').length).map(s => `${s.group} ${s.partition}`), attacksOf('trimmed-mean+nnm+memory+arc').map(() => 'S3 dirichlet:0.5'))
   })
 })
