@@ -53,15 +53,20 @@ describe('adaptiveRobustClipping', () => {
 })
 
 describe('createAggregator with arc', () => {
-  it('clips before the rule, so that the farthest peers move less far', () => {
-    // The mean of 0, 1, 2, 3, 30 is 7.2; after ARC with f = 1 (30 → 3), 1.8.
-    const [own, ...peers] = vectors([0], [1], [2], [3], [30]) as [Float32Array, ...Float32Array[]]
-    const spec = { rule: 'trimmed-mean', b: 0, f: 0 }
-    assert.deepEqual(plain(createAggregator(spec).aggregate(own, peers)), [7.2].map(Math.fround))
+  it('runs the rule on the clipped peers, which changes its result', () => {
+    const random = seededRandom(5)
+    const [own, ...peers] = randomVectors(random, 9, 31) as [Float32Array, ...Float32Array[]]
+    const far = randomVectors(random, 2, 31, 20)
+    for (const spec of [{ rule: 'trimmed-mean', b: 2 }, { rule: 'median', f: 2, nnm: true }]) {
+      const inputs = [...peers, ...far]
+      const withArc = createAggregator({ ...spec, arc: true }).aggregate(own, inputs)
+      const plainRule = createAggregator(spec)
+      assert.deepEqual(plain(withArc), plain(plainRule.aggregate(own, adaptiveRobustClipping(own, inputs, 2))), spec.rule)
+      assert.notDeepEqual(plain(withArc), plain(plainRule.aggregate(own, inputs)), `${spec.rule}: the clipping changed nothing`)
+    }
     const arc = createAggregator({ rule: 'median', f: 1, arc: true })
     assert.ok(arc.ownCentred, 'the result depends on which input is the own model')
     assert.match(arc.requirement, /adaptive robust clipping/)
-    assert.deepEqual(plain(createAggregator({ rule: 'trimmed-mean', b: 1, arc: true }).aggregate(own, peers)), [2])
   })
 
   it('evaluates a repeated input as aggregate does, with mixing too', () => {
