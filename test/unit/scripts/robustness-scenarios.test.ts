@@ -137,7 +137,7 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     }
   })
 
-  it('runs every attack of the memory in every group on seed 1 against the memory with adaptive robust clipping, S3 on Dir(0.5) data first', () => {
+  it('runs every attack of the memory in every group on seed 1 against the memory with adaptive robust clipping, S3 on Dir(0.5) data first, and there its searches on seeds 2 and 3 as +own has them', () => {
     const matrix = fullMatrix()
     const arc = matrix.filter(s => s.rule === 'trimmed-mean+nnm+memory+arc' && s.seed === 1)
     for (const [group, partition] of [['S1', 'iid'], ['S2', 'dirichlet:0.5'], ['S3', 'iid'], ['S3', 'dirichlet:0.5'], ['S4', 'iid'], ['S4', 'dirichlet:0.5']]) {
@@ -145,6 +145,10 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
       assert.deepEqual(attacks, [...attacksOf('trimmed-mean+nnm+memory')].sort(), `${group} ${partition}`)
     }
     assert.deepEqual(arc.filter(s => s.group === 'S0').map(s => s.partition).sort(), ['dirichlet:0.5', 'iid'])
+    for (const seed of [2, 3]) {
+      const searches = (rule: string): string[] => matrix.filter(s => s.group === 'S3' && s.partition === 'dirichlet:0.5' && s.rule === rule && s.seed === seed).map(s => s.attack).sort()
+      assert.deepEqual(searches('trimmed-mean+nnm+memory+arc'), searches('trimmed-mean+nnm+memory+own'), `S3 Dir(0.5) seed ${seed}`)
+    }
     const first = matrix.findIndex(s => s.rule === 'trimmed-mean+nnm+memory+arc')
     assert.deepEqual(matrix.slice(first, first + attacksOf('trimmed-mean+nnm+memory+arc').length).map(s => `${s.group} ${s.partition}`), attacksOf('trimmed-mean+nnm+memory+arc').map(() => 'S3 dirichlet:0.5'))
   })
