@@ -152,4 +152,18 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     const first = matrix.findIndex(s => s.rule === 'trimmed-mean+nnm+memory+arc')
     assert.deepEqual(matrix.slice(first, first + attacksOf('trimmed-mean+nnm+memory+arc').length).map(s => `${s.group} ${s.partition}`), attacksOf('trimmed-mean+nnm+memory+arc').map(() => 'S3 dirichlet:0.5'))
   })
+
+  it('runs every attack against the memory with adaptive robust clipping on seeds 2 and 3 in S1, S2 and S4, with its unattacked runs, S4 on Dir(0.5) data first', () => {
+    const matrix = fullMatrix()
+    const arcRule = 'trimmed-mean+nnm+memory+arc'
+    for (const seed of [2, 3]) {
+      for (const [group, partition] of [['S1', 'iid'], ['S2', 'dirichlet:0.5'], ['S4', 'iid'], ['S4', 'dirichlet:0.5']]) {
+        const attacks = matrix.filter(s => s.rule === arcRule && s.seed === seed && s.group === group && s.partition === partition).map(s => s.attack).sort()
+        assert.deepEqual(attacks, [...attacksOf(arcRule)].sort(), `${group} ${partition} seed ${seed}`)
+      }
+      assert.deepEqual(matrix.filter(s => s.rule === arcRule && s.seed === seed && s.group === 'S0').map(s => s.partition).sort(), ['dirichlet:0.5', 'iid'], `S0 seed ${seed}`)
+    }
+    const firstOnSeed2 = matrix.find(s => s.rule === arcRule && s.seed === 2 && s.group !== 'S3')
+    assert.deepEqual([firstOnSeed2?.group, firstOnSeed2?.partition], ['S4', 'dirichlet:0.5'])
+  })
 })
