@@ -153,7 +153,7 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     assert.deepEqual(matrix.slice(first, first + attacksOf('trimmed-mean+nnm+memory+arc').length).map(s => `${s.group} ${s.partition}`), attacksOf('trimmed-mean+nnm+memory+arc').map(() => 'S3 dirichlet:0.5'))
   })
 
-  it('runs every attack against the memory with adaptive robust clipping on seeds 2 and 3 in S1, S2 and S4, with its unattacked runs, S4 on Dir(0.5) data first', () => {
+  it('runs every attack against the memory with adaptive robust clipping on seeds 2 and 3 in S1, S2 and S4, with its unattacked runs, S4 on Dir(0.5) data first, and its searches in S3 on Dir(0.5) data on +own\'s seeds 4 and 5', () => {
     const matrix = fullMatrix()
     const arcRule = 'trimmed-mean+nnm+memory+arc'
     for (const seed of [2, 3]) {
@@ -165,5 +165,7 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     }
     const firstOnSeed2 = matrix.find(s => s.rule === arcRule && s.seed === 2 && s.group !== 'S3')
     assert.deepEqual([firstOnSeed2?.group, firstOnSeed2?.partition], ['S4', 'dirichlet:0.5'])
+    const s3Searches = (rule: string, seed: number): string[] => matrix.filter(s => s.group === 'S3' && s.partition === 'dirichlet:0.5' && s.rule === rule && s.seed === seed).map(s => s.attack).sort()
+    for (const seed of [4, 5]) assert.deepEqual(s3Searches(arcRule, seed), s3Searches('trimmed-mean+nnm+memory+own', seed), `S3 Dir(0.5) seed ${seed}`)
   })
 })
