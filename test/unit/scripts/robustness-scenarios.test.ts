@@ -168,4 +168,20 @@ describe('scripts/robustness/scenarios ruleLabel', () => {
     const s3Searches = (rule: string, seed: number): string[] => matrix.filter(s => s.group === 'S3' && s.partition === 'dirichlet:0.5' && s.rule === rule && s.seed === seed).map(s => s.attack).sort()
     for (const seed of [4, 5]) assert.deepEqual(s3Searches(arcRule, seed), s3Searches('trimmed-mean+nnm+memory+own', seed), `S3 Dir(0.5) seed ${seed}`)
   })
+
+  it('runs every attack against the memory with adaptive robust clipping on seeds 4 and 5 in S2 (first), S4 on Dir(0.5) data and S1, where the default has five seeds', () => {
+    const matrix = fullMatrix()
+    const arcRule = 'trimmed-mean+nnm+memory+arc'
+    for (const seed of [4, 5]) {
+      for (const [group, partition] of [['S1', 'iid'], ['S2', 'dirichlet:0.5'], ['S4', 'dirichlet:0.5']]) {
+        const attacks = (rule: string): string[] => matrix.filter(s => s.rule === rule && s.seed === seed && s.group === group && s.partition === partition).map(s => s.attack).sort()
+        assert.deepEqual(attacks(arcRule), [...attacksOf(arcRule)].sort(), `${group} ${partition} seed ${seed}`)
+        // The default has every attack there on seeds 4 and 5 but in S4, where it has its searches.
+        const defaults = attacks('trimmed-mean+nnm+memory')
+        assert.ok(defaults.length > 0 && defaults.every(a => attacks(arcRule).includes(a)), `${group} ${partition} seed ${seed}: the default's attacks`)
+      }
+    }
+    const firstOnSeed4 = matrix.find(s => s.rule === arcRule && s.seed === 4 && s.group !== 'S3')
+    assert.deepEqual([firstOnSeed4?.group, firstOnSeed4?.partition], ['S2', 'dirichlet:0.5'])
+  })
 })
