@@ -80,12 +80,13 @@ describe('the peer-alignment memory in a real swarm', function () {
     // (directionalSearch), and one such round lets it back in at a decay of 0.5.
     const before = await Promise.all(nodes.slice(0, HONEST).map(async node => remembered(node)))
     await run(9)
-    for (const [i, node] of nodes.slice(0, HONEST).entries()) {
-      const after = (await attackerInputs(node)).filter(i => i.round >= 7)
-      console.log(`      node ${node.peerId.slice(-6)} after the restart: ${after.map(i => `${i.round} ${i.verdict}`).join(', ')}`)
+    for (const [index, node] of nodes.slice(0, HONEST).entries()) {
+      const after = (await attackerInputs(node)).filter(input => input.round >= 7)
+      console.log(`      node ${node.peerId.slice(-6)} after the restart: ${after.map(input => `${input.round} ${input.verdict}`).join(', ')}`)
       assert.ok(after.some(input => input.verdict === 'misaligned' && !input.used), `the attacker left out in a round after the restart: ${JSON.stringify(after)}`)
       const rounds = (await remembered(node)).rounds
-      assert.ok(rounds > (before[i] as { rounds: number }).rounds, `the memory went on from its ${before[i]?.rounds} rounds: ${rounds}`)
+      const saved = (before[index] as { rounds: number }).rounds
+      assert.ok(rounds > saved, `the memory went on from its ${saved} rounds: ${rounds}`)
     }
   })
 })
